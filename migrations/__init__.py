@@ -1,0 +1,1 @@
+"""Alembic migrations of the OpsCenter schema. Run them with ``opscenter db upgrade``."""

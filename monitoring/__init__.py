@@ -1,0 +1,1 @@
+"""What OpsCenter exposes to Prometheus, and (later) what it asks of Prometheus."""

@@ -1,0 +1,16 @@
+"""``create_app(settings)``: the Litestar application, wired by the OpsCenter plugin."""
+
+import logging
+
+from litestar import Litestar
+
+from opscenter.plugin import OpsCenterPlugin
+from opscenter.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return Litestar(plugins=[OpsCenterPlugin(settings, run_scheduler=run_scheduler)])

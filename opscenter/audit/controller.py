@@ -1,0 +1,51 @@
+import uuid
+from datetime import datetime
+
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
+
+from opscenter.audit import service
+from opscenter.audit.models import AuditEventPublic
+from opscenter.auth.guards import allow
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, Paging, page_of
+
+
+class AuditEventController(Controller):
+    path = "/api/v1/audit-events"
+    tags = ["audit"]
+    guards = [allow(Role.ADMIN, Role.AUDITOR)]
+
+    @get("/", sync_to_thread=True, description="Newest first.")
+    def list(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        object_type: FromQuery[str | None] = None,
+        object_id: FromQuery[str | None] = None,
+        action: FromQuery[str | None] = None,
+        actor_user_id: FromQuery[uuid.UUID | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+    ) -> Page[AuditEventPublic]:
+        rows, total = service.list_events(
+            session,
+            page=page,
+            filters=service.EventFilter(
+                object_type=object_type,
+                object_id=object_id,
+                action=action,
+                actor_user_id=actor_user_id,
+                since=since,
+                until=until,
+            ),
+        )
+        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+
+    @get("/{event_id:uuid}", sync_to_thread=True)
+    def read(
+        self, session: DbSession, actor: CurrentActor, event_id: FromPath[uuid.UUID]
+    ) -> AuditEventPublic:
+        return AuditEventPublic.model_validate(service.get_event(session, event_id))

@@ -1,0 +1,27 @@
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session
+
+from monitoring.metrics import AUDIT_CHAIN_INTACT, AUDIT_EVENTS_VERIFIED
+from opscenter.audit import service
+from opscenter.clock import SHANGHAI
+from opscenter.scheduler import Job, JobContext
+
+
+def verify_audit_chain(session: Session, context: JobContext) -> None:
+    """Nightly tamper check; alert on ``opscenter_audit_chain_intact == 0``."""
+    report = service.verify_chain(session)
+    AUDIT_CHAIN_INTACT.set(1 if report.intact else 0)
+    AUDIT_EVENTS_VERIFIED.set(report.checked)
+    for problem in report.problems:
+        service.log.error("audit chain: %s", problem)
+
+
+JOBS = [
+    Job(
+        id="audit.verify",
+        description="Verify the audit trail's hash chain",
+        trigger=CronTrigger(hour=3, minute=30, timezone=SHANGHAI),
+        run=verify_audit_chain,
+        writes=False,
+    ),
+]

@@ -1,0 +1,40 @@
+import uuid
+from dataclasses import dataclass
+
+from opscenter.organizations.models import OrgKind, Role
+
+# Roles that see every organization's objects; a department sees only its own.
+_SEES_ALL = frozenset({Role.ADMIN, Role.BUREAU, Role.AUDITOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a user through an API key, or the system (a job, a CLI command)."""
+
+    user_id: uuid.UUID | None
+    user_name: str
+    organization_id: uuid.UUID | None
+    org_kind: OrgKind | None
+    role: Role | None
+    request_id: str
+
+    @classmethod
+    def system(cls, name: str, request_id: str) -> "Actor":
+        return cls(None, name, None, None, None, request_id)
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def role_name(self) -> str:
+        return self.role.value if self.role is not None else "system"
+
+    @property
+    def sees_all(self) -> bool:
+        """Bureau, admin and auditors (of any organization) read everything; so does the system."""
+        return self.is_system or self.role in _SEES_ALL
+
+    @property
+    def is_department(self) -> bool:
+        return self.role == Role.DEPARTMENT

@@ -1,0 +1,42 @@
+"""Role guards. Every route declares the roles it admits with ``allow(...)``; there is no default."""
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from opscenter.auth.actor import Actor
+from opscenter.organizations.models import Role
+
+
+class allow:
+    """A guard admitting only the given roles. Layers add up: a handler's guard narrows its controller's."""
+
+    def __init__(self, *roles: Role) -> None:
+        if not roles:
+            raise ValueError("a guard must admit at least one role")
+        self.roles = frozenset(roles)
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor = connection.user
+        if not isinstance(actor, Actor) or actor.role not in self.roles:
+            raise PermissionDeniedException("Your role may not use this route.")
+
+    def __repr__(self) -> str:
+        return f"allow({', '.join(sorted(self.roles))})"
+
+
+EVERYONE = tuple(Role)
+STAFF = (Role.ADMIN, Role.BUREAU, Role.OPERATOR, Role.AUDITOR)
+
+
+def admitted_roles(handler: BaseRouteHandler) -> frozenset[Role] | None:
+    """The roles that pass every ``allow`` guard of ``handler``; None when it has no role guard at all."""
+    role_guards = [guard for guard in handler.resolve_guards() if isinstance(guard, allow)]
+    if not role_guards:
+        return None
+    admitted = frozenset(Role)
+    for guard in role_guards:
+        admitted &= guard.roles
+    return admitted

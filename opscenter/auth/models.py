@@ -1,0 +1,62 @@
+import uuid
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import computed_field
+from sqlmodel import Field, SQLModel
+
+from opscenter.clock import utcnow
+from opscenter.db import Identified, Timestamped, Versioned, instant_field
+
+
+class ApiKeyBase(SQLModel):
+    name: str = Field(
+        min_length=1, max_length=100, description="What the key is for, e.g. 'ratings integration'"
+    )
+    expires_at: datetime | None = instant_field(nullable=True, default=None)
+
+
+class ApiKey(ApiKeyBase, Identified, Timestamped, Versioned, table=True):
+    __tablename__ = "api_key"
+    # The secret never reaches the audit log, not even hashed.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"key_hash"})
+
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    prefix: str = Field(max_length=16, description="Shown to people so they can tell keys apart")
+    key_hash: str = Field(max_length=64, unique=True, description="SHA-256 of the whole key, hex")
+    revoked_at: datetime | None = instant_field(nullable=True, default=None)
+    last_used_at: datetime | None = instant_field(nullable=True, default=None)
+
+    @property
+    def is_usable(self) -> bool:
+        now = utcnow()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ApiKeyCreate(ApiKeyBase):
+    user_id: uuid.UUID
+
+
+class ApiKeyPublic(ApiKeyBase):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    prefix: str
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    version: int
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= utcnow():
+            return "expired"
+        return "active"
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """The answer to a key's creation: the only time the whole key is ever shown."""
+
+    key: str

@@ -1,0 +1,118 @@
+"""API keys: issued once, stored only as a hash, revocable, optionally expiring."""
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.auth.models import ApiKey, ApiKeyCreate
+from opscenter.clock import utcnow
+from opscenter.db import PageRequest, paginate
+from opscenter.errors import InvalidInput, NotFound
+from opscenter.organizations import service as organizations
+from opscenter.organizations.models import Organization, User
+
+KEY_PREFIX = "opc_"
+_KEY_SHAPE = re.compile(r"^opc_[A-Za-z0-9_-]{43}$")
+_DISPLAY_CHARS = 12  # "opc_" and 8 characters: enough to tell keys apart, useless to guess one
+
+
+def hash_key(key: str) -> str:
+    # Keys carry 256 random bits, so a fast hash is enough: no one can brute-force the preimage.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, data: ApiKeyCreate, *, actor: Actor) -> tuple[ApiKey, str]:
+    """Issue a key for a user. Returns the stored key and the plaintext, which is never stored."""
+    user = organizations.get_user(session, data.user_id, actor=actor)
+    if data.expires_at is not None and data.expires_at <= utcnow():
+        raise InvalidInput("expires_at", "must be in the future")
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey(
+        name=data.name,
+        expires_at=data.expires_at,
+        user_id=user.id,
+        prefix=plaintext[:_DISPLAY_CHARS],
+        key_hash=hash_key(plaintext),
+    )
+    session.add(api_key)
+    audit.record_create(session, actor=actor, action="api_key.create", row=api_key)
+    session.flush()
+    return api_key, plaintext
+
+
+def get_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor) -> ApiKey:
+    api_key = session.get(ApiKey, key_id)
+    if api_key is None:
+        raise NotFound("api key")
+    return api_key
+
+
+def list_api_keys(
+    session: Session, *, actor: Actor, page: PageRequest, user_id: uuid.UUID | None = None
+) -> tuple[list[ApiKey], int]:
+    query = select(ApiKey).order_by(col(ApiKey.id))
+    if user_id is not None:
+        query = query.where(ApiKey.user_id == user_id)
+    return paginate(session, query, page)
+
+
+def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, expected_version: int) -> ApiKey:
+    api_key = get_api_key(session, key_id, actor=actor)
+    api_key.require_version(expected_version)
+    if api_key.revoked_at is not None:
+        return api_key  # revoking twice changes nothing and writes nothing
+    before = audit.snapshot(api_key)
+    api_key.revoked_at = utcnow()
+    audit.record_update(session, actor=actor, action="api_key.revoke", row=api_key, before=before)
+    session.flush()
+    return api_key
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a valid key resolves to."""
+
+    api_key_id: uuid.UUID
+    user: User
+    organization: Organization
+    needs_touch: bool
+
+
+def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) -> Credential | None:
+    """The active user behind a presented key, or None for malformed, unknown, revoked or expired keys."""
+    if not _KEY_SHAPE.match(presented):
+        return None
+    now = utcnow()
+    row = session.exec(
+        select(ApiKey, User, Organization)
+        .join(User, col(User.id) == ApiKey.user_id)
+        .join(Organization, col(Organization.id) == User.organization_id)
+        .where(ApiKey.key_hash == hash_key(presented))
+    ).first()
+    if row is None:
+        return None
+    api_key, user, organization = row
+    if not api_key.is_usable or not user.is_active:
+        return None
+    stale = api_key.last_used_at is None or api_key.last_used_at < now - touch_interval
+    return Credential(api_key.id, user, organization, needs_touch=stale)
+
+
+def touch_key(session: Session, api_key_id: uuid.UUID, *, touch_interval: timedelta) -> None:
+    """Record that a key was used. A plain UPDATE: bookkeeping, not a state change, so no version bump."""
+    now = utcnow()
+    session.execute(
+        update(ApiKey)
+        .where(col(ApiKey.id) == api_key_id)
+        .where(or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) < now - touch_interval))
+        # updated_at keeps its value: using a key is not modifying it.
+        .values(last_used_at=now, updated_at=ApiKey.updated_at)
+    )

@@ -1,0 +1,208 @@
+"""The ``opscenter`` command: serve, worker, database, bootstrap and audit commands."""
+
+import getpass
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import click
+import uvicorn
+from sqlmodel import Session
+
+from opscenter.audit import service as audit
+from opscenter.auth import service as auth
+from opscenter.auth.actor import Actor
+from opscenter.auth.models import ApiKeyCreate
+from opscenter.clock import utcnow
+from opscenter.db import Database
+from opscenter.errors import DomainError
+from opscenter.migrate import upgrade
+from opscenter.organizations import service as organizations
+from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
+from opscenter.plugin import CLI_COMMANDS, JOBS
+from opscenter.settings import Settings, get_settings
+
+
+def cli_actor() -> Actor:
+    return Actor.system(f"cli:{getpass.getuser()}", f"cli-{uuid.uuid4().hex}")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    """One write transaction for a CLI command; a domain refusal becomes a clean CLI error, nothing written."""
+    database = Database(_settings())
+    try:
+        with database.transaction(write=True) as session:
+            yield session
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        database.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """OpsCenter: the back office of a government operations center.
+
+    Settings come from OPSCENTER_* environment variables (OPSCENTER_DATABASE_URL, …).
+    """
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default OPSCENTER_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to bind (default OPSCENTER_PORT, 8000).")
+@click.option(
+    "--no-scheduler", is_flag=True, help="Serve the API only; leave scheduled jobs to `opscenter worker`."
+)
+def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
+    """Serve the HTTP API, and run the scheduled jobs in-process unless --no-scheduler."""
+    from opscenter.app import create_app
+
+    settings = _settings()
+    app = create_app(settings, run_scheduler=not no_scheduler)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.value.lower(),
+        proxy_headers=True,
+    )
+
+
+@main.command()
+@click.option("--metrics-port", type=int, default=None, help="Expose the worker's /metrics on this port.")
+def worker(metrics_port: int | None) -> None:
+    """Run the scheduled jobs alone (no API). Several workers may share one PostgreSQL database."""
+    from prometheus_client import start_http_server
+
+    from opscenter.scheduler import build_scheduler
+
+    settings = _settings()
+    if metrics_port:
+        start_http_server(metrics_port, addr=settings.host)
+    db = Database(settings)
+    scheduler = build_scheduler(db, JOBS, blocking=True)
+    click.echo(f"worker: {len(JOBS)} jobs scheduled: {', '.join(job.id for job in JOBS)}", err=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        db.dispose()
+
+
+@main.group()
+def db() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: the latest)."""
+    settings = _settings()
+    upgrade(settings, revision)
+    click.echo(f"database at {revision}", err=True)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """For developers: write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from opscenter.migrate import alembic_config
+
+    command.revision(alembic_config(_settings()), message=message, autogenerate=True)
+
+
+@main.group()
+def users() -> None:
+    """People and their organizations."""
+
+
+@users.command("create")
+@click.option("--org", "org_name", required=True, help="Organization name; created when missing.")
+@click.option("--org-kind", type=click.Choice([k.value for k in OrgKind]), required=True)
+@click.option("--name", "user_name", required=True, help="Login name, e.g. zhang.wei")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--display-name", default="", help="Name shown to people, e.g. 张伟")
+def users_create(org_name: str, org_kind: str, user_name: str, role: str, display_name: str) -> None:
+    """Create a user (and its organization when missing). Running it again changes nothing."""
+    actor = cli_actor()
+    with _transaction() as session:
+        organization = organizations.find_organization(session, org_name)
+        if organization is None:
+            organization = organizations.create_organization(
+                session, OrganizationCreate(name=org_name, kind=OrgKind(org_kind)), actor=actor
+            )
+        elif organization.kind != org_kind:
+            raise click.ClickException(f"organization {org_name!r} exists and is a {organization.kind.value}")
+        existing = organizations.find_user(session, user_name)
+        if existing is not None:
+            if existing.organization_id != organization.id or existing.role != role:
+                raise click.ClickException(f"user {user_name!r} exists with another organization or role")
+            click.echo(f"user {user_name} already exists ({existing.id})", err=True)
+            return
+        data = UserCreate(
+            name=user_name, display_name=display_name, role=Role(role), organization_id=organization.id
+        )
+        user = organizations.create_user(session, data, actor=actor)
+        click.echo(f"created user {user.name} ({user.id}) in {organization.name}", err=True)
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--user", "user_name", required=True, help="Login name of the key's owner.")
+@click.option("--name", "key_name", default="created on the command line", help="What the key is for.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None)
+def keys_create(user_name: str, key_name: str, expires_in_days: int | None) -> None:
+    """Issue an API key and print it, once, on its own line. It cannot be shown again."""
+    actor = cli_actor()
+    with _transaction() as session:
+        user = organizations.find_user(session, user_name)
+        if user is None:
+            raise click.ClickException(f"no user named {user_name!r}")
+        expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        data = ApiKeyCreate(name=key_name, user_id=user.id, expires_at=expires_at)
+        api_key, plaintext = auth.create_api_key(session, data, actor=actor)
+    click.echo(f"key {api_key.prefix}… for {user_name}; store it now, it is not shown again:", err=True)
+    click.echo(plaintext)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 and name every edited or deleted event."""
+    with Database(_settings()).transaction(write=False) as session:
+        report = audit.verify_chain(session)
+    if report.intact:
+        click.echo(f"audit trail intact: {report.checked} events verified")
+        return
+    for problem in report.problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    click.echo(f"audit trail broken: {len(report.problems)} problem(s) in {report.checked} events", err=True)
+    sys.exit(1)
+
+
+for command in CLI_COMMANDS:
+    main.add_command(command)

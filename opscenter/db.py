@@ -1,0 +1,229 @@
+"""The database: one engine per process, sessions per transaction, and the column types every model shares.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on; a write transaction takes the
+write lock when it begins (``BEGIN IMMEDIATE``) so concurrent writers queue on ``busy_timeout``
+instead of failing half-way with "database is locked". Reads begin deferred and never block writers.
+PostgreSQL is the production database. Services ``flush()``; whoever opens the transaction commits.
+"""
+
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import declared_attr, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Session, SQLModel, func, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from opscenter.clock import utcnow
+from opscenter.errors import PreconditionFailed
+from opscenter.settings import Settings
+
+# Constraint names that Alembic can reproduce and SQLite batch mode can find again.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_WRITE = "opscenter_write"
+T = TypeVar("T")
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7: random enough to be unguessable, time-ordered so ids sort by creation."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant on every database; naive values are refused on the way in.
+
+    SQLite has no timezone type, so instants are stored there as naive UTC and made aware again
+    on the way out; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC instants")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def instant_field(*, nullable: bool = False, index: bool = False, **kwargs: Any) -> Any:
+    """A column for an aware UTC instant."""
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index, **kwargs)
+
+
+def enum_field(enum: type[StrEnum], **kwargs: Any) -> Any:
+    """A column that stores an enum's lowercase value (not its Python name) as plain text."""
+    column_type = SAEnum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+    return Field(sa_type=column_type, **kwargs)
+
+
+class Identified(SQLModel):
+    """One id scheme for every resource: a UUIDv7 primary key."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+
+
+class Timestamped(SQLModel):
+    created_at: datetime = instant_field(default_factory=utcnow)
+    updated_at: datetime = instant_field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
+
+
+class Versioned(SQLModel):
+    """Optimistic concurrency: every UPDATE says ``WHERE id = ? AND version = ?`` and bumps the version.
+
+    SQLAlchemy's ``version_id_col`` issues that conditional UPDATE and raises ``StaleDataError`` when
+    no row matched; the error layer answers 412. The version is also the object's ETag.
+    """
+
+    version: int = Field(default=1, ge=1)
+
+    def require_version(self, expected: int) -> None:
+        """Refuse (412) a change made against a version that is no longer the current one."""
+        if self.version != expected:
+            raise PreconditionFailed(
+                f"The object is at version {self.version}, not {expected}; fetch it again and retry."
+            )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    offset: int = 0
+
+
+def paginate(session: Session, query: SelectOfScalar[T], page: PageRequest) -> tuple[list[T], int]:
+    """One page of ``query`` (which must be ordered) and the total number of rows it matches."""
+    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    rows = session.exec(query.limit(page.limit).offset(page.offset)).all()
+    return list(rows), total
+
+
+def sqlalchemy_url(database_url: str) -> URL:
+    """Plain ``sqlite:///path`` and ``postgresql://…`` URLs, with the driver chosen here."""
+    url = make_url(database_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    url = sqlalchemy_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, settings)
+    options = "-c timezone=UTC"
+    if settings.db_statement_timeout_ms:
+        options += f" -c statement_timeout={settings.db_statement_timeout_ms}"
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": options, "application_name": f"opscenter-{os.getpid()}"},
+    )
+
+
+def _sqlite_engine(url: URL, settings: Settings) -> Engine:
+    if url.database and url.database != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+    engine = create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        # A connection opened in a handler's thread may be committed from another worker thread.
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself instead of pysqlite's implicit one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine and two session factories: read transactions and write transactions."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = create_db_engine(settings)
+        self._reads = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        self._writes = sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), class_=Session, expire_on_commit=False
+        )
+
+    @property
+    def write_engine(self) -> Engine:
+        return self.engine.execution_options(**{_WRITE: True})
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Session]:
+        """One transaction: committed when a write block ends normally, rolled back otherwise.
+
+        Objects stay readable after the block (no expiry on commit; a read ends by closing, which
+        ends its transaction without expiring what it loaded).
+        """
+        session = (self._writes if write else self._reads)()
+        try:
+            yield session
+            if write:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,49 @@
+"""Liveness and readiness, for load balancers and orchestrators. No authentication."""
+
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get
+from sqlalchemy import text
+
+from opscenter.db import Database
+from opscenter.migrate import current_revisions, head_revisions
+
+PUBLIC = {"exclude_from_auth": True, "public": True}
+
+
+class HealthController(Controller):
+    path = "/"
+    tags = ["operations"]
+    opt = PUBLIC
+    include_in_schema = True
+
+    @get("/health", description="The process is up.")
+    async def health(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/ready", description="The database answers and its schema is at the migrations' head; else 503.")
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        checks = await anyio.to_thread.run_sync(_check_database, request.app.state.db)
+        ready = all(value == "ok" for value in checks.values())
+        return Response(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+
+def _check_database(db: Database) -> dict[str, str]:
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = current_revisions(connection)
+    except Exception as exc:
+        return {"database": f"unreachable: {type(exc).__name__}", "migrations": "unknown"}
+    heads = head_revisions()
+    if current == heads:
+        migration_state = "ok"
+    elif not current:
+        migration_state = "not migrated: run `opscenter db upgrade`"
+    else:
+        migration_state = f"at {', '.join(sorted(current))}, head is {', '.join(sorted(heads))}"
+    return {"database": "ok", "migrations": migration_state}

@@ -1,0 +1,1 @@
+"""Organizations (bureau, operations center, departments) and their users."""

@@ -1,0 +1,105 @@
+import uuid
+
+from litestar import Controller, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from opscenter.auth.guards import allow
+from opscenter.organizations import service
+from opscenter.organizations.models import (
+    OrganizationCreate,
+    OrganizationPublic,
+    OrganizationUpdate,
+    OrgKind,
+    Role,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, page_of, with_etag
+
+
+class OrganizationController(Controller):
+    path = "/api/v1/organizations"
+    tags = ["organizations"]
+    guards = [allow(*Role)]
+
+    @post("/", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def create(
+        self, session: DbSession, actor: CurrentActor, data: JSONBody[OrganizationCreate]
+    ) -> Response[OrganizationPublic]:
+        organization = service.create_organization(session, data, actor=actor)
+        return with_etag(OrganizationPublic.model_validate(organization), status_code=201)
+
+    @get("/", sync_to_thread=True, description="A department sees only its own organization.")
+    def list(
+        self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[OrgKind | None] = None
+    ) -> Page[OrganizationPublic]:
+        rows, total = service.list_organizations(session, actor=actor, page=page, kind=kind)
+        return page_of([OrganizationPublic.model_validate(row) for row in rows], total, page)
+
+    @get("/{organization_id:uuid}", sync_to_thread=True)
+    def read(
+        self, session: DbSession, actor: CurrentActor, organization_id: FromPath[uuid.UUID]
+    ) -> Response[OrganizationPublic]:
+        organization = service.get_organization(session, organization_id, actor=actor)
+        return with_etag(OrganizationPublic.model_validate(organization))
+
+    @patch("/{organization_id:uuid}", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def update(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[OrganizationUpdate],
+        expected_version: ExpectedVersion,
+    ) -> Response[OrganizationPublic]:
+        organization = service.update_organization(
+            session, organization_id, data, actor=actor, expected_version=expected_version
+        )
+        return with_etag(OrganizationPublic.model_validate(organization))
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+    guards = [allow(Role.ADMIN, Role.AUDITOR)]
+
+    @post("/", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def create(
+        self, session: DbSession, actor: CurrentActor, data: JSONBody[UserCreate]
+    ) -> Response[UserPublic]:
+        user = service.create_user(session, data, actor=actor)
+        return with_etag(UserPublic.model_validate(user), status_code=201)
+
+    @get("/", sync_to_thread=True)
+    def list(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        organization_id: FromQuery[uuid.UUID | None] = None,
+        role: FromQuery[Role | None] = None,
+    ) -> Page[UserPublic]:
+        rows, total = service.list_users(
+            session, actor=actor, page=page, organization_id=organization_id, role=role
+        )
+        return page_of([UserPublic.model_validate(row) for row in rows], total, page)
+
+    @get("/{user_id:uuid}", sync_to_thread=True)
+    def read(
+        self, session: DbSession, actor: CurrentActor, user_id: FromPath[uuid.UUID]
+    ) -> Response[UserPublic]:
+        return with_etag(UserPublic.model_validate(service.get_user(session, user_id, actor=actor)))
+
+    @patch("/{user_id:uuid}", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    def update(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UserUpdate],
+        expected_version: ExpectedVersion,
+    ) -> Response[UserPublic]:
+        user = service.update_user(session, user_id, data, actor=actor, expected_version=expected_version)
+        return with_etag(UserPublic.model_validate(user))

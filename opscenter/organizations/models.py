@@ -1,0 +1,102 @@
+import uuid
+from datetime import datetime
+
+from pydantic import computed_field
+from sqlmodel import Field, SQLModel
+
+from opscenter.db import Identified, Timestamped, Versioned, enum_field
+from opscenter.schemas import LabeledEnum
+
+
+class OrgKind(LabeledEnum):
+    BUREAU = "bureau", "政务服务数据管理局"
+    OPERATOR = "operator", "运营中心"
+    DEPARTMENT = "department", "部门"
+
+
+class Role(LabeledEnum):
+    ADMIN = "admin", "平台管理员"
+    BUREAU = "bureau", "数据局业务人员"
+    OPERATOR = "operator", "运营人员"
+    DEPARTMENT = "department", "部门用户"
+    AUDITOR = "auditor", "审计人员"
+
+
+# Management and operation stay separate: a role only exists inside the kind of organization it belongs to.
+ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
+    OrgKind.BUREAU: frozenset({Role.ADMIN, Role.BUREAU, Role.AUDITOR}),
+    OrgKind.OPERATOR: frozenset({Role.OPERATOR, Role.AUDITOR}),
+    OrgKind.DEPARTMENT: frozenset({Role.DEPARTMENT, Role.AUDITOR}),
+}
+
+
+class OrganizationBase(SQLModel):
+    name: str = Field(
+        min_length=1, max_length=200, unique=True, description="Full name, e.g. 市卫生健康委员会"
+    )
+    kind: OrgKind = enum_field(OrgKind)
+
+
+class Organization(OrganizationBase, Identified, Timestamped, Versioned, table=True):
+    pass
+
+
+class OrganizationCreate(OrganizationBase):
+    pass
+
+
+class OrganizationUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class OrganizationPublic(OrganizationBase):
+    id: uuid.UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label
+
+
+class UserBase(SQLModel):
+    name: str = Field(
+        min_length=2,
+        max_length=64,
+        regex=r"^[a-z0-9][a-z0-9._-]*$",
+        unique=True,
+        description="Login name: lowercase letters, digits, dot, dash, underscore",
+    )
+    display_name: str = Field(default="", max_length=100)
+    role: Role = enum_field(Role)
+
+
+class User(UserBase, Identified, Timestamped, Versioned, table=True):
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    is_active: bool = True
+
+
+class UserCreate(UserBase):
+    organization_id: uuid.UUID
+
+
+class UserUpdate(SQLModel):
+    display_name: str | None = Field(default=None, max_length=100)
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserPublic(UserBase):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def role_label(self) -> str:
+        return self.role.label

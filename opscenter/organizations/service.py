@@ -1,0 +1,167 @@
+"""Organizations and users. A department sees only its own organization and its own people."""
+
+import uuid
+
+from sqlmodel import Session, col, func, select
+
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.db import PageRequest, paginate
+from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.organizations.models import (
+    ROLES_BY_KIND,
+    Organization,
+    OrganizationCreate,
+    OrganizationUpdate,
+    OrgKind,
+    Role,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+
+
+def _visible(actor: Actor, organization_id: uuid.UUID) -> bool:
+    return actor.sees_all or actor.role == Role.OPERATOR or actor.organization_id == organization_id
+
+
+def create_organization(session: Session, data: OrganizationCreate, *, actor: Actor) -> Organization:
+    _require_free_name(session, data.name)
+    organization = Organization.model_validate(data)
+    session.add(organization)
+    audit.record_create(session, actor=actor, action="organization.create", row=organization)
+    session.flush()
+    return organization
+
+
+def get_organization(session: Session, organization_id: uuid.UUID, *, actor: Actor) -> Organization:
+    organization = session.get(Organization, organization_id)
+    if organization is None or not _visible(actor, organization.id):
+        raise NotFound("organization")
+    return organization
+
+
+def find_organization(session: Session, name: str) -> Organization | None:
+    return session.exec(select(Organization).where(Organization.name == name)).first()
+
+
+def list_organizations(
+    session: Session, *, actor: Actor, page: PageRequest, kind: OrgKind | None = None
+) -> tuple[list[Organization], int]:
+    query = select(Organization).order_by(col(Organization.id))
+    if kind is not None:
+        query = query.where(Organization.kind == kind)
+    if actor.is_department:
+        query = query.where(Organization.id == actor.organization_id)
+    return paginate(session, query, page)
+
+
+def update_organization(
+    session: Session,
+    organization_id: uuid.UUID,
+    data: OrganizationUpdate,
+    *,
+    actor: Actor,
+    expected_version: int,
+) -> Organization:
+    organization = get_organization(session, organization_id, actor=actor)
+    organization.require_version(expected_version)
+    before = audit.snapshot(organization)
+    if data.name is not None and data.name != organization.name:
+        _require_free_name(session, data.name)
+        organization.name = data.name
+    audit.record_update(session, actor=actor, action="organization.update", row=organization, before=before)
+    session.flush()
+    return organization
+
+
+def create_user(session: Session, data: UserCreate, *, actor: Actor) -> User:
+    organization = session.get(Organization, data.organization_id)
+    if organization is None:
+        raise InvalidInput("organization_id", "no such organization")
+    _require_role_fits(data.role, organization.kind)
+    if session.exec(select(User).where(User.name == data.name)).first() is not None:
+        raise Conflict(
+            f"A user named {data.name!r} already exists.", errors=[FieldError("name", "already taken")]
+        )
+    user = User.model_validate(data)
+    session.add(user)
+    audit.record_create(session, actor=actor, action="user.create", row=user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, user_id: uuid.UUID, *, actor: Actor) -> User:
+    user = session.get(User, user_id)
+    if user is None or not (actor.sees_all or actor.user_id == user.id):
+        raise NotFound("user")
+    return user
+
+
+def find_user(session: Session, name: str) -> User | None:
+    return session.exec(select(User).where(User.name == name)).first()
+
+
+def list_users(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    organization_id: uuid.UUID | None = None,
+    role: Role | None = None,
+) -> tuple[list[User], int]:
+    query = select(User).order_by(col(User.id))
+    if not actor.sees_all:
+        query = query.where(User.id == actor.user_id)
+    if organization_id is not None:
+        query = query.where(User.organization_id == organization_id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return paginate(session, query, page)
+
+
+def update_user(
+    session: Session, user_id: uuid.UUID, data: UserUpdate, *, actor: Actor, expected_version: int
+) -> User:
+    user = get_user(session, user_id, actor=actor)
+    user.require_version(expected_version)
+    before = audit.snapshot(user)
+    if data.role is not None and data.role != user.role:
+        organization = session.get_one(Organization, user.organization_id)
+        _require_role_fits(data.role, organization.kind)
+        if user.role == Role.ADMIN:
+            _require_another_admin(session, user)
+        user.role = data.role
+    if data.is_active is not None and data.is_active != user.is_active:
+        if not data.is_active and user.role == Role.ADMIN:
+            _require_another_admin(session, user)
+        user.is_active = data.is_active
+    if data.display_name is not None:
+        user.display_name = data.display_name
+    audit.record_update(session, actor=actor, action="user.update", row=user, before=before)
+    session.flush()
+    return user
+
+
+def _require_free_name(session: Session, name: str) -> None:
+    if find_organization(session, name) is not None:
+        raise Conflict(
+            f"An organization named {name!r} already exists.", errors=[FieldError("name", "already taken")]
+        )
+
+
+def _require_role_fits(role: Role, kind: OrgKind) -> None:
+    if role not in ROLES_BY_KIND[kind]:
+        allowed = ", ".join(sorted(ROLES_BY_KIND[kind]))
+        raise InvalidInput("role", f"a {kind.value} organization's users may be: {allowed}")
+
+
+def _require_another_admin(session: Session, user: User) -> None:
+    """Never leave the platform without an active admin: nobody could manage keys any more."""
+    others = session.exec(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN, col(User.is_active), User.id != user.id)
+    ).one()
+    if others == 0:
+        raise Conflict("This is the last active admin; make another admin first.")

@@ -1,0 +1,80 @@
+"""Scheduled work. Domains declare ``Job``s in their ``jobs.py``; the plugin registers them here.
+
+Each run is one transaction. On PostgreSQL the run first takes a transaction-scoped advisory lock
+named after the job, so when several workers (or several ``serve`` processes) share a database only
+one runs a given job at a time; the others skip that tick. SQLite write transactions are serialized
+already. Jobs are idempotent by unique keys, so a second run never doubles anything either.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import text
+from sqlmodel import Session
+
+from monitoring.metrics import JOB_LAST_SUCCESS, JOB_RUNS
+from opscenter.auth.actor import Actor
+from opscenter.clock import SHANGHAI, utcnow
+from opscenter.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    now: datetime
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    description: str
+    trigger: BaseTrigger
+    run: Callable[[Session, JobContext], object]
+    writes: bool = True
+
+
+def run_job(db: Database, job: Job, *, now: datetime | None = None) -> str:
+    """Run ``job`` once, now. Returns ``ok``, ``skipped`` (another process holds it) or ``failed``."""
+    context = JobContext(now=now or utcnow(), actor=Actor.system(f"job:{job.id}", f"job-{uuid.uuid4().hex}"))
+    try:
+        with db.transaction(write=job.writes) as session:
+            if not _try_job_lock(session, job.id):
+                outcome = "skipped"
+            else:
+                job.run(session, context)
+                outcome = "ok"
+    except Exception:
+        log.exception("job %s failed; it runs again at its next time", job.id)
+        outcome = "failed"
+    JOB_RUNS.labels(job=job.id, outcome=outcome).inc()
+    if outcome == "ok":
+        JOB_LAST_SUCCESS.labels(job=job.id).set_to_current_time()
+    return outcome
+
+
+def _try_job_lock(session: Session, job_id: str) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(f"opscenter-job:{job_id}".encode()).digest()[:8], "big", signed=True)
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
+
+
+def build_scheduler(db: Database, jobs: Sequence[Job], *, blocking: bool) -> BaseScheduler:
+    scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
+        timezone=SHANGHAI,
+        # A tick missed while the process was down runs once when it comes back, not once per missed tick.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
+    )
+    for job in jobs:
+        scheduler.add_job(run_job, trigger=job.trigger, args=(db, job), id=job.id, name=job.description)
+    return scheduler

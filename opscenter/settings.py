@@ -1,0 +1,63 @@
+"""One settings object, read from environment variables prefixed ``OPSCENTER_``."""
+
+from enum import StrEnum
+from functools import cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class Settings(BaseSettings):
+    """Everything an operator may tune; every field is ``OPSCENTER_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="OPSCENTER_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///opscenter.db",
+        description="`sqlite:///path` (embedded default, WAL) or `postgresql://user@host/db`.",
+    )
+    production: bool = Field(default=False, description="Hide tracebacks and internals from error bodies.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: LogLevel = LogLevel.INFO
+
+    prometheus_url: str = "http://127.0.0.1:9090"
+    prometheus_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # SQLite waits this long for the write lock before giving up.
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL only; 0 disables.")
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=200, ge=1)
+
+    # API keys: last-used time is written at most this often per key, so reads stay reads.
+    api_key_touch_interval_seconds: int = Field(default=60, ge=0)
+
+    scheduler_timezone: str = "Asia/Shanghai"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,105 @@
+"""Fixtures: the suite runs once per database (``--db sqlite`` or ``--db postgresql``)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opscenter.app import create_app
+from opscenter.db import Database
+from opscenter.migrate import upgrade
+from opscenter.settings import LogLevel, Settings
+from tests import factories
+from tests.support import Api, RunningServer, postgres_database, wipe
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db", choices=["sqlite", "postgresql"], default="sqlite", help="database to run against"
+    )
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'opscenter.db'}"
+    else:
+        with postgres_database("opscenter_test") as url:
+            yield url
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": database_url, "log_level": LogLevel.WARNING}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    settings = make_settings(database_url)
+    upgrade(settings)  # the schema comes from the migrations, never from create_all
+    return settings
+
+
+@pytest.fixture(scope="session")
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings) -> Iterator[RunningServer]:
+    with RunningServer(create_app(settings)) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "db" in request.fixturenames:
+        wipe(request.getfixturevalue("db"))
+
+
+@pytest.fixture
+def world(db: Database) -> factories.World:
+    return factories.world(db)
+
+
+@pytest.fixture
+def api(server: RunningServer, world: factories.World) -> Iterator["ApiFactory"]:
+    factory = ApiFactory(server.base_url)
+    yield factory
+    factory.close()
+
+
+class ApiFactory:
+    """``api.as_(world.bureau)`` gives a client acting as that identity."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._clients: list[Api] = []
+
+    def as_(self, who: factories.Identity | None) -> Api:
+        client = Api(self.base_url, who.key if who else None)
+        self._clients.append(client)
+        return client
+
+    def with_key(self, key: str) -> Api:
+        client = Api(self.base_url, key)
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+@pytest.fixture
+def tmp_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'scratch.db'}"

@@ -1,0 +1,218 @@
+"""The permission table: every route × every role → the status that role gets.
+
+A route the app serves but this table lacks fails ``test_every_route_is_in_the_table``; a route
+whose guard admits other roles than the table says fails ``test_guards_match_the_table``. Each row
+is also run for real, over HTTP, as each role.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+
+from opscenter.app import create_app
+from opscenter.auth.guards import admitted_roles
+from opscenter.organizations.models import Role
+from opscenter.plugin import PUBLIC_PATHS
+from opscenter.settings import Settings
+from tests.conftest import ApiFactory
+from tests.factories import World
+
+ADMIN, BUREAU, OPERATOR, DEPARTMENT, AUDITOR = (
+    Role.ADMIN,
+    Role.BUREAU,
+    Role.OPERATOR,
+    Role.DEPARTMENT,
+    Role.AUDITOR,
+)
+
+
+@dataclass
+class Prepared:
+    """What a row needs to be sent: path parameters, a body, and the object whose ETag goes in If-Match."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    etag_of: str | None = None
+
+
+Prepare = Callable[[World, ApiFactory], Prepared]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expect: dict[Role, int]
+    prepare: Prepare = lambda world, api: Prepared()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+
+def only(status: int, *roles: Role, **others: int) -> dict[Role, int]:
+    """``status`` for ``roles``, 403 for every other role, unless ``others`` (by role value) says otherwise."""
+    table = {role: (status if role in roles else 403) for role in Role}
+    table.update({Role(name): code for name, code in others.items()})
+    return table
+
+
+EVERYONE = tuple(Role)
+
+
+def _org_of_bureau(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params={"organization_id": str(world.admin.organization_id)})
+
+
+def _org_update(world: World, api: ApiFactory) -> Prepared:
+    path = f"/api/v1/organizations/{world.department.organization_id}"
+    return Prepared(
+        params={"organization_id": str(world.department.organization_id)},
+        body={"name": "市卫生健康委员会（更名）"},
+        etag_of=path,
+    )
+
+
+def _new_user(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(
+        body={
+            "name": "new.user",
+            "role": "department",
+            "organization_id": str(world.department.organization_id),
+        }
+    )
+
+
+def _user(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params={"user_id": str(world.department.user_id)})
+
+
+def _user_update(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(
+        params={"user_id": str(world.department.user_id)},
+        body={"display_name": "陈杰"},
+        etag_of=f"/api/v1/users/{world.department.user_id}",
+    )
+
+
+def _new_key(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(body={"name": "integration", "user_id": str(world.department.user_id)})
+
+
+def _a_key(world: World, api: ApiFactory) -> Prepared:
+    created = api.as_(world.admin).post(
+        "/api/v1/api-keys", {"name": "spare", "user_id": str(world.operator.user_id)}
+    )
+    assert created.status_code == 201, created.text
+    return Prepared(
+        params={"api_key_id": created.json()["id"]}, etag_of=f"/api/v1/api-keys/{created.json()['id']}"
+    )
+
+
+def _an_event(world: World, api: ApiFactory) -> Prepared:
+    events = api.as_(world.admin).get("/api/v1/audit-events").json()["items"]
+    return Prepared(params={"event_id": events[0]["id"]})
+
+
+ROWS: list[Row] = [
+    # organizations: a department reads only its own (the bureau's answers 404, as if absent)
+    Row(
+        "POST",
+        "/api/v1/organizations",
+        only(201, ADMIN),
+        lambda w, a: Prepared(body={"name": "市交通运输局", "kind": "department"}),
+    ),
+    Row("GET", "/api/v1/organizations", only(200, *EVERYONE)),
+    Row(
+        "GET", "/api/v1/organizations/{organization_id}", only(200, *EVERYONE, department=404), _org_of_bureau
+    ),
+    Row("PATCH", "/api/v1/organizations/{organization_id}", only(200, ADMIN), _org_update),
+    # users
+    Row("POST", "/api/v1/users", only(201, ADMIN), _new_user),
+    Row("GET", "/api/v1/users", only(200, ADMIN, AUDITOR)),
+    Row("GET", "/api/v1/users/{user_id}", only(200, ADMIN, AUDITOR), _user),
+    Row("PATCH", "/api/v1/users/{user_id}", only(200, ADMIN), _user_update),
+    # api keys
+    Row("POST", "/api/v1/api-keys", only(201, ADMIN), _new_key),
+    Row("GET", "/api/v1/api-keys", only(200, ADMIN, AUDITOR)),
+    Row("GET", "/api/v1/api-keys/{api_key_id}", only(200, ADMIN, AUDITOR), _a_key),
+    Row("POST", "/api/v1/api-keys/{api_key_id}/revoke", only(200, ADMIN), _a_key),
+    Row("GET", "/api/v1/me", only(200, *EVERYONE)),
+    # audit trail
+    Row("GET", "/api/v1/audit-events", only(200, ADMIN, AUDITOR)),
+    Row("GET", "/api/v1/audit-events/{event_id}", only(200, ADMIN, AUDITOR), _an_event),
+]
+
+TABLE = {row.key: row for row in ROWS}
+
+
+def _served_routes(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
+    served: dict[tuple[str, str], HTTPRouteHandler] = {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method not in ("OPTIONS", "HEAD"):
+                    served[(method, path)] = handler
+    return served
+
+
+def _is_public(path: str) -> bool:
+    return any(path == public or path.startswith(public + "/") for public in PUBLIC_PATHS)
+
+
+@pytest.fixture(scope="module")
+def served(settings: Settings) -> dict[tuple[str, str], HTTPRouteHandler]:
+    return _served_routes(create_app(settings))
+
+
+def test_every_route_is_in_the_table(served: dict[tuple[str, str], HTTPRouteHandler]) -> None:
+    private = {key for key in served if not _is_public(key[1])}
+    assert sorted(private - TABLE.keys()) == [], "routes missing from the permission table"
+    assert sorted(TABLE.keys() - private) == [], "table rows for routes the app does not serve"
+
+
+def test_guards_match_the_table(served: dict[tuple[str, str], HTTPRouteHandler]) -> None:
+    for key, handler in served.items():
+        if _is_public(key[1]):
+            assert admitted_roles(handler) is None, f"{key} is public and must not carry a role guard"
+            continue
+        admitted = admitted_roles(handler)
+        assert admitted is not None, f"{key} has no role guard"
+        table_admits = {role for role, status in TABLE[key].expect.items() if status != 403}
+        assert admitted == table_admits, (
+            f"{key}: guard admits {sorted(admitted)}, table says {sorted(table_admits)}"
+        )
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.path}")
+def test_route_answers_role(row: Row, role: Role, world: World, api: ApiFactory) -> None:
+    prepared = row.prepare(world, api)
+    headers = {}
+    if prepared.etag_of is not None:
+        headers["If-Match"] = api.as_(world.admin).get(prepared.etag_of).headers["ETag"]
+    client = api.as_(world.by_role(role))
+    response = client.http.request(
+        row.method, row.path.format(**prepared.params), json=prepared.body, headers=headers
+    )
+    assert response.status_code == row.expect[role], response.text
+
+
+def test_unauthenticated_requests_get_401_on_every_route(
+    served: dict[tuple[str, str], HTTPRouteHandler], api: ApiFactory
+) -> None:
+    anonymous = api.as_(None)
+    for method, path in served:
+        if _is_public(path):
+            continue
+        concrete = re.sub(r"\{\w+\}", "01a21ce5-662f-7bdf-87f6-32407b9e9fef", path)
+        assert anonymous.http.request(method, concrete).status_code == 401, (method, path)
