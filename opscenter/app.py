@@ -10,7 +10,9 @@ from opscenter.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> Litestar:
     settings = settings or get_settings()
-    logging.basicConfig(
-        level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return Litestar(
+        plugins=[OpsCenterPlugin(settings, run_scheduler=run_scheduler)],
+        # Given here, not by the plugin: Litestar 2.x reads this argument, not AppConfig's, for the root router.
+        request_max_body_size=settings.max_body_bytes,
     )
-    return Litestar(plugins=[OpsCenterPlugin(settings, run_scheduler=run_scheduler)])

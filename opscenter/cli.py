@@ -32,9 +32,7 @@ def cli_actor() -> Actor:
 
 def _settings() -> Settings:
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
 
 
@@ -62,9 +60,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default OPSCENTER_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (default OPSCENTER_PORT, 8000).")
-@click.option(
-    "--no-scheduler", is_flag=True, help="Serve the API only; leave scheduled jobs to `opscenter worker`."
-)
+@click.option("--no-scheduler", is_flag=True, help="Serve the API only; leave scheduled jobs to `opscenter worker`.")
 def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Serve the HTTP API, and run the scheduled jobs in-process unless --no-scheduler."""
     from opscenter.app import create_app
@@ -155,9 +151,7 @@ def users_create(org_name: str, org_kind: str, user_name: str, role: str, displa
                 raise click.ClickException(f"user {user_name!r} exists with another organization or role")
             click.echo(f"user {user_name} already exists ({existing.id})", err=True)
             return
-        data = UserCreate(
-            name=user_name, display_name=display_name, role=Role(role), organization_id=organization.id
-        )
+        data = UserCreate(name=user_name, display_name=display_name, role=Role(role), organization_id=organization.id)
         user = organizations.create_user(session, data, actor=actor)
         click.echo(f"created user {user.name} ({user.id}) in {organization.name}", err=True)
 
@@ -206,3 +200,7 @@ def audit_verify() -> None:
 
 for command in CLI_COMMANDS:
     main.add_command(command)
+
+
+if __name__ == "__main__":
+    main()

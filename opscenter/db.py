@@ -207,23 +207,33 @@ class Database:
     def write_engine(self) -> Engine:
         return self.engine.execution_options(**{_WRITE: True})
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Session]:
-        """One transaction: committed when a write block ends normally, rolled back otherwise.
+    def session(self, *, write: bool) -> Session:
+        """A new session; its transaction begins at its first statement. End it with ``finish``."""
+        return (self._writes if write else self._reads)()
 
-        Objects stay readable after the block (no expiry on commit; a read ends by closing, which
-        ends its transaction without expiring what it loaded).
+    @staticmethod
+    def finish(session: Session, *, commit: bool) -> None:
+        """Commit if asked, then close; closing without a commit rolls the transaction back.
+
+        Loaded objects stay readable afterwards: nothing expires on commit, and close() detaches
+        them instead of expiring them as rollback() would.
         """
-        session = (self._writes if write else self._reads)()
         try:
-            yield session
-            if write:
+            if commit:
                 session.commit()
-        except BaseException:
-            session.rollback()
-            raise
         finally:
             session.close()
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Session]:
+        """One transaction: committed when a write block ends normally, rolled back otherwise."""
+        session = self.session(write=write)
+        try:
+            yield session
+        except BaseException:
+            self.finish(session, commit=False)
+            raise
+        self.finish(session, commit=write)
 
     def dispose(self) -> None:
         self.engine.dispose()

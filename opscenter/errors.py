@@ -94,9 +94,7 @@ class PreconditionFailed(DomainError):
     code = "stale-version"
     title = "Precondition Failed"
 
-    def __init__(
-        self, detail: str = "The object changed since you read it; fetch it again and retry."
-    ) -> None:
+    def __init__(self, detail: str = "The object changed since you read it; fetch it again and retry.") -> None:
         super().__init__(detail)
 
 
@@ -159,8 +157,10 @@ _HTTP_CODES = {403: "forbidden", 404: "not-found", 405: "method-not-allowed", 41
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
-    if status >= 500:
-        return _internal(request, exc)
+    if status >= 500:  # raised by Litestar on purpose (e.g. the client hung up mid-body): no traceback needed
+        log.warning("%s %s: %s", request.method, request.url.path, exc.detail)
+        detail = str(exc.detail) if request.app.debug else "An internal error occurred; it has been logged."
+        return problem(status, "internal", _phrase(status), detail)
     headers = dict(exc.headers or {})
     detail = str(exc.detail)
     if status == 413:

@@ -87,15 +87,12 @@ class OpsCenterPlugin(InitPluginProtocol):
             "Authenticate with `Authorization: Bearer <api key>`.",
             path="/schema",
             components=Components(
-                security_schemes={
-                    "apiKey": SecurityScheme(type="http", scheme="bearer", description="opc_… key")
-                }
+                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="opc_… key")}
             ),
             security=[{"apiKey": []}],
         )
         # Errors are logged once, by the error layer (500s only); Litestar need not log 4xx tracebacks.
         app_config.logging_config = LoggingConfig(configure_root_logger=False, log_exceptions="never")
-        app_config.request_max_body_size = self.settings.max_body_bytes
         app_config.debug = not self.settings.production
         return app_config
 

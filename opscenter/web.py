@@ -1,9 +1,11 @@
 """What every controller shares: the session per request, the acting user, pages, ETags and If-Match."""
 
 import re
-from collections.abc import Iterator
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+import litestar
 from litestar import Request, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, QueryParameter
@@ -17,20 +19,64 @@ from opscenter.schemas import Page
 from opscenter.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _IF_MATCH = re.compile(r'^\s*"(\d{1,18})"\s*$')
 
 
-def provide_session(request: Request[Any, Any, Any]) -> Iterator[Session]:
-    """One transaction per request: reads take a read transaction, everything else a write one.
+def provide_session(request: Request[Any, Any, Any]) -> Session:
+    """The request's session: a read transaction for GET, a write transaction otherwise.
 
-    The commit happens after the handler has built its answer and before the answer is sent, so a
-    failed commit becomes an error response, never a success that did not happen.
+    Creating it touches no connection; its transaction begins at the handler's first statement and
+    ends in the handler's own thread (see ``_transactional``).
     """
     db: Database = request.app.state.db
-    with db.transaction(write=request.method not in _SAFE_METHODS) as session:
-        yield session
+    return db.session(write=request.method not in _SAFE_METHODS)
+
+
+def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:
+    """End the request's transaction in the thread that ran the handler, once its answer is built.
+
+    A failed commit raises from here and becomes an error response, never a success that did not
+    happen. Committing anywhere else would need a second worker thread per request, and handlers
+    blocked on a lock (SQLite's write lock, a PostgreSQL row lock) could hold every thread while the
+    transaction holding that lock waited for one in order to commit: a deadlock under load.
+    """
+
+    @wraps(fn)
+    def handler(*args: P.args, **kwargs: P.kwargs) -> R:
+        session = kwargs.get("session")
+        if not isinstance(session, Session):
+            return fn(*args, **kwargs)
+        try:
+            answer = fn(*args, **kwargs)
+        except BaseException:
+            session.close()  # rolls back
+            raise
+        Database.finish(session, commit=write)
+        return answer
+
+    return handler
+
+
+def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P, R]], Any]]:
+    def route(path: str = "/", **options: Any) -> Callable[[Callable[P, R]], Any]:
+        def register(fn: Callable[P, R]) -> Any:
+            return decorator(path, sync_to_thread=True, **options)(_transactional(fn, write=write))
+
+        return register
+
+    return route
+
+
+# The house's route decorators: every handler runs in a worker thread inside one transaction.
+get = _route(litestar.get, write=False)
+post = _route(litestar.post, write=True)
+patch = _route(litestar.patch, write=True)
+put = _route(litestar.put, write=True)
+delete = _route(litestar.delete, write=True)
 
 
 def provide_actor(request: Request[Any, Any, Any]) -> Actor:
@@ -66,9 +112,7 @@ def provide_expected_version(
         )
     match = _IF_MATCH.match(if_match)
     if match is None:
-        raise InvalidParameter(
-            "If-Match", 'must be one ETag as this API sends it, e.g. "3"; not "*" or a list'
-        )
+        raise InvalidParameter("If-Match", 'must be one ETag as this API sends it, e.g. "3"; not "*" or a list')
     return int(match.group(1))
 
 
@@ -79,7 +123,7 @@ Paging = NamedDependency[PageRequest]
 ExpectedVersion = NamedDependency[int]
 
 DEPENDENCIES = {
-    "session": Provide(provide_session),
+    "session": Provide(provide_session, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "page": Provide(provide_page, sync_to_thread=False),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),

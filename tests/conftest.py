@@ -14,9 +14,21 @@ from tests.support import Api, RunningServer, postgres_database, wipe
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--db", choices=["sqlite", "postgresql"], default="sqlite", help="database to run against"
-    )
+    parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database to run against")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql_only: a PostgreSQL feature; deselected in the SQLite run")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgresql_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -27,9 +27,7 @@ def organization(db: Database, name: str, kind: OrgKind) -> uuid.UUID:
         existing = organizations.find_organization(session, name)
         if existing is not None:
             return existing.id
-        return organizations.create_organization(
-            session, OrganizationCreate(name=name, kind=kind), actor=SETUP
-        ).id
+        return organizations.create_organization(session, OrganizationCreate(name=name, kind=kind), actor=SETUP).id
 
 
 def identity(db: Database, *, user_name: str, role: Role, org_name: str, org_kind: OrgKind) -> Identity:
@@ -73,12 +71,8 @@ class World:
 def world(db: Database) -> World:
     return World(
         admin=identity(db, user_name="admin", role=Role.ADMIN, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU),
-        bureau=identity(
-            db, user_name="li.na", role=Role.BUREAU, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU
-        ),
-        bureau2=identity(
-            db, user_name="wang.qiang", role=Role.BUREAU, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU
-        ),
+        bureau=identity(db, user_name="li.na", role=Role.BUREAU, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU),
+        bureau2=identity(db, user_name="wang.qiang", role=Role.BUREAU, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU),
         operator=identity(
             db, user_name="zhao.min", role=Role.OPERATOR, org_name=OPERATOR_ORG, org_kind=OrgKind.OPERATOR
         ),
@@ -88,7 +82,5 @@ def world(db: Database) -> World:
         department_b=identity(
             db, user_name="liu.yang", role=Role.DEPARTMENT, org_name=DEPARTMENT_B, org_kind=OrgKind.DEPARTMENT
         ),
-        auditor=identity(
-            db, user_name="sun.li", role=Role.AUDITOR, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU
-        ),
+        auditor=identity(db, user_name="sun.li", role=Role.AUDITOR, org_name=BUREAU_ORG, org_kind=OrgKind.BUREAU),
     )

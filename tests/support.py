@@ -58,9 +58,7 @@ class RunningServer:
     """A real uvicorn server on a free loopback port, in a thread of the test process."""
 
     def __init__(self, app: Litestar) -> None:
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        )
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
         self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
 
     def __enter__(self) -> "RunningServer":

@@ -106,13 +106,9 @@ def _new_key(world: World, api: ApiFactory) -> Prepared:
 
 
 def _a_key(world: World, api: ApiFactory) -> Prepared:
-    created = api.as_(world.admin).post(
-        "/api/v1/api-keys", {"name": "spare", "user_id": str(world.operator.user_id)}
-    )
+    created = api.as_(world.admin).post("/api/v1/api-keys", {"name": "spare", "user_id": str(world.operator.user_id)})
     assert created.status_code == 201, created.text
-    return Prepared(
-        params={"api_key_id": created.json()["id"]}, etag_of=f"/api/v1/api-keys/{created.json()['id']}"
-    )
+    return Prepared(params={"api_key_id": created.json()["id"]}, etag_of=f"/api/v1/api-keys/{created.json()['id']}")
 
 
 def _an_event(world: World, api: ApiFactory) -> Prepared:
@@ -129,9 +125,7 @@ ROWS: list[Row] = [
         lambda w, a: Prepared(body={"name": "市交通运输局", "kind": "department"}),
     ),
     Row("GET", "/api/v1/organizations", only(200, *EVERYONE)),
-    Row(
-        "GET", "/api/v1/organizations/{organization_id}", only(200, *EVERYONE, department=404), _org_of_bureau
-    ),
+    Row("GET", "/api/v1/organizations/{organization_id}", only(200, *EVERYONE, department=404), _org_of_bureau),
     Row("PATCH", "/api/v1/organizations/{organization_id}", only(200, ADMIN), _org_update),
     # users
     Row("POST", "/api/v1/users", only(201, ADMIN), _new_user),
@@ -188,9 +182,7 @@ def test_guards_match_the_table(served: dict[tuple[str, str], HTTPRouteHandler])
         admitted = admitted_roles(handler)
         assert admitted is not None, f"{key} has no role guard"
         table_admits = {role for role, status in TABLE[key].expect.items() if status != 403}
-        assert admitted == table_admits, (
-            f"{key}: guard admits {sorted(admitted)}, table says {sorted(table_admits)}"
-        )
+        assert admitted == table_admits, f"{key}: guard admits {sorted(admitted)}, table says {sorted(table_admits)}"
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
@@ -201,9 +193,7 @@ def test_route_answers_role(row: Row, role: Role, world: World, api: ApiFactory)
     if prepared.etag_of is not None:
         headers["If-Match"] = api.as_(world.admin).get(prepared.etag_of).headers["ETag"]
     client = api.as_(world.by_role(role))
-    response = client.http.request(
-        row.method, row.path.format(**prepared.params), json=prepared.body, headers=headers
-    )
+    response = client.http.request(row.method, row.path.format(**prepared.params), json=prepared.body, headers=headers)
     assert response.status_code == row.expect[role], response.text
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-27 12:05:10.654277
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 # PostgreSQL refuses any change to an audit event; SQLite relies on the hash chain alone.

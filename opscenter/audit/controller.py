@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.params import FromPath, FromQuery
 
 from opscenter.audit import service
@@ -9,7 +9,7 @@ from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.guards import allow
 from opscenter.organizations.models import Role
 from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, Paging, page_of
+from opscenter.web import CurrentActor, DbSession, Paging, get, page_of
 
 
 class AuditEventController(Controller):
@@ -17,7 +17,7 @@ class AuditEventController(Controller):
     tags = ["audit"]
     guards = [allow(Role.ADMIN, Role.AUDITOR)]
 
-    @get("/", sync_to_thread=True, description="Newest first.")
+    @get("/", description="Newest first.")
     def list(
         self,
         session: DbSession,
@@ -44,8 +44,6 @@ class AuditEventController(Controller):
         )
         return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
 
-    @get("/{event_id:uuid}", sync_to_thread=True)
-    def read(
-        self, session: DbSession, actor: CurrentActor, event_id: FromPath[uuid.UUID]
-    ) -> AuditEventPublic:
+    @get("/{event_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, event_id: FromPath[uuid.UUID]) -> AuditEventPublic:
         return AuditEventPublic.model_validate(service.get_event(session, event_id))

@@ -39,11 +39,7 @@ def snapshot(row: SQLModel) -> Snapshot:
     """The audited column values of ``row`` now, to diff against after the change."""
     excluded = _NOT_AUDITED | getattr(row, "audit_exclude", frozenset())
     mapper = inspect(type(row))
-    return {
-        attr.key: _jsonable(getattr(row, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in excluded
-    }
+    return {attr.key: _jsonable(getattr(row, attr.key)) for attr in mapper.column_attrs if attr.key not in excluded}
 
 
 def record_create(session: Session, *, actor: Actor, action: str, row: SQLModel) -> AuditEvent:
@@ -52,9 +48,7 @@ def record_create(session: Session, *, actor: Actor, action: str, row: SQLModel)
     return append(session, actor=actor, action=action, row=row, changes=changes)
 
 
-def record_update(
-    session: Session, *, actor: Actor, action: str, row: SQLModel, before: Snapshot
-) -> AuditEvent | None:
+def record_update(session: Session, *, actor: Actor, action: str, row: SQLModel, before: Snapshot) -> AuditEvent | None:
     """Audit a change of ``row`` against the ``snapshot`` taken before it changed; nothing changed, no event."""
     after = snapshot(row)
     changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}

@@ -1,16 +1,17 @@
 import uuid
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel
 
 from opscenter.auth import service
 from opscenter.auth.guards import allow
 from opscenter.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
+from opscenter.errors import NotFound
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import OrganizationPublic, Role, UserPublic
 from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, page_of, with_etag
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, with_etag
 
 
 class ApiKeyController(Controller):
@@ -21,17 +22,14 @@ class ApiKeyController(Controller):
     @post(
         "/",
         guards=[allow(Role.ADMIN)],
-        sync_to_thread=True,
         description="The answer carries the whole key in `key`; it is never shown again.",
     )
-    def create(
-        self, session: DbSession, actor: CurrentActor, data: JSONBody[ApiKeyCreate]
-    ) -> Response[ApiKeyCreated]:
+    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[ApiKeyCreate]) -> Response[ApiKeyCreated]:
         api_key, plaintext = service.create_api_key(session, data, actor=actor)
         created = ApiKeyCreated(**ApiKeyPublic.model_validate(api_key).model_dump(), key=plaintext)
         return with_etag(created, status_code=201)
 
-    @get("/", sync_to_thread=True)
+    @get("/")
     def list(
         self,
         session: DbSession,
@@ -42,13 +40,11 @@ class ApiKeyController(Controller):
         rows, total = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
         return page_of([ApiKeyPublic.model_validate(row) for row in rows], total, page)
 
-    @get("/{api_key_id:uuid}", sync_to_thread=True)
-    def read(
-        self, session: DbSession, actor: CurrentActor, api_key_id: FromPath[uuid.UUID]
-    ) -> Response[ApiKeyPublic]:
+    @get("/{api_key_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, api_key_id: FromPath[uuid.UUID]) -> Response[ApiKeyPublic]:
         return with_etag(ApiKeyPublic.model_validate(service.get_api_key(session, api_key_id, actor=actor)))
 
-    @post("/{api_key_id:uuid}/revoke", guards=[allow(Role.ADMIN)], sync_to_thread=True, status_code=200)
+    @post("/{api_key_id:uuid}/revoke", guards=[allow(Role.ADMIN)], status_code=200)
     def revoke(
         self,
         session: DbSession,
@@ -70,11 +66,10 @@ class MeController(Controller):
     tags = ["me"]
     guards = [allow(*Role)]
 
-    @get("/", sync_to_thread=True, description="Who the presented key belongs to.")
+    @get("/", description="Who the presented key belongs to.")
     def read(self, session: DbSession, actor: CurrentActor) -> Me:
-        assert actor.user_id is not None and actor.organization_id is not None
+        if actor.user_id is None or actor.organization_id is None:  # only jobs and the CLI act without a user
+            raise NotFound("user")
         user = organizations.get_user(session, actor.user_id, actor=actor)
         organization = organizations.get_organization(session, actor.organization_id, actor=actor)
-        return Me(
-            user=UserPublic.model_validate(user), organization=OrganizationPublic.model_validate(organization)
-        )
+        return Me(user=UserPublic.model_validate(user), organization=OrganizationPublic.model_validate(organization))

@@ -10,9 +10,7 @@ from opscenter.db import Identified, Timestamped, Versioned, instant_field
 
 
 class ApiKeyBase(SQLModel):
-    name: str = Field(
-        min_length=1, max_length=100, description="What the key is for, e.g. 'ratings integration'"
-    )
+    name: str = Field(min_length=1, max_length=100, description="What the key is for, e.g. 'ratings integration'")
     expires_at: datetime | None = instant_field(nullable=True, default=None)
 
 

@@ -1,6 +1,6 @@
 import uuid
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from opscenter.auth.guards import allow
@@ -16,7 +16,7 @@ from opscenter.organizations.models import (
     UserUpdate,
 )
 from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, page_of, with_etag
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
 
 
 class OrganizationController(Controller):
@@ -24,28 +24,28 @@ class OrganizationController(Controller):
     tags = ["organizations"]
     guards = [allow(*Role)]
 
-    @post("/", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @post("/", guards=[allow(Role.ADMIN)])
     def create(
         self, session: DbSession, actor: CurrentActor, data: JSONBody[OrganizationCreate]
     ) -> Response[OrganizationPublic]:
         organization = service.create_organization(session, data, actor=actor)
         return with_etag(OrganizationPublic.model_validate(organization), status_code=201)
 
-    @get("/", sync_to_thread=True, description="A department sees only its own organization.")
+    @get("/", description="A department sees only its own organization.")
     def list(
         self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[OrgKind | None] = None
     ) -> Page[OrganizationPublic]:
         rows, total = service.list_organizations(session, actor=actor, page=page, kind=kind)
         return page_of([OrganizationPublic.model_validate(row) for row in rows], total, page)
 
-    @get("/{organization_id:uuid}", sync_to_thread=True)
+    @get("/{organization_id:uuid}")
     def read(
         self, session: DbSession, actor: CurrentActor, organization_id: FromPath[uuid.UUID]
     ) -> Response[OrganizationPublic]:
         organization = service.get_organization(session, organization_id, actor=actor)
         return with_etag(OrganizationPublic.model_validate(organization))
 
-    @patch("/{organization_id:uuid}", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @patch("/{organization_id:uuid}", guards=[allow(Role.ADMIN)])
     def update(
         self,
         session: DbSession,
@@ -65,14 +65,12 @@ class UserController(Controller):
     tags = ["users"]
     guards = [allow(Role.ADMIN, Role.AUDITOR)]
 
-    @post("/", guards=[allow(Role.ADMIN)], sync_to_thread=True)
-    def create(
-        self, session: DbSession, actor: CurrentActor, data: JSONBody[UserCreate]
-    ) -> Response[UserPublic]:
+    @post("/", guards=[allow(Role.ADMIN)])
+    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[UserCreate]) -> Response[UserPublic]:
         user = service.create_user(session, data, actor=actor)
         return with_etag(UserPublic.model_validate(user), status_code=201)
 
-    @get("/", sync_to_thread=True)
+    @get("/")
     def list(
         self,
         session: DbSession,
@@ -81,18 +79,14 @@ class UserController(Controller):
         organization_id: FromQuery[uuid.UUID | None] = None,
         role: FromQuery[Role | None] = None,
     ) -> Page[UserPublic]:
-        rows, total = service.list_users(
-            session, actor=actor, page=page, organization_id=organization_id, role=role
-        )
+        rows, total = service.list_users(session, actor=actor, page=page, organization_id=organization_id, role=role)
         return page_of([UserPublic.model_validate(row) for row in rows], total, page)
 
-    @get("/{user_id:uuid}", sync_to_thread=True)
-    def read(
-        self, session: DbSession, actor: CurrentActor, user_id: FromPath[uuid.UUID]
-    ) -> Response[UserPublic]:
+    @get("/{user_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, user_id: FromPath[uuid.UUID]) -> Response[UserPublic]:
         return with_etag(UserPublic.model_validate(service.get_user(session, user_id, actor=actor)))
 
-    @patch("/{user_id:uuid}", guards=[allow(Role.ADMIN)], sync_to_thread=True)
+    @patch("/{user_id:uuid}", guards=[allow(Role.ADMIN)])
     def update(
         self,
         session: DbSession,

@@ -31,9 +31,7 @@ ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
 
 
 class OrganizationBase(SQLModel):
-    name: str = Field(
-        min_length=1, max_length=200, unique=True, description="Full name, e.g. 市卫生健康委员会"
-    )
+    name: str = Field(min_length=1, max_length=200, unique=True, description="Full name, e.g. 市卫生健康委员会")
     kind: OrgKind = enum_field(OrgKind)
 
 

@@ -81,9 +81,7 @@ def create_user(session: Session, data: UserCreate, *, actor: Actor) -> User:
         raise InvalidInput("organization_id", "no such organization")
     _require_role_fits(data.role, organization.kind)
     if session.exec(select(User).where(User.name == data.name)).first() is not None:
-        raise Conflict(
-            f"A user named {data.name!r} already exists.", errors=[FieldError("name", "already taken")]
-        )
+        raise Conflict(f"A user named {data.name!r} already exists.", errors=[FieldError("name", "already taken")])
     user = User.model_validate(data)
     session.add(user)
     audit.record_create(session, actor=actor, action="user.create", row=user)
@@ -120,9 +118,7 @@ def list_users(
     return paginate(session, query, page)
 
 
-def update_user(
-    session: Session, user_id: uuid.UUID, data: UserUpdate, *, actor: Actor, expected_version: int
-) -> User:
+def update_user(session: Session, user_id: uuid.UUID, data: UserUpdate, *, actor: Actor, expected_version: int) -> User:
     user = get_user(session, user_id, actor=actor)
     user.require_version(expected_version)
     before = audit.snapshot(user)
@@ -145,9 +141,7 @@ def update_user(
 
 def _require_free_name(session: Session, name: str) -> None:
     if find_organization(session, name) is not None:
-        raise Conflict(
-            f"An organization named {name!r} already exists.", errors=[FieldError("name", "already taken")]
-        )
+        raise Conflict(f"An organization named {name!r} already exists.", errors=[FieldError("name", "already taken")])
 
 
 def _require_role_fits(role: Role, kind: OrgKind) -> None:
@@ -159,9 +153,7 @@ def _require_role_fits(role: Role, kind: OrgKind) -> None:
 def _require_another_admin(session: Session, user: User) -> None:
     """Never leave the platform without an active admin: nobody could manage keys any more."""
     others = session.exec(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN, col(User.is_active), User.id != user.id)
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, col(User.is_active), User.id != user.id)
     ).one()
     if others == 0:
         raise Conflict("This is the last active admin; make another admin first.")

@@ -1,0 +1,1 @@
+"""Billing: monthly statements, disputes, credit notes."""

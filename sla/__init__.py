@@ -1,0 +1,1 @@
+"""Service levels: measurements pulled from Prometheus, maintenance windows, monthly reports, ratings."""

@@ -1,0 +1,107 @@
+"""The command line, run as an operator would run it: a real subprocess against the test database."""
+
+import os
+import subprocess
+import sys
+
+import httpx
+
+from opscenter.settings import Settings
+from tests.support import RunningServer
+
+
+def opscenter(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPSCENTER_DATABASE_URL": settings.database_url, "OPSCENTER_LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "opscenter.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bootstrap_creates_the_first_admin_and_prints_its_key_once(settings: Settings, server: RunningServer) -> None:
+    created = opscenter(
+        settings,
+        "users",
+        "create",
+        "--org",
+        "政务服务数据管理局",
+        "--org-kind",
+        "bureau",
+        "--name",
+        "root.admin",
+        "--role",
+        "admin",
+        "--display-name",
+        "管理员",
+    )
+    assert created.returncode == 0, created.stderr
+    again = opscenter(
+        settings,
+        "users",
+        "create",
+        "--org",
+        "政务服务数据管理局",
+        "--org-kind",
+        "bureau",
+        "--name",
+        "root.admin",
+        "--role",
+        "admin",
+    )
+    assert again.returncode == 0, "running the bootstrap twice must be harmless"
+    assert "already exists" in again.stderr
+
+    issued = opscenter(settings, "keys", "create", "--user", "root.admin")
+    assert issued.returncode == 0, issued.stderr
+    lines = issued.stdout.splitlines()
+    assert len(lines) == 1, "the key, alone on its own line"
+    assert lines[0].startswith("opc_")
+    me = httpx.get(f"{server.base_url}/api/v1/me", headers={"Authorization": f"Bearer {lines[0]}"})
+    assert me.status_code == 200
+    assert me.json()["user"]["role"] == "admin"
+    assert me.json()["organization"]["kind"] == "bureau"
+
+
+def test_bootstrap_refuses_a_role_that_does_not_fit_the_organization(settings: Settings, db: object) -> None:
+    result = opscenter(
+        settings,
+        "users",
+        "create",
+        "--org",
+        "数字政府运营中心",
+        "--org-kind",
+        "operator",
+        "--name",
+        "wrong.admin",
+        "--role",
+        "admin",
+    )
+    assert result.returncode != 0
+    assert "role" in result.stderr
+    assert "operator" in result.stderr
+
+
+def test_keys_create_for_an_unknown_user_fails_cleanly(settings: Settings, db: object) -> None:
+    result = opscenter(settings, "keys", "create", "--user", "nobody")
+    assert result.returncode != 0
+    assert "no user named 'nobody'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_command_explains_itself(settings: Settings) -> None:
+    for command in (
+        ["--help"],
+        ["serve", "--help"],
+        ["worker", "--help"],
+        ["db", "upgrade", "--help"],
+        ["users", "create", "--help"],
+        ["keys", "create", "--help"],
+        ["audit", "verify", "--help"],
+    ):
+        result = opscenter(settings, *command)
+        assert result.returncode == 0, command
+        assert "Usage:" in result.stdout
