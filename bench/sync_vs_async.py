@@ -113,7 +113,7 @@ def serve_variant(variant: str, url: str, port: int) -> None:
         from opscenter.app import create_app
         from opscenter.settings import Settings
 
-        app = create_app(Settings(database_url=url, log_level="WARNING"))  # type: ignore[arg-type]
+        app = create_app(Settings(database_url=url, log_level="WARNING"))
     else:
         app = sync_app(url) if variant == "sync" else async_app(url)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -172,7 +172,9 @@ def run_wrk(base: str, path: str, seconds: int, connections: int, headers: dict[
             script.write('request = function() return wrk.format("POST", path, headers, "{}") end\n')
     result = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, base],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     os.unlink(script.name)
     for line in result.stdout.splitlines():
@@ -204,12 +206,13 @@ def prepare(url: str) -> str:
     from opscenter.settings import Settings
     from tests.factories import identity
 
-    settings = Settings(database_url=url, log_level="WARNING")  # type: ignore[arg-type]
+    settings = Settings(database_url=url, log_level="WARNING")
     upgrade(settings)
     database = Database(settings)
     BenchRow.__table__.create(database.engine, checkfirst=True)  # type: ignore[attr-defined]
-    admin = identity(database, user_name="bench.admin", role=Role.ADMIN, org_name="政务服务数据管理局",
-                     org_kind=OrgKind.BUREAU)
+    admin = identity(
+        database, user_name="bench.admin", role=Role.ADMIN, org_name="政务服务数据管理局", org_kind=OrgKind.BUREAU
+    )
     with database.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     database.dispose()
@@ -240,12 +243,18 @@ def main() -> None:
                     figures[variant] = run_wrk(base, "/rows", args.seconds, args.connections, {}, body_script=False)
             with server("opscenter", url) as base:
                 figures["opscenter"] = run_wrk(
-                    base, "/api/v1/organizations", args.seconds, args.connections,
-                    {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, body_script=True,
+                    base,
+                    "/api/v1/organizations",
+                    args.seconds,
+                    args.connections,
+                    {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                    body_script=True,
                 )
-            print(f"{name:>10}: sync {figures['sync']:8.0f} req/s | async (baseline) {figures['async']:8.0f} req/s"
-                  f" | sync/async {figures['sync'] / figures['async']:.2f}x"
-                  f" | OpsCenter POST /organizations (auth+audit) {figures['opscenter']:6.0f} req/s")
+            print(
+                f"{name:>10}: sync {figures['sync']:8.0f} req/s | async (baseline) {figures['async']:8.0f} req/s"
+                f" | sync/async {figures['sync'] / figures['async']:.2f}x"
+                f" | OpsCenter POST /organizations (auth+audit) {figures['opscenter']:6.0f} req/s"
+            )
 
 
 if __name__ == "__main__":
