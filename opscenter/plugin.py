@@ -15,6 +15,12 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 
 import opscenter
+from contracts.agreements.controller import ContractController
+from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
+from contracts.budgets.controller import BudgetController
+from contracts.catalog.controller import CatalogController
+from contracts.instances.controller import ServiceInstanceController
+from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
@@ -24,6 +30,7 @@ from opscenter.db import Database
 from opscenter.errors import EXCEPTION_HANDLERS
 from opscenter.health import PUBLIC, HealthController
 from opscenter.middleware import RequestIdMiddleware
+from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job, build_scheduler
 from opscenter.settings import Settings
@@ -44,9 +51,16 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ApiKeyController,
     MeController,
     AuditEventController,
+    NotificationController,
+    # contracts: the bureau's side
+    CatalogController,
+    BudgetController,
+    PurchaseRequestController,
+    ContractController,
+    ServiceInstanceController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = []
@@ -58,6 +72,7 @@ def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests)."""
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.notifications.models
     import opscenter.organizations.models  # noqa: F401
 
 

@@ -18,7 +18,7 @@ class AuditEventController(Controller):
     guards = [allow(Role.ADMIN, Role.AUDITOR)]
 
     @get("/", description="Newest first.")
-    def list(
+    def index(
         self,
         session: DbSession,
         actor: CurrentActor,

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,25 +35,48 @@ _NOT_AUDITED = frozenset({"id", "version", "created_at", "updated_at"})
 Snapshot = dict[str, Any]
 
 
-def snapshot(row: SQLModel) -> Snapshot:
-    """The audited column values of ``row`` now, to diff against after the change."""
+def snapshot(row: SQLModel, **children: Sequence[SQLModel]) -> Snapshot:
+    """The audited column values of ``row`` now, to diff against after the change.
+
+    ``children`` (e.g. ``items=request.items``) are rows that belong to ``row`` and change with it;
+    each becomes a field listing their snapshots.
+    """
     excluded = _NOT_AUDITED | getattr(row, "audit_exclude", frozenset())
     mapper = inspect(type(row))
-    return {attr.key: _jsonable(getattr(row, attr.key)) for attr in mapper.column_attrs if attr.key not in excluded}
+    values = {attr.key: _jsonable(getattr(row, attr.key)) for attr in mapper.column_attrs if attr.key not in excluded}
+    for name, rows in children.items():
+        values[name] = [snapshot(child) for child in rows]
+    return values
 
 
-def record_create(session: Session, *, actor: Actor, action: str, row: SQLModel) -> AuditEvent:
-    """Audit the creation of ``row`` (every audited field goes from nothing to its value)."""
-    changes = {key: [None, value] for key, value in snapshot(row).items() if value is not None}
+def record_create(
+    session: Session, *, actor: Actor, action: str, row: SQLModel, after: Snapshot | None = None
+) -> AuditEvent:
+    """Audit the creation of ``row`` (every audited field goes from nothing to its value).
+
+    Pass ``after=snapshot(row, items=…)`` when the row's children belong in the record.
+    """
+    changes = {key: [None, value] for key, value in (after or snapshot(row)).items() if value not in (None, [])}
     return append(session, actor=actor, action=action, row=row, changes=changes)
 
 
-def record_update(session: Session, *, actor: Actor, action: str, row: SQLModel, before: Snapshot) -> AuditEvent | None:
-    """Audit a change of ``row`` against the ``snapshot`` taken before it changed; nothing changed, no event."""
-    after = snapshot(row)
+def record_update(
+    session: Session, *, actor: Actor, action: str, row: SQLModel, before: Snapshot, after: Snapshot | None = None
+) -> AuditEvent | None:
+    """Audit a change of ``row`` against the ``snapshot`` taken before it; nothing changed, no event.
+
+    ``after`` defaults to the row's snapshot now; pass one with the same children as ``before``.
+    """
+    after = after if after is not None else snapshot(row)
     changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
     if not changes:
         return None
+    return append(session, actor=actor, action=action, row=row, changes=changes)
+
+
+def record_delete(session: Session, *, actor: Actor, action: str, row: SQLModel) -> AuditEvent:
+    """Audit the deletion of ``row`` (every audited field goes from its value to nothing)."""
+    changes = {key: [value, None] for key, value in snapshot(row).items() if value is not None}
     return append(session, actor=actor, action=action, row=row, changes=changes)
 
 
@@ -198,6 +221,17 @@ def list_events(session: Session, *, page: PageRequest, filters: EventFilter) ->
         query = query.where(col(AuditEvent.occurred_at) >= _aware("since", filters.since))
     if filters.until is not None:
         query = query.where(col(AuditEvent.occurred_at) < _aware("until", filters.until))
+    return paginate(session, query, page)
+
+
+def history(session: Session, row: SQLModel, *, page: PageRequest) -> tuple[list[AuditEvent], int]:
+    """The trail of one object, oldest first. Callers check first that the reader may see the object."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.object_type == str(inspect(type(row)).local_table.name))
+        .where(AuditEvent.object_id == str(getattr(row, "id")))  # noqa: B009 - every audited row has an id
+        .order_by(col(AuditEvent.seq))
+    )
     return paginate(session, query, page)
 
 

@@ -1,6 +1,7 @@
 import uuid
 from dataclasses import dataclass
 
+from opscenter.errors import Forbidden
 from opscenter.organizations.models import OrgKind, Role
 
 # Roles that see every organization's objects; a department sees only its own.
@@ -34,6 +35,13 @@ class Actor:
     def sees_all(self) -> bool:
         """Bureau, admin and auditors (of any organization) read everything; so does the system."""
         return self.is_system or self.role in _SEES_ALL
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        """The acting user's organization; the system acts for none and may not do what needs one."""
+        if self.organization_id is None:
+            raise Forbidden("This action needs a user of an organization.")
+        return self.organization_id
 
     @property
     def is_department(self) -> bool:

@@ -30,7 +30,7 @@ class ApiKeyController(Controller):
         return with_etag(created, status_code=201)
 
     @get("/")
-    def list(
+    def index(
         self,
         session: DbSession,
         actor: CurrentActor,

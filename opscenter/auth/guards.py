@@ -27,8 +27,8 @@ class allow:
         return f"allow({', '.join(sorted(self.roles))})"
 
 
-EVERYONE = tuple(Role)
-STAFF = (Role.ADMIN, Role.BUREAU, Role.OPERATOR, Role.AUDITOR)
+# The business roles: the platform admin manages identities and keys, not purchases or contracts.
+BUSINESS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
 
 
 def admitted_roles(handler: BaseRouteHandler) -> frozenset[Role] | None:

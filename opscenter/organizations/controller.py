@@ -32,7 +32,7 @@ class OrganizationController(Controller):
         return with_etag(OrganizationPublic.model_validate(organization), status_code=201)
 
     @get("/", description="A department sees only its own organization.")
-    def list(
+    def index(
         self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[OrgKind | None] = None
     ) -> Page[OrganizationPublic]:
         rows, total = service.list_organizations(session, actor=actor, page=page, kind=kind)
@@ -71,7 +71,7 @@ class UserController(Controller):
         return with_etag(UserPublic.model_validate(user), status_code=201)
 
     @get("/")
-    def list(
+    def index(
         self,
         session: DbSession,
         actor: CurrentActor,

@@ -1,0 +1,170 @@
+import uuid
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlmodel import Session
+
+from contracts.agreements import flows, service
+from contracts.agreements.models import (
+    AmendmentCreate,
+    Contract,
+    ContractCreate,
+    ContractPublic,
+    ContractStatus,
+    ContractUpdate,
+    ContractVersionPublic,
+    Termination,
+)
+from opscenter.audit import service as audit
+from opscenter.audit.models import AuditEventPublic
+from opscenter.auth.actor import Actor
+from opscenter.auth.guards import allow
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
+
+READERS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
+ContractAnswer = Response[ContractPublic]
+VersionAnswer = Response[ContractVersionPublic]
+
+
+class ContractController(Controller):
+    path = "/api/v1/contracts"
+    tags = ["contracts"]
+    guards = [allow(*READERS)]
+
+    @post("/", guards=[allow(Role.BUREAU)], description="A draft from approved purchase requests.")
+    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[ContractCreate]) -> ContractAnswer:
+        contract = service.create_draft(session, data, actor=actor)
+        return with_etag(service.public(session, contract, actor=actor), status_code=201)
+
+    @get("/", description="Departments: contracts they benefit from, with their own lines only.")
+    def index(
+        self, session: DbSession, actor: CurrentActor, page: Paging, status: FromQuery[ContractStatus | None] = None
+    ) -> Page[ContractPublic]:
+        rows, total = service.list_contracts(session, actor=actor, page=page, status=status)
+        return page_of(service.publics(session, rows, actor=actor), total, page)
+
+    @get("/{contract_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID]) -> ContractAnswer:
+        return _contract(session, service.get_contract(session, contract_id, actor=actor), actor)
+
+    @put("/{contract_id:uuid}", guards=[allow(Role.BUREAU)], description="Only while it is a draft.")
+    def replace(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        contract_id: FromPath[uuid.UUID],
+        data: JSONBody[ContractUpdate],
+        expected_version: ExpectedVersion,
+    ) -> ContractAnswer:
+        contract = service.update_draft(session, contract_id, data, actor=actor, expected_version=expected_version)
+        return _contract(session, contract, actor)
+
+    @post(
+        "/{contract_id:uuid}/approve",
+        guards=[allow(Role.BUREAU)],
+        status_code=200,
+        description="By a bureau user other than the one who drafted it (403 otherwise).",
+    )
+    def approve(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        contract_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> ContractAnswer:
+        return _contract(
+            session, flows.approve(session, contract_id, actor=actor, expected_version=expected_version), actor
+        )
+
+    @post("/{contract_id:uuid}/discard", guards=[allow(Role.BUREAU)], status_code=200)
+    def discard(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        contract_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> ContractAnswer:
+        return _contract(
+            session, flows.discard(session, contract_id, actor=actor, expected_version=expected_version), actor
+        )
+
+    @post("/{contract_id:uuid}/terminate", guards=[allow(Role.BUREAU)], status_code=200)
+    def terminate(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        contract_id: FromPath[uuid.UUID],
+        data: JSONBody[Termination],
+        expected_version: ExpectedVersion,
+    ) -> ContractAnswer:
+        contract = flows.terminate(session, contract_id, data, actor=actor, expected_version=expected_version)
+        return _contract(session, contract, actor)
+
+    @post(
+        "/{contract_id:uuid}/amendments",
+        guards=[allow(Role.BUREAU)],
+        description="Drafts the next version; a second bureau user approves it.",
+    )
+    def amend(
+        self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], data: JSONBody[AmendmentCreate]
+    ) -> VersionAnswer:
+        version = flows.amend(session, contract_id, data, actor=actor)
+        return with_etag(service.version_public(version, actor=actor), status_code=201)
+
+    @get("/{contract_id:uuid}/versions", description="Every version, the contract as signed first.")
+    def versions(
+        self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID]
+    ) -> list[ContractVersionPublic]:
+        contract = service.get_contract(session, contract_id, actor=actor)
+        return [service.version_public(v, actor=actor) for v in service.versions_of(session, contract, actor=actor)]
+
+    @get("/{contract_id:uuid}/versions/{number:int}")
+    def version(
+        self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], number: FromPath[int]
+    ) -> VersionAnswer:
+        contract = service.get_contract(session, contract_id, actor=actor)
+        return with_etag(
+            service.version_public(service.get_version(session, contract, number, actor=actor), actor=actor)
+        )
+
+    @post(
+        "/{contract_id:uuid}/versions/{number:int}/approve",
+        guards=[allow(Role.BUREAU)],
+        status_code=200,
+        description="By a bureau user other than the one who drafted the amendment.",
+    )
+    def approve_version(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        contract_id: FromPath[uuid.UUID],
+        number: FromPath[int],
+        expected_version: ExpectedVersion,
+    ) -> VersionAnswer:
+        version = flows.approve_amendment(session, contract_id, number, actor=actor, expected_version=expected_version)
+        return with_etag(service.version_public(version, actor=actor))
+
+    @post("/{contract_id:uuid}/versions/{number:int}/discard", guards=[allow(Role.BUREAU)], status_code=200)
+    def discard_version(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        contract_id: FromPath[uuid.UUID],
+        number: FromPath[int],
+        expected_version: ExpectedVersion,
+    ) -> VersionAnswer:
+        version = flows.discard_amendment(session, contract_id, number, actor=actor, expected_version=expected_version)
+        return with_etag(service.version_public(version, actor=actor))
+
+    @get("/{contract_id:uuid}/history", description="Every step of this contract, oldest first.")
+    def history(
+        self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], page: Paging
+    ) -> Page[AuditEventPublic]:
+        rows, total = audit.history(session, service.get_contract(session, contract_id, actor=actor), page=page)
+        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+
+
+def _contract(session: Session, contract: Contract, actor: Actor) -> ContractAnswer:
+    return with_etag(service.public(session, contract, actor=actor))

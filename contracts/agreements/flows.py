@@ -1,0 +1,174 @@
+"""A contract's life: approval by a second bureau user, amendments (new versions, approved the same
+way), termination, and discarding a draft. Every step takes If-Match and is audited."""
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from contracts.agreements.content import Period, build_lines, fill_version, require_ceiling_covers
+from contracts.agreements.models import (
+    AmendmentCreate,
+    Contract,
+    ContractStatus,
+    ContractVersion,
+    Termination,
+    VersionStatus,
+)
+from contracts.agreements.service import get_contract, get_version
+from contracts.purchasing.models import PurchaseRequest
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.clock import utcnow
+from opscenter.errors import Conflict, Forbidden, InvalidInput
+from opscenter.workflow import require_status
+
+
+def approve(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Contract:
+    """Bring a draft contract into force. Four eyes: whoever drafted it cannot approve it."""
+    contract = get_contract(session, contract_id, actor=actor)
+    contract.require_version(expected_version)
+    require_status(contract.status, ContractStatus.DRAFT, doing="approve", noun="contract")
+    if contract.created_by_id == actor.user_id:
+        raise Forbidden("You drafted this contract; a second bureau user must approve it.")
+    version = get_version(session, contract, 1, actor=actor)
+    _approve_version(session, version, actor=actor)
+    before = audit.snapshot(contract)
+    contract.status, contract.current_version = ContractStatus.APPROVED, 1
+    audit.record_update(session, actor=actor, action="contract.approve", row=contract, before=before)
+    session.flush()
+    return contract
+
+
+def discard(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Contract:
+    """Abandon a draft; its purchase requests become free for another contract."""
+    contract = get_contract(session, contract_id, actor=actor)
+    contract.require_version(expected_version)
+    require_status(contract.status, ContractStatus.DRAFT, doing="discard", noun="contract")
+    version = get_version(session, contract, 1, actor=actor)
+    version_before = audit.snapshot(version)
+    version.status = VersionStatus.DISCARDED
+    audit.record_update(session, actor=actor, action="contract_version.discard", row=version, before=version_before)
+    for request in session.exec(select(PurchaseRequest).where(PurchaseRequest.contract_id == contract.id)).all():
+        request_before = audit.snapshot(request)
+        request.contract_id = None
+        audit.record_update(session, actor=actor, action="purchase_request.release", row=request, before=request_before)
+    before = audit.snapshot(contract)
+    contract.status = ContractStatus.DISCARDED
+    audit.record_update(session, actor=actor, action="contract.discard", row=contract, before=before)
+    session.flush()
+    return contract
+
+
+def terminate(
+    session: Session, contract_id: uuid.UUID, data: Termination, *, actor: Actor, expected_version: int
+) -> Contract:
+    """End a contract early, from a date and for a reason."""
+    contract = get_contract(session, contract_id, actor=actor)
+    contract.require_version(expected_version)
+    require_status(contract.status, ContractStatus.APPROVED, doing="terminate", noun="contract")
+    current = get_version(session, contract, contract.current_version, actor=actor)
+    if not contract.start_date <= data.terminated_on <= current.end_date:
+        raise InvalidInput(
+            "terminated_on", f"must be within the contract period {Period(contract.start_date, current.end_date)}"
+        )
+    _require_no_pending_amendment(session, contract)
+    before = audit.snapshot(contract)
+    contract.status, contract.terminated_on = ContractStatus.TERMINATED, data.terminated_on
+    contract.termination_reason = data.reason
+    audit.record_update(session, actor=actor, action="contract.terminate", row=contract, before=before)
+    session.flush()
+    return contract
+
+
+def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, actor: Actor) -> ContractVersion:
+    """Draft the next version of an approved contract; it takes effect once a second bureau user approves it."""
+    contract = get_contract(session, contract_id, actor=actor)
+    require_status(contract.status, ContractStatus.APPROVED, doing="amend", noun="contract")
+    _require_no_pending_amendment(session, contract)
+    current = get_version(session, contract, contract.current_version, actor=actor)
+    if not current.effective_date < data.effective_date <= current.end_date:
+        raise InvalidInput(
+            "effective_date",
+            f"must fall after {current.effective_date.isoformat()} (when version "
+            f"{current.number} took effect) and by {current.end_date.isoformat()}",
+        )
+    end_date = data.end_date or current.end_date
+    ceiling = data.ceiling if data.ceiling is not None else current.ceiling
+    version = ContractVersion(
+        contract_id=contract.id,
+        number=current.number + 1,
+        effective_date=data.effective_date,
+        end_date=end_date,
+        ceiling_fen=0,
+        note=data.note,
+        created_by_id=actor.user_id,
+    )
+    lines = build_lines(
+        session, data.lines, version_id=version.id, period=Period(contract.start_date, end_date), previous=current.lines
+    )
+    require_ceiling_covers(ceiling, lines)
+    fill_version(version, end_date=end_date, ceiling=ceiling, terms=data.terms or current.contract_terms, lines=lines)
+    session.add(version)
+    audit.record_create(
+        session,
+        actor=actor,
+        action="contract_version.create",
+        row=version,
+        after=audit.snapshot(version, lines=version.lines),
+    )
+    session.flush()
+    return version
+
+
+def approve_amendment(
+    session: Session, contract_id: uuid.UUID, number: int, *, actor: Actor, expected_version: int
+) -> ContractVersion:
+    contract = get_contract(session, contract_id, actor=actor)
+    version = get_version(session, contract, number, actor=actor)
+    version.require_version(expected_version)
+    require_status(contract.status, ContractStatus.APPROVED, doing="amend", noun="contract")
+    if number == 1:
+        raise Conflict("Version 1 is the contract itself: approve the contract.")
+    if version.created_by_id == actor.user_id:
+        raise Forbidden("You drafted this amendment; a second bureau user must approve it.")
+    _approve_version(session, version, actor=actor)
+    before = audit.snapshot(contract)
+    contract.current_version = version.number
+    audit.record_update(session, actor=actor, action="contract.amend", row=contract, before=before)
+    session.flush()
+    return version
+
+
+def discard_amendment(
+    session: Session, contract_id: uuid.UUID, number: int, *, actor: Actor, expected_version: int
+) -> ContractVersion:
+    contract = get_contract(session, contract_id, actor=actor)
+    version = get_version(session, contract, number, actor=actor)
+    version.require_version(expected_version)
+    if number == 1:
+        raise Conflict("Version 1 is the contract itself: discard the contract.")
+    require_status(version.status, VersionStatus.DRAFT, doing="discard", noun="contract amendment")
+    before = audit.snapshot(version)
+    version.status = VersionStatus.DISCARDED
+    audit.record_update(session, actor=actor, action="contract_version.discard", row=version, before=before)
+    session.flush()
+    return version
+
+
+def _approve_version(session: Session, version: ContractVersion, *, actor: Actor) -> None:
+    require_status(version.status, VersionStatus.DRAFT, doing="approve", noun="contract version")
+    before = audit.snapshot(version)
+    version.status, version.approved_by_id, version.approved_at = VersionStatus.APPROVED, actor.user_id, utcnow()
+    audit.record_update(session, actor=actor, action="contract_version.approve", row=version, before=before)
+
+
+def _require_no_pending_amendment(session: Session, contract: Contract) -> None:
+    pending = session.exec(
+        select(ContractVersion.number).where(
+            ContractVersion.contract_id == contract.id,
+            ContractVersion.status == VersionStatus.DRAFT,
+            col(ContractVersion.number) > 1,
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict(f"Amendment {pending} awaits approval; approve or discard it first.")

@@ -1,0 +1,298 @@
+"""Contracts as records: drafting from approved purchase requests, reading, and who sees what.
+
+A department reads only contracts it benefits from, and of them only its own lines; the operations
+center reads the contracts it supplies once approved; the bureau and auditors read everything.
+"""
+
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import Exists
+from sqlmodel import Session, col, exists, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from contracts.agreements.content import Period, build_lines, fill_version, require_ceiling_covers, resolve_terms
+from contracts.agreements.models import (
+    Contract,
+    ContractCreate,
+    ContractLine,
+    ContractLineIn,
+    ContractLinePublic,
+    ContractPublic,
+    ContractStatus,
+    ContractUpdate,
+    ContractVersion,
+    ContractVersionPublic,
+    VersionStatus,
+)
+from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.clock import utcnow
+from opscenter.db import PageRequest, paginate
+from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.organizations.models import Organization, OrgKind, Role
+from opscenter.workflow import require_status
+
+_HIDDEN_FROM_OUTSIDE = (ContractStatus.DRAFT, ContractStatus.DISCARDED)
+
+
+def _benefits(department_id: uuid.UUID) -> Exists:
+    """SQL: the contract has an approved version with a line for this department."""
+    return exists(
+        select(ContractLine.id)
+        .join(ContractVersion, col(ContractVersion.id) == ContractLine.contract_version_id)
+        .where(
+            ContractVersion.contract_id == Contract.id,
+            ContractVersion.status == VersionStatus.APPROVED,
+            ContractLine.department_id == department_id,
+        )
+    )
+
+
+def _scoped(query: SelectOfScalar[Contract], actor: Actor) -> SelectOfScalar[Contract]:
+    if actor.is_department:
+        return query.where(_benefits(actor.org_id))
+    if actor.role == Role.OPERATOR:
+        return query.where(Contract.supplier_id == actor.org_id, col(Contract.status).not_in(_HIDDEN_FROM_OUTSIDE))
+    return query
+
+
+def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor) -> Contract:
+    contract = session.exec(_scoped(select(Contract).where(Contract.id == contract_id), actor)).first()
+    if contract is None:
+        raise NotFound("contract")
+    return contract
+
+
+def list_contracts(
+    session: Session, *, actor: Actor, page: PageRequest, status: ContractStatus | None = None
+) -> tuple[list[Contract], int]:
+    query = select(Contract).order_by(col(Contract.id).desc())
+    if status is not None:
+        query = query.where(Contract.status == status)
+    return paginate(session, _scoped(query, actor), page)
+
+
+def versions_of(session: Session, contract: Contract, *, actor: Actor) -> list[ContractVersion]:
+    """The versions a reader may see: drafts of amendments stay inside the bureau."""
+    query = (
+        select(ContractVersion).where(ContractVersion.contract_id == contract.id).order_by(col(ContractVersion.number))
+    )
+    if actor.role not in (Role.BUREAU, Role.AUDITOR):
+        query = query.where(ContractVersion.status == VersionStatus.APPROVED)
+    return list(session.exec(query).all())
+
+
+def get_version(session: Session, contract: Contract, number: int, *, actor: Actor) -> ContractVersion:
+    for version in versions_of(session, contract, actor=actor):
+        if version.number == number:
+            return version
+    raise NotFound("contract version")
+
+
+def shown_version(versions: list[ContractVersion], contract: Contract) -> ContractVersion:
+    """What a contract says now: its latest approved version, or version 1 while it is a draft."""
+    number = contract.current_version or 1
+    return next(version for version in versions if version.number == number)
+
+
+def create_draft(session: Session, data: ContractCreate, *, actor: Actor) -> Contract:
+    """A draft contract from approved purchase requests (of any departments), to be approved by a second user."""
+    _require_free_number(session, data.number)
+    requests = _unclaimed_approved_requests(session, data.purchase_request_ids)
+    contract = Contract(
+        number=data.number,
+        title=data.title,
+        procurement_method=data.procurement_method,
+        signed_date=data.signed_date,
+        start_date=data.start_date,
+        supplier_id=_supplier(session, data.supplier_id),
+        created_by_id=actor.user_id,
+    )
+    version = ContractVersion(
+        contract_id=contract.id,
+        number=1,
+        effective_date=data.start_date,
+        end_date=data.end_date,
+        ceiling_fen=0,
+        created_by_id=actor.user_id,
+    )
+    _write_content(session, version, data, requests)
+    session.add_all([contract, version])
+    audit.record_create(session, actor=actor, action="contract.create", row=contract)
+    audit.record_create(
+        session,
+        actor=actor,
+        action="contract_version.create",
+        row=version,
+        after=audit.snapshot(version, lines=version.lines),
+    )
+    for request in requests:
+        before = audit.snapshot(request)
+        request.contract_id = contract.id
+        audit.record_update(session, actor=actor, action="purchase_request.contract", row=request, before=before)
+    session.flush()
+    return contract
+
+
+def update_draft(
+    session: Session, contract_id: uuid.UUID, data: ContractUpdate, *, actor: Actor, expected_version: int
+) -> Contract:
+    """Rewrite a draft contract wholesale; it keeps the purchase requests it was drafted from."""
+    contract = get_contract(session, contract_id, actor=actor)
+    contract.require_version(expected_version)
+    require_status(contract.status, ContractStatus.DRAFT, doing="edit", noun="contract")
+    if data.number != contract.number:
+        _require_free_number(session, data.number)
+    version = session.exec(
+        select(ContractVersion).where(ContractVersion.contract_id == contract.id, ContractVersion.number == 1)
+    ).one()
+    requests = list(session.exec(select(PurchaseRequest).where(PurchaseRequest.contract_id == contract.id)).all())
+    before, version_before = audit.snapshot(contract), audit.snapshot(version, lines=version.lines)
+    for name in ("number", "title", "procurement_method", "signed_date", "start_date"):
+        setattr(contract, name, getattr(data, name))
+    version.effective_date = data.start_date
+    _write_content(session, version, data, requests)
+    contract.updated_at = version.updated_at = utcnow()  # the lines are the contract: a new ETag either way
+    audit.record_update(session, actor=actor, action="contract.edit", row=contract, before=before)
+    audit.record_update(
+        session,
+        actor=actor,
+        action="contract_version.edit",
+        row=version,
+        before=version_before,
+        after=audit.snapshot(version, lines=version.lines),
+    )
+    session.flush()
+    return contract
+
+
+def _write_content(
+    session: Session, version: ContractVersion, data: ContractCreate | ContractUpdate, requests: list[PurchaseRequest]
+) -> None:
+    lines_in = data.lines if data.lines is not None else _lines_from(requests)
+    lines = build_lines(session, lines_in, version_id=version.id, period=Period(data.start_date, data.end_date))
+    if not lines:
+        raise InvalidInput("lines", "a contract needs at least one line")
+    require_ceiling_covers(data.ceiling, lines)
+    fill_version(
+        version,
+        end_date=data.end_date,
+        ceiling=data.ceiling,
+        terms=resolve_terms(session, data.terms, lines),
+        lines=lines,
+    )
+
+
+def _lines_from(requests: list[PurchaseRequest]) -> list[ContractLineIn]:
+    return [
+        ContractLineIn(
+            service_id=item.service_id,
+            department_id=request.department_id,
+            quantity=item.quantity,
+            start_date=item.start_date,
+            end_date=item.end_date,
+            unit_price=item.unit_price,
+            purchase_item_id=item.id,
+        )
+        for request in requests
+        for item in request.items
+    ]
+
+
+def _unclaimed_approved_requests(session: Session, request_ids: list[uuid.UUID]) -> list[PurchaseRequest]:
+    if len(set(request_ids)) != len(request_ids):
+        raise InvalidInput("purchase_request_ids", "a request is listed twice")
+    requests = []
+    for index, request_id in enumerate(request_ids):
+        request = session.get(PurchaseRequest, request_id)
+        if request is None:
+            raise InvalidInput(f"purchase_request_ids.{index}", "no such purchase request")
+        if request.status != PurchaseStatus.APPROVED:
+            raise InvalidInput(f"purchase_request_ids.{index}", f"the request is {request.status.value}, not approved")
+        if request.contract_id is not None:
+            raise Conflict(
+                f"Purchase request {request.title!r} already belongs to another contract.",
+                errors=[FieldError(f"purchase_request_ids.{index}", "already in a contract")],
+            )
+        requests.append(request)
+    return requests
+
+
+def _supplier(session: Session, supplier_id: uuid.UUID | None) -> uuid.UUID:
+    if supplier_id is not None:
+        supplier = session.get(Organization, supplier_id)
+        if supplier is None or supplier.kind != OrgKind.OPERATOR:
+            raise InvalidInput("supplier_id", "no such operations center")
+        return supplier.id
+    operators = session.exec(select(Organization.id).where(Organization.kind == OrgKind.OPERATOR)).all()
+    if len(operators) != 1:
+        raise InvalidInput("supplier_id", "required: there is not exactly one operations center to default to")
+    return operators[0]
+
+
+def _require_free_number(session: Session, number: str) -> None:
+    if session.exec(select(Contract.id).where(Contract.number == number)).first() is not None:
+        raise Conflict(f"Contract number {number!r} is taken.", errors=[FieldError("number", "already taken")])
+
+
+# ---- what readers see ----------------------------------------------------------------------------------------------
+
+
+def publics(session: Session, contracts: list[Contract], *, actor: Actor) -> list[ContractPublic]:
+    """Contracts as the reader may see them, each with its current version (three queries for any number)."""
+    ids = [contract.id for contract in contracts]
+    versions: dict[uuid.UUID, list[ContractVersion]] = defaultdict(list)
+    for version in session.exec(select(ContractVersion).where(col(ContractVersion.contract_id).in_(ids))).all():
+        versions[version.contract_id].append(version)
+    request_ids: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
+    requests = select(PurchaseRequest.id, PurchaseRequest.contract_id).where(col(PurchaseRequest.contract_id).in_(ids))
+    if actor.is_department:  # its own requests only
+        requests = requests.where(PurchaseRequest.department_id == actor.org_id)
+    for request_id, contract_id in session.exec(requests).all():
+        request_ids[contract_id].append(request_id)
+    answers = []
+    for contract in contracts:
+        current = shown_version(versions[contract.id], contract)
+        lines = visible_lines(current, actor)
+        pending = [v.number for v in versions[contract.id] if v.status == VersionStatus.DRAFT and v.number > 1]
+        answers.append(
+            ContractPublic.model_validate(
+                contract,
+                update={
+                    "end_date": current.end_date,
+                    "ceiling": current.ceiling,
+                    "terms": current.contract_terms,
+                    "lines": [ContractLinePublic.model_validate(line) for line in lines],
+                    "total_value": sum((line.total_value for line in lines), Decimal(0)),
+                    "pending_amendment": pending[0] if pending and not actor.is_department else None,
+                    "purchase_request_ids": sorted(request_ids[contract.id]),
+                },
+            )
+        )
+    return answers
+
+
+def public(session: Session, contract: Contract, *, actor: Actor) -> ContractPublic:
+    return publics(session, [contract], actor=actor)[0]
+
+
+def visible_lines(version: ContractVersion, actor: Actor) -> list[ContractLine]:
+    if actor.is_department:
+        return [line for line in version.lines if line.department_id == actor.organization_id]
+    return list(version.lines)
+
+
+def version_public(version: ContractVersion, *, actor: Actor) -> ContractVersionPublic:
+    lines = visible_lines(version, actor)
+    return ContractVersionPublic.model_validate(
+        version,
+        update={
+            "ceiling": version.ceiling,
+            "terms": version.contract_terms,
+            "lines": [ContractLinePublic.model_validate(line) for line in lines],
+            "total_value": sum((line.total_value for line in lines), Decimal(0)),
+        },
+    )

@@ -1,0 +1,52 @@
+import uuid
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from contracts.budgets import service
+from contracts.budgets.models import BudgetCreate, BudgetPublic, BudgetUpdate
+from opscenter.auth.guards import allow
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
+
+
+class BudgetController(Controller):
+    path = "/api/v1/budgets"
+    tags = ["budgets"]
+    guards = [allow(Role.BUREAU, Role.DEPARTMENT, Role.AUDITOR)]
+
+    @post("/", guards=[allow(Role.BUREAU)])
+    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[BudgetCreate]) -> Response[BudgetPublic]:
+        budget = service.create_budget(session, data, actor=actor)
+        return with_etag(service.public(session, budget), status_code=201)
+
+    @get("/", description="A department sees its own budgets.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        department_id: FromQuery[uuid.UUID | None] = None,
+        fiscal_year: FromQuery[int | None] = None,
+    ) -> Page[BudgetPublic]:
+        rows, total = service.list_budgets(
+            session, actor=actor, page=page, department_id=department_id, fiscal_year=fiscal_year
+        )
+        return page_of(service.publics(session, rows), total, page)
+
+    @get("/{budget_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, budget_id: FromPath[uuid.UUID]) -> Response[BudgetPublic]:
+        return with_etag(service.public(session, service.get_budget(session, budget_id, actor=actor)))
+
+    @patch("/{budget_id:uuid}", guards=[allow(Role.BUREAU)], description="Never below what is already committed.")
+    def update(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        budget_id: FromPath[uuid.UUID],
+        data: JSONBody[BudgetUpdate],
+        expected_version: ExpectedVersion,
+    ) -> Response[BudgetPublic]:
+        budget = service.update_budget(session, budget_id, data, actor=actor, expected_version=expected_version)
+        return with_etag(service.public(session, budget))

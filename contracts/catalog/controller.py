@@ -1,0 +1,85 @@
+import uuid
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from contracts.catalog import service
+from contracts.catalog.models import (
+    CatalogServiceCreate,
+    CatalogServicePublic,
+    CatalogServiceUpdate,
+    ServiceCategory,
+    ServiceStatus,
+)
+from opscenter.audit import service as audit
+from opscenter.audit.models import AuditEventPublic
+from opscenter.auth.guards import BUSINESS, allow
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, delete, get, page_of, patch, post, with_etag
+
+
+class CatalogController(Controller):
+    path = "/api/v1/services"
+    tags = ["catalog"]
+    guards = [allow(*BUSINESS)]
+
+    @post("/", guards=[allow(Role.OPERATOR)])
+    def create(
+        self, session: DbSession, actor: CurrentActor, data: JSONBody[CatalogServiceCreate]
+    ) -> Response[CatalogServicePublic]:
+        created = service.create_service(session, data, actor=actor)
+        return with_etag(CatalogServicePublic.model_validate(created), status_code=201)
+
+    @get("/")
+    def index(
+        self,
+        session: DbSession,
+        page: Paging,
+        category: FromQuery[ServiceCategory | None] = None,
+        status: FromQuery[ServiceStatus | None] = None,
+    ) -> Page[CatalogServicePublic]:
+        rows, total = service.list_services(session, page=page, category=category, status=status)
+        return page_of([CatalogServicePublic.model_validate(row) for row in rows], total, page)
+
+    @get("/{service_id:uuid}")
+    def read(self, session: DbSession, service_id: FromPath[uuid.UUID]) -> Response[CatalogServicePublic]:
+        return with_etag(CatalogServicePublic.model_validate(service.get_service(session, service_id)))
+
+    @patch("/{service_id:uuid}", guards=[allow(Role.OPERATOR)])
+    def update(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        service_id: FromPath[uuid.UUID],
+        data: JSONBody[CatalogServiceUpdate],
+        expected_version: ExpectedVersion,
+    ) -> Response[CatalogServicePublic]:
+        updated = service.update_service(session, service_id, data, actor=actor, expected_version=expected_version)
+        return with_etag(CatalogServicePublic.model_validate(updated))
+
+    @post("/{service_id:uuid}/retire", guards=[allow(Role.OPERATOR)], status_code=200)
+    def retire(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        service_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> Response[CatalogServicePublic]:
+        retired = service.retire_service(session, service_id, actor=actor, expected_version=expected_version)
+        return with_etag(CatalogServicePublic.model_validate(retired))
+
+    @delete("/{service_id:uuid}", guards=[allow(Role.OPERATOR)], description="Only a service nothing refers to.")
+    def remove(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        service_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> None:
+        service.delete_service(session, service_id, actor=actor, expected_version=expected_version)
+
+    @get("/{service_id:uuid}/history", description="Every change of this catalog entry, oldest first.")
+    def history(self, session: DbSession, service_id: FromPath[uuid.UUID], page: Paging) -> Page[AuditEventPublic]:
+        rows, total = audit.history(session, service.get_service(session, service_id), page=page)
+        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)

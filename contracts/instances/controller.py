@@ -1,0 +1,67 @@
+import uuid
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from contracts.instances import service
+from contracts.instances.models import (
+    InstanceStatus,
+    ServiceInstanceCreate,
+    ServiceInstancePublic,
+    ServiceInstanceUpdate,
+)
+from opscenter.auth.guards import allow
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
+
+Answer = Response[ServiceInstancePublic]
+
+
+class ServiceInstanceController(Controller):
+    path = "/api/v1/service-instances"
+    tags = ["service instances"]
+    guards = [allow(Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)]
+
+    @post("/", guards=[allow(Role.OPERATOR)], description="One per line of an approved contract.")
+    def provision(self, session: DbSession, actor: CurrentActor, data: JSONBody[ServiceInstanceCreate]) -> Answer:
+        return with_etag(service.public(session, service.provision(session, data, actor=actor)), status_code=201)
+
+    @get("/", description="A department sees the instances of its own contract lines.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        contract_id: FromQuery[uuid.UUID | None] = None,
+        status: FromQuery[InstanceStatus | None] = None,
+    ) -> Page[ServiceInstancePublic]:
+        rows, total = service.list_instances(session, actor=actor, page=page, contract_id=contract_id, status=status)
+        return page_of([service.public(session, row) for row in rows], total, page)
+
+    @get("/{instance_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, instance_id: FromPath[uuid.UUID]) -> Answer:
+        return with_etag(service.public(session, service.get_instance(session, instance_id, actor=actor)))
+
+    @patch("/{instance_id:uuid}", guards=[allow(Role.OPERATOR)])
+    def update(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        instance_id: FromPath[uuid.UUID],
+        data: JSONBody[ServiceInstanceUpdate],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        instance = service.update_instance(session, instance_id, data, actor=actor, expected_version=expected_version)
+        return with_etag(service.public(session, instance))
+
+    @post("/{instance_id:uuid}/decommission", guards=[allow(Role.OPERATOR)], status_code=200)
+    def decommission(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        instance_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        instance = service.decommission(session, instance_id, actor=actor, expected_version=expected_version)
+        return with_etag(service.public(session, instance))

@@ -1,0 +1,86 @@
+import uuid
+from datetime import datetime
+
+from pydantic import computed_field, field_validator
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from monitoring.promql import LABEL_NAME
+from opscenter.db import Identified, Timestamped, Versioned, enum_field
+from opscenter.schemas import LabeledEnum
+
+
+class InstanceStatus(LabeledEnum):
+    ACTIVE = "active", "运行中"
+    DECOMMISSIONED = "decommissioned", "已停用"
+
+
+def _check_matchers(matchers: dict[str, str]) -> dict[str, str]:
+    if not matchers:
+        raise ValueError("at least one label is needed, or the instance would match every series")
+    for name, value in matchers.items():
+        if not LABEL_NAME.match(name) or name.startswith("__"):
+            raise ValueError(f"{name!r} is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
+        if not value or len(value) > 1024:
+            raise ValueError(f"the value of {name!r} must be 1 to 1024 characters")
+    return matchers
+
+
+class ServiceInstanceBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200, description="e.g. 电子健康档案系统 生产环境")
+    label_matchers: dict[str, str] = Field(
+        sa_type=JSON,
+        description='Prometheus labels that identify it, e.g. {"instance": "https://ehealth.example.gov.cn"}',
+    )
+
+
+class ServiceInstance(ServiceInstanceBase, Identified, Timestamped, Versioned, table=True):
+    __tablename__ = "service_instance"
+    # One instance per contract line: provisioning twice is refused, never doubled.
+    __table_args__ = (UniqueConstraint("contract_id", "line_no"),)
+
+    contract_id: uuid.UUID = Field(foreign_key="contract.id", index=True)
+    line_no: int = Field(ge=1)
+    # Copied from the line (which keeps them across amendments) so scoping and the SLI need no join.
+    service_id: uuid.UUID = Field(foreign_key="catalog_service.id", index=True)
+    department_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    status: InstanceStatus = enum_field(InstanceStatus, default=InstanceStatus.ACTIVE)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+
+
+class ServiceInstanceCreate(ServiceInstanceBase):
+    contract_id: uuid.UUID
+    line_no: int = Field(ge=1)
+
+    @field_validator("label_matchers")
+    @classmethod
+    def _valid_matchers(cls, matchers: dict[str, str]) -> dict[str, str]:
+        return _check_matchers(matchers)
+
+
+class ServiceInstanceUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    label_matchers: dict[str, str] | None = None
+
+    @field_validator("label_matchers")
+    @classmethod
+    def _valid_matchers(cls, matchers: dict[str, str] | None) -> dict[str, str] | None:
+        return None if matchers is None else _check_matchers(matchers)
+
+
+class ServiceInstancePublic(ServiceInstanceBase):
+    id: uuid.UUID
+    contract_id: uuid.UUID
+    line_no: int
+    service_id: uuid.UUID
+    department_id: uuid.UUID
+    status: InstanceStatus
+    sli_selector: str = Field(description="The PromQL selector of its SLI, built from the matchers")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return self.status.label

@@ -1,0 +1,113 @@
+"""Provisioning: one service instance per approved contract line, identified in Prometheus by labels."""
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from contracts.agreements import service as agreements
+from contracts.agreements.models import ContractStatus
+from contracts.catalog.models import CatalogService
+from contracts.instances.models import (
+    InstanceStatus,
+    ServiceInstance,
+    ServiceInstanceCreate,
+    ServiceInstancePublic,
+    ServiceInstanceUpdate,
+)
+from monitoring.promql import selector
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.db import PageRequest, paginate
+from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.workflow import require_status
+
+
+def provision(session: Session, data: ServiceInstanceCreate, *, actor: Actor) -> ServiceInstance:
+    contract = agreements.get_contract(session, data.contract_id, actor=actor)
+    require_status(contract.status, ContractStatus.APPROVED, doing="provision for", noun="contract")
+    current = agreements.get_version(session, contract, contract.current_version, actor=actor)
+    line = next((line for line in current.lines if line.line_no == data.line_no), None)
+    if line is None:
+        raise InvalidInput("line_no", f"contract {contract.number} has no line {data.line_no}")
+    existing = session.exec(
+        select(ServiceInstance).where(
+            ServiceInstance.contract_id == contract.id, ServiceInstance.line_no == line.line_no
+        )
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"Line {line.line_no} of {contract.number} already has an instance.",
+            errors=[FieldError("line_no", "already provisioned")],
+        )
+    instance = ServiceInstance(
+        name=data.name,
+        label_matchers=data.label_matchers,
+        contract_id=contract.id,
+        line_no=line.line_no,
+        service_id=line.service_id,
+        department_id=line.department_id,
+        created_by_id=actor.user_id,
+    )
+    session.add(instance)
+    audit.record_create(session, actor=actor, action="service_instance.create", row=instance)
+    session.flush()
+    return instance
+
+
+def get_instance(session: Session, instance_id: uuid.UUID, *, actor: Actor) -> ServiceInstance:
+    instance = session.get(ServiceInstance, instance_id)
+    if instance is None or (actor.is_department and instance.department_id != actor.organization_id):
+        raise NotFound("service instance")
+    return instance
+
+
+def list_instances(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    contract_id: uuid.UUID | None = None,
+    status: InstanceStatus | None = None,
+) -> tuple[list[ServiceInstance], int]:
+    query = select(ServiceInstance).order_by(col(ServiceInstance.id))
+    if actor.is_department:
+        query = query.where(ServiceInstance.department_id == actor.org_id)
+    if contract_id is not None:
+        query = query.where(ServiceInstance.contract_id == contract_id)
+    if status is not None:
+        query = query.where(ServiceInstance.status == status)
+    return paginate(session, query, page)
+
+
+def update_instance(
+    session: Session, instance_id: uuid.UUID, data: ServiceInstanceUpdate, *, actor: Actor, expected_version: int
+) -> ServiceInstance:
+    instance = get_instance(session, instance_id, actor=actor)
+    instance.require_version(expected_version)
+    before = audit.snapshot(instance)
+    if data.name is not None:
+        instance.name = data.name
+    if data.label_matchers is not None:
+        instance.label_matchers = data.label_matchers
+    audit.record_update(session, actor=actor, action="service_instance.update", row=instance, before=before)
+    session.flush()
+    return instance
+
+
+def decommission(session: Session, instance_id: uuid.UUID, *, actor: Actor, expected_version: int) -> ServiceInstance:
+    instance = get_instance(session, instance_id, actor=actor)
+    instance.require_version(expected_version)
+    if instance.status == InstanceStatus.DECOMMISSIONED:
+        return instance
+    before = audit.snapshot(instance)
+    instance.status = InstanceStatus.DECOMMISSIONED
+    audit.record_update(session, actor=actor, action="service_instance.decommission", row=instance, before=before)
+    session.flush()
+    return instance
+
+
+def public(session: Session, instance: ServiceInstance) -> ServiceInstancePublic:
+    service = session.get_one(CatalogService, instance.service_id)
+    return ServiceInstancePublic.model_validate(
+        instance, update={"sli_selector": selector(service.sli_metric, instance.label_matchers)}
+    )

@@ -1,0 +1,123 @@
+import uuid
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from contracts.purchasing import flows, service
+from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
+from opscenter.audit import service as audit
+from opscenter.audit.models import AuditEventPublic
+from opscenter.auth.guards import allow
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
+
+READERS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
+Answer = Response[PurchaseRequestPublic]
+
+
+def _answer(request: object, status_code: int = 200) -> Answer:
+    return with_etag(PurchaseRequestPublic.model_validate(request), status_code=status_code)
+
+
+class PurchaseRequestController(Controller):
+    path = "/api/v1/purchase-requests"
+    tags = ["purchase requests"]
+    guards = [allow(*READERS)]
+
+    @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft for the caller's department.")
+    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> Answer:
+        return _answer(service.create_request(session, data, actor=actor), status_code=201)
+
+    @get("/", description="Departments see their own; the operations center sees approved ones.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        status: FromQuery[PurchaseStatus | None] = None,
+        department_id: FromQuery[uuid.UUID | None] = None,
+    ) -> Page[PurchaseRequestPublic]:
+        rows, total = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
+        return page_of([PurchaseRequestPublic.model_validate(row) for row in rows], total, page)
+
+    @get("/{request_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, request_id: FromPath[uuid.UUID]) -> Answer:
+        return _answer(service.get_request(session, request_id, actor=actor))
+
+    @put("/{request_id:uuid}", guards=[allow(Role.DEPARTMENT)], description="Only while draft or returned.")
+    def replace(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        request_id: FromPath[uuid.UUID],
+        data: JSONBody[PurchaseRequestIn],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(
+            service.replace_request(session, request_id, data, actor=actor, expected_version=expected_version)
+        )
+
+    @post("/{request_id:uuid}/submit", guards=[allow(Role.DEPARTMENT)], status_code=200)
+    def submit(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        request_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(flows.submit(session, request_id, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{request_id:uuid}/approve",
+        guards=[allow(Role.BUREAU)],
+        status_code=200,
+        description="Reserves the estimated cost in the department's budget; 409 naming the shortfall.",
+    )
+    def approve(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        request_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+        data: JSONBody[ApprovalNote | None] = None,
+    ) -> Answer:
+        note = data.note if data is not None else ""
+        return _answer(flows.approve(session, request_id, actor=actor, expected_version=expected_version, note=note))
+
+    @post(
+        "/{request_id:uuid}/reject", guards=[allow(Role.BUREAU)], status_code=200, description="A reason is required."
+    )
+    def reject(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        request_id: FromPath[uuid.UUID],
+        data: JSONBody[Decision],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(
+            flows.reject(session, request_id, actor=actor, expected_version=expected_version, reason=data.note)
+        )
+
+    @post(
+        "/{request_id:uuid}/return", guards=[allow(Role.BUREAU)], status_code=200, description="A comment is required."
+    )
+    def send_back(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        request_id: FromPath[uuid.UUID],
+        data: JSONBody[Decision],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(
+            flows.send_back(session, request_id, actor=actor, expected_version=expected_version, comment=data.note)
+        )
+
+    @get("/{request_id:uuid}/history", description="Every step of this request, oldest first.")
+    def history(
+        self, session: DbSession, actor: CurrentActor, request_id: FromPath[uuid.UUID], page: Paging
+    ) -> Page[AuditEventPublic]:
+        rows, total = audit.history(session, service.get_request(session, request_id, actor=actor), page=page)
+        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)

@@ -1,0 +1,132 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar, Self
+
+from pydantic import computed_field, model_validator
+from sqlalchemy import BigInteger
+from sqlmodel import Field, Relationship, SQLModel
+
+from contracts.pricing import total_cost
+from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
+from opscenter.money import NonNegativeMoney, from_fen
+from opscenter.schemas import LabeledEnum
+
+
+class PurchaseStatus(LabeledEnum):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审批"
+    RETURNED = "returned", "已退回"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+class PurchaseItemBase(SQLModel):
+    service_id: uuid.UUID = Field(foreign_key="catalog_service.id", index=True)
+    quantity: int = Field(ge=1, le=100_000)
+    start_date: date
+    end_date: date
+    justification: str = Field(min_length=1, max_length=2000, description="Why the department needs it")
+
+
+class PurchaseItem(PurchaseItemBase, Identified, table=True):
+    __tablename__ = "purchase_item"
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"purchase_request_id"})  # recorded under its request
+
+    purchase_request_id: uuid.UUID = Field(foreign_key="purchase_request.id", index=True)
+    position: int = Field(ge=0)
+    # The list price when the item was last drafted or submitted: what the approver sees is what is committed.
+    unit_price_fen: int = Field(sa_type=BigInteger, ge=0)
+
+    request: "PurchaseRequest" = Relationship(back_populates="items")
+
+    @property
+    def unit_price(self) -> Decimal:
+        return from_fen(self.unit_price_fen)
+
+    @property
+    def estimated_amount(self) -> Decimal:
+        return total_cost(self.quantity, self.unit_price, self.start_date, self.end_date)
+
+
+class PurchaseItemIn(PurchaseItemBase):
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class PurchaseItemPublic(PurchaseItemBase):
+    id: uuid.UUID
+    unit_price: NonNegativeMoney
+    estimated_amount: NonNegativeMoney
+
+
+class PurchaseRequestBase(SQLModel):
+    title: str = Field(min_length=1, max_length=200, description="e.g. 2027年健康档案系统云资源")
+
+
+class PurchaseRequest(PurchaseRequestBase, Identified, Timestamped, Versioned, table=True):
+    __tablename__ = "purchase_request"
+
+    department_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    status: PurchaseStatus = enum_field(PurchaseStatus, default=PurchaseStatus.DRAFT, index=True)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    submitted_at: datetime | None = instant_field(nullable=True, default=None)
+    decided_at: datetime | None = instant_field(nullable=True, default=None)
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    decision_note: str = Field(default="", max_length=2000, description="Rejection reason or return comment")
+    # Set while a (non-discarded) contract was drafted from this request; a request feeds one contract.
+    contract_id: uuid.UUID | None = Field(default=None, foreign_key="contract.id", index=True)
+
+    items: list[PurchaseItem] = Relationship(
+        back_populates="request",
+        sa_relationship_kwargs={
+            "order_by": "PurchaseItem.position",
+            "lazy": "selectin",
+            "cascade": "all, delete-orphan",
+        },
+    )
+
+    @property
+    def estimated_total(self) -> Decimal:
+        return sum((item.estimated_amount for item in self.items), Decimal(0))
+
+
+class PurchaseRequestIn(PurchaseRequestBase):
+    """A draft, as created and as replaced while it is draft or returned."""
+
+    items: list[PurchaseItemIn] = Field(min_length=1, max_length=100)
+
+
+class PurchaseRequestPublic(PurchaseRequestBase):
+    id: uuid.UUID
+    department_id: uuid.UUID
+    status: PurchaseStatus
+    items: list[PurchaseItemPublic]
+    estimated_total: NonNegativeMoney
+    created_by_id: uuid.UUID | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decided_by_id: uuid.UUID | None
+    decision_note: str
+    contract_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+class Decision(SQLModel):
+    """The bureau's word on a submitted request: a reason to reject, a comment to return."""
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class ApprovalNote(SQLModel):
+    note: str = Field(default="", max_length=2000)

@@ -1,0 +1,101 @@
+"""Purchase requests as records: drafting, editing, reading. The approval steps live in flows.py."""
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from contracts.catalog import service as catalog
+from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.clock import utcnow
+from opscenter.db import PageRequest, paginate
+from opscenter.errors import NotFound
+from opscenter.organizations.models import Role
+from opscenter.workflow import require_status
+
+EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)
+
+
+def visible(actor: Actor, request: PurchaseRequest) -> bool:
+    """A department sees its own requests; the operations center sees approved ones; the bureau and auditors all."""
+    if actor.is_department:
+        return request.department_id == actor.organization_id
+    if actor.role == Role.OPERATOR:
+        return request.status == PurchaseStatus.APPROVED
+    return actor.sees_all
+
+
+def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -> PurchaseRequest:
+    request = PurchaseRequest(title=data.title, department_id=actor.org_id, created_by_id=actor.user_id)
+    request.items = _items(session, data, request.id)
+    session.add(request)
+    audit.record_create(
+        session,
+        actor=actor,
+        action="purchase_request.create",
+        row=request,
+        after=audit.snapshot(request, items=request.items),
+    )
+    session.flush()
+    return request
+
+
+def get_request(session: Session, request_id: uuid.UUID, *, actor: Actor) -> PurchaseRequest:
+    request = session.get(PurchaseRequest, request_id)
+    if request is None or not visible(actor, request):
+        raise NotFound("purchase request")
+    return request
+
+
+def list_requests(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    status: PurchaseStatus | None = None,
+    department_id: uuid.UUID | None = None,
+) -> tuple[list[PurchaseRequest], int]:
+    query = select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc())
+    if actor.is_department:
+        query = query.where(PurchaseRequest.department_id == actor.organization_id)
+    elif actor.role == Role.OPERATOR:
+        query = query.where(PurchaseRequest.status == PurchaseStatus.APPROVED)
+    if status is not None:
+        query = query.where(PurchaseRequest.status == status)
+    if department_id is not None:
+        query = query.where(PurchaseRequest.department_id == department_id)
+    return paginate(session, query, page)
+
+
+def replace_request(
+    session: Session, request_id: uuid.UUID, data: PurchaseRequestIn, *, actor: Actor, expected_version: int
+) -> PurchaseRequest:
+    """Rewrite a draft or returned request: its title and its whole list of items."""
+    request = get_request(session, request_id, actor=actor)
+    request.require_version(expected_version)
+    require_status(request.status, *EDITABLE, doing="edit", noun="purchase request")
+    before = audit.snapshot(request, items=request.items)
+    request.title = data.title
+    request.items = _items(session, data, request.id)
+    # The items are the substance of a request: replacing them must bump its version (its ETag) as well.
+    request.updated_at = utcnow()
+    audit.record_update(
+        session,
+        actor=actor,
+        action="purchase_request.edit",
+        row=request,
+        before=before,
+        after=audit.snapshot(request, items=request.items),
+    )
+    session.flush()
+    return request
+
+
+def _items(session: Session, data: PurchaseRequestIn, request_id: uuid.UUID) -> list[PurchaseItem]:
+    items = []
+    for position, item in enumerate(data.items):
+        service = catalog.get_orderable(session, item.service_id, field=f"items.{position}.service_id")
+        update = {"purchase_request_id": request_id, "position": position, "unit_price_fen": service.list_price_fen}
+        items.append(PurchaseItem.model_validate(item, update=update))
+    return items

@@ -1,0 +1,1 @@
+"""Notifications addressed to organizations (contract expiry, and later tickets and statements)."""

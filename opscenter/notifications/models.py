@@ -1,0 +1,40 @@
+import uuid
+from datetime import datetime
+
+from pydantic import computed_field
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from opscenter.clock import utcnow
+from opscenter.db import Identified, enum_field, instant_field
+from opscenter.schemas import LabeledEnum
+
+
+class NotificationKind(LabeledEnum):
+    CONTRACT_EXPIRY = "contract_expiry", "合同到期提醒"
+
+
+class NotificationBase(SQLModel):
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    kind: NotificationKind = enum_field(NotificationKind)
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=2000)
+    object_type: str = Field(max_length=64)
+    object_id: str = Field(max_length=64)
+    created_at: datetime = instant_field(default_factory=utcnow)
+
+
+class Notification(NotificationBase, Identified, table=True):
+    # The same reminder reaches an organization once, however often the job that sends it runs.
+    __table_args__ = (UniqueConstraint("organization_id", "dedupe_key"),)
+
+    dedupe_key: str = Field(max_length=200)
+
+
+class NotificationPublic(NotificationBase):
+    id: uuid.UUID
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label

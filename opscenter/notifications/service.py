@@ -1,0 +1,61 @@
+import uuid
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.db import PageRequest, paginate
+from opscenter.notifications.models import Notification, NotificationKind
+from opscenter.organizations.models import Role
+
+
+def notify(
+    session: Session,
+    *,
+    actor: Actor,
+    organization_ids: Iterable[uuid.UUID],
+    kind: NotificationKind,
+    title: str,
+    body: str,
+    object_type: str,
+    object_id: uuid.UUID,
+    dedupe_key: str,
+) -> list[Notification]:
+    """Address a notification to each organization, once per ``dedupe_key``: repeats are skipped."""
+    recipients = set(organization_ids)
+    already = set(
+        session.exec(
+            select(Notification.organization_id).where(
+                Notification.dedupe_key == dedupe_key, col(Notification.organization_id).in_(recipients)
+            )
+        ).all()
+    )
+    created = []
+    for organization_id in sorted(recipients - already):
+        notification = Notification(
+            organization_id=organization_id,
+            kind=kind,
+            title=title,
+            body=body,
+            object_type=object_type,
+            object_id=str(object_id),
+            dedupe_key=dedupe_key,
+        )
+        session.add(notification)
+        audit.record_create(session, actor=actor, action="notification.create", row=notification)
+        created.append(notification)
+    session.flush()
+    return created
+
+
+def list_notifications(
+    session: Session, *, actor: Actor, page: PageRequest, kind: NotificationKind | None = None
+) -> tuple[list[Notification], int]:
+    """Newest first; each organization reads its own, auditors read all."""
+    query = select(Notification).order_by(col(Notification.id).desc())
+    if actor.role != Role.AUDITOR:
+        query = query.where(Notification.organization_id == actor.organization_id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    return paginate(session, query, page)

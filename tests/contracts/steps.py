@@ -1,0 +1,82 @@
+"""The purchase → contract → instance flow, step by step over HTTP, for tests to build on."""
+
+from typing import Any
+
+from tests.conftest import ApiFactory
+from tests.factories import World
+
+JSON = dict[str, Any]
+
+
+def ok(response: Any, status: int = 200) -> JSON:
+    assert response.status_code == status, response.text
+    body: JSON = response.json()
+    return body
+
+
+def catalog_service(
+    api: ApiFactory, world: World, code: str = "ECS-4C8G", price: str = "1500.00", **extra: Any
+) -> JSON:
+    body = {"code": code, "name": "云服务器（4核8G）", "category": "compute", "unit": "台/月", "list_price": price}
+    return ok(api.as_(world.operator).post("/api/v1/services", {**body, **extra}), 201)
+
+
+def budget(api: ApiFactory, world: World, department: Any, year: int, amount: str) -> JSON:
+    body = {"department_id": str(department.organization_id), "fiscal_year": year, "amount": amount}
+    return ok(api.as_(world.bureau).post("/api/v1/budgets", body), 201)
+
+
+def item(service: JSON, quantity: int = 20, start: str = "2027-01-01", end: str = "2027-12-31") -> JSON:
+    return {
+        "service_id": service["id"],
+        "quantity": quantity,
+        "start_date": start,
+        "end_date": end,
+        "justification": "电子健康档案系统上云",
+    }
+
+
+def draft_request(api: ApiFactory, who: Any, *items: JSON, title: str = "2027年云资源") -> JSON:
+    return ok(api.as_(who).post("/api/v1/purchase-requests", {"title": title, "items": list(items)}), 201)
+
+
+def act(api: ApiFactory, who: Any, path: str, action: str, body: Any = None, status: int = 200) -> JSON:
+    return ok(api.as_(who).act(path, action, body), status)
+
+
+def approved_request(api: ApiFactory, world: World, who: Any, *items: JSON) -> JSON:
+    request = draft_request(api, who, *items)
+    path = f"/api/v1/purchase-requests/{request['id']}"
+    act(api, who, path, "submit")
+    return act(api, world.bureau, path, "approve")
+
+
+def contract_body(requests: list[JSON], number: str = "SZSJ-2027-001", **extra: Any) -> JSON:
+    body = {
+        "number": number,
+        "title": "2027年政务云资源服务合同",
+        "procurement_method": "public_tender",
+        "signed_date": "2026-12-15",
+        "start_date": "2027-01-01",
+        "end_date": "2027-12-31",
+        "ceiling": "1000000.00",
+        "purchase_request_ids": [request["id"] for request in requests],
+    }
+    return {**body, **extra}
+
+
+def draft_contract(api: ApiFactory, world: World, requests: list[JSON], **extra: Any) -> JSON:
+    return ok(api.as_(world.bureau).post("/api/v1/contracts", contract_body(requests, **extra)), 201)
+
+
+def approved_contract(api: ApiFactory, world: World, requests: list[JSON], **extra: Any) -> JSON:
+    contract = draft_contract(api, world, requests, **extra)
+    return act(api, world.bureau2, f"/api/v1/contracts/{contract['id']}", "approve")
+
+
+def standard_contract(api: ApiFactory, world: World) -> tuple[JSON, JSON]:
+    """A 1500.00/month service, a 2027 budget of 500000.00 for department A, and its approved contract."""
+    service = catalog_service(api, world)
+    budget(api, world, world.department, 2027, "500000.00")
+    request = approved_request(api, world, world.department, item(service))
+    return service, approved_contract(api, world, [request])
