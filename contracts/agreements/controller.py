@@ -115,10 +115,11 @@ class ContractController(Controller):
 
     @get("/{contract_id:uuid}/versions", description="Every version, the contract as signed first.")
     def versions(
-        self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID]
-    ) -> list[ContractVersionPublic]:
+        self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], page: Paging
+    ) -> Page[ContractVersionPublic]:
         contract = service.get_contract(session, contract_id, actor=actor)
-        return [service.version_public(v, actor=actor) for v in service.versions_of(session, contract, actor=actor)]
+        rows, total = service.versions_of(session, contract, actor=actor, page=page)
+        return page_of([service.version_public(row, actor=actor) for row in rows], total, page)
 
     @get("/{contract_id:uuid}/versions/{number:int}")
     def version(

@@ -129,6 +129,7 @@ def approve_amendment(
     require_status(contract.status, ContractStatus.APPROVED, doing="amend", noun="contract")
     if number == 1:
         raise Conflict("Version 1 is the contract itself: approve the contract.")
+    require_status(version.status, VersionStatus.DRAFT, doing="approve", noun="contract amendment")
     if version.created_by_id == actor.user_id:
         raise Forbidden("You drafted this amendment; a second bureau user must approve it.")
     _approve_version(session, version, actor=actor)

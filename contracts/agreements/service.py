@@ -75,21 +75,25 @@ def list_contracts(
     return paginate(session, _scoped(query, actor), page)
 
 
-def versions_of(session: Session, contract: Contract, *, actor: Actor) -> list[ContractVersion]:
-    """The versions a reader may see: drafts of amendments stay inside the bureau."""
-    query = (
-        select(ContractVersion).where(ContractVersion.contract_id == contract.id).order_by(col(ContractVersion.number))
-    )
-    if actor.role not in (Role.BUREAU, Role.AUDITOR):
-        query = query.where(ContractVersion.status == VersionStatus.APPROVED)
-    return list(session.exec(query).all())
+def versions_of(
+    session: Session, contract: Contract, *, actor: Actor, page: PageRequest
+) -> tuple[list[ContractVersion], int]:
+    """The versions a reader may see, oldest first: drafts of amendments stay inside the bureau."""
+    return paginate(session, _readable_versions(contract, actor).order_by(col(ContractVersion.number)), page)
 
 
 def get_version(session: Session, contract: Contract, number: int, *, actor: Actor) -> ContractVersion:
-    for version in versions_of(session, contract, actor=actor):
-        if version.number == number:
-            return version
-    raise NotFound("contract version")
+    version = session.exec(_readable_versions(contract, actor).where(ContractVersion.number == number)).first()
+    if version is None:
+        raise NotFound("contract version")
+    return version
+
+
+def _readable_versions(contract: Contract, actor: Actor) -> SelectOfScalar[ContractVersion]:
+    query = select(ContractVersion).where(ContractVersion.contract_id == contract.id)
+    if actor.role not in (Role.BUREAU, Role.AUDITOR):
+        query = query.where(ContractVersion.status == VersionStatus.APPROVED)
+    return query
 
 
 def shown_version(versions: list[ContractVersion], contract: Contract) -> ContractVersion:
@@ -154,6 +158,8 @@ def update_draft(
     for name in ("number", "title", "procurement_method", "signed_date", "start_date"):
         setattr(contract, name, getattr(data, name))
     version.effective_date = data.start_date
+    version.lines.clear()
+    session.flush()  # the old lines go first: the new ones reuse their numbers
     _write_content(session, version, data, requests)
     contract.updated_at = version.updated_at = utcnow()  # the lines are the contract: a new ETag either way
     audit.record_update(session, actor=actor, action="contract.edit", row=contract, before=before)

@@ -1,18 +1,21 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import computed_field
+from pydantic import StringConstraints, computed_field
 from sqlalchemy import JSON, BigInteger
 from sqlmodel import Field, SQLModel
 
 from contracts.terms import ContractTerms
+from monitoring.promql import METRIC_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen
 from opscenter.schemas import LabeledEnum
 
-METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+# SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
+CatalogCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]*$")]
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME.pattern)]
 
 
 class ServiceCategory(LabeledEnum):
@@ -36,10 +39,9 @@ class ServiceStatus(LabeledEnum):
 
 
 class CatalogServiceBase(SQLModel):
-    code: str = Field(
+    code: CatalogCode = Field(
         min_length=2,
         max_length=40,
-        regex=r"^[A-Z0-9][A-Z0-9-]*$",
         unique=True,
         description="Catalog code, e.g. ECS-4C8G",
     )
@@ -48,7 +50,7 @@ class CatalogServiceBase(SQLModel):
     unit: str = Field(min_length=1, max_length=20, description="Billing unit, e.g. 台/月, TB/月, 套/月")
     description: str = Field(default="", max_length=2000)
     sli_kind: SliKind = enum_field(SliKind, default=SliKind.AVAILABILITY)
-    sli_metric: str = Field(default="probe_success", max_length=200, regex=METRIC_NAME)
+    sli_metric: MetricName = Field(default="probe_success", max_length=200)
     sli_interval_seconds: int = Field(default=60, ge=1, le=3600, description="Expected seconds between samples")
 
 
@@ -82,7 +84,7 @@ class CatalogServiceUpdate(SQLModel):
     unit: str | None = Field(default=None, min_length=1, max_length=20)
     description: str | None = Field(default=None, max_length=2000)
     list_price: NonNegativeMoney | None = None
-    sli_metric: str | None = Field(default=None, max_length=200, regex=METRIC_NAME)
+    sli_metric: MetricName | None = Field(default=None, max_length=200)
     sli_interval_seconds: int | None = Field(default=None, ge=1, le=3600)
     default_terms: ContractTerms | None = None
 

@@ -1,11 +1,15 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import computed_field
+from pydantic import StringConstraints, computed_field
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
 from opscenter.schemas import LabeledEnum
+
+# SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
+LoginName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 
 
 class OrgKind(LabeledEnum):
@@ -60,10 +64,9 @@ class OrganizationPublic(OrganizationBase):
 
 
 class UserBase(SQLModel):
-    name: str = Field(
+    name: LoginName = Field(
         min_length=2,
         max_length=64,
-        regex=r"^[a-z0-9][a-z0-9._-]*$",
         unique=True,
         description="Login name: lowercase letters, digits, dot, dash, underscore",
     )

@@ -65,13 +65,27 @@ def contract_body(requests: list[JSON], number: str = "SZSJ-2027-001", **extra: 
     return {**body, **extra}
 
 
-def draft_contract(api: ApiFactory, world: World, requests: list[JSON], **extra: Any) -> JSON:
-    return ok(api.as_(world.bureau).post("/api/v1/contracts", contract_body(requests, **extra)), 201)
+def draft_contract(api: ApiFactory, world: World, requests: list[JSON], by: Any = None, **extra: Any) -> JSON:
+    drafter = by or world.bureau
+    return ok(api.as_(drafter).post("/api/v1/contracts", contract_body(requests, **extra)), 201)
 
 
 def approved_contract(api: ApiFactory, world: World, requests: list[JSON], **extra: Any) -> JSON:
+    """Drafted by one bureau user, approved by the other."""
     contract = draft_contract(api, world, requests, **extra)
     return act(api, world.bureau2, f"/api/v1/contracts/{contract['id']}", "approve")
+
+
+def amendment_body(contract: JSON, **extra: Any) -> JSON:
+    """Line 1 goes from its quantity to 25 from July; a new line 2 of 5 units for department B is added."""
+    line = contract["lines"][0]
+    continuing = {key: line[key] for key in ("service_id", "department_id", "start_date", "end_date", "unit_price")}
+    body = {
+        "effective_date": "2027-07-01",
+        "note": "扩容：新增五台",
+        "lines": [{**continuing, "line_no": 1, "quantity": 25}],
+    }
+    return {**body, **extra}
 
 
 def standard_contract(api: ApiFactory, world: World) -> tuple[JSON, JSON]:

@@ -35,6 +35,15 @@ def test_a_role_must_fit_its_organizations_kind(world: World, api: ApiFactory) -
     assert auditor.status_code == 201, "an auditor fits any organization"
 
 
+def test_a_login_name_is_lowercase_letters_digits_and_dots(world: World, api: ApiFactory) -> None:
+    response = api.as_(world.admin).post(
+        "/api/v1/users",
+        {"name": "Zhang Wei", "role": "department", "organization_id": str(world.department.organization_id)},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "name"
+
+
 def test_user_and_organization_names_are_unique(world: World, api: ApiFactory) -> None:
     admin = api.as_(world.admin)
     duplicate_user = admin.post(
