@@ -4,7 +4,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -107,3 +107,21 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
+
+
+def race(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    """Start every call at the same instant, each in its own thread; their answers, in call order."""
+    barrier = threading.Barrier(len(calls))
+    answers: list[httpx.Response | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        answers[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(answer is not None for answer in answers), "a racer failed without an answer"
+    return [answer for answer in answers if answer is not None]

@@ -32,9 +32,8 @@ def approve(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_
         raise Forbidden("You drafted this contract; a second bureau user must approve it.")
     version = get_version(session, contract, 1, actor=actor)
     _approve_version(session, version, actor=actor)
-    before = audit.snapshot(contract)
-    contract.status, contract.current_version = ContractStatus.APPROVED, 1
-    audit.record_update(session, actor=actor, action="contract.approve", row=contract, before=before)
+    with audit.change(session, actor=actor, action="contract.approve", row=contract):
+        contract.status, contract.current_version = ContractStatus.APPROVED, 1
     session.flush()
     return contract
 
@@ -45,16 +44,13 @@ def discard(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_
     contract.require_version(expected_version)
     require_status(contract.status, ContractStatus.DRAFT, doing="discard", noun="contract")
     version = get_version(session, contract, 1, actor=actor)
-    version_before = audit.snapshot(version)
-    version.status = VersionStatus.DISCARDED
-    audit.record_update(session, actor=actor, action="contract_version.discard", row=version, before=version_before)
+    with audit.change(session, actor=actor, action="contract_version.discard", row=version):
+        version.status = VersionStatus.DISCARDED
     for request in session.exec(select(PurchaseRequest).where(PurchaseRequest.contract_id == contract.id)).all():
-        request_before = audit.snapshot(request)
-        request.contract_id = None
-        audit.record_update(session, actor=actor, action="purchase_request.release", row=request, before=request_before)
-    before = audit.snapshot(contract)
-    contract.status = ContractStatus.DISCARDED
-    audit.record_update(session, actor=actor, action="contract.discard", row=contract, before=before)
+        with audit.change(session, actor=actor, action="purchase_request.release", row=request):
+            request.contract_id = None
+    with audit.change(session, actor=actor, action="contract.discard", row=contract):
+        contract.status = ContractStatus.DISCARDED
     session.flush()
     return contract
 
@@ -72,10 +68,9 @@ def terminate(
             "terminated_on", f"must be within the contract period {Period(contract.start_date, current.end_date)}"
         )
     _require_no_pending_amendment(session, contract)
-    before = audit.snapshot(contract)
-    contract.status, contract.terminated_on = ContractStatus.TERMINATED, data.terminated_on
-    contract.termination_reason = data.reason
-    audit.record_update(session, actor=actor, action="contract.terminate", row=contract, before=before)
+    with audit.change(session, actor=actor, action="contract.terminate", row=contract):
+        contract.status, contract.terminated_on = ContractStatus.TERMINATED, data.terminated_on
+        contract.termination_reason = data.reason
     session.flush()
     return contract
 
@@ -109,13 +104,7 @@ def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, ac
     require_ceiling_covers(ceiling, lines)
     fill_version(version, end_date=end_date, ceiling=ceiling, terms=data.terms or current.contract_terms, lines=lines)
     session.add(version)
-    audit.record_create(
-        session,
-        actor=actor,
-        action="contract_version.create",
-        row=version,
-        after=audit.snapshot(version, lines=version.lines),
-    )
+    audit.record_create(session, actor=actor, action="contract_version.create", row=version, children=("lines",))
     session.flush()
     return version
 
@@ -133,9 +122,8 @@ def approve_amendment(
     if version.created_by_id == actor.user_id:
         raise Forbidden("You drafted this amendment; a second bureau user must approve it.")
     _approve_version(session, version, actor=actor)
-    before = audit.snapshot(contract)
-    contract.current_version = version.number
-    audit.record_update(session, actor=actor, action="contract.amend", row=contract, before=before)
+    with audit.change(session, actor=actor, action="contract.amend", row=contract):
+        contract.current_version = version.number
     session.flush()
     return version
 
@@ -149,18 +137,16 @@ def discard_amendment(
     if number == 1:
         raise Conflict("Version 1 is the contract itself: discard the contract.")
     require_status(version.status, VersionStatus.DRAFT, doing="discard", noun="contract amendment")
-    before = audit.snapshot(version)
-    version.status = VersionStatus.DISCARDED
-    audit.record_update(session, actor=actor, action="contract_version.discard", row=version, before=before)
+    with audit.change(session, actor=actor, action="contract_version.discard", row=version):
+        version.status = VersionStatus.DISCARDED
     session.flush()
     return version
 
 
 def _approve_version(session: Session, version: ContractVersion, *, actor: Actor) -> None:
     require_status(version.status, VersionStatus.DRAFT, doing="approve", noun="contract version")
-    before = audit.snapshot(version)
-    version.status, version.approved_by_id, version.approved_at = VersionStatus.APPROVED, actor.user_id, utcnow()
-    audit.record_update(session, actor=actor, action="contract_version.approve", row=version, before=before)
+    with audit.change(session, actor=actor, action="contract_version.approve", row=version):
+        version.status, version.approved_by_id, version.approved_at = VersionStatus.APPROVED, actor.user_id, utcnow()
 
 
 def _require_no_pending_amendment(session: Session, contract: Contract) -> None:

@@ -126,17 +126,10 @@ def create_draft(session: Session, data: ContractCreate, *, actor: Actor) -> Con
     _write_content(session, version, data, requests)
     session.add_all([contract, version])
     audit.record_create(session, actor=actor, action="contract.create", row=contract)
-    audit.record_create(
-        session,
-        actor=actor,
-        action="contract_version.create",
-        row=version,
-        after=audit.snapshot(version, lines=version.lines),
-    )
+    audit.record_create(session, actor=actor, action="contract_version.create", row=version, children=("lines",))
     for request in requests:
-        before = audit.snapshot(request)
-        request.contract_id = contract.id
-        audit.record_update(session, actor=actor, action="purchase_request.contract", row=request, before=before)
+        with audit.change(session, actor=actor, action="purchase_request.contract", row=request):
+            request.contract_id = contract.id
     session.flush()
     return contract
 
@@ -154,23 +147,17 @@ def update_draft(
         select(ContractVersion).where(ContractVersion.contract_id == contract.id, ContractVersion.number == 1)
     ).one()
     requests = list(session.exec(select(PurchaseRequest).where(PurchaseRequest.contract_id == contract.id)).all())
-    before, version_before = audit.snapshot(contract), audit.snapshot(version, lines=version.lines)
-    for name in ("number", "title", "procurement_method", "signed_date", "start_date"):
-        setattr(contract, name, getattr(data, name))
-    version.effective_date = data.start_date
-    version.lines.clear()
-    session.flush()  # the old lines go first: the new ones reuse their numbers
-    _write_content(session, version, data, requests)
-    contract.updated_at = version.updated_at = utcnow()  # the lines are the contract: a new ETag either way
-    audit.record_update(session, actor=actor, action="contract.edit", row=contract, before=before)
-    audit.record_update(
-        session,
-        actor=actor,
-        action="contract_version.edit",
-        row=version,
-        before=version_before,
-        after=audit.snapshot(version, lines=version.lines),
-    )
+    with (
+        audit.change(session, actor=actor, action="contract.edit", row=contract),
+        audit.change(session, actor=actor, action="contract_version.edit", row=version, children=("lines",)),
+    ):
+        for name in ("number", "title", "procurement_method", "signed_date", "start_date"):
+            setattr(contract, name, getattr(data, name))
+        version.effective_date = data.start_date
+        version.lines.clear()
+        session.flush()  # the old lines go first: the new ones reuse their numbers
+        _write_content(session, version, data, requests)
+        contract.updated_at = version.updated_at = utcnow()  # the lines are the contract: a new ETag either way
     session.flush()
     return contract
 

@@ -69,9 +69,8 @@ def update_budget(
         raise InvalidInput(
             "amount", f"approved purchases already commit {format_amount(from_fen(committed))} of this budget"
         )
-    before = audit.snapshot(budget)
-    budget.amount_fen = to_fen(data.amount)
-    audit.record_update(session, actor=actor, action="budget.update", row=budget, before=before)
+    with audit.change(session, actor=actor, action="budget.update", row=budget):
+        budget.amount_fen = to_fen(data.amount)
     session.flush()
     return budget
 

@@ -71,17 +71,16 @@ def update_service(
     """Change a catalog entry. Signed contracts keep their own prices and terms."""
     service = get_service(session, service_id)
     service.require_version(expected_version)
-    before = audit.snapshot(service)
-    changes = data.model_dump(exclude_unset=True, exclude={"list_price", "default_terms"})
-    for name, value in changes.items():
-        if value is None:
-            raise InvalidInput(name, "may be changed but not cleared")
-        setattr(service, name, value)
-    if data.list_price is not None:
-        service.list_price_fen = to_fen(data.list_price)
-    if data.default_terms is not None:
-        service.default_terms = data.default_terms.as_json()
-    audit.record_update(session, actor=actor, action="catalog_service.update", row=service, before=before)
+    with audit.change(session, actor=actor, action="catalog_service.update", row=service):
+        changes = data.model_dump(exclude_unset=True, exclude={"list_price", "default_terms"})
+        for name, value in changes.items():
+            if value is None:
+                raise InvalidInput(name, "may be changed but not cleared")
+            setattr(service, name, value)
+        if data.list_price is not None:
+            service.list_price_fen = to_fen(data.list_price)
+        if data.default_terms is not None:
+            service.default_terms = data.default_terms.as_json()
     session.flush()
     return service
 
@@ -92,9 +91,8 @@ def retire_service(session: Session, service_id: uuid.UUID, *, actor: Actor, exp
     service.require_version(expected_version)
     if service.status == ServiceStatus.RETIRED:
         return service
-    before = audit.snapshot(service)
-    service.status, service.retired_at = ServiceStatus.RETIRED, utcnow()
-    audit.record_update(session, actor=actor, action="catalog_service.retire", row=service, before=before)
+    with audit.change(session, actor=actor, action="catalog_service.retire", row=service):
+        service.status, service.retired_at = ServiceStatus.RETIRED, utcnow()
     session.flush()
     return service
 

@@ -84,12 +84,11 @@ def update_instance(
 ) -> ServiceInstance:
     instance = get_instance(session, instance_id, actor=actor)
     instance.require_version(expected_version)
-    before = audit.snapshot(instance)
-    if data.name is not None:
-        instance.name = data.name
-    if data.label_matchers is not None:
-        instance.label_matchers = data.label_matchers
-    audit.record_update(session, actor=actor, action="service_instance.update", row=instance, before=before)
+    with audit.change(session, actor=actor, action="service_instance.update", row=instance):
+        if data.name is not None:
+            instance.name = data.name
+        if data.label_matchers is not None:
+            instance.label_matchers = data.label_matchers
     session.flush()
     return instance
 
@@ -99,9 +98,8 @@ def decommission(session: Session, instance_id: uuid.UUID, *, actor: Actor, expe
     instance.require_version(expected_version)
     if instance.status == InstanceStatus.DECOMMISSIONED:
         return instance
-    before = audit.snapshot(instance)
-    instance.status = InstanceStatus.DECOMMISSIONED
-    audit.record_update(session, actor=actor, action="service_instance.decommission", row=instance, before=before)
+    with audit.change(session, actor=actor, action="service_instance.decommission", row=instance):
+        instance.status = InstanceStatus.DECOMMISSIONED
     session.flush()
     return instance
 

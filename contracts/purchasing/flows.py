@@ -28,20 +28,12 @@ def submit(session: Session, request_id: uuid.UUID, *, actor: Actor, expected_ve
     request = get_request(session, request_id, actor=actor)
     request.require_version(expected_version)
     require_status(request.status, *EDITABLE, doing="submit", noun="purchase request")
-    before = audit.snapshot(request, items=request.items)
-    for position, item in enumerate(request.items):
-        service = catalog.get_orderable(session, item.service_id, field=f"items.{position}.service_id")
-        item.unit_price_fen = service.list_price_fen
-    request.status, request.submitted_at = PurchaseStatus.SUBMITTED, utcnow()
-    request.decision_note = ""
-    audit.record_update(
-        session,
-        actor=actor,
-        action="purchase_request.submit",
-        row=request,
-        before=before,
-        after=audit.snapshot(request, items=request.items),
-    )
+    with audit.change(session, actor=actor, action="purchase_request.submit", row=request, children=("items",)):
+        for position, item in enumerate(request.items):
+            service = catalog.get_orderable(session, item.service_id, field=f"items.{position}.service_id")
+            item.unit_price_fen = service.list_price_fen
+        request.status, request.submitted_at = PurchaseStatus.SUBMITTED, utcnow()
+        request.decision_note = ""
     session.flush()
     return request
 
@@ -51,25 +43,17 @@ def approve(
 ) -> PurchaseRequest:
     request = _decidable(session, request_id, actor=actor, expected_version=expected_version, doing="approve")
     department = session.get_one(Organization, request.department_id)
-    before = audit.snapshot(request)
     budgets.commit(
         session, department=department, purchase_request_id=request.id, cost_by_year=estimated_cost_by_year(request)
     )
-    _decide(request, PurchaseStatus.APPROVED, actor=actor, note=note)
-    audit.record_update(session, actor=actor, action="purchase_request.approve", row=request, before=before)
-    session.flush()
-    return request
+    return _decide(session, request, PurchaseStatus.APPROVED, actor=actor, note=note, action="approve")
 
 
 def reject(
     session: Session, request_id: uuid.UUID, *, actor: Actor, expected_version: int, reason: str
 ) -> PurchaseRequest:
     request = _decidable(session, request_id, actor=actor, expected_version=expected_version, doing="reject")
-    before = audit.snapshot(request)
-    _decide(request, PurchaseStatus.REJECTED, actor=actor, note=reason)
-    audit.record_update(session, actor=actor, action="purchase_request.reject", row=request, before=before)
-    session.flush()
-    return request
+    return _decide(session, request, PurchaseStatus.REJECTED, actor=actor, note=reason, action="reject")
 
 
 def send_back(
@@ -77,11 +61,7 @@ def send_back(
 ) -> PurchaseRequest:
     """Return a request to its department for revision, saying what to change."""
     request = _decidable(session, request_id, actor=actor, expected_version=expected_version, doing="return")
-    before = audit.snapshot(request)
-    _decide(request, PurchaseStatus.RETURNED, actor=actor, note=comment)
-    audit.record_update(session, actor=actor, action="purchase_request.return", row=request, before=before)
-    session.flush()
-    return request
+    return _decide(session, request, PurchaseStatus.RETURNED, actor=actor, note=comment, action="return")
 
 
 def estimated_cost_by_year(request: PurchaseRequest) -> dict[int, Decimal]:
@@ -102,6 +82,12 @@ def _decidable(
     return request
 
 
-def _decide(request: PurchaseRequest, status: PurchaseStatus, *, actor: Actor, note: str) -> None:
-    request.status, request.decided_at, request.decided_by_id = status, utcnow(), actor.user_id
-    request.decision_note = note
+def _decide(
+    session: Session, request: PurchaseRequest, status: PurchaseStatus, *, actor: Actor, note: str, action: str
+) -> PurchaseRequest:
+    """Record the bureau's decision on a submitted request."""
+    with audit.change(session, actor=actor, action=f"purchase_request.{action}", row=request):
+        request.status, request.decided_at, request.decided_by_id = status, utcnow(), actor.user_id
+        request.decision_note = note
+    session.flush()
+    return request

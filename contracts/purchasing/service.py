@@ -30,13 +30,7 @@ def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -
     request = PurchaseRequest(title=data.title, department_id=actor.org_id, created_by_id=actor.user_id)
     request.items = _items(session, data, request.id)
     session.add(request)
-    audit.record_create(
-        session,
-        actor=actor,
-        action="purchase_request.create",
-        row=request,
-        after=audit.snapshot(request, items=request.items),
-    )
+    audit.record_create(session, actor=actor, action="purchase_request.create", row=request, children=("items",))
     session.flush()
     return request
 
@@ -75,19 +69,11 @@ def replace_request(
     request = get_request(session, request_id, actor=actor)
     request.require_version(expected_version)
     require_status(request.status, *EDITABLE, doing="edit", noun="purchase request")
-    before = audit.snapshot(request, items=request.items)
-    request.title = data.title
-    request.items = _items(session, data, request.id)
-    # The items are the substance of a request: replacing them must bump its version (its ETag) as well.
-    request.updated_at = utcnow()
-    audit.record_update(
-        session,
-        actor=actor,
-        action="purchase_request.edit",
-        row=request,
-        before=before,
-        after=audit.snapshot(request, items=request.items),
-    )
+    with audit.change(session, actor=actor, action="purchase_request.edit", row=request, children=("items",)):
+        request.title = data.title
+        request.items = _items(session, data, request.id)
+        # The items are the substance of a request: replacing them must bump its version (its ETag) as well.
+        request.updated_at = utcnow()
     session.flush()
     return request
 

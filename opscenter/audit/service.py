@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,29 +50,37 @@ def snapshot(row: SQLModel, **children: Sequence[SQLModel]) -> Snapshot:
     return values
 
 
+def _snapshot_with(row: SQLModel, children: Sequence[str]) -> Snapshot:
+    return snapshot(row, **{name: getattr(row, name) for name in children})
+
+
 def record_create(
-    session: Session, *, actor: Actor, action: str, row: SQLModel, after: Snapshot | None = None
+    session: Session, *, actor: Actor, action: str, row: SQLModel, children: Sequence[str] = ()
 ) -> AuditEvent:
-    """Audit the creation of ``row`` (every audited field goes from nothing to its value).
+    """Audit the creation of ``row``: every audited field goes from nothing to its value.
 
-    Pass ``after=snapshot(row, items=…)`` when the row's children belong in the record.
+    ``children`` names collections that belong to the row (``("items",)``) and go in the record.
     """
-    changes = {key: [None, value] for key, value in (after or snapshot(row)).items() if value not in (None, [])}
+    after = _snapshot_with(row, children)
+    changes = {key: [None, value] for key, value in after.items() if value not in (None, [])}
     return append(session, actor=actor, action=action, row=row, changes=changes)
 
 
-def record_update(
-    session: Session, *, actor: Actor, action: str, row: SQLModel, before: Snapshot, after: Snapshot | None = None
-) -> AuditEvent | None:
-    """Audit a change of ``row`` against the ``snapshot`` taken before it; nothing changed, no event.
+@contextmanager
+def change(
+    session: Session, *, actor: Actor, action: str, row: SQLModel, children: Sequence[str] = ()
+) -> Iterator[None]:
+    """Audit what the block changes on ``row`` (and on its ``children`` collections) as one event.
 
-    ``after`` defaults to the row's snapshot now; pass one with the same children as ``before``.
+    ``with audit.change(session, actor=actor, action="api_key.revoke", row=key): key.revoked_at = now``.
+    A block that changes nothing writes no event; a block that raises writes none either.
     """
-    after = after if after is not None else snapshot(row)
+    before = _snapshot_with(row, children)
+    yield
+    after = _snapshot_with(row, children)
     changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
-    if not changes:
-        return None
-    return append(session, actor=actor, action=action, row=row, changes=changes)
+    if changes:
+        append(session, actor=actor, action=action, row=row, changes=changes)
 
 
 def record_delete(session: Session, *, actor: Actor, action: str, row: SQLModel) -> AuditEvent:

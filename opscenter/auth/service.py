@@ -69,9 +69,8 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, expecte
     api_key.require_version(expected_version)
     if api_key.revoked_at is not None:
         return api_key  # revoking twice changes nothing and writes nothing
-    before = audit.snapshot(api_key)
-    api_key.revoked_at = utcnow()
-    audit.record_update(session, actor=actor, action="api_key.revoke", row=api_key, before=before)
+    with audit.change(session, actor=actor, action="api_key.revoke", row=api_key):
+        api_key.revoked_at = utcnow()
     session.flush()
     return api_key
 

@@ -66,11 +66,10 @@ def update_organization(
 ) -> Organization:
     organization = get_organization(session, organization_id, actor=actor)
     organization.require_version(expected_version)
-    before = audit.snapshot(organization)
-    if data.name is not None and data.name != organization.name:
-        _require_free_name(session, data.name)
-        organization.name = data.name
-    audit.record_update(session, actor=actor, action="organization.update", row=organization, before=before)
+    with audit.change(session, actor=actor, action="organization.update", row=organization):
+        if data.name is not None and data.name != organization.name:
+            _require_free_name(session, data.name)
+            organization.name = data.name
     session.flush()
     return organization
 
@@ -121,20 +120,19 @@ def list_users(
 def update_user(session: Session, user_id: uuid.UUID, data: UserUpdate, *, actor: Actor, expected_version: int) -> User:
     user = get_user(session, user_id, actor=actor)
     user.require_version(expected_version)
-    before = audit.snapshot(user)
-    if data.role is not None and data.role != user.role:
-        organization = session.get_one(Organization, user.organization_id)
-        _require_role_fits(data.role, organization.kind)
-        if user.role == Role.ADMIN:
-            _require_another_admin(session, user)
-        user.role = data.role
-    if data.is_active is not None and data.is_active != user.is_active:
-        if not data.is_active and user.role == Role.ADMIN:
-            _require_another_admin(session, user)
-        user.is_active = data.is_active
-    if data.display_name is not None:
-        user.display_name = data.display_name
-    audit.record_update(session, actor=actor, action="user.update", row=user, before=before)
+    with audit.change(session, actor=actor, action="user.update", row=user):
+        if data.role is not None and data.role != user.role:
+            organization = session.get_one(Organization, user.organization_id)
+            _require_role_fits(data.role, organization.kind)
+            if user.role == Role.ADMIN:
+                _require_another_admin(session, user)
+            user.role = data.role
+        if data.is_active is not None and data.is_active != user.is_active:
+            if not data.is_active and user.role == Role.ADMIN:
+                _require_another_admin(session, user)
+            user.is_active = data.is_active
+        if data.display_name is not None:
+            user.display_name = data.display_name
     session.flush()
     return user
 

@@ -1,10 +1,9 @@
-import threading
-
-import httpx
+from functools import partial
 
 from tests.conftest import ApiFactory
 from tests.contracts import steps
 from tests.factories import World
+from tests.support import race
 
 
 def _path(contract: steps.JSON) -> str:
@@ -89,18 +88,7 @@ def test_two_approvers_racing_get_one_success_and_one_412(world: World, api: Api
     third_key = api.as_(world.admin).post("/api/v1/api-keys", {"name": "t", "user_id": third["id"]}).json()["key"]
     racers = [api.as_(world.bureau2), api.with_key(third_key)]
     etag = racers[0].get(_path(draft)).headers["ETag"]
-    barrier = threading.Barrier(2)
-    results: list[httpx.Response] = []
-
-    def approve(client: object) -> None:
-        barrier.wait()
-        results.append(client.post(f"{_path(draft)}/approve", headers={"If-Match": etag}))  # type: ignore[attr-defined]
-
-    threads = [threading.Thread(target=approve, args=(racer,)) for racer in racers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(*(partial(racer.post, f"{_path(draft)}/approve", headers={"If-Match": etag}) for racer in racers))
     assert sorted(response.status_code for response in results) == [200, 412]
     events = api.as_(world.auditor).get(
         "/api/v1/audit-events", params={"object_id": draft["id"], "action": "contract.approve"}

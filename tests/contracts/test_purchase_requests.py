@@ -1,10 +1,9 @@
-import threading
-
-import httpx
+from functools import partial
 
 from tests.conftest import ApiFactory
 from tests.contracts import steps
 from tests.factories import World
+from tests.support import race
 
 
 def _path(request: steps.JSON) -> str:
@@ -130,18 +129,12 @@ def test_two_approvals_racing_for_one_budget_cannot_both_spend_it(world: World, 
         requests.append(request)
     approvers = [api.as_(world.bureau), api.as_(world.bureau2)]
     etags = [approvers[0].get(_path(request)).headers["ETag"] for request in requests]
-    barrier = threading.Barrier(2)
-    results: list[httpx.Response] = []
-
-    def approve(index: int) -> None:
-        barrier.wait()
-        results.append(approvers[index].post(f"{_path(requests[index])}/approve", headers={"If-Match": etags[index]}))
-
-    threads = [threading.Thread(target=approve, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(
+        *(
+            partial(approvers[index].post, f"{_path(requests[index])}/approve", headers={"If-Match": etags[index]})
+            for index in range(2)
+        )
+    )
     assert sorted(response.status_code for response in results) == [200, 409]
     assert api.as_(world.bureau).get(f"/api/v1/budgets/{budget['id']}").json()["committed"] == "360000.00"
 

@@ -1,11 +1,10 @@
 """Workflow actions need If-Match; a stale version gets 412; two racing approvers get one success."""
 
-import threading
-
-import httpx
+from functools import partial
 
 from tests.conftest import ApiFactory
 from tests.factories import World
+from tests.support import race
 
 
 def _spare_key(world: World, api: ApiFactory) -> str:
@@ -57,18 +56,7 @@ def test_two_admins_racing_on_one_action_get_one_success_and_one_412(world: Worl
     for client in clients:  # authenticate once, so both racers are warm and start together
         client.get("/api/v1/me")
 
-    barrier = threading.Barrier(len(clients))
-    results: list[httpx.Response] = []
-
-    def race(client: object) -> None:
-        barrier.wait()
-        results.append(client.post(f"{path}/revoke", headers={"If-Match": etag}))  # type: ignore[attr-defined]
-
-    threads = [threading.Thread(target=race, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(*(partial(client.post, f"{path}/revoke", headers={"If-Match": etag}) for client in clients))
 
     assert sorted(response.status_code for response in results) == [200, 412]
     events = api.as_(world.auditor).get(
@@ -81,18 +69,12 @@ def test_more_concurrent_writers_than_worker_threads_all_succeed(world: World, a
     """60 writers at once, more than the 40 worker threads: none may starve the transaction holding the lock."""
     writers = 60
     clients = [api.as_(world.admin) for _ in range(writers)]
-    barrier = threading.Barrier(writers)
-    statuses: list[int] = []
-
-    def write(number: int) -> None:
-        barrier.wait()
-        response = clients[number].post("/api/v1/organizations", {"name": f"并发部门{number}", "kind": "department"})
-        statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = race(
+        *(
+            partial(clients[n].post, "/api/v1/organizations", {"name": f"并发部门{n}", "kind": "department"})
+            for n in range(writers)
+        )
+    )
+    statuses = [answer.status_code for answer in answers]
     assert statuses == [201] * writers
     assert api.as_(world.admin).get("/api/v1/organizations", params={"kind": "department"}).json()["total"] == 62
