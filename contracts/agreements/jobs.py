@@ -4,7 +4,7 @@ contract's beneficiary departments."""
 from datetime import date
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.agreements.models import Contract, ContractStatus, ContractVersion
 from opscenter.clock import SHANGHAI, business_date
@@ -31,13 +31,12 @@ def due_reminder(today: date, end_date: date) -> int | None:
 def send_expiry_reminders(session: Session, context: JobContext) -> None:
     today = business_date(context.now)
     bureaus = list(session.exec(select(Organization.id).where(Organization.kind == OrgKind.BUREAU)).all())
-    contracts = session.exec(select(Contract).where(Contract.status == ContractStatus.APPROVED)).all()
-    for contract in contracts:
-        current = session.exec(
-            select(ContractVersion).where(
-                ContractVersion.contract_id == contract.id, ContractVersion.number == contract.current_version
-            )
-        ).one()
+    in_force = session.exec(
+        select(Contract, ContractVersion)
+        .join(ContractVersion, col(ContractVersion.contract_id) == Contract.id)
+        .where(Contract.status == ContractStatus.APPROVED, ContractVersion.number == Contract.current_version)
+    ).all()
+    for contract, current in in_force:
         threshold = due_reminder(today, current.end_date)
         if threshold is None:
             continue

@@ -116,7 +116,7 @@ def commit(
     The budget rows are locked first, so two approvals racing for the same budget are decided one
     after the other and can never overspend it together.
     """
-    years = sorted(cost_by_year)
+    years = sorted(year for year, amount in cost_by_year.items() if amount > 0)  # free services need no budget
     budgets = {
         budget.fiscal_year: budget
         for budget in session.exec(
