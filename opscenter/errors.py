@@ -207,7 +207,21 @@ def _phrase(status: int) -> str:
 
 ExceptionHandler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 
-EXCEPTION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
+
+def _with_request_id(handler: ExceptionHandler) -> ExceptionHandler:
+    """Errors raised before the request-id middleware could tag the answer (a 401) carry the id too."""
+
+    def tagged(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:
+        response = handler(request, exc)
+        request_id = request.scope.get("state", {}).get("request_id")
+        if request_id:
+            response.headers.setdefault("X-Request-ID", str(request_id))
+        return response
+
+    return tagged
+
+
+_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     DomainError: _domain,
     ValidationException: _validation,
     NotAuthorizedException: _unauthenticated,
@@ -217,6 +231,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     OperationalError: _operational,
     Exception: _internal,
 }
+EXCEPTION_HANDLERS = {exception: _with_request_id(handler) for exception, handler in _HANDLERS.items()}
 
 __all__ = [
     "EXCEPTION_HANDLERS",

@@ -20,6 +20,7 @@ def test_a_body_that_breaks_the_schema_is_422_naming_each_field(world: World, ap
     problem = response.json()
     assert problem["status"] == 422
     assert problem["type"].startswith("urn:opscenter:problem:")
+    assert len(response.headers.get_list("x-request-id")) == 1
     assert {error["field"] for error in problem["errors"]} == {"name", "kind"}
 
 

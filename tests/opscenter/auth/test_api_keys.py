@@ -43,6 +43,8 @@ def test_missing_malformed_unknown_revoked_and_expired_keys_get_the_same_401(
     assert len({body for _, body in bodies.values()}) == 1, bodies
     assert attempts["unknown"].headers["content-type"] == "application/problem+json"
     assert attempts["unknown"].headers["www-authenticate"].startswith("Bearer")
+    traced = api.as_(None).get("/api/v1/me", headers={"X-Request-ID": "probe-401"})
+    assert traced.headers.get_list("x-request-id") == ["probe-401"], "even a 401 can be traced, once"
 
 
 def test_a_deactivated_users_keys_stop_working(world: World, api: ApiFactory) -> None:
