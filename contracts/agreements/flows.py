@@ -25,7 +25,7 @@ from opscenter.workflow import require_status
 
 def approve(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Contract:
     """Bring a draft contract into force. Four eyes: whoever drafted it cannot approve it."""
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     contract.require_version(expected_version)
     require_status(contract.status, ContractStatus.DRAFT, doing="approve", noun="contract")
     if contract.created_by_id == actor.user_id:
@@ -40,7 +40,7 @@ def approve(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_
 
 def discard(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Contract:
     """Abandon a draft; its purchase requests become free for another contract."""
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     contract.require_version(expected_version)
     require_status(contract.status, ContractStatus.DRAFT, doing="discard", noun="contract")
     version = get_version(session, contract, 1, actor=actor)
@@ -59,7 +59,7 @@ def terminate(
     session: Session, contract_id: uuid.UUID, data: Termination, *, actor: Actor, expected_version: int
 ) -> Contract:
     """End a contract early, from a date and for a reason."""
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     contract.require_version(expected_version)
     require_status(contract.status, ContractStatus.APPROVED, doing="terminate", noun="contract")
     current = get_version(session, contract, contract.current_version, actor=actor)
@@ -77,7 +77,7 @@ def terminate(
 
 def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, actor: Actor) -> ContractVersion:
     """Draft the next version of an approved contract; it takes effect once a second bureau user approves it."""
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     require_status(contract.status, ContractStatus.APPROVED, doing="amend", noun="contract")
     _require_no_pending_amendment(session, contract)
     current = get_version(session, contract, contract.current_version, actor=actor)
@@ -112,7 +112,7 @@ def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, ac
 def approve_amendment(
     session: Session, contract_id: uuid.UUID, number: int, *, actor: Actor, expected_version: int
 ) -> ContractVersion:
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     version = get_version(session, contract, number, actor=actor)
     version.require_version(expected_version)
     require_status(contract.status, ContractStatus.APPROVED, doing="amend", noun="contract")
@@ -131,7 +131,7 @@ def approve_amendment(
 def discard_amendment(
     session: Session, contract_id: uuid.UUID, number: int, *, actor: Actor, expected_version: int
 ) -> ContractVersion:
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     version = get_version(session, contract, number, actor=actor)
     version.require_version(expected_version)
     if number == 1:

@@ -59,8 +59,12 @@ def _scoped(query: SelectOfScalar[Contract], actor: Actor) -> SelectOfScalar[Con
     return query
 
 
-def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor) -> Contract:
-    contract = session.exec(_scoped(select(Contract).where(Contract.id == contract_id), actor)).first()
+def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Contract:
+    """A contract the actor may see. ``for_update`` locks its row first: every step on a contract or its
+    versions then decides on the state it sees, and a second step racing it waits and finds the new
+    version (412) instead of a half-changed aggregate."""
+    query = _scoped(select(Contract).where(Contract.id == contract_id), actor)
+    contract = session.exec(query.with_for_update() if for_update else query).first()
     if contract is None:
         raise NotFound("contract")
     return contract
@@ -138,7 +142,7 @@ def update_draft(
     session: Session, contract_id: uuid.UUID, data: ContractUpdate, *, actor: Actor, expected_version: int
 ) -> Contract:
     """Rewrite a draft contract wholesale; it keeps the purchase requests it was drafted from."""
-    contract = get_contract(session, contract_id, actor=actor)
+    contract = get_contract(session, contract_id, actor=actor, for_update=True)
     contract.require_version(expected_version)
     require_status(contract.status, ContractStatus.DRAFT, doing="edit", noun="contract")
     if data.number != contract.number:

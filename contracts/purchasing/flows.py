@@ -25,7 +25,7 @@ from opscenter.workflow import require_status
 
 def submit(session: Session, request_id: uuid.UUID, *, actor: Actor, expected_version: int) -> PurchaseRequest:
     """Send a draft (or a revised, returned request) to the bureau, at today's list prices."""
-    request = get_request(session, request_id, actor=actor)
+    request = get_request(session, request_id, actor=actor, for_update=True)
     request.require_version(expected_version)
     require_status(request.status, *EDITABLE, doing="submit", noun="purchase request")
     with audit.change(session, actor=actor, action="purchase_request.submit", row=request, children=("items",)):
@@ -76,7 +76,7 @@ def estimated_cost_by_year(request: PurchaseRequest) -> dict[int, Decimal]:
 def _decidable(
     session: Session, request_id: uuid.UUID, *, actor: Actor, expected_version: int, doing: str
 ) -> PurchaseRequest:
-    request = get_request(session, request_id, actor=actor)
+    request = get_request(session, request_id, actor=actor, for_update=True)
     request.require_version(expected_version)
     require_status(request.status, PurchaseStatus.SUBMITTED, doing=doing, noun="purchase request")
     return request

@@ -35,8 +35,10 @@ def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -
     return request
 
 
-def get_request(session: Session, request_id: uuid.UUID, *, actor: Actor) -> PurchaseRequest:
-    request = session.get(PurchaseRequest, request_id)
+def get_request(session: Session, request_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> PurchaseRequest:
+    """A request the actor may see. ``for_update`` locks its row first: a workflow step then decides on
+    the state it sees, and a second step racing it waits and finds the new version (412)."""
+    request = session.get(PurchaseRequest, request_id, with_for_update=for_update)
     if request is None or not visible(actor, request):
         raise NotFound("purchase request")
     return request
@@ -66,7 +68,7 @@ def replace_request(
     session: Session, request_id: uuid.UUID, data: PurchaseRequestIn, *, actor: Actor, expected_version: int
 ) -> PurchaseRequest:
     """Rewrite a draft or returned request: its title and its whole list of items."""
-    request = get_request(session, request_id, actor=actor)
+    request = get_request(session, request_id, actor=actor, for_update=True)
     request.require_version(expected_version)
     require_status(request.status, *EDITABLE, doing="edit", noun="purchase request")
     with audit.change(session, actor=actor, action="purchase_request.edit", row=request, children=("items",)):
