@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.budgets.models import Budget, BudgetCommitment, BudgetCreate, BudgetPublic, BudgetUpdate
 from opscenter.audit import service as audit
@@ -14,8 +15,9 @@ from opscenter.money import format_amount, from_fen, to_fen
 from opscenter.organizations.models import Organization, OrgKind
 
 
-def _visible(actor: Actor, budget: Budget) -> bool:
-    return not actor.is_department or budget.department_id == actor.organization_id
+def _scoped(query: SelectOfScalar[Budget], actor: Actor) -> SelectOfScalar[Budget]:
+    """A department sees its own budgets; the bureau and auditors all."""
+    return query.where(Budget.department_id == actor.org_id) if actor.is_department else query
 
 
 def create_budget(session: Session, data: BudgetCreate, *, actor: Actor) -> Budget:
@@ -35,8 +37,8 @@ def create_budget(session: Session, data: BudgetCreate, *, actor: Actor) -> Budg
 
 
 def get_budget(session: Session, budget_id: uuid.UUID, *, actor: Actor) -> Budget:
-    budget = session.get(Budget, budget_id)
-    if budget is None or not _visible(actor, budget):
+    budget = session.exec(_scoped(select(Budget).where(Budget.id == budget_id), actor)).first()
+    if budget is None:
         raise NotFound("budget")
     return budget
 
@@ -49,9 +51,7 @@ def list_budgets(
     department_id: uuid.UUID | None = None,
     fiscal_year: int | None = None,
 ) -> tuple[list[Budget], int]:
-    query = select(Budget).order_by(col(Budget.fiscal_year).desc(), col(Budget.id))
-    if actor.is_department:
-        query = query.where(Budget.department_id == actor.organization_id)
+    query = _scoped(select(Budget).order_by(col(Budget.fiscal_year).desc(), col(Budget.id)), actor)
     if department_id is not None:
         query = query.where(Budget.department_id == department_id)
     if fiscal_year is not None:

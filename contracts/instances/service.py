@@ -3,6 +3,7 @@
 import uuid
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.agreements import service as agreements
 from contracts.agreements.models import ContractStatus
@@ -54,9 +55,14 @@ def provision(session: Session, data: ServiceInstanceCreate, *, actor: Actor) ->
     return instance
 
 
+def _scoped(query: SelectOfScalar[ServiceInstance], actor: Actor) -> SelectOfScalar[ServiceInstance]:
+    """A department sees the instances of its own contract lines; the others all."""
+    return query.where(ServiceInstance.department_id == actor.org_id) if actor.is_department else query
+
+
 def get_instance(session: Session, instance_id: uuid.UUID, *, actor: Actor) -> ServiceInstance:
-    instance = session.get(ServiceInstance, instance_id)
-    if instance is None or (actor.is_department and instance.department_id != actor.organization_id):
+    instance = session.exec(_scoped(select(ServiceInstance).where(ServiceInstance.id == instance_id), actor)).first()
+    if instance is None:
         raise NotFound("service instance")
     return instance
 
@@ -69,9 +75,7 @@ def list_instances(
     contract_id: uuid.UUID | None = None,
     status: InstanceStatus | None = None,
 ) -> tuple[list[ServiceInstance], int]:
-    query = select(ServiceInstance).order_by(col(ServiceInstance.id))
-    if actor.is_department:
-        query = query.where(ServiceInstance.department_id == actor.org_id)
+    query = _scoped(select(ServiceInstance).order_by(col(ServiceInstance.id)), actor)
     if contract_id is not None:
         query = query.where(ServiceInstance.contract_id == contract_id)
     if status is not None:

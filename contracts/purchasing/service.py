@@ -3,6 +3,7 @@
 import uuid
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
@@ -17,13 +18,13 @@ from opscenter.workflow import require_status
 EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)
 
 
-def visible(actor: Actor, request: PurchaseRequest) -> bool:
+def _scoped(query: SelectOfScalar[PurchaseRequest], actor: Actor) -> SelectOfScalar[PurchaseRequest]:
     """A department sees its own requests; the operations center sees approved ones; the bureau and auditors all."""
     if actor.is_department:
-        return request.department_id == actor.organization_id
+        return query.where(PurchaseRequest.department_id == actor.org_id)
     if actor.role == Role.OPERATOR:
-        return request.status == PurchaseStatus.APPROVED
-    return actor.sees_all
+        return query.where(PurchaseRequest.status == PurchaseStatus.APPROVED)
+    return query
 
 
 def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -> PurchaseRequest:
@@ -38,8 +39,9 @@ def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -
 def get_request(session: Session, request_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> PurchaseRequest:
     """A request the actor may see. ``for_update`` locks its row first: a workflow step then decides on
     the state it sees, and a second step racing it waits and finds the new version (412)."""
-    request = session.get(PurchaseRequest, request_id, with_for_update=for_update)
-    if request is None or not visible(actor, request):
+    query = _scoped(select(PurchaseRequest).where(PurchaseRequest.id == request_id), actor)
+    request = session.exec(query.with_for_update() if for_update else query).first()
+    if request is None:
         raise NotFound("purchase request")
     return request
 
@@ -52,11 +54,7 @@ def list_requests(
     status: PurchaseStatus | None = None,
     department_id: uuid.UUID | None = None,
 ) -> tuple[list[PurchaseRequest], int]:
-    query = select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc())
-    if actor.is_department:
-        query = query.where(PurchaseRequest.department_id == actor.organization_id)
-    elif actor.role == Role.OPERATOR:
-        query = query.where(PurchaseRequest.status == PurchaseStatus.APPROVED)
+    query = _scoped(select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc()), actor)
     if status is not None:
         query = query.where(PurchaseRequest.status == status)
     if department_id is not None:

@@ -3,6 +3,7 @@
 import uuid
 
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
@@ -21,8 +22,9 @@ from opscenter.organizations.models import (
 )
 
 
-def _visible(actor: Actor, organization_id: uuid.UUID) -> bool:
-    return actor.sees_all or actor.role == Role.OPERATOR or actor.organization_id == organization_id
+def _scoped(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
+    """A department sees its own organization; everyone else sees all of them."""
+    return query.where(Organization.id == actor.org_id) if actor.is_department else query
 
 
 def create_organization(session: Session, data: OrganizationCreate, *, actor: Actor) -> Organization:
@@ -35,8 +37,9 @@ def create_organization(session: Session, data: OrganizationCreate, *, actor: Ac
 
 
 def get_organization(session: Session, organization_id: uuid.UUID, *, actor: Actor) -> Organization:
-    organization = session.get(Organization, organization_id)
-    if organization is None or not _visible(actor, organization.id):
+    query = _scoped(select(Organization).where(Organization.id == organization_id), actor)
+    organization = session.exec(query).first()
+    if organization is None:
         raise NotFound("organization")
     return organization
 
@@ -48,11 +51,9 @@ def find_organization(session: Session, name: str) -> Organization | None:
 def list_organizations(
     session: Session, *, actor: Actor, page: PageRequest, kind: OrgKind | None = None
 ) -> tuple[list[Organization], int]:
-    query = select(Organization).order_by(col(Organization.id))
+    query = _scoped(select(Organization).order_by(col(Organization.id)), actor)
     if kind is not None:
         query = query.where(Organization.kind == kind)
-    if actor.is_department:
-        query = query.where(Organization.id == actor.organization_id)
     return paginate(session, query, page)
 
 
