@@ -7,6 +7,7 @@ production).
 """
 
 import logging
+import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from typing import Any, ClassVar
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from sqlalchemy import Index, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import SQLModel
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +179,44 @@ def _stale(_: Request[Any, Any, Any], __: StaleDataError) -> Response[dict[str, 
 def _integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
     # Services check uniqueness first; this is the race where two requests passed that check together.
     log.info("integrity race on %s %s: %s", request.method, request.url.path, exc.orig)
-    return problem(409, "conflict", "Conflict", "The request conflicts with a concurrent change; retry it.")
+    claimed = unique_violation(exc)
+    if claimed is None:
+        return problem(409, "conflict", "Conflict", "The request conflicts with a concurrent change; retry it.")
+    table, field = claimed
+    return problem(
+        409,
+        "conflict",
+        "Conflict",
+        f"Another {table.replace('_', ' ')} with this {field} was created at the same moment.",
+        errors=[FieldError(field, "already taken")],
+    )
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w.]+(?:, [\w.]+)*)")
+
+
+def unique_violation(exc: IntegrityError) -> tuple[str, str] | None:
+    """(table, field) of the unique key a write lost a race for, or None when it was another integrity error.
+
+    The field is the key's last column (``fiscal_year`` of (department_id, fiscal_year)): the one a person
+    chose and must change. PostgreSQL names the constraint; SQLite names the columns.
+    """
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if constraint:
+        for table in SQLModel.metadata.tables.values():
+            unique_keys: list[UniqueConstraint | PrimaryKeyConstraint | Index] = [
+                key for key in table.constraints if isinstance(key, UniqueConstraint | PrimaryKeyConstraint)
+            ]
+            unique_keys += [index for index in table.indexes if index.unique]
+            for key in unique_keys:
+                if key.name == constraint:
+                    return table.name, list(key.columns)[-1].name
+        return None
+    match = _SQLITE_UNIQUE.search(str(exc.orig))
+    if match is None:
+        return None
+    table_name, _, column = match.group("columns").split(", ")[-1].partition(".")
+    return table_name, column
 
 
 def _operational(request: Request[Any, Any, Any], exc: OperationalError) -> Response[dict[str, Any]]:

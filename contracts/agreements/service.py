@@ -200,11 +200,21 @@ def _lines_from(requests: list[PurchaseRequest]) -> list[ContractLineIn]:
 
 
 def _unclaimed_approved_requests(session: Session, request_ids: list[uuid.UUID]) -> list[PurchaseRequest]:
+    """The approved requests a new contract claims, locked (in id order, so two drafts never deadlock):
+    a draft racing this one for the same request waits, then finds it claimed (409) instead of a stale row."""
     if len(set(request_ids)) != len(request_ids):
         raise InvalidInput("purchase_request_ids", "a request is listed twice")
+    locked = session.exec(
+        select(PurchaseRequest)
+        .where(col(PurchaseRequest.id).in_(request_ids))
+        .order_by(col(PurchaseRequest.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {request.id: request for request in locked}
     requests = []
     for index, request_id in enumerate(request_ids):
-        request = session.get(PurchaseRequest, request_id)
+        request = by_id.get(request_id)
         if request is None:
             raise InvalidInput(f"purchase_request_ids.{index}", "no such purchase request")
         if request.status != PurchaseStatus.APPROVED:
