@@ -116,11 +116,10 @@ def db_upgrade(revision: str) -> None:
 @click.option("-m", "--message", required=True, help="What the migration does.")
 def db_revision(message: str) -> None:
     """For developers: write a new migration from the difference between the models and the database."""
-    from alembic import command
+    from opscenter.migrate import revision
 
-    from opscenter.migrate import alembic_config
-
-    command.revision(alembic_config(_settings()), message=message, autogenerate=True)
+    written = revision(_settings(), message)
+    click.echo(f"wrote {written}", err=True)
 
 
 @main.group()

@@ -1,5 +1,6 @@
 """Alembic, driven from code: the same upgrade for the CLI, the tests and the readiness check."""
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -14,11 +15,39 @@ from opscenter.settings import Settings
 SCRIPT_LOCATION = Path(migrations.__file__).parent
 
 
-def alembic_config(settings: Settings) -> Config:
+# The house's migration files are numbered in order: 0001_identity_and_audit.py, 0002_contracts.py, …
+_NUMBERED = re.compile(r"^(\d{4})_\w+\.py$")
+
+
+def alembic_config(settings: Settings, *, script_location: Path = SCRIPT_LOCATION) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     config.attributes["settings"] = settings
     return config
+
+
+def next_revision_id(script_location: Path = SCRIPT_LOCATION) -> str:
+    """The number the next migration takes: one more than the highest numbered file."""
+    numbers = [
+        int(match.group(1))
+        for path in (script_location / "versions").iterdir()
+        if (match := _NUMBERED.match(path.name))
+    ]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def revision(settings: Settings, message: str, *, script_location: Path = SCRIPT_LOCATION) -> Path:
+    """Write the next numbered migration from the difference between the models and the database."""
+    script = command.revision(
+        alembic_config(settings, script_location=script_location),
+        message=message,
+        autogenerate=True,
+        rev_id=next_revision_id(script_location),
+    )
+    if script is None or isinstance(script, list):
+        raise RuntimeError("expected exactly one new migration script")
+    return Path(script.path)
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:

@@ -69,7 +69,13 @@ PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
 
 def load_all_models() -> None:
-    """Import every table model so that SQLModel.metadata is complete (Alembic, tests)."""
+    """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
+    before. A new domain adds its models modules here."""
+    import contracts.agreements.models
+    import contracts.budgets.models
+    import contracts.catalog.models
+    import contracts.instances.models
+    import contracts.purchasing.models  # noqa: F401
     import opscenter.audit.models
     import opscenter.auth.models
     import opscenter.notifications.models

@@ -1,9 +1,12 @@
-"""Shapes every domain shares in its public schemas: labeled enums and the one list envelope."""
+"""Shapes every domain shares in its public schemas: labeled enums, the one list envelope, the public record."""
 
+import uuid
+from datetime import datetime
 from enum import StrEnum
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
+from sqlmodel import Field, SQLModel
 
 T = TypeVar("T")
 
@@ -36,3 +39,27 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+class PublicRecord(SQLModel):
+    """The fields every versioned resource answers with: its id, its version (also its ETag) and its times."""
+
+    id: uuid.UUID
+    version: int = Field(description='The ETag of the object as it now stands; send it back in If-Match: "3"')
+    created_at: datetime
+    updated_at: datetime
+
+
+def label_of(source: str) -> Any:
+    """A read-only ``<source>_label`` field: the Chinese label people read beside the enum value in ``source``.
+
+    In a public schema: ``status_label: ClassVar[str] = label_of("status")``. Pydantic serializes it (and the
+    OpenAPI shows it) as a read-only string; ``ClassVar`` keeps it out of the fields a caller could send.
+    """
+
+    def label(self: Any) -> str | None:
+        value = getattr(self, source)
+        return None if value is None else value.label
+
+    label.__name__ = f"{source}_label"
+    return computed_field(return_type=str, description=f"The Chinese label of `{source}`")(property(label))

@@ -43,8 +43,6 @@ class Settings(BaseSettings):
     # API keys: last-used time is written at most this often per key, so reads stay reads.
     api_key_touch_interval_seconds: int = Field(default=60, ge=0)
 
-    scheduler_timezone: str = "Asia/Shanghai"
-
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

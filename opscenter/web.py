@@ -22,6 +22,10 @@ M = TypeVar("M", bound=BaseModel)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Set on every handler registered through the house decorators below; the route-walking test refuses a
+# handler that takes a session without it (its transaction would never commit).
+HOUSE_TRANSACTION = "__opscenter_transaction__"
+
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _IF_MATCH = re.compile(r'^\s*"(\d{1,18})"\s*$')
 
@@ -58,6 +62,7 @@ def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:
         Database.finish(session, commit=write)
         return answer
 
+    setattr(handler, HOUSE_TRANSACTION, "write" if write else "read")
     return handler
 
 

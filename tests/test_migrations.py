@@ -1,13 +1,15 @@
 """The schema comes from Alembic; models and migrations must never drift apart."""
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect
 
 from opscenter.db import Database
-from opscenter.migrate import alembic_config, head_revisions, upgrade
+from opscenter.migrate import SCRIPT_LOCATION, alembic_config, head_revisions, revision, upgrade
 from opscenter.settings import Settings
 from tests.conftest import make_settings
 from tests.support import postgres_database
@@ -40,3 +42,18 @@ def test_migrations_go_down_to_nothing_and_up_again(scratch_settings: Settings) 
     finally:
         database.dispose()
     assert len(head_revisions()) == 1, "one line of history: merge branches before they land"
+
+
+def test_a_new_revision_takes_the_next_number(settings: Settings, tmp_path: Path) -> None:
+    """`opscenter db revision` writes 0003_<slug>.py after 0002, revising 0002, like every file before it."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    numbered = sorted(path.name for path in (scripts / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    expected = f"{int(numbered[-1][:4]) + 1:04d}"
+
+    written = revision(settings, "Add the widget register", script_location=scripts)
+
+    assert written.name == f"{expected}_add_the_widget_register.py"
+    text = written.read_text().replace("'", '"')
+    assert f'revision: str = "{expected}"' in text
+    assert f'down_revision: str | None = "{numbered[-1][:4]}"' in text

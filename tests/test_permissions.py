@@ -5,6 +5,7 @@ guard admits other roles than the table says fails ``test_guards_match_the_table
 run for real, over HTTP, as each role.
 """
 
+import inspect
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from opscenter.auth.guards import admitted_roles
 from opscenter.organizations.models import Role
 from opscenter.plugin import PUBLIC_PATHS
 from opscenter.settings import Settings
+from opscenter.web import HOUSE_TRANSACTION
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.permissions import ROWS
@@ -62,6 +64,20 @@ def test_guards_match_the_table(served: dict[tuple[str, str], HTTPRouteHandler])
         assert admitted is not None, f"{key} has no role guard"
         table_admits = {role for role, status in TABLE[key].expect.items() if status != 403}
         assert admitted == table_admits, f"{key}: guard admits {sorted(admitted)}, table says {sorted(table_admits)}"
+
+
+def test_every_handler_with_a_session_runs_in_the_house_transaction(
+    served: dict[tuple[str, str], HTTPRouteHandler],
+) -> None:
+    """A handler registered with bare ``litestar.post`` would get a session that nobody commits: it would answer
+    200 and save nothing. Only the house decorators (opscenter.web.get/post/…) end the transaction."""
+    for key, handler in served.items():
+        if "session" not in inspect.signature(handler.fn).parameters:
+            continue
+        mode = getattr(handler.fn, HOUSE_TRANSACTION, None)
+        assert mode is not None, f"{key} takes a session but is not registered through opscenter.web's decorators"
+        writes = any(method not in ("GET", "HEAD", "OPTIONS") for method in handler.http_methods)
+        assert mode == ("write" if writes else "read"), f"{key} is a {mode} transaction for a {handler.http_methods}"
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)

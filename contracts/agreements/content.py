@@ -19,7 +19,9 @@ from opscenter.organizations.models import Organization, OrgKind
 
 
 @dataclass(frozen=True)
-class Period:
+class DateSpan:
+    """A contract's span of dates, both ends included (not a billing ``clock.Period``, which is a month)."""
+
     start: date
     end: date
 
@@ -32,7 +34,7 @@ def build_lines(
     lines_in: list[ContractLineIn],
     *,
     version_id: uuid.UUID,
-    period: Period,
+    period: DateSpan,
     previous: list[ContractLine] | None = None,
 ) -> list[ContractLine]:
     """The lines of a version, numbered; ``previous`` are the lines an amendment continues."""

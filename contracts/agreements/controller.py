@@ -18,12 +18,11 @@ from contracts.agreements.models import (
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.actor import Actor
-from opscenter.auth.guards import allow
+from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
 
-READERS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
 ContractAnswer = Response[ContractPublic]
 VersionAnswer = Response[ContractVersionPublic]
 
@@ -31,7 +30,7 @@ VersionAnswer = Response[ContractVersionPublic]
 class ContractController(Controller):
     path = "/api/v1/contracts"
     tags = ["contracts"]
-    guards = [allow(*READERS)]
+    guards = [allow(*BUSINESS_ROLES)]
 
     @post("/", guards=[allow(Role.BUREAU)], description="A draft from approved purchase requests.")
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[ContractCreate]) -> ContractAnswer:

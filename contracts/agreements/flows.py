@@ -5,7 +5,7 @@ import uuid
 
 from sqlmodel import Session, col, select
 
-from contracts.agreements.content import Period, build_lines, fill_version, require_ceiling_covers
+from contracts.agreements.content import DateSpan, build_lines, fill_version, require_ceiling_covers
 from contracts.agreements.models import (
     AmendmentCreate,
     Contract,
@@ -65,7 +65,7 @@ def terminate(
     current = get_version(session, contract, contract.current_version, actor=actor)
     if not contract.start_date <= data.terminated_on <= current.end_date:
         raise InvalidInput(
-            "terminated_on", f"must be within the contract period {Period(contract.start_date, current.end_date)}"
+            "terminated_on", f"must be within the contract period {DateSpan(contract.start_date, current.end_date)}"
         )
     _require_no_pending_amendment(session, contract)
     with audit.change(session, actor=actor, action="contract.terminate", row=contract):
@@ -99,7 +99,11 @@ def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, ac
         created_by_id=actor.user_id,
     )
     lines = build_lines(
-        session, data.lines, version_id=version.id, period=Period(contract.start_date, end_date), previous=current.lines
+        session,
+        data.lines,
+        version_id=version.id,
+        period=DateSpan(contract.start_date, end_date),
+        previous=current.lines,
     )
     require_ceiling_covers(ceiling, lines)
     fill_version(version, end_date=end_date, ceiling=ceiling, terms=data.terms or current.contract_terms, lines=lines)

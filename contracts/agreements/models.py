@@ -3,7 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Self
 
-from pydantic import computed_field, model_validator
+from pydantic import model_validator
 from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -11,7 +11,7 @@ from contracts.pricing import total_cost
 from contracts.terms import ContractTerms
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 
 class ProcurementMethod(LabeledEnum):
@@ -131,8 +131,7 @@ class ContractVersion(Identified, Timestamped, Versioned, table=True):
         return sum((line.total_value for line in self.lines), Decimal(0))
 
 
-class ContractVersionPublic(SQLModel):
-    id: uuid.UUID
+class ContractVersionPublic(PublicRecord):
     contract_id: uuid.UUID
     number: int
     status: VersionStatus
@@ -146,13 +145,7 @@ class ContractVersionPublic(SQLModel):
     created_by_id: uuid.UUID | None
     approved_by_id: uuid.UUID | None
     approved_at: datetime | None
-    version: int
-    created_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status_label(self) -> str:
-        return self.status.label
+    status_label: ClassVar[str] = label_of("status")
 
 
 # ---- contracts ---------------------------------------------------------------------------------------------------
@@ -210,8 +203,7 @@ class Termination(SQLModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ContractPublic(ContractBase):
-    id: uuid.UUID
+class ContractPublic(ContractBase, PublicRecord):
     supplier_id: uuid.UUID
     status: ContractStatus
     current_version: int
@@ -225,16 +217,5 @@ class ContractPublic(ContractBase):
     terminated_on: date | None
     termination_reason: str
     created_by_id: uuid.UUID | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status_label(self) -> str:
-        return self.status.label
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def procurement_method_label(self) -> str:
-        return self.procurement_method.label
+    status_label: ClassVar[str] = label_of("status")
+    procurement_method_label: ClassVar[str] = label_of("procurement_method")

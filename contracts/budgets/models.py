@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
 from opscenter.money import NonNegativeMoney
+from opscenter.schemas import PublicRecord
 
 
 class BudgetBase(SQLModel):
@@ -40,11 +41,7 @@ class BudgetUpdate(SQLModel):
     amount: NonNegativeMoney
 
 
-class BudgetPublic(BudgetBase):
-    id: uuid.UUID
+class BudgetPublic(BudgetBase, PublicRecord):
     amount: NonNegativeMoney
     committed: NonNegativeMoney = Field(description="Estimated cost of approved purchase requests in this year")
     remaining: NonNegativeMoney
-    version: int
-    created_at: datetime
-    updated_at: datetime

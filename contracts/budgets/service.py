@@ -108,7 +108,7 @@ def public(session: Session, budget: Budget) -> BudgetPublic:
     return publics(session, [budget])[0]
 
 
-def commit(
+def reserve(
     session: Session, *, department: Organization, purchase_request_id: uuid.UUID, cost_by_year: dict[int, Decimal]
 ) -> list[BudgetCommitment]:
     """Reserve a purchase's estimated cost in each fiscal year it touches, or refuse naming the shortfall.

@@ -13,7 +13,7 @@ from contracts.catalog.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import BUSINESS, allow
+from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, delete, get, page_of, patch, post, with_etag
@@ -22,7 +22,7 @@ from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, dele
 class CatalogController(Controller):
     path = "/api/v1/services"
     tags = ["catalog"]
-    guards = [allow(*BUSINESS)]
+    guards = [allow(*BUSINESS_ROLES)]
 
     @post("/", guards=[allow(Role.OPERATOR)])
     def create(

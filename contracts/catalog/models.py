@@ -1,9 +1,8 @@
-import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import StringConstraints, computed_field
+from pydantic import StringConstraints
 from sqlalchemy import JSON, BigInteger
 from sqlmodel import Field, SQLModel
 
@@ -11,7 +10,7 @@ from contracts.terms import ContractTerms
 from monitoring.promql import METRIC_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 # SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
 CatalogCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]*$")]
@@ -89,22 +88,10 @@ class CatalogServiceUpdate(SQLModel):
     default_terms: ContractTerms | None = None
 
 
-class CatalogServicePublic(CatalogServiceBase):
-    id: uuid.UUID
+class CatalogServicePublic(CatalogServiceBase, PublicRecord):
     list_price: NonNegativeMoney
     default_terms: ContractTerms
     status: ServiceStatus
     retired_at: datetime | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def category_label(self) -> str:
-        return self.category.label
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status_label(self) -> str:
-        return self.status.label
+    category_label: ClassVar[str] = label_of("category")
+    status_label: ClassVar[str] = label_of("status")

@@ -10,7 +10,7 @@ from contracts.instances.models import (
     ServiceInstancePublic,
     ServiceInstanceUpdate,
 )
-from opscenter.auth.guards import allow
+from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
@@ -21,7 +21,7 @@ Answer = Response[ServiceInstancePublic]
 class ServiceInstanceController(Controller):
     path = "/api/v1/service-instances"
     tags = ["service instances"]
-    guards = [allow(Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)]
+    guards = [allow(*BUSINESS_ROLES)]
 
     @post("/", guards=[allow(Role.OPERATOR)], description="One per line of an approved contract.")
     def provision(self, session: DbSession, actor: CurrentActor, data: JSONBody[ServiceInstanceCreate]) -> Answer:

@@ -1,13 +1,13 @@
 import uuid
-from datetime import datetime
+from typing import ClassVar
 
-from pydantic import computed_field, field_validator
+from pydantic import field_validator
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from monitoring.promql import LABEL_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 
 class InstanceStatus(LabeledEnum):
@@ -68,19 +68,11 @@ class ServiceInstanceUpdate(SQLModel):
         return None if matchers is None else _check_matchers(matchers)
 
 
-class ServiceInstancePublic(ServiceInstanceBase):
-    id: uuid.UUID
+class ServiceInstancePublic(ServiceInstanceBase, PublicRecord):
     contract_id: uuid.UUID
     line_no: int
     service_id: uuid.UUID
     department_id: uuid.UUID
     status: InstanceStatus
     sli_selector: str = Field(description="The PromQL selector of its SLI, built from the matchers")
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status_label(self) -> str:
-        return self.status.label
+    status_label: ClassVar[str] = label_of("status")

@@ -7,12 +7,11 @@ from contracts.purchasing import flows, service
 from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import allow
+from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
 
-READERS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
 Answer = Response[PurchaseRequestPublic]
 
 
@@ -23,7 +22,7 @@ def _answer(request: object, status_code: int = 200) -> Answer:
 class PurchaseRequestController(Controller):
     path = "/api/v1/purchase-requests"
     tags = ["purchase requests"]
-    guards = [allow(*READERS)]
+    guards = [allow(*BUSINESS_ROLES)]
 
     @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft for the caller's department.")
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> Answer:

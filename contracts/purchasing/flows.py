@@ -43,7 +43,7 @@ def approve(
 ) -> PurchaseRequest:
     request = _decidable(session, request_id, actor=actor, expected_version=expected_version, doing="approve")
     department = session.get_one(Organization, request.department_id)
-    budgets.commit(
+    budgets.reserve(
         session, department=department, purchase_request_id=request.id, cost_by_year=estimated_cost_by_year(request)
     )
     return _decide(session, request, PurchaseStatus.APPROVED, actor=actor, note=note, action="approve")

@@ -3,14 +3,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar, Self
 
-from pydantic import computed_field, model_validator
+from pydantic import model_validator
 from sqlalchemy import BigInteger
 from sqlmodel import Field, Relationship, SQLModel
 
 from contracts.pricing import total_cost
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 
 class PurchaseStatus(LabeledEnum):
@@ -100,8 +100,7 @@ class PurchaseRequestIn(PurchaseRequestBase):
     items: list[PurchaseItemIn] = Field(min_length=1, max_length=100)
 
 
-class PurchaseRequestPublic(PurchaseRequestBase):
-    id: uuid.UUID
+class PurchaseRequestPublic(PurchaseRequestBase, PublicRecord):
     department_id: uuid.UUID
     status: PurchaseStatus
     items: list[PurchaseItemPublic]
@@ -112,14 +111,7 @@ class PurchaseRequestPublic(PurchaseRequestBase):
     decided_by_id: uuid.UUID | None
     decision_note: str
     contract_id: uuid.UUID | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status_label(self) -> str:
-        return self.status.label
+    status_label: ClassVar[str] = label_of("status")
 
 
 class Decision(SQLModel):

@@ -12,7 +12,6 @@ from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
 from opscenter.db import PageRequest, paginate
 from opscenter.errors import NotFound
-from opscenter.organizations.models import Role
 from opscenter.workflow import require_status
 
 EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)
@@ -22,7 +21,7 @@ def _scoped(query: SelectOfScalar[PurchaseRequest], actor: Actor) -> SelectOfSca
     """A department sees its own requests; the operations center sees approved ones; the bureau and auditors all."""
     if actor.is_department:
         return query.where(PurchaseRequest.department_id == actor.org_id)
-    if actor.role == Role.OPERATOR:
+    if actor.is_operator:
         return query.where(PurchaseRequest.status == PurchaseStatus.APPROVED)
     return query
 

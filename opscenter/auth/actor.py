@@ -10,7 +10,10 @@ _SEES_ALL = frozenset({Role.ADMIN, Role.BUREAU, Role.AUDITOR})
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is acting: a user through an API key, or the system (a job, a CLI command)."""
+    """Who is acting: a user through an API key, or the system (a job, a CLI command).
+
+    Services ask it business questions (``actor.is_department``, ``actor.sees_all``), never compare roles.
+    """
 
     user_id: uuid.UUID | None
     user_name: str
@@ -33,7 +36,7 @@ class Actor:
 
     @property
     def sees_all(self) -> bool:
-        """Bureau, admin and auditors (of any organization) read everything; so does the system."""
+        """Bureau, admin and auditors (of any organization) read everything, drafts included; so does the system."""
         return self.is_system or self.role in _SEES_ALL
 
     @property
@@ -45,4 +48,20 @@ class Actor:
 
     @property
     def is_department(self) -> bool:
+        """A department user: sees only its own organization's objects."""
         return self.role == Role.DEPARTMENT
+
+    @property
+    def is_operator(self) -> bool:
+        """A user of the operations center: sees what it operates and supplies, never the bureau's drafts."""
+        return self.role == Role.OPERATOR
+
+    @property
+    def is_bureau(self) -> bool:
+        """A bureau business user: approves, and pays."""
+        return self.role == Role.BUREAU
+
+    @property
+    def is_auditor(self) -> bool:
+        """An auditor (of any organization): reads everything, everyone's notifications included; changes nothing."""
+        return self.role == Role.AUDITOR

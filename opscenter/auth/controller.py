@@ -5,7 +5,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel
 
 from opscenter.auth import service
-from opscenter.auth.guards import allow
+from opscenter.auth.guards import EVERYONE, allow
 from opscenter.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from opscenter.errors import NotFound
 from opscenter.organizations import service as organizations
@@ -64,7 +64,7 @@ class Me(BaseModel):
 class MeController(Controller):
     path = "/api/v1/me"
     tags = ["me"]
-    guards = [allow(*Role)]
+    guards = [allow(*EVERYONE)]
 
     @get("/", description="Who the presented key belongs to.")
     def read(self, session: DbSession, actor: CurrentActor) -> Me:

@@ -27,8 +27,9 @@ class allow:
         return f"allow({', '.join(sorted(self.roles))})"
 
 
-# The business roles: the platform admin manages identities and keys, not purchases or contracts.
-BUSINESS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
+# The role sets routes admit, defined once. The platform admin manages identities and keys, not the business:
+BUSINESS_ROLES = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
+EVERYONE = tuple(Role)
 
 
 def admitted_roles(handler: BaseRouteHandler) -> frozenset[Role] | None:

@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
+from opscenter.schemas import PublicRecord
 
 
 class ApiKeyBase(SQLModel):
@@ -35,14 +36,11 @@ class ApiKeyCreate(ApiKeyBase):
     user_id: uuid.UUID
 
 
-class ApiKeyPublic(ApiKeyBase):
-    id: uuid.UUID
+class ApiKeyPublic(ApiKeyBase, PublicRecord):
     user_id: uuid.UUID
     prefix: str
     revoked_at: datetime | None
     last_used_at: datetime | None
-    version: int
-    created_at: datetime
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
@@ -48,8 +49,13 @@ def create_api_key(session: Session, data: ApiKeyCreate, *, actor: Actor) -> tup
     return api_key, plaintext
 
 
+def _scoped(query: SelectOfScalar[ApiKey], actor: Actor) -> SelectOfScalar[ApiKey]:
+    """Those who see everything (the admin, auditors) see every key; anyone else only their own."""
+    return query if actor.sees_all else query.where(ApiKey.user_id == actor.user_id)
+
+
 def get_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor) -> ApiKey:
-    api_key = session.get(ApiKey, key_id)
+    api_key = session.exec(_scoped(select(ApiKey).where(ApiKey.id == key_id), actor)).first()
     if api_key is None:
         raise NotFound("api key")
     return api_key
@@ -58,7 +64,7 @@ def get_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor) -> ApiKey:
 def list_api_keys(
     session: Session, *, actor: Actor, page: PageRequest, user_id: uuid.UUID | None = None
 ) -> tuple[list[ApiKey], int]:
-    query = select(ApiKey).order_by(col(ApiKey.id))
+    query = _scoped(select(ApiKey).order_by(col(ApiKey.id)), actor)
     if user_id is not None:
         query = query.where(ApiKey.user_id == user_id)
     return paginate(session, query, page)

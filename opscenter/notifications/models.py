@@ -1,13 +1,13 @@
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
-from pydantic import computed_field
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opscenter.clock import utcnow
 from opscenter.db import Identified, enum_field, instant_field
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, label_of
 
 
 class NotificationKind(LabeledEnum):
@@ -33,8 +33,4 @@ class Notification(NotificationBase, Identified, table=True):
 
 class NotificationPublic(NotificationBase):
     id: uuid.UUID
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def kind_label(self) -> str:
-        return self.kind.label
+    kind_label: ClassVar[str] = label_of("kind")

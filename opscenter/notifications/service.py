@@ -2,12 +2,12 @@ import uuid
 from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.db import PageRequest, paginate
 from opscenter.notifications.models import Notification, NotificationKind
-from opscenter.organizations.models import Role
 
 
 def notify(
@@ -49,13 +49,16 @@ def notify(
     return created
 
 
+def _scoped(query: SelectOfScalar[Notification], actor: Actor) -> SelectOfScalar[Notification]:
+    """Each organization reads its own notifications; auditors read everyone's."""
+    return query if actor.is_auditor else query.where(Notification.organization_id == actor.org_id)
+
+
 def list_notifications(
     session: Session, *, actor: Actor, page: PageRequest, kind: NotificationKind | None = None
 ) -> tuple[list[Notification], int]:
     """Newest first; each organization reads its own, auditors read all."""
-    query = select(Notification).order_by(col(Notification.id).desc())
-    if actor.role != Role.AUDITOR:
-        query = query.where(Notification.organization_id == actor.organization_id)
+    query = _scoped(select(Notification).order_by(col(Notification.id).desc()), actor)
     if kind is not None:
         query = query.where(Notification.kind == kind)
     return paginate(session, query, page)

@@ -3,7 +3,7 @@ import uuid
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from opscenter.auth.guards import allow
+from opscenter.auth.guards import EVERYONE, allow
 from opscenter.organizations import service
 from opscenter.organizations.models import (
     OrganizationCreate,
@@ -22,7 +22,7 @@ from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get,
 class OrganizationController(Controller):
     path = "/api/v1/organizations"
     tags = ["organizations"]
-    guards = [allow(*Role)]
+    guards = [allow(*EVERYONE)]
 
     @post("/", guards=[allow(Role.ADMIN)])
     def create(

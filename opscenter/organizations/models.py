@@ -1,12 +1,11 @@
 import uuid
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import StringConstraints, computed_field
+from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 # SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
 LoginName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
@@ -51,16 +50,8 @@ class OrganizationUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-class OrganizationPublic(OrganizationBase):
-    id: uuid.UUID
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def kind_label(self) -> str:
-        return self.kind.label
+class OrganizationPublic(OrganizationBase, PublicRecord):
+    kind_label: ClassVar[str] = label_of("kind")
 
 
 class UserBase(SQLModel):
@@ -89,15 +80,7 @@ class UserUpdate(SQLModel):
     is_active: bool | None = None
 
 
-class UserPublic(UserBase):
-    id: uuid.UUID
+class UserPublic(UserBase, PublicRecord):
     organization_id: uuid.UUID
     is_active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def role_label(self) -> str:
-        return self.role.label
+    role_label: ClassVar[str] = label_of("role")

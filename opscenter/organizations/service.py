@@ -22,9 +22,14 @@ from opscenter.organizations.models import (
 )
 
 
-def _scoped(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
+def _scoped_organizations(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
     """A department sees its own organization; everyone else sees all of them."""
     return query.where(Organization.id == actor.org_id) if actor.is_department else query
+
+
+def _scoped_users(query: SelectOfScalar[User], actor: Actor) -> SelectOfScalar[User]:
+    """Those who see everything see every user; anyone else sees only themselves."""
+    return query if actor.sees_all else query.where(User.id == actor.user_id)
 
 
 def create_organization(session: Session, data: OrganizationCreate, *, actor: Actor) -> Organization:
@@ -37,7 +42,7 @@ def create_organization(session: Session, data: OrganizationCreate, *, actor: Ac
 
 
 def get_organization(session: Session, organization_id: uuid.UUID, *, actor: Actor) -> Organization:
-    query = _scoped(select(Organization).where(Organization.id == organization_id), actor)
+    query = _scoped_organizations(select(Organization).where(Organization.id == organization_id), actor)
     organization = session.exec(query).first()
     if organization is None:
         raise NotFound("organization")
@@ -51,7 +56,7 @@ def find_organization(session: Session, name: str) -> Organization | None:
 def list_organizations(
     session: Session, *, actor: Actor, page: PageRequest, kind: OrgKind | None = None
 ) -> tuple[list[Organization], int]:
-    query = _scoped(select(Organization).order_by(col(Organization.id)), actor)
+    query = _scoped_organizations(select(Organization).order_by(col(Organization.id)), actor)
     if kind is not None:
         query = query.where(Organization.kind == kind)
     return paginate(session, query, page)
@@ -90,8 +95,8 @@ def create_user(session: Session, data: UserCreate, *, actor: Actor) -> User:
 
 
 def get_user(session: Session, user_id: uuid.UUID, *, actor: Actor) -> User:
-    user = session.get(User, user_id)
-    if user is None or not (actor.sees_all or actor.user_id == user.id):
+    user = session.exec(_scoped_users(select(User).where(User.id == user_id), actor)).first()
+    if user is None:
         raise NotFound("user")
     return user
 
@@ -108,9 +113,7 @@ def list_users(
     organization_id: uuid.UUID | None = None,
     role: Role | None = None,
 ) -> tuple[list[User], int]:
-    query = select(User).order_by(col(User.id))
-    if not actor.sees_all:
-        query = query.where(User.id == actor.user_id)
+    query = _scoped_users(select(User).order_by(col(User.id)), actor)
     if organization_id is not None:
         query = query.where(User.organization_id == organization_id)
     if role is not None:
