@@ -8,6 +8,8 @@ PostgreSQL is the production database. Services ``flush()``; whoever opens the t
 
 import os
 import secrets
+import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import declared_attr, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -40,6 +43,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 _WRITE = "opscenter_write"
+_HOLDS_WRITER = "opscenter_holds_writer"
 T = TypeVar("T")
 
 
@@ -184,10 +188,30 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
 
+    # Writers of this process queue here, in order, before they ask SQLite for its write lock: SQLite's own
+    # busy handler sleeps in growing steps (up to 100 ms) and lets latecomers overtake, which turns fifty
+    # concurrent writers into seconds of tail latency. Other processes still meet busy_timeout.
+    writer = threading.Lock()
+    wait_seconds = settings.sqlite_busy_timeout_ms / 1000
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not write:
+            connection.exec_driver_sql("BEGIN")
+            return
+        held = connection.connection.info  # the pooled connection's own dict, as ``record.info`` at checkin
+        if not held.get(_HOLDS_WRITER):
+            if not writer.acquire(timeout=wait_seconds):
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+            held[_HOLDS_WRITER] = True
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _release(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # A connection goes back to the pool only after its transaction committed or rolled back.
+        if record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
 
     return engine
 

@@ -3,6 +3,7 @@
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import click
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -24,6 +25,7 @@ from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
+from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
@@ -116,6 +118,10 @@ class OpsCenterPlugin(InitPluginProtocol):
         db = Database(self.settings)
         app.state.db = db
         app.state.settings = self.settings
+        app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
+        # As many handler threads as pooled connections: no thread waits for a connection, no connection is
+        # opened and closed per request, and a single core is not shared by forty threads fighting for the GIL.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.db_pool_size
         scheduler = build_scheduler(db, JOBS, blocking=False) if self.run_scheduler else None
         if scheduler is not None:
             scheduler.start()

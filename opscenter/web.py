@@ -1,5 +1,6 @@
 """What every controller shares: the session per request, the acting user, pages, ETags and If-Match."""
 
+import inspect
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -64,6 +65,9 @@ def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:
 def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P, R]], Any]]:
     def route(path: str = "/", **options: Any) -> Callable[[Callable[P, R]], Any]:
         def register(fn: Callable[P, R]) -> Any:
+            if inspect.iscoroutinefunction(fn):
+                # Answers from what the request already carries (e.g. /me): no thread, no session, no database.
+                return decorator(path, **options)(fn)
             return decorator(path, sync_to_thread=True, **options)(_transactional(fn, write=write))
 
         return register
@@ -71,7 +75,8 @@ def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P
     return route
 
 
-# The house's route decorators: every handler runs in a worker thread inside one transaction.
+# The house's route decorators: every handler runs in a worker thread inside one transaction; an ``async def``
+# handler runs on the event loop instead and must not touch the database.
 get = _route(litestar.get, write=False)
 post = _route(litestar.post, write=True)
 patch = _route(litestar.patch, write=True)

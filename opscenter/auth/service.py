@@ -5,7 +5,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -76,16 +76,17 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, expecte
 
 
 @dataclass(frozen=True)
-class Credential:
+class ResolvedKey:
     """What a valid key resolves to."""
 
     api_key_id: uuid.UUID
+    expires_at: datetime | None
     user: User
     organization: Organization
     needs_touch: bool
 
 
-def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) -> Credential | None:
+def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) -> ResolvedKey | None:
     """The active user behind a presented key, or None for malformed, unknown, revoked or expired keys."""
     if not _KEY_SHAPE.match(presented):
         return None
@@ -102,7 +103,7 @@ def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) 
     if not api_key.is_usable or not user.is_active:
         return None
     stale = api_key.last_used_at is None or api_key.last_used_at < now - touch_interval
-    return Credential(api_key.id, user, organization, needs_touch=stale)
+    return ResolvedKey(api_key.id, api_key.expires_at, user, organization, needs_touch=stale)
 
 
 def touch_key(session: Session, api_key_id: uuid.UUID, *, touch_interval: timedelta) -> None:
