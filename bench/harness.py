@@ -66,6 +66,7 @@ class Figure:
     p99_ms: float
     errors: int  # non-2xx/3xx answers and socket errors
     rss_mib: float  # the server's resident memory after the run
+    cpu_ms: float  # the server's CPU time (user + system) per answered request: steadier than req/s on a busy machine
     baseline: str | None = None
 
 
@@ -96,6 +97,7 @@ def drive(server: "Server", load: Load, *, seconds: int, connections: int) -> Fi
     script = _WRK_SCRIPT.format(method=_lua(load.method), body=_lua(load.body) if load.body else "nil", headers=headers)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
+    cpu_before = server.cpu_seconds()
     try:
         command = ["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
         result = subprocess.run(
@@ -107,6 +109,7 @@ def drive(server: "Server", load: Load, *, seconds: int, connections: int) -> Fi
     if line is None:
         raise RuntimeError(f"wrk said nothing usable:\n{result.stdout}\n{result.stderr}")
     raw = json.loads(line.removeprefix("FIGURES "))
+    cpu = server.cpu_seconds() - cpu_before
     return Figure(
         name=load.name,
         requests_per_second=raw["requests"] / (raw["duration_us"] / 1e6),
@@ -114,6 +117,7 @@ def drive(server: "Server", load: Load, *, seconds: int, connections: int) -> Fi
         p99_ms=raw["p99_us"] / 1000,
         errors=raw["non2xx"] + raw["socket"],
         rss_mib=server.rss_mib(),
+        cpu_ms=cpu * 1000 / max(raw["requests"], 1),
         baseline=load.baseline,
     )
 
@@ -132,17 +136,18 @@ def print_figures(title: str, figures: list[Figure]) -> None:
     """A table: each figure, its baseline's figure and the ratio of their throughputs."""
     by_name = {figure.name: figure for figure in figures}
     print(f"\n== {title}")
-    print(f"{'request':<48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'RSS MiB':>8}   vs baseline")
+    header = f"{'request':<44} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'errors':>6} {'RSS MiB':>7}"
+    print(header + "   vs baseline")
     for figure in figures:
         line = (
-            f"{figure.name:<48} {figure.requests_per_second:8.0f} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f}"
-            f" {figure.errors:7d} {figure.rss_mib:8.1f}"
+            f"{figure.name:<44} {figure.requests_per_second:7.0f} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f}"
+            f" {figure.cpu_ms:7.3f} {figure.errors:6d} {figure.rss_mib:7.1f}"
         )
         base = by_name.get(figure.baseline or "")
         if base is not None:
             line += (
                 f"   {figure.requests_per_second / base.requests_per_second:5.2f}x of {base.name}"
-                f" ({base.requests_per_second:.0f} req/s, p99 {base.p99_ms:.2f} ms)"
+                f" ({base.requests_per_second:.0f} req/s, p99 {base.p99_ms:.2f} ms, CPU {base.cpu_ms:.3f} ms)"
             )
         print(line, flush=True)
 
@@ -196,6 +201,11 @@ class Server:
         status = Path(f"/proc/{self.pid}/status").read_text()
         kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         return kib / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         self._log.seek(0)

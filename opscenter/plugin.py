@@ -75,7 +75,8 @@ def load_all_models() -> None:
     import opscenter.audit.models
     import opscenter.auth.models
     import opscenter.notifications.models
-    import opscenter.organizations.models  # noqa: F401
+    import opscenter.organizations.models
+    import opscenter.pagination  # noqa: F401
 
 
 class OpsCenterPlugin(InitPluginProtocol):

@@ -12,8 +12,8 @@ from opscenter.auth.guards import allow
 from opscenter.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from opscenter.errors import NotFound
 from opscenter.organizations.models import OrganizationPublic, Role, UserPublic
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, with_etag
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
 
 
 class ApiKeyController(Controller):
@@ -38,9 +38,9 @@ class ApiKeyController(Controller):
         actor: CurrentActor,
         page: Paging,
         user_id: FromQuery[uuid.UUID | None] = None,
-    ) -> Page[ApiKeyPublic]:
-        rows, total = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
-        return page_of([ApiKeyPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[ApiKeyPublic]:
+        rows = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
+        return rows.page_of([ApiKeyPublic.model_validate(row) for row in rows])
 
     @get("/{api_key_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, api_key_id: FromPath[uuid.UUID]) -> Response[ApiKeyPublic]:

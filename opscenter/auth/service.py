@@ -14,10 +14,10 @@ from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.clock import utcnow
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import InvalidInput, NotFound
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import Organization, User
+from opscenter.pagination import PageRequest, Slice, keyset
 
 KEY_PREFIX = "opc_"
 _KEY_SHAPE = re.compile(r"^opc_[A-Za-z0-9_-]{43}$")
@@ -57,11 +57,11 @@ def get_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor) -> ApiKey:
 
 def list_api_keys(
     session: Session, *, actor: Actor, page: PageRequest, user_id: uuid.UUID | None = None
-) -> tuple[list[ApiKey], int]:
+) -> Slice[ApiKey]:
     query = select(ApiKey).order_by(col(ApiKey.id))
     if user_id is not None:
         query = query.where(ApiKey.user_id == user_id)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, expected_version: int) -> ApiKey:

@@ -5,9 +5,9 @@ from sqlmodel import Session, col, select
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.db import PageRequest, paginate
 from opscenter.notifications.models import Notification, NotificationKind
 from opscenter.organizations.models import Role
+from opscenter.pagination import PageRequest, Slice, keyset
 
 
 def notify(
@@ -51,11 +51,11 @@ def notify(
 
 def list_notifications(
     session: Session, *, actor: Actor, page: PageRequest, kind: NotificationKind | None = None
-) -> tuple[list[Notification], int]:
+) -> Slice[Notification]:
     """Newest first; each organization reads its own, auditors read all."""
     query = select(Notification).order_by(col(Notification.id).desc())
     if actor.role != Role.AUDITOR:
         query = query.where(Notification.organization_id == actor.organization_id)
     if kind is not None:
         query = query.where(Notification.kind == kind)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
