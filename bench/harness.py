@@ -17,6 +17,7 @@ Figures from a shared machine are noisy; say so when you quote them, and give th
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -284,6 +285,14 @@ def identity(url: str, *, user_name: str, role: str, org_name: str, org_kind: st
     finally:
         database.dispose()
     return who.organization_id, who.key
+
+
+def uuid7_at(millis: int) -> uuid.UUID:
+    """A UUIDv7 for the instant ``millis`` (ms since the epoch): seeded rows sort as if made over time."""
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | random.getrandbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)
+    return uuid.UUID(int=value)
 
 
 def bulk_insert(engine: Engine, table: Table, rows: Iterable[dict[str, Any]], *, batch: int = 5000) -> int:

@@ -186,11 +186,30 @@ def _after(keys: list[_Key], values: list[Any]) -> ColumnElement[bool]:
     return predicate
 
 
+# The SQL text of each list's query shape, compiled once per process: SQLAlchemy's cache key names the
+# shape, its bound parameters (in a fixed order) carry the values that differ between callers.
+_SQL_BY_SHAPE: dict[Any, str] = {}
+_SHAPES_KEPT = 1000
+
+
 def _fingerprint(session: Session, query: SelectOfScalar[Any]) -> str:
     """What the cursor is bound to: the list's SQL and its parameters (filters and the caller's scope)."""
-    compiled = query.compile(dialect=session.get_bind().dialect)
-    params = json.dumps({name: _plain(value) for name, value in compiled.params.items()}, sort_keys=True)
-    return hashlib.sha256(f"{compiled}\n{params}".encode()).hexdigest()[:32]
+    cache_key = query._generate_cache_key()
+    if cache_key is None:  # a construct SQLAlchemy cannot cache: compile it every time
+        compiled = query.compile(dialect=session.get_bind().dialect)
+        sql, values = str(compiled), list(compiled.params.values())
+    else:
+        sql = _SQL_BY_SHAPE.get(cache_key.key) or _remember(cache_key.key, query, session)
+        values = [parameter.effective_value for parameter in cache_key.bindparams]
+    params = json.dumps([_plain(value) for value in values])
+    return hashlib.sha256(f"{sql}\n{params}".encode()).hexdigest()[:32]
+
+
+def _remember(shape: Any, query: SelectOfScalar[Any], session: Session) -> str:
+    if len(_SQL_BY_SHAPE) >= _SHAPES_KEPT:
+        _SQL_BY_SHAPE.clear()
+    sql = _SQL_BY_SHAPE[shape] = str(query.compile(dialect=session.get_bind().dialect))
+    return sql
 
 
 def _plain(value: Any) -> Any:
