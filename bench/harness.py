@@ -49,7 +49,10 @@ BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class Load:
-    """One request shape for wrk. ``baseline`` names the figure this one is compared against."""
+    """One request shape for wrk. ``baseline`` names the figure this one is compared against.
+
+    A ``body`` containing ``{n}`` gets a value unique to each request there (for fields that must be unique).
+    """
 
     name: str
     path: str
@@ -78,6 +81,14 @@ _WRK_SCRIPT = """
 wrk.method = {method}
 wrk.body = {body}
 {headers}
+local prefix, counter = tostring(math.random(1, 1e9)), 0
+if wrk.body and string.find(wrk.body, "{{n}}", 1, true) then
+  local template = wrk.body
+  request = function()
+    counter = counter + 1
+    return wrk.format(nil, nil, nil, (string.gsub(template, "{{n}}", prefix .. "-" .. counter)))
+  end
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -145,7 +156,7 @@ def print_figures(title: str, figures: list[Figure]) -> None:
             f" {figure.cpu_ms:7.3f} {figure.errors:6d} {figure.rss_mib:7.1f}"
         )
         base = by_name.get(figure.baseline or "")
-        if base is not None:
+        if base is not None and base.requests_per_second > 0:
             line += (
                 f"   {figure.requests_per_second / base.requests_per_second:5.2f}x of {base.name}"
                 f" ({base.requests_per_second:.0f} req/s, p99 {base.p99_ms:.2f} ms, CPU {base.cpu_ms:.3f} ms)"

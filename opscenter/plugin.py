@@ -1,9 +1,10 @@
 """The wiring: the one place that knows every domain's controllers, jobs, models and CLI commands."""
 
+import asyncio
 from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-import anyio.to_thread
 import click
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -120,9 +121,12 @@ class OpsCenterPlugin(InitPluginProtocol):
         app.state.db = db
         app.state.settings = self.settings
         app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
-        # As many handler threads as pooled connections: no thread waits for a connection, no connection is
-        # opened and closed per request, and a single core is not shared by forty threads fighting for the GIL.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.db_pool_size
+        # Handlers (and key look-ups) run in the loop's default executor: as many threads as pooled connections, so
+        # no thread waits for a connection and none is opened and closed per request (Python's default would be
+        # min(32, cores + 4), anyio's forty more for authentication).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=self.settings.db_pool_size, thread_name_prefix="opscenter-handler")
+        )
         scheduler = build_scheduler(db, JOBS, blocking=False) if self.run_scheduler else None
         if scheduler is not None:
             scheduler.start()

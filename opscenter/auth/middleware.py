@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import anyio.to_thread
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -35,7 +35,7 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         credential = credentials.get(key_hash, now=time.monotonic())
         if credential is None:
             read_at, seen = time.monotonic(), cache.generation()
-            credential = await anyio.to_thread.run_sync(authenticate, state.db, state.settings, token)
+            credential = await sync_to_thread(authenticate, state.db, state.settings, token)
             if credential is None:
                 raise NotAuthorizedException()
             credentials.put(key_hash, credential, read_at=read_at, seen=seen)
