@@ -106,3 +106,22 @@ def test_a_departments_cursor_never_reveals_another_departments_rows(world: Worl
     bureau_cursor = steps.ok(api.as_(world.bureau).get(PATH, params={"limit": "1"}))["next_cursor"]
     refused = other.get(PATH, params={"limit": "1", "cursor": bureau_cursor})
     assert refused.status_code == 400, "nor does the bureau's cursor open the whole list to a department"
+
+
+def test_an_order_of_mixed_directions_pages_through_every_row_once(world: World, api: ApiFactory) -> None:
+    made = [
+        steps.budget(api, world, who, year, "1000.00")["id"]
+        for who in (world.department, world.department_b)
+        for year in (2026, 2027, 2028)
+    ]
+    bureau = api.as_(world.bureau)
+    seen, years, cursor = [], [], None
+    while True:
+        page = steps.ok(bureau.get("/api/v1/budgets", params={"limit": "1", **({"cursor": cursor} if cursor else {})}))
+        seen += [budget["id"] for budget in page["items"]]
+        years += [budget["fiscal_year"] for budget in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(made)
+    assert years == [2028, 2028, 2027, 2027, 2026, 2026], "fiscal year descending, then id"
