@@ -23,6 +23,8 @@ is only counted with ``?count=true``. ``limit`` above ``OPSCENTER_PAGE_SIZE_MAX`
         return keyset(session, query, page)              # was: return paginate(session, query, page)
 
     # controller.py: the handler keeps ``page: Paging``; the answer is a CursorPage
+    from opscenter.pagination import CursorPage
+
     def index(self, session: DbSession, actor: CurrentActor, page: Paging, ...) -> CursorPage[XPublic]:
         rows = service.list_requests(session, actor=actor, page=page, status=status)   # was: rows, total = …
         return rows.page_of([XPublic.model_validate(row) for row in rows])          # was: page_of(…, total, page)
@@ -60,6 +62,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, ColumnElement, and_, insert, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Field, Session, SQLModel, func, select
@@ -89,9 +92,12 @@ def load_cursor_key(db: Database) -> bytes:
         row = session.get(CursorKey, 1)
         if row is not None:
             return bytes.fromhex(row.secret)
-    with db.transaction(write=True) as session:
-        if session.get(CursorKey, 1) is None:
-            session.execute(insert(CursorKey).values(id=1, secret=secrets.token_hex(32)))
+    try:
+        with db.transaction(write=True) as session:
+            if session.get(CursorKey, 1) is None:
+                session.execute(insert(CursorKey).values(id=1, secret=secrets.token_hex(32)))
+    except IntegrityError:
+        pass  # another process made it between our read and our insert: use theirs
     with db.transaction(write=False) as session:
         return bytes.fromhex(session.get_one(CursorKey, 1).secret)
 
