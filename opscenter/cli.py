@@ -72,6 +72,7 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.value.lower(),
+        access_log=settings.access_log,
         proxy_headers=True,
     )
 

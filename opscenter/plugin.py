@@ -1,6 +1,8 @@
 """The wiring: the one place that knows every domain's controllers, jobs, models and CLI commands."""
 
+import asyncio
 from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import click
@@ -24,6 +26,7 @@ from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
+from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
@@ -79,7 +82,8 @@ def load_all_models() -> None:
     import opscenter.audit.models
     import opscenter.auth.models
     import opscenter.notifications.models
-    import opscenter.organizations.models  # noqa: F401
+    import opscenter.organizations.models
+    import opscenter.pagination  # noqa: F401
 
 
 class OpsCenterPlugin(InitPluginProtocol):
@@ -122,6 +126,13 @@ class OpsCenterPlugin(InitPluginProtocol):
         db = Database(self.settings)
         app.state.db = db
         app.state.settings = self.settings
+        app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
+        # Handlers (and key look-ups) run in the loop's default executor: as many threads as pooled connections, so
+        # no thread waits for a connection and none is opened and closed per request (Python's default would be
+        # min(32, cores + 4), anyio's forty more for authentication).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=self.settings.db_pool_size, thread_name_prefix="opscenter-handler")
+        )
         scheduler = build_scheduler(db, JOBS, blocking=False) if self.run_scheduler else None
         if scheduler is not None:
             scheduler.start()

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
 
     # API keys: last-used time is written at most this often per key, so reads stay reads.
     api_key_touch_interval_seconds: int = Field(default=60, ge=0)
+    # How long a process trusts what it read about a key (see opscenter/auth/cache.py); 0 reads it every time.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
+
+    # uvicorn's line per request; off by default: /metrics counts requests and errors are logged once.
+    access_log: bool = False
 
     @field_validator("database_url")
     @classmethod

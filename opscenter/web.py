@@ -1,10 +1,12 @@
 """What every controller shares: the session per request, the acting user, pages, ETags and If-Match."""
 
+import inspect
 import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import anyio.to_thread
 import litestar
 from litestar import Request, Response
 from litestar.di import NamedDependency, Provide
@@ -15,6 +17,7 @@ from sqlmodel import Session
 from opscenter.auth.actor import Actor
 from opscenter.db import Database, PageRequest
 from opscenter.errors import InvalidParameter, PreconditionRequired
+from opscenter.pagination import load_cursor_key
 from opscenter.schemas import Page
 from opscenter.settings import Settings
 
@@ -69,6 +72,9 @@ def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:
 def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P, R]], Any]]:
     def route(path: str = "/", **options: Any) -> Callable[[Callable[P, R]], Any]:
         def register(fn: Callable[P, R]) -> Any:
+            if inspect.iscoroutinefunction(fn):
+                # Answers from what the request already carries (e.g. /me): no thread, no session, no database.
+                return decorator(path, **options)(fn)
             return decorator(path, sync_to_thread=True, **options)(_transactional(fn, write=write))
 
         return register
@@ -76,7 +82,8 @@ def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P
     return route
 
 
-# The house's route decorators: every handler runs in a worker thread inside one transaction.
+# The house's route decorators: every handler runs in a worker thread inside one transaction; an ``async def``
+# handler runs on the event loop instead and must not touch the database.
 get = _route(litestar.get, write=False)
 post = _route(litestar.post, write=True)
 patch = _route(litestar.patch, write=True)
@@ -91,10 +98,15 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
-def provide_page(
+async def provide_page(
     request: Request[Any, Any, Any],
     limit: Annotated[int | None, QueryParameter(ge=1, description="Page size (bounded)")] = None,
-    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
+    cursor: Annotated[
+        str | None,
+        QueryParameter(max_length=2000, description="`next_cursor` of the previous page; omit for the first page"),
+    ] = None,
+    count: Annotated[bool, QueryParameter(description="Also count every matching row into `total`")] = False,
+    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip (only lists not yet paged by cursor)")] = 0,
 ) -> PageRequest:
     settings: Settings = request.app.state.settings
     if limit is None:
@@ -102,7 +114,10 @@ def provide_page(
     if limit > settings.page_size_max:
         # Too large is an error, not a silent clamp that would hide rows from the caller.
         raise InvalidParameter("limit", f"must be at most {settings.page_size_max}")
-    return PageRequest(limit=limit, offset=offset)
+    state = request.app.state
+    if getattr(state, "cursor_key", None) is None:  # once per process, on the first list it serves
+        state.cursor_key = await anyio.to_thread.run_sync(load_cursor_key, state.db)
+    return PageRequest(limit=limit, offset=offset, cursor=cursor, count=count, cursor_key=state.cursor_key)
 
 
 def provide_expected_version(
@@ -124,13 +139,13 @@ def provide_expected_version(
 # What handlers declare, by name: ``session: DbSession, actor: CurrentActor``.
 DbSession = NamedDependency[Session]
 CurrentActor = NamedDependency[Actor]
-Paging = NamedDependency[PageRequest]
+Paging = NamedDependency[PageRequest]  # ``page: Paging``: limit, cursor, count (see opscenter/pagination.py)
 ExpectedVersion = NamedDependency[int]
 
 DEPENDENCIES = {
     "session": Provide(provide_session, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
-    "page": Provide(provide_page, sync_to_thread=False),
+    "page": Provide(provide_page),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
 }
 
@@ -145,4 +160,5 @@ def with_etag(model: M, *, status_code: int = 200) -> Response[M]:
 
 
 def page_of(items: list[M], total: int, page: PageRequest) -> Page[M]:
+    """The offset envelope of the lists not yet paged by cursor (keyset lists answer ``rows.page_of(items)``)."""
     return Page[M](items=items, total=total, limit=page.limit, offset=page.offset)

@@ -77,6 +77,9 @@ def build_lines(
                 start_date=line_in.start_date,
                 end_date=line_in.end_date,
                 purchase_item_id=line_in.purchase_item_id,
+                total_value_fen=ContractLine.value_fen(
+                    line_in.quantity, to_fen(line_in.unit_price), line_in.start_date, line_in.end_date
+                ),
             )
         )
     return lines

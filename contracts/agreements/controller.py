@@ -20,6 +20,7 @@ from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.actor import Actor
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
+from opscenter.pagination import CursorPage
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
 
@@ -40,9 +41,9 @@ class ContractController(Controller):
     @get("/", description="Departments: contracts they benefit from, with their own lines only.")
     def index(
         self, session: DbSession, actor: CurrentActor, page: Paging, status: FromQuery[ContractStatus | None] = None
-    ) -> Page[ContractPublic]:
-        rows, total = service.list_contracts(session, actor=actor, page=page, status=status)
-        return page_of(service.publics(session, rows, actor=actor), total, page)
+    ) -> CursorPage[ContractPublic]:
+        rows = service.list_contracts(session, actor=actor, page=page, status=status)
+        return rows.page_of(service.publics(session, rows.rows, actor=actor))
 
     @get("/{contract_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID]) -> ContractAnswer:
@@ -115,10 +116,10 @@ class ContractController(Controller):
     @get("/{contract_id:uuid}/versions", description="Every version, the contract as signed first.")
     def versions(
         self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], page: Paging
-    ) -> Page[ContractVersionPublic]:
+    ) -> CursorPage[ContractVersionPublic]:
         contract = service.get_contract(session, contract_id, actor=actor)
-        rows, total = service.versions_of(session, contract, actor=actor, page=page)
-        return page_of([service.version_public(row, actor=actor) for row in rows], total, page)
+        rows = service.versions_of(session, contract, actor=actor, page=page)
+        return rows.page_of([service.version_public(row, actor=actor) for row in rows])
 
     @get("/{contract_id:uuid}/versions/{number:int}")
     def version(

@@ -4,13 +4,13 @@ from decimal import Decimal
 from typing import Any, ClassVar, Self
 
 from pydantic import model_validator
-from sqlalchemy import JSON, BigInteger, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from contracts.pricing import total_cost
 from contracts.terms import ContractTerms
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
-from opscenter.money import NonNegativeMoney, from_fen
+from opscenter.money import NonNegativeMoney, from_fen, to_fen
 from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 
@@ -51,12 +51,15 @@ class ContractLineBase(SQLModel):
 class ContractLine(ContractLineBase, Identified, table=True):
     __tablename__ = "contract_line"
     __table_args__ = (UniqueConstraint("contract_version_id", "line_no"),)
-    audit_exclude: ClassVar[frozenset[str]] = frozenset({"contract_version_id"})  # recorded under its version
+    # Recorded under its version; the total is derived from the audited fields.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"contract_version_id", "total_value_fen"})
 
     contract_version_id: uuid.UUID = Field(foreign_key="contract_version.id", index=True)
     line_no: int = Field(ge=1, description="Stable across versions: an amendment keeps a continuing line's number")
     unit_price_fen: int = Field(sa_type=BigInteger, ge=0)
     purchase_item_id: uuid.UUID | None = Field(default=None, foreign_key="purchase_item.id")
+    # Prorated month by month (contracts/pricing.py) when the line is built; a line never changes after that.
+    total_value_fen: int = Field(sa_type=BigInteger, ge=0)
 
     contract_version: "ContractVersion" = Relationship(back_populates="lines")
 
@@ -66,7 +69,12 @@ class ContractLine(ContractLineBase, Identified, table=True):
 
     @property
     def total_value(self) -> Decimal:
-        return total_cost(self.quantity, self.unit_price, self.start_date, self.end_date)
+        return from_fen(self.total_value_fen)
+
+    @staticmethod
+    def value_fen(quantity: int, unit_price_fen: int, start: date, end: date) -> int:
+        """The line's value over [start, end], prorated, in fen."""
+        return to_fen(total_cost(quantity, from_fen(unit_price_fen), start, end))
 
 
 class ContractLineIn(ContractLineBase):
@@ -128,7 +136,7 @@ class ContractVersion(Identified, Timestamped, Versioned, table=True):
 
     @property
     def total_value(self) -> Decimal:
-        return sum((line.total_value for line in self.lines), Decimal(0))
+        return from_fen(sum(line.total_value_fen for line in self.lines))
 
 
 class ContractVersionPublic(PublicRecord):
@@ -160,8 +168,10 @@ class ContractBase(SQLModel):
 
 
 class Contract(ContractBase, Identified, Timestamped, Versioned, table=True):
+    __table_args__ = (Index("ix_contract_status_id", "status", "id"),)  # keyset pages by status, newest first
+
     supplier_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
-    status: ContractStatus = enum_field(ContractStatus, default=ContractStatus.DRAFT, index=True)
+    status: ContractStatus = enum_field(ContractStatus, default=ContractStatus.DRAFT)
     # The latest approved version (1 once the contract itself is approved; 0 while it is a draft).
     current_version: int = Field(default=0, ge=0)
     terminated_on: date | None = None

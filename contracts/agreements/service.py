@@ -6,7 +6,6 @@ center reads the contracts it supplies once approved; the bureau and auditors re
 
 import uuid
 from collections import defaultdict
-from decimal import Decimal
 
 from sqlalchemy import Exists
 from sqlmodel import Session, col, exists, select
@@ -30,9 +29,10 @@ from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.money import from_fen
 from opscenter.organizations.models import Organization, OrgKind
+from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 
 _HIDDEN_FROM_OUTSIDE = (ContractStatus.DRAFT, ContractStatus.DISCARDED)
@@ -72,18 +72,18 @@ def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor, for_
 
 def list_contracts(
     session: Session, *, actor: Actor, page: PageRequest, status: ContractStatus | None = None
-) -> tuple[list[Contract], int]:
+) -> Slice[Contract]:
     query = select(Contract).order_by(col(Contract.id).desc())
     if status is not None:
         query = query.where(Contract.status == status)
-    return paginate(session, _scoped(query, actor), page)
+    return keyset(session, _scoped(query, actor), page)
 
 
-def versions_of(
-    session: Session, contract: Contract, *, actor: Actor, page: PageRequest
-) -> tuple[list[ContractVersion], int]:
+def versions_of(session: Session, contract: Contract, *, actor: Actor, page: PageRequest) -> Slice[ContractVersion]:
     """The versions a reader may see, oldest first: drafts of amendments stay inside the bureau."""
-    return paginate(session, _readable_versions(contract, actor).order_by(col(ContractVersion.number)), page)
+    # (contract, number) is unique; the id makes the order total for the keyset cursor on its own.
+    query = _readable_versions(contract, actor).order_by(col(ContractVersion.number), col(ContractVersion.id))
+    return keyset(session, query, page)
 
 
 def get_version(session: Session, contract: Contract, number: int, *, actor: Actor) -> ContractVersion:
@@ -273,7 +273,7 @@ def publics(session: Session, contracts: list[Contract], *, actor: Actor) -> lis
                     "ceiling": current.ceiling,
                     "terms": current.contract_terms,
                     "lines": [ContractLinePublic.model_validate(line) for line in lines],
-                    "total_value": sum((line.total_value for line in lines), Decimal(0)),
+                    "total_value": from_fen(sum(line.total_value_fen for line in lines)),
                     "pending_amendment": pending[0] if pending and not actor.is_department else None,
                     "purchase_request_ids": sorted(request_ids[contract.id]),
                 },
@@ -300,6 +300,6 @@ def version_public(version: ContractVersion, *, actor: Actor) -> ContractVersion
             "ceiling": version.ceiling,
             "terms": version.contract_terms,
             "lines": [ContractLinePublic.model_validate(line) for line in lines],
-            "total_value": sum((line.total_value for line in lines), Decimal(0)),
+            "total_value": from_fen(sum(line.total_value_fen for line in lines)),
         },
     )

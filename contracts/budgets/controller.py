@@ -7,8 +7,8 @@ from contracts.budgets import service
 from contracts.budgets.models import BudgetCreate, BudgetPublic, BudgetUpdate
 from opscenter.auth.guards import allow
 from opscenter.organizations.models import Role
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 
 class BudgetController(Controller):
@@ -29,11 +29,11 @@ class BudgetController(Controller):
         page: Paging,
         department_id: FromQuery[uuid.UUID | None] = None,
         fiscal_year: FromQuery[int | None] = None,
-    ) -> Page[BudgetPublic]:
-        rows, total = service.list_budgets(
+    ) -> CursorPage[BudgetPublic]:
+        rows = service.list_budgets(
             session, actor=actor, page=page, department_id=department_id, fiscal_year=fiscal_year
         )
-        return page_of(service.publics(session, rows), total, page)
+        return rows.page_of(service.publics(session, rows.rows))
 
     @get("/{budget_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, budget_id: FromPath[uuid.UUID]) -> Response[BudgetPublic]:

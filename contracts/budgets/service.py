@@ -9,10 +9,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.budgets.models import Budget, BudgetCommitment, BudgetCreate, BudgetPublic, BudgetUpdate
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
 from opscenter.money import format_amount, from_fen, to_fen
 from opscenter.organizations.models import Organization, OrgKind
+from opscenter.pagination import PageRequest, Slice, keyset
 
 
 def _scoped(query: SelectOfScalar[Budget], actor: Actor) -> SelectOfScalar[Budget]:
@@ -50,13 +50,13 @@ def list_budgets(
     page: PageRequest,
     department_id: uuid.UUID | None = None,
     fiscal_year: int | None = None,
-) -> tuple[list[Budget], int]:
+) -> Slice[Budget]:
     query = _scoped(select(Budget).order_by(col(Budget.fiscal_year).desc(), col(Budget.id)), actor)
     if department_id is not None:
         query = query.where(Budget.department_id == department_id)
     if fiscal_year is not None:
         query = query.where(Budget.fiscal_year == fiscal_year)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def update_budget(

@@ -15,6 +15,7 @@ from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
+from opscenter.pagination import CursorPage
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, delete, get, page_of, patch, post, with_etag
 
@@ -38,9 +39,9 @@ class CatalogController(Controller):
         page: Paging,
         category: FromQuery[ServiceCategory | None] = None,
         status: FromQuery[ServiceStatus | None] = None,
-    ) -> Page[CatalogServicePublic]:
-        rows, total = service.list_services(session, page=page, category=category, status=status)
-        return page_of([CatalogServicePublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[CatalogServicePublic]:
+        rows = service.list_services(session, page=page, category=category, status=status)
+        return rows.page_of([CatalogServicePublic.model_validate(row) for row in rows])
 
     @get("/{service_id:uuid}")
     def read(self, session: DbSession, service_id: FromPath[uuid.UUID]) -> Response[CatalogServicePublic]:

@@ -15,9 +15,9 @@ from contracts.catalog.models import (
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
 from opscenter.money import to_fen
+from opscenter.pagination import PageRequest, Slice, keyset
 
 
 def create_service(session: Session, data: CatalogServiceCreate, *, actor: Actor) -> CatalogService:
@@ -56,13 +56,13 @@ def list_services(
     page: PageRequest,
     category: ServiceCategory | None = None,
     status: ServiceStatus | None = None,
-) -> tuple[list[CatalogService], int]:
+) -> Slice[CatalogService]:
     query = select(CatalogService).order_by(col(CatalogService.code))
     if category is not None:
         query = query.where(CatalogService.category == category)
     if status is not None:
         query = query.where(CatalogService.status == status)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def update_service(

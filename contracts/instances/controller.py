@@ -12,8 +12,8 @@ from contracts.instances.models import (
 )
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 Answer = Response[ServiceInstancePublic]
 
@@ -35,9 +35,9 @@ class ServiceInstanceController(Controller):
         page: Paging,
         contract_id: FromQuery[uuid.UUID | None] = None,
         status: FromQuery[InstanceStatus | None] = None,
-    ) -> Page[ServiceInstancePublic]:
-        rows, total = service.list_instances(session, actor=actor, page=page, contract_id=contract_id, status=status)
-        return page_of([service.public(session, row) for row in rows], total, page)
+    ) -> CursorPage[ServiceInstancePublic]:
+        rows = service.list_instances(session, actor=actor, page=page, contract_id=contract_id, status=status)
+        return rows.page_of([service.public(session, row) for row in rows])
 
     @get("/{instance_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, instance_id: FromPath[uuid.UUID]) -> Answer:

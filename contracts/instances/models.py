@@ -2,7 +2,7 @@ import uuid
 from typing import ClassVar
 
 from pydantic import field_validator
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from monitoring.promql import LABEL_NAME
@@ -37,13 +37,16 @@ class ServiceInstanceBase(SQLModel):
 class ServiceInstance(ServiceInstanceBase, Identified, Timestamped, Versioned, table=True):
     __tablename__ = "service_instance"
     # One instance per contract line: provisioning twice is refused, never doubled.
-    __table_args__ = (UniqueConstraint("contract_id", "line_no"),)
+    __table_args__ = (
+        UniqueConstraint("contract_id", "line_no"),
+        Index("ix_service_instance_department_id_id", "department_id", "id"),  # a department's, keyset pages
+    )
 
     contract_id: uuid.UUID = Field(foreign_key="contract.id", index=True)
     line_no: int = Field(ge=1)
     # Copied from the line (which keeps them across amendments) so scoping and the SLI need no join.
     service_id: uuid.UUID = Field(foreign_key="catalog_service.id", index=True)
-    department_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    department_id: uuid.UUID = Field(foreign_key="organization.id")
     status: InstanceStatus = enum_field(InstanceStatus, default=InstanceStatus.ACTIVE)
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
 

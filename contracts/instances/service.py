@@ -18,8 +18,8 @@ from contracts.instances.models import (
 from monitoring.promql import selector
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 
 
@@ -74,13 +74,13 @@ def list_instances(
     page: PageRequest,
     contract_id: uuid.UUID | None = None,
     status: InstanceStatus | None = None,
-) -> tuple[list[ServiceInstance], int]:
+) -> Slice[ServiceInstance]:
     query = _scoped(select(ServiceInstance).order_by(col(ServiceInstance.id)), actor)
     if contract_id is not None:
         query = query.where(ServiceInstance.contract_id == contract_id)
     if status is not None:
         query = query.where(ServiceInstance.status == status)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def update_instance(

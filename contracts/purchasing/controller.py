@@ -9,6 +9,7 @@ from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
+from opscenter.pagination import CursorPage
 from opscenter.schemas import Page
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
 
@@ -36,9 +37,9 @@ class PurchaseRequestController(Controller):
         page: Paging,
         status: FromQuery[PurchaseStatus | None] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
-    ) -> Page[PurchaseRequestPublic]:
-        rows, total = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
-        return page_of([PurchaseRequestPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[PurchaseRequestPublic]:
+        rows = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
+        return rows.page_of([PurchaseRequestPublic.model_validate(row) for row in rows])
 
     @get("/{request_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, request_id: FromPath[uuid.UUID]) -> Answer:

@@ -31,7 +31,7 @@ def submit(session: Session, request_id: uuid.UUID, *, actor: Actor, expected_ve
     with audit.change(session, actor=actor, action="purchase_request.submit", row=request, children=("items",)):
         for position, item in enumerate(request.items):
             service = catalog.get_orderable(session, item.service_id, field=f"items.{position}.service_id")
-            item.unit_price_fen = service.list_price_fen
+            item.price_at(service.list_price_fen)
         request.status, request.submitted_at = PurchaseStatus.SUBMITTED, utcnow()
         request.decision_note = ""
     session.flush()

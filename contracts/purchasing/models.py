@@ -4,12 +4,12 @@ from decimal import Decimal
 from typing import ClassVar, Self
 
 from pydantic import model_validator
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, Relationship, SQLModel
 
 from contracts.pricing import total_cost
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
-from opscenter.money import NonNegativeMoney, from_fen
+from opscenter.money import NonNegativeMoney, from_fen, to_fen
 from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 
@@ -31,12 +31,15 @@ class PurchaseItemBase(SQLModel):
 
 class PurchaseItem(PurchaseItemBase, Identified, table=True):
     __tablename__ = "purchase_item"
-    audit_exclude: ClassVar[frozenset[str]] = frozenset({"purchase_request_id"})  # recorded under its request
+    # Recorded under its request; the estimate is derived from the audited fields.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"purchase_request_id", "estimated_amount_fen"})
 
     purchase_request_id: uuid.UUID = Field(foreign_key="purchase_request.id", index=True)
     position: int = Field(ge=0)
     # The list price when the item was last drafted or submitted: what the approver sees is what is committed.
     unit_price_fen: int = Field(sa_type=BigInteger, ge=0)
+    # Prorated month by month at unit_price_fen (contracts/pricing.py), fixed whenever the price is: see price_at.
+    estimated_amount_fen: int = Field(sa_type=BigInteger, ge=0)
 
     request: "PurchaseRequest" = Relationship(back_populates="items")
 
@@ -46,7 +49,17 @@ class PurchaseItem(PurchaseItemBase, Identified, table=True):
 
     @property
     def estimated_amount(self) -> Decimal:
-        return total_cost(self.quantity, self.unit_price, self.start_date, self.end_date)
+        return from_fen(self.estimated_amount_fen)
+
+    @staticmethod
+    def estimate_fen(quantity: int, unit_price_fen: int, start: date, end: date) -> int:
+        """What ``quantity`` at ``unit_price_fen`` a month costs over [start, end], prorated, in fen."""
+        return to_fen(total_cost(quantity, from_fen(unit_price_fen), start, end))
+
+    def price_at(self, unit_price_fen: int) -> None:
+        """Set the item's unit price and the estimate that follows from it: computed once, here, not per read."""
+        self.unit_price_fen = unit_price_fen
+        self.estimated_amount_fen = self.estimate_fen(self.quantity, unit_price_fen, self.start_date, self.end_date)
 
 
 class PurchaseItemIn(PurchaseItemBase):
@@ -69,9 +82,15 @@ class PurchaseRequestBase(SQLModel):
 
 class PurchaseRequest(PurchaseRequestBase, Identified, Timestamped, Versioned, table=True):
     __tablename__ = "purchase_request"
+    # Keyset pages, newest first: a department's, by status (the operations center's approved ones), and both.
+    __table_args__ = (
+        Index("ix_purchase_request_department_id_id", "department_id", "id"),
+        Index("ix_purchase_request_status_id", "status", "id"),
+        Index("ix_purchase_request_department_id_status_id", "department_id", "status", "id"),
+    )
 
-    department_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
-    status: PurchaseStatus = enum_field(PurchaseStatus, default=PurchaseStatus.DRAFT, index=True)
+    department_id: uuid.UUID = Field(foreign_key="organization.id")
+    status: PurchaseStatus = enum_field(PurchaseStatus, default=PurchaseStatus.DRAFT)
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     submitted_at: datetime | None = instant_field(nullable=True, default=None)
     decided_at: datetime | None = instant_field(nullable=True, default=None)
@@ -91,7 +110,7 @@ class PurchaseRequest(PurchaseRequestBase, Identified, Timestamped, Versioned, t
 
     @property
     def estimated_total(self) -> Decimal:
-        return sum((item.estimated_amount for item in self.items), Decimal(0))
+        return from_fen(sum(item.estimated_amount_fen for item in self.items))
 
 
 class PurchaseRequestIn(PurchaseRequestBase):

@@ -10,8 +10,8 @@ from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseR
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import NotFound
+from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 
 EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)
@@ -52,13 +52,13 @@ def list_requests(
     page: PageRequest,
     status: PurchaseStatus | None = None,
     department_id: uuid.UUID | None = None,
-) -> tuple[list[PurchaseRequest], int]:
+) -> Slice[PurchaseRequest]:
     query = _scoped(select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc()), actor)
     if status is not None:
         query = query.where(PurchaseRequest.status == status)
     if department_id is not None:
         query = query.where(PurchaseRequest.department_id == department_id)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def replace_request(
@@ -81,6 +81,12 @@ def _items(session: Session, data: PurchaseRequestIn, request_id: uuid.UUID) -> 
     items = []
     for position, item in enumerate(data.items):
         service = catalog.get_orderable(session, item.service_id, field=f"items.{position}.service_id")
-        update = {"purchase_request_id": request_id, "position": position, "unit_price_fen": service.list_price_fen}
+        estimate = PurchaseItem.estimate_fen(item.quantity, service.list_price_fen, item.start_date, item.end_date)
+        update = {
+            "purchase_request_id": request_id,
+            "position": position,
+            "unit_price_fen": service.list_price_fen,
+            "estimated_amount_fen": estimate,
+        }
         items.append(PurchaseItem.model_validate(item, update=update))
     return items

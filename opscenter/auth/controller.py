@@ -1,17 +1,19 @@
 import uuid
+from typing import Any
 
-from litestar import Controller, Response
+from litestar import Controller, Request, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel
 
 from opscenter.auth import service
+from opscenter.auth.actor import Actor
+from opscenter.auth.cache import Credential
 from opscenter.auth.guards import EVERYONE, allow
 from opscenter.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from opscenter.errors import NotFound
-from opscenter.organizations import service as organizations
 from opscenter.organizations.models import OrganizationPublic, Role, UserPublic
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, with_etag
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
 
 
 class ApiKeyController(Controller):
@@ -36,9 +38,9 @@ class ApiKeyController(Controller):
         actor: CurrentActor,
         page: Paging,
         user_id: FromQuery[uuid.UUID | None] = None,
-    ) -> Page[ApiKeyPublic]:
-        rows, total = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
-        return page_of([ApiKeyPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[ApiKeyPublic]:
+        rows = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
+        return rows.page_of([ApiKeyPublic.model_validate(row) for row in rows])
 
     @get("/{api_key_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, api_key_id: FromPath[uuid.UUID]) -> Response[ApiKeyPublic]:
@@ -67,9 +69,9 @@ class MeController(Controller):
     guards = [allow(*EVERYONE)]
 
     @get("/", description="Who the presented key belongs to.")
-    def read(self, session: DbSession, actor: CurrentActor) -> Me:
-        if actor.user_id is None or actor.organization_id is None:  # only jobs and the CLI act without a user
+    async def read(self, request: Request[Actor, Credential, Any]) -> Me:
+        # As authentication read them: at most api_key_cache_seconds old (opscenter/auth/cache.py).
+        credential = request.auth
+        if not isinstance(credential, Credential):
             raise NotFound("user")
-        user = organizations.get_user(session, actor.user_id, actor=actor)
-        organization = organizations.get_organization(session, actor.organization_id, actor=actor)
-        return Me(user=UserPublic.model_validate(user), organization=OrganizationPublic.model_validate(organization))
+        return Me(user=credential.user, organization=credential.organization)

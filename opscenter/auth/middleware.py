@@ -1,50 +1,61 @@
-"""Bearer API-key authentication. Every failure is the same 401, whatever was wrong with the key."""
+"""Bearer API-key authentication. Every failure is the same 401, whatever was wrong with the key.
 
+A key seen in the last few seconds is answered from this process's ``CredentialCache`` on the event
+loop, with no thread and no database; otherwise it is read (and its last-used time touched) in a
+worker thread. ``opscenter/auth/cache.py`` states how soon a revocation takes effect.
+"""
+
+import time
 from datetime import timedelta
 from typing import Any
 
-import anyio.to_thread
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from opscenter.auth import cache
 from opscenter.auth import service as auth
-from opscenter.auth.actor import Actor
+from opscenter.auth.cache import Credential, CredentialCache
 from opscenter.db import Database
 from opscenter.middleware import request_id_of
+from opscenter.organizations.models import OrganizationPublic, UserPublic
 from opscenter.settings import Settings
 
 
 class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException()
         state = connection.app.state
-        actor = await anyio.to_thread.run_sync(
-            authenticate, state.db, state.settings, token.strip(), request_id_of(connection.scope)
-        )
-        if actor is None:
-            raise NotAuthorizedException()
-        return AuthenticationResult(user=actor, auth=None)
+        credentials: CredentialCache = state.credentials
+        key_hash = auth.hash_key(token)
+        credential = credentials.get(key_hash, now=time.monotonic())
+        if credential is None:
+            read_at, seen = time.monotonic(), cache.generation()
+            credential = await sync_to_thread(authenticate, state.db, state.settings, token)
+            if credential is None:
+                raise NotAuthorizedException()
+            credentials.put(key_hash, credential, read_at=read_at, seen=seen)
+        return AuthenticationResult(user=credential.actor(request_id_of(connection.scope)), auth=credential)
 
 
-def authenticate(db: Database, settings: Settings, token: str, request_id: str) -> Actor | None:
-    """The actor behind ``token``, or None. Runs in a worker thread: it talks to the database."""
+def authenticate(db: Database, settings: Settings, token: str) -> Credential | None:
+    """Who is behind ``token``, read from the database, or None. Runs in a worker thread."""
     interval = timedelta(seconds=settings.api_key_touch_interval_seconds)
     with db.transaction(write=False) as session:
-        credential = auth.resolve_key(session, token, touch_interval=interval)
-    if credential is None:
-        return None
-    if credential.needs_touch:
+        resolved = auth.resolve_key(session, token, touch_interval=interval)
+        if resolved is None:
+            return None
+        credential = Credential(
+            api_key_id=resolved.api_key_id,
+            expires_at=resolved.expires_at,
+            user=UserPublic.model_validate(resolved.user),
+            organization=OrganizationPublic.model_validate(resolved.organization),
+        )
+    if resolved.needs_touch:
         with db.transaction(write=True) as session:
-            auth.touch_key(session, credential.api_key_id, touch_interval=interval)
-    user, organization = credential.user, credential.organization
-    return Actor(
-        user_id=user.id,
-        user_name=user.name,
-        organization_id=organization.id,
-        org_kind=organization.kind,
-        role=user.role,
-        request_id=request_id,
-    )
+            auth.touch_key(session, resolved.api_key_id, touch_interval=interval)
+    return credential

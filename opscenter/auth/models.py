@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from pydantic import computed_field
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.clock import utcnow
@@ -17,10 +18,11 @@ class ApiKeyBase(SQLModel):
 
 class ApiKey(ApiKeyBase, Identified, Timestamped, Versioned, table=True):
     __tablename__ = "api_key"
+    __table_args__ = (Index("ix_api_key_user_id_id", "user_id", "id"),)  # a user's keys, keyset pages
     # The secret never reaches the audit log, not even hashed.
     audit_exclude: ClassVar[frozenset[str]] = frozenset({"key_hash"})
 
-    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id")
     prefix: str = Field(max_length=16, description="Shown to people so they can tell keys apart")
     key_hash: str = Field(max_length=64, unique=True, description="SHA-256 of the whole key, hex")
     revoked_at: datetime | None = instant_field(nullable=True, default=None)

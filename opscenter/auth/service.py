@@ -5,7 +5,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -15,10 +15,10 @@ from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.clock import utcnow
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import InvalidInput, NotFound
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import Organization, User
+from opscenter.pagination import PageRequest, Slice, keyset
 
 KEY_PREFIX = "opc_"
 _KEY_SHAPE = re.compile(r"^opc_[A-Za-z0-9_-]{43}$")
@@ -63,11 +63,11 @@ def get_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor) -> ApiKey:
 
 def list_api_keys(
     session: Session, *, actor: Actor, page: PageRequest, user_id: uuid.UUID | None = None
-) -> tuple[list[ApiKey], int]:
+) -> Slice[ApiKey]:
     query = _scoped(select(ApiKey).order_by(col(ApiKey.id)), actor)
     if user_id is not None:
         query = query.where(ApiKey.user_id == user_id)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, expected_version: int) -> ApiKey:
@@ -82,16 +82,17 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, expecte
 
 
 @dataclass(frozen=True)
-class Credential:
+class ResolvedKey:
     """What a valid key resolves to."""
 
     api_key_id: uuid.UUID
+    expires_at: datetime | None
     user: User
     organization: Organization
     needs_touch: bool
 
 
-def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) -> Credential | None:
+def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) -> ResolvedKey | None:
     """The active user behind a presented key, or None for malformed, unknown, revoked or expired keys."""
     if not _KEY_SHAPE.match(presented):
         return None
@@ -108,7 +109,7 @@ def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) 
     if not api_key.is_usable or not user.is_active:
         return None
     stale = api_key.last_used_at is None or api_key.last_used_at < now - touch_interval
-    return Credential(api_key.id, user, organization, needs_touch=stale)
+    return ResolvedKey(api_key.id, api_key.expires_at, user, organization, needs_touch=stale)
 
 
 def touch_key(session: Session, api_key_id: uuid.UUID, *, touch_interval: timedelta) -> None:

@@ -4,8 +4,8 @@ from litestar.params import FromQuery
 from opscenter.auth.guards import EVERYONE, allow
 from opscenter.notifications import service
 from opscenter.notifications.models import NotificationKind, NotificationPublic
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, Paging, get, page_of
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, Paging, get
 
 
 class NotificationController(Controller):
@@ -16,6 +16,6 @@ class NotificationController(Controller):
     @get("/", description="Your organization's notifications, newest first (auditors: everyone's).")
     def index(
         self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[NotificationKind | None] = None
-    ) -> Page[NotificationPublic]:
-        rows, total = service.list_notifications(session, actor=actor, page=page, kind=kind)
-        return page_of([NotificationPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[NotificationPublic]:
+        rows = service.list_notifications(session, actor=actor, page=page, kind=kind)
+        return rows.page_of([NotificationPublic.model_validate(row) for row in rows])

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opscenter.clock import utcnow
@@ -15,7 +15,7 @@ class NotificationKind(LabeledEnum):
 
 
 class NotificationBase(SQLModel):
-    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    organization_id: uuid.UUID = Field(foreign_key="organization.id")
     kind: NotificationKind = enum_field(NotificationKind)
     title: str = Field(max_length=200)
     body: str = Field(max_length=2000)
@@ -26,7 +26,10 @@ class NotificationBase(SQLModel):
 
 class Notification(NotificationBase, Identified, table=True):
     # The same reminder reaches an organization once, however often the job that sends it runs.
-    __table_args__ = (UniqueConstraint("organization_id", "dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "dedupe_key"),
+        Index("ix_notification_organization_id_id", "organization_id", "id"),  # an organization's, newest first
+    )
 
     dedupe_key: str = Field(max_length=200)
 

@@ -6,8 +6,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.db import PageRequest, paginate
 from opscenter.notifications.models import Notification, NotificationKind
+from opscenter.pagination import PageRequest, Slice, keyset
 
 
 def notify(
@@ -56,9 +56,9 @@ def _scoped(query: SelectOfScalar[Notification], actor: Actor) -> SelectOfScalar
 
 def list_notifications(
     session: Session, *, actor: Actor, page: PageRequest, kind: NotificationKind | None = None
-) -> tuple[list[Notification], int]:
+) -> Slice[Notification]:
     """Newest first; each organization reads its own, auditors read all."""
     query = _scoped(select(Notification).order_by(col(Notification.id).desc()), actor)
     if kind is not None:
         query = query.where(Notification.kind == kind)
-    return paginate(session, query, page)
+    return keyset(session, query, page)

@@ -15,8 +15,8 @@ from opscenter.organizations.models import (
     UserPublic,
     UserUpdate,
 )
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, patch, post, with_etag
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 
 class OrganizationController(Controller):
@@ -34,9 +34,9 @@ class OrganizationController(Controller):
     @get("/", description="A department sees only its own organization.")
     def index(
         self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[OrgKind | None] = None
-    ) -> Page[OrganizationPublic]:
-        rows, total = service.list_organizations(session, actor=actor, page=page, kind=kind)
-        return page_of([OrganizationPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[OrganizationPublic]:
+        rows = service.list_organizations(session, actor=actor, page=page, kind=kind)
+        return rows.page_of([OrganizationPublic.model_validate(row) for row in rows])
 
     @get("/{organization_id:uuid}")
     def read(
@@ -78,9 +78,9 @@ class UserController(Controller):
         page: Paging,
         organization_id: FromQuery[uuid.UUID | None] = None,
         role: FromQuery[Role | None] = None,
-    ) -> Page[UserPublic]:
-        rows, total = service.list_users(session, actor=actor, page=page, organization_id=organization_id, role=role)
-        return page_of([UserPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[UserPublic]:
+        rows = service.list_users(session, actor=actor, page=page, organization_id=organization_id, role=role)
+        return rows.page_of([UserPublic.model_validate(row) for row in rows])
 
     @get("/{user_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, user_id: FromPath[uuid.UUID]) -> Response[UserPublic]:

@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
@@ -66,7 +67,9 @@ class UserBase(SQLModel):
 
 
 class User(UserBase, Identified, Timestamped, Versioned, table=True):
-    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
+    __table_args__ = (Index("ix_user_organization_id_id", "organization_id", "id"),)  # an organization's people
+
+    organization_id: uuid.UUID = Field(foreign_key="organization.id")
     is_active: bool = True
 
 

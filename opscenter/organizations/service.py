@@ -7,7 +7,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.db import PageRequest, paginate
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
 from opscenter.organizations.models import (
     ROLES_BY_KIND,
@@ -20,6 +19,7 @@ from opscenter.organizations.models import (
     UserCreate,
     UserUpdate,
 )
+from opscenter.pagination import PageRequest, Slice, keyset
 
 
 def _scoped_organizations(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
@@ -55,11 +55,11 @@ def find_organization(session: Session, name: str) -> Organization | None:
 
 def list_organizations(
     session: Session, *, actor: Actor, page: PageRequest, kind: OrgKind | None = None
-) -> tuple[list[Organization], int]:
+) -> Slice[Organization]:
     query = _scoped_organizations(select(Organization).order_by(col(Organization.id)), actor)
     if kind is not None:
         query = query.where(Organization.kind == kind)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def update_organization(
@@ -112,13 +112,13 @@ def list_users(
     page: PageRequest,
     organization_id: uuid.UUID | None = None,
     role: Role | None = None,
-) -> tuple[list[User], int]:
+) -> Slice[User]:
     query = _scoped_users(select(User).order_by(col(User.id)), actor)
     if organization_id is not None:
         query = query.where(User.organization_id == organization_id)
     if role is not None:
         query = query.where(User.role == role)
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def update_user(session: Session, user_id: uuid.UUID, data: UserUpdate, *, actor: Actor, expected_version: int) -> User:

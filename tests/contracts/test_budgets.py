@@ -12,7 +12,10 @@ def test_the_bureau_sets_a_budget_and_the_department_reads_only_its_own(world: W
     assert [row["id"] for row in own["items"]] == [budget["id"]]
     other = api.as_(world.department_b).get(f"/api/v1/budgets/{budget['id']}")
     assert other.status_code == 404
-    assert api.as_(world.bureau).get("/api/v1/budgets", params={"fiscal_year": "2027"}).json()["total"] == 2
+    assert (
+        api.as_(world.bureau).get("/api/v1/budgets", params={"fiscal_year": "2027", "count": "true"}).json()["total"]
+        == 2
+    )
 
 
 def test_one_budget_per_department_and_year(world: World, api: ApiFactory) -> None:

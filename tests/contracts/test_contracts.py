@@ -124,7 +124,7 @@ def test_invalid_contracts_are_refused_naming_the_field_and_nothing_is_created(w
     assert _refusal(api, world, {**body, "lines": [early]}) == ["lines.0.start_date"]
     assert _refusal(api, world, {**body, "ceiling": "359999.99"}) == ["ceiling"]
     assert _refusal(api, world, {**body, "procurement_method": "handshake"}) == ["procurement_method"]
-    assert api.as_(world.bureau).get("/api/v1/contracts").json()["total"] == 0
+    assert api.as_(world.bureau).get("/api/v1/contracts").json()["items"] == []
 
 
 def test_a_negotiated_price_and_custom_terms(world: World, api: ApiFactory) -> None:
@@ -219,4 +219,4 @@ def test_department_b_gets_404_on_department_as_contract(world: World, api: ApiF
     assert foreign.content == missing.content
     assert other.get(f"{_path(contract)}/versions").status_code == 404
     assert other.get(f"{_path(contract)}/history").status_code == 404
-    assert other.get("/api/v1/contracts").json()["total"] == 0
+    assert other.get("/api/v1/contracts").json()["items"] == []

@@ -51,9 +51,9 @@ def test_reminders_at_90_30_and_7_days_each_once(world: World, api: ApiFactory, 
     assert {n["kind_label"] for n in department} == {"合同到期提醒"}
     assert "距今 7 天" in department[0]["body"]
     assert "距今 90 天" in department[-1]["body"]
-    assert api.as_(world.department_b).get("/api/v1/notifications").json()["total"] == 0
-    assert api.as_(world.operator).get("/api/v1/notifications").json()["total"] == 0
-    assert api.as_(world.auditor).get("/api/v1/notifications").json()["total"] == 6
+    assert api.as_(world.department_b).get("/api/v1/notifications").json()["items"] == []
+    assert api.as_(world.operator).get("/api/v1/notifications").json()["items"] == []
+    assert api.as_(world.auditor).get("/api/v1/notifications", params={"count": "true"}).json()["total"] == 6
 
 
 def test_a_contract_first_seen_late_gets_only_the_reminder_now_due(world: World, api: ApiFactory, db: Database) -> None:
@@ -74,4 +74,4 @@ def test_terminated_and_draft_contracts_get_no_reminders(world: World, api: ApiF
         {"terminated_on": "2027-06-30", "reason": "机构改革"},
     )
     run_job(db, EXPIRY, now=_on(date(2027, 12, 1)))
-    assert api.as_(world.bureau).get("/api/v1/notifications").json()["total"] == 0
+    assert api.as_(world.bureau).get("/api/v1/notifications").json()["items"] == []
