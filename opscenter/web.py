@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from opscenter.auth.actor import Actor
 from opscenter.db import Database, PageRequest
-from opscenter.errors import InvalidParameter, PreconditionRequired
+from opscenter.errors import InvalidInput, PreconditionRequired
+from opscenter.parameters import INT_MAX, harden
 from opscenter.schemas import Page
 from opscenter.settings import Settings
 
@@ -23,7 +24,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_IF_MATCH = re.compile(r'^\s*"(\d{1,18})"\s*$')
+# One ETag as this API sends it. The OpenAPI document states this very pattern, so that what it calls
+# valid is exactly what is accepted.
+IF_MATCH_PATTERN = r'^"[0-9]{1,9}"$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 
 
 def provide_session(request: Request[Any, Any, Any]) -> Session:
@@ -64,14 +68,16 @@ def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:
 def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P, R]], Any]]:
     def route(path: str = "/", **options: Any) -> Callable[[Callable[P, R]], Any]:
         def register(fn: Callable[P, R]) -> Any:
-            return decorator(path, sync_to_thread=True, **options)(_transactional(fn, write=write))
+            return decorator(path, sync_to_thread=True, **options)(_transactional(harden(fn), write=write))
 
         return register
 
     return route
 
 
-# The house's route decorators: every handler runs in a worker thread inside one transaction.
+# The house's route decorators: every handler runs in a worker thread inside one transaction, with its
+# parameters made strict (opscenter/parameters.py); the OpenAPI hook (opscenter/openapi.py) documents the
+# errors each can answer from what its signature declares.
 get = _route(litestar.get, write=False)
 post = _route(litestar.post, write=True)
 patch = _route(litestar.patch, write=True)
@@ -88,21 +94,24 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 def provide_page(
     request: Request[Any, Any, Any],
-    limit: Annotated[int | None, QueryParameter(ge=1, description="Page size (bounded)")] = None,
-    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
+    limit: Annotated[
+        int | None, QueryParameter(ge=1, le=INT_MAX, description="Page size; at most the page size maximum")
+    ] = None,
+    offset: Annotated[int, QueryParameter(ge=0, le=INT_MAX, description="Rows to skip")] = 0,
 ) -> PageRequest:
     settings: Settings = request.app.state.settings
     if limit is None:
         limit = settings.page_size_default
     if limit > settings.page_size_max:
         # Too large is an error, not a silent clamp that would hide rows from the caller.
-        raise InvalidParameter("limit", f"must be at most {settings.page_size_max}")
+        raise InvalidInput("limit", f"must be at most {settings.page_size_max}", parameter=True)
     return PageRequest(limit=limit, offset=offset)
 
 
 def provide_expected_version(
     if_match: Annotated[
-        str | None, HeaderParameter(name="If-Match", description='The ETag as last read, e.g. "3"')
+        str | None,
+        HeaderParameter(name="If-Match", description='The ETag as last read, e.g. "3"'),
     ] = None,
 ) -> int:
     """The version the caller read (from ``If-Match``); 428 when absent."""
@@ -110,10 +119,11 @@ def provide_expected_version(
         raise PreconditionRequired(
             'This action needs If-Match with the ETag of the object as you last read it, e.g. If-Match: "3".'
         )
-    match = _IF_MATCH.match(if_match)
-    if match is None:
-        raise InvalidParameter("If-Match", 'must be one ETag as this API sends it, e.g. "3"; not "*" or a list')
-    return int(match.group(1))
+    if _IF_MATCH.fullmatch(if_match.strip()) is None:
+        raise InvalidInput(
+            "If-Match", 'must be one ETag as this API sends it, e.g. "3"; not "*" or a list', parameter=True
+        )
+    return int(if_match.strip().strip('"'))
 
 
 # What handlers declare, by name: ``session: DbSession, actor: CurrentActor``.

@@ -1,5 +1,6 @@
 """Fixtures: the suite runs once per database (``--db sqlite`` or ``--db postgresql``)."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,17 @@ from tests.support import Api, RunningServer, postgres_database, wipe
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database to run against")
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=int(os.environ.get("OPSCENTER_FUZZ_EXAMPLES", "5")),
+        help="Schemathesis examples per operation and phase (tests/fuzz); a nightly run raises it, e.g. 200",
+    )
+    parser.addoption(
+        "--fuzz-seed",
+        default=os.environ.get("OPSCENTER_FUZZ_SEED", "1"),
+        help="Schemathesis seed (an integer, or 'random' for a nightly run)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from monitoring.promql import LABEL_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, StrictInput
 
 
 class InstanceStatus(LabeledEnum):
@@ -48,7 +48,7 @@ class ServiceInstance(ServiceInstanceBase, Identified, Timestamped, Versioned, t
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
 
 
-class ServiceInstanceCreate(ServiceInstanceBase):
+class ServiceInstanceCreate(ServiceInstanceBase, StrictInput):
     contract_id: uuid.UUID
     line_no: int = Field(ge=1)
 
@@ -58,7 +58,7 @@ class ServiceInstanceCreate(ServiceInstanceBase):
         return _check_matchers(matchers)
 
 
-class ServiceInstanceUpdate(SQLModel):
+class ServiceInstanceUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     label_matchers: dict[str, str] | None = None
 

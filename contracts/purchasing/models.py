@@ -10,7 +10,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from contracts.pricing import total_cost
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import LabeledEnum, StrictInput
 
 
 class PurchaseStatus(LabeledEnum):
@@ -49,7 +49,7 @@ class PurchaseItem(PurchaseItemBase, Identified, table=True):
         return total_cost(self.quantity, self.unit_price, self.start_date, self.end_date)
 
 
-class PurchaseItemIn(PurchaseItemBase):
+class PurchaseItemIn(PurchaseItemBase, StrictInput):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.end_date < self.start_date:
@@ -94,7 +94,7 @@ class PurchaseRequest(PurchaseRequestBase, Identified, Timestamped, Versioned, t
         return sum((item.estimated_amount for item in self.items), Decimal(0))
 
 
-class PurchaseRequestIn(PurchaseRequestBase):
+class PurchaseRequestIn(PurchaseRequestBase, StrictInput):
     """A draft, as created and as replaced while it is draft or returned."""
 
     items: list[PurchaseItemIn] = Field(min_length=1, max_length=100)
@@ -122,11 +122,11 @@ class PurchaseRequestPublic(PurchaseRequestBase):
         return self.status.label
 
 
-class Decision(SQLModel):
+class Decision(StrictInput):
     """The bureau's word on a submitted request: a reason to reject, a comment to return."""
 
     note: str = Field(min_length=1, max_length=2000)
 
 
-class ApprovalNote(SQLModel):
+class ApprovalNote(StrictInput):
     note: str = Field(default="", max_length=2000)

@@ -89,11 +89,11 @@ def failing_list(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def production_server(settings: Settings) -> Iterator[RunningServer]:
-    with RunningServer(create_app(make_settings(settings.database_url, production=True))) as running:
+    with RunningServer(create_app(make_settings(settings.database_url, debug=False))) as running:
         yield running
 
 
-def test_production_mode_hides_tracebacks_and_sql(
+def test_default_settings_hide_tracebacks_and_sql(
     world: World, failing_list: None, production_server: RunningServer, api: ApiFactory
 ) -> None:
     response = httpx.get(
