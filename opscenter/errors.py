@@ -8,7 +8,8 @@ production).
 
 import logging
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -94,6 +95,19 @@ class InvalidInput(DomainError):
         self.status, self.title = (400, "Bad Request") if parameter else (422, "Unprocessable Content")
 
 
+@contextmanager
+def referenced(field: str) -> Iterator[None]:
+    """Looking up an object a body refers to: missing (or not visible) is 422 naming ``field``, not a 404.
+
+    A 404 says the operation's own object (its path) does not exist; a reference in the body that leads
+    nowhere is bad input, answered like any other: ``with referenced("user_id"): get_user(...)``.
+    """
+    try:
+        yield
+    except NotFound as exc:
+        raise InvalidInput(field, exc.detail.replace("No ", "no ", 1).rstrip(".")) from exc
+
+
 class PreconditionFailed(DomainError):
     status = 412
     code = "stale-version"
@@ -147,8 +161,10 @@ class JsonGuardedRequest(Request[Any, Any, Any]):
 
 def _field_error(message: Mapping[str, Any]) -> FieldError:
     key, text = str(message.get("key") or "request"), str(message.get("message"))
-    if key == "data":  # Litestar's name for the whole body, missing when there is none (or it is `null`)
-        return FieldError("body", "a JSON request body is required; this request has none (or `null`)")
+    if key == "data":  # Litestar's name for the whole body, missing when there is none
+        return FieldError("body", "a JSON request body is required; this request has none")
+    if key == "request" and text.startswith("Input should be a valid dictionary"):  # `null`, a list, a number
+        return FieldError("body", "must be a JSON object")
     if text == "Extra inputs are not permitted":  # pydantic's words for a field the model lacks
         return FieldError(key, unknown_field_message(key.rsplit(".", 1)[-1]))
     if text.startswith("Value error, "):
@@ -272,4 +288,5 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "problem",
+    "referenced",
 ]

@@ -224,6 +224,7 @@ def _forbid_unknown_fields(schemas: dict[str, Any]) -> None:
 
 
 def _subclasses(cls: type) -> Iterator[type]:
+    subclass: type
     for subclass in cls.__subclasses__():
         yield subclass
         yield from _subclasses(subclass)

@@ -109,12 +109,12 @@ def harden(fn: F) -> F:
         if _is(base, str)[0]:
             texts.add(name)
         if is_int:
-            rewritten[name] = Annotated[(base, *_with(metadata, ge=INT_MIN, le=INT_MAX))]  # type: ignore[valid-type]
+            rewritten[name] = Annotated[(base, *_with(metadata, ge=INT_MIN, le=INT_MAX))]
         elif is_instant:
             instants.add(name)
             text_type = str | None if optional else str
             doc = {"format": "date-time", "description": "An RFC 3339 instant, e.g. 2026-11-01T00:00:00Z"}
-            rewritten[name] = Annotated[(text_type, *_with(metadata, **doc))]  # type: ignore[valid-type]
+            rewritten[name] = Annotated[(text_type, *_with(metadata, **doc))]
     if not instants and not texts and rewritten == hints:
         return fn
 

@@ -4,7 +4,8 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import click
-from litestar import Litestar
+import litestar
+from litestar import Litestar, Response
 from litestar.config.app import AppConfig
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -39,8 +40,15 @@ from opscenter.web import DEPENDENCIES
 
 class MetricsController(PrometheusController):
     path = "/metrics"
+    tags = ["operations"]
     opt = PUBLIC
-    include_in_schema = False
+    include_in_schema = True
+
+    # Declared again only so that the OpenAPI document says what it serves: Prometheus' text format.
+    @litestar.get(media_type="text/plain", description="Prometheus metrics in the text exposition format.")
+    async def get(self) -> Response[bytes]:
+        answer: Response[bytes] = await PrometheusController.get.fn(self)
+        return answer
 
 
 CONTROLLERS: list[ControllerRouterHandler] = [

@@ -83,7 +83,7 @@ def unknown_field_message(name: str) -> str:
 class StrictInput(SQLModel):
     """The base of every request body model: unknown fields refused, strict JSON types, storable text."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's config is a ConfigDict
 
     # Not pydantic's strict mode: SQLModel validates every input as Python (its own __init__), where strict
     # mode would refuse the JSON string of a date, an id or an enum. Only the lax conversions that mistake

@@ -17,15 +17,16 @@ from tests.support import Api, RunningServer, postgres_database, wipe
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database to run against")
     parser.addoption(
-        "--fuzz-examples",
-        type=int,
-        default=int(os.environ.get("OPSCENTER_FUZZ_EXAMPLES", "5")),
-        help="Schemathesis examples per operation and phase (tests/fuzz); a nightly run raises it, e.g. 200",
+        "--fuzz-nightly",
+        action="store_true",
+        default=os.environ.get("OPSCENTER_FUZZ_NIGHTLY", "") not in ("", "0"),
+        help="tests/fuzz with the nightly budget: the coverage phase, many examples, a random seed",
     )
     parser.addoption(
-        "--fuzz-seed",
-        default=os.environ.get("OPSCENTER_FUZZ_SEED", "1"),
-        help="Schemathesis seed (an integer, or 'random' for a nightly run)",
+        "--fuzz-examples",
+        type=int,
+        default=None,
+        help="Schemathesis examples per operation (default 5; nightly 100)",
     )
 
 

@@ -26,11 +26,17 @@ MISSING_HEADER_STATUSES = ["400", "401", "403", "406", "415", "422", "428"]
 
 @dataclass(frozen=True)
 class Budget:
-    """How hard to fuzz: examples per operation and phase, and steps per stateful scenario."""
+    """How hard to fuzz: examples per operation and phase, steps per stateful scenario, and the coverage
+    phase (every schema's boundaries and violations, systematically: thorough, and ten times the requests)."""
 
     examples: int
     stateful_steps: int
     seed: int | None  # fixed in the test command, so a failure reproduces; None for a nightly run
+    coverage: bool
+
+
+DAILY = Budget(examples=5, stateful_steps=6, seed=1, coverage=False)
+NIGHTLY = Budget(examples=100, stateful_steps=20, seed=None, coverage=True)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def configuration(base_url: str, key: str, budget: Budget) -> schemathesis.Confi
         "generation": {"mode": "all", "max-examples": budget.examples},
         "phases": {
             "examples": {"enabled": True},
-            "coverage": {"enabled": True},
+            "coverage": {"enabled": budget.coverage},
             "fuzzing": {"enabled": True},
             "stateful": {"enabled": True, "max-steps": budget.stateful_steps},
         },
@@ -73,10 +79,10 @@ def fuzz(
     *, document_url: str, base_url: str, key: str, operations: set[tuple[str, str]], known: Known, budget: Budget
 ) -> tuple[list[Finding], int]:
     """Fuzz ``operations`` (METHOD, path) as the holder of ``key``; the findings and the number of requests."""
-    schema = schemathesis.openapi.from_url(document_url, config=configuration(base_url, key, budget))
-    schema = schema.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in operations)
+    loaded = schemathesis.openapi.from_url(document_url, config=configuration(base_url, key, budget))
+    schema = loaded.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in operations)
 
-    @schema.hook  # type: ignore[misc]
+    @schema.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
         """Mostly an id of a real object of the seeded world, sometimes the made-up one (which must 404)."""
         choices = {
@@ -87,9 +93,12 @@ def fuzz(
 
     findings: list[Finding] = []
     requests = 0
+    by_phase: dict[str, int] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             requests += len(event.recorder.interactions)
+            phase = str(getattr(event, "phase", "fuzz"))
+            by_phase[phase] = by_phase.get(phase, 0) + len(event.recorder.interactions)
             findings.extend(_failures(event.recorder))
         elif isinstance(event, events.NonFatalError):
             findings.append(Finding(event.label, "error", f"{type(event.value).__name__}: {event.value}", ""))
@@ -97,6 +106,7 @@ def fuzz(
             raise event.exception
         elif isinstance(event, events.EngineFinished):
             findings.extend(Finding("run", f.title, f.message, "") for f in event.failures)
+    print("requests by phase:", by_phase)  # noqa: T201
     return _unique(findings), requests
 
 

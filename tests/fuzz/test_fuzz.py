@@ -3,8 +3,10 @@
 Zero findings is the bar: no server error, every answer as documented (status, content type, headers,
 schema), schema-invalid input refused, schema-valid input accepted or refused for a documented reason,
 authentication enforced, deleted objects gone. Each role fuzzes the operations its role is admitted to (the
-permission table already proves every other one answers 403). The budget is bounded in the test command;
-``--fuzz-examples`` (or OPSCENTER_FUZZ_EXAMPLES) raises it for a nightly run, with a random seed.
+permission table already proves every other one answers 403). The budget is bounded in the test command
+(``DAILY``: examples, fuzzing and stateful phases, a fixed seed so a failure reproduces); ``--fuzz-nightly``
+(or OPSCENTER_FUZZ_NIGHTLY=1) adds the coverage phase (every schema's edges, systematically) with many more
+examples and a random seed.
 
 A missing Schemathesis fails this module at import: it is a dev dependency, never an optional one.
 """
@@ -21,7 +23,7 @@ from opscenter.organizations.models import Role
 from opscenter.settings import Settings
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.fuzz.harness import Budget, fuzz
+from tests.fuzz.harness import DAILY, NIGHTLY, Budget, fuzz
 from tests.fuzz.seeds import SEEDS, Known
 from tests.support import RunningServer
 
@@ -37,9 +39,14 @@ def admitted(settings: Settings) -> dict[tuple[str, str], frozenset[Role] | None
 
 @pytest.fixture
 def budget(request: pytest.FixtureRequest) -> Budget:
-    examples = int(request.config.getoption("--fuzz-examples"))
-    seed = request.config.getoption("--fuzz-seed")
-    return Budget(examples=examples, stateful_steps=max(4, examples), seed=None if seed == "random" else int(seed))
+    nightly = bool(request.config.getoption("--fuzz-nightly"))
+    examples = request.config.getoption("--fuzz-examples") or (NIGHTLY if nightly else DAILY).examples
+    return Budget(
+        examples=examples,
+        stateful_steps=max(DAILY.stateful_steps, examples // 5),
+        seed=None if nightly else DAILY.seed,
+        coverage=nightly,
+    )
 
 
 def seeded(api: ApiFactory, world: World) -> Known:
