@@ -30,7 +30,7 @@ from litestar.routes import HTTPRoute
 from opscenter.auth.guards import admitted_roles
 from opscenter.errors import INPUT_POLICY, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
 from opscenter.organizations.models import Role
-from opscenter.schemas import StrictInput
+from opscenter.schemas import INT_MAX, INT_MIN, StrictInput
 from opscenter.settings import Settings
 from opscenter.web import IF_MATCH_PATTERN
 
@@ -216,11 +216,16 @@ _TITLES = {
 
 
 def _forbid_unknown_fields(schemas: dict[str, Any]) -> None:
-    """Request body models refuse unknown fields; their schemas say so."""
+    """Request body models refuse unknown fields and integers beyond a column; their schemas say so."""
     strict = {model.__name__ for model in _subclasses(StrictInput)}
     for name, schema in schemas.items():
         if name in strict and schema.get("type") == "object":
             schema["additionalProperties"] = False
+            for field in schema.get("properties", {}).values():
+                for option in field.get("oneOf", [field]):
+                    if option.get("type") == "integer":
+                        option.setdefault("minimum", INT_MIN)
+                        option.setdefault("maximum", INT_MAX)
 
 
 def _subclasses(cls: type) -> Iterator[type]:

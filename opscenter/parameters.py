@@ -22,13 +22,9 @@ from typing import Annotated, Any, TypeVar
 from litestar.params import KwargDefinition, ParameterKwarg
 
 from opscenter.errors import InvalidInput
-from opscenter.schemas import EARLIEST, LATEST, unstorable
+from opscenter.schemas import EARLIEST, INT_MAX, INT_MIN, LATEST, unstorable
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# What every integer column and SQL parameter holds on both databases (PostgreSQL `integer` is 32-bit).
-INT_MIN = -(2**31)
-INT_MAX = 2**31 - 1
 
 RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII

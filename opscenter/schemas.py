@@ -8,7 +8,8 @@ Every request body model (``XCreate``, ``XUpdate``, ``XIn``, and any model neste
 - types are strict as JSON means them: ``true`` is not a quantity, ``"7"`` is not an integer, a number is
   not a date;
 - text must be storable by both databases alike: no NUL character anywhere, keys of objects included;
-- dates and instants stay inside ``EARLIEST``…``LATEST``, so no computation over them can overflow.
+- integers fit a 32-bit column; dates and instants stay inside ``EARLIEST``…``LATEST``, so no computation
+  over them can overflow.
 
 ``tests/opscenter/test_strict_input.py`` walks every route and fails on a body model that is not strict.
 """
@@ -31,6 +32,10 @@ T = TypeVar("T")
 # or a time zone to any accepted date never leaves Python's calendar (year 1 … 9999).
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2999, 12, 31)
+
+# What every integer column and SQL parameter holds on both databases (PostgreSQL `integer` is 32-bit).
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
 
 # Fields the server sets. Sent in a body where they are not writable, they are named as such.
 SERVER_OWNED = frozenset(
@@ -94,6 +99,8 @@ class StrictInput(SQLModel):
         declared = _declared(cls.model_fields[info.field_name].annotation) if info.field_name else set()
         if declared & {int, float} and isinstance(value, bool | str):
             raise ValueError(f"must be a JSON number, not {_json_type(value)}")
+        if int in declared and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            raise ValueError(f"must be between {INT_MIN} and {INT_MAX}")
         if bool in declared and not isinstance(value, bool) and value is not None:
             raise ValueError(f"must be true or false, not {_json_type(value)}")
         if declared & {date, datetime} and isinstance(value, int | float):
@@ -183,6 +190,8 @@ class Page(BaseModel, Generic[T]):
 __all__ = [
     "DECIMAL_AS_TEXT",
     "EARLIEST",
+    "INT_MAX",
+    "INT_MIN",
     "LATEST",
     "SERVER_OWNED",
     "LabeledEnum",

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from opscenter.auth.actor import Actor
 from opscenter.db import Database, PageRequest
 from opscenter.errors import InvalidInput, PreconditionRequired
-from opscenter.parameters import INT_MAX, harden
-from opscenter.schemas import Page
+from opscenter.parameters import harden
+from opscenter.schemas import INT_MAX, Page
 from opscenter.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)

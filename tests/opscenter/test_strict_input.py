@@ -87,6 +87,18 @@ def test_integers_beyond_a_column_are_a_400_naming_the_parameter(
     refused(api.as_(who).get(path, params=params), 400, parameter)
 
 
+def test_integers_beyond_a_column_are_a_422_in_a_body(world: World, api: ApiFactory, db: Database) -> None:
+    body = {
+        "name": "x",
+        "label_matchers": {"instance": "x"},
+        "contract_id": str(world.bureau.user_id),
+        "line_no": 2**40,
+    }
+    with nothing_written(db, CatalogService):
+        errors = refused(api.as_(world.operator).post("/api/v1/service-instances", body), 422, "line_no")
+    assert errors[0]["message"] == "must be between -2147483648 and 2147483647"
+
+
 def test_an_if_match_beyond_any_version_is_a_400(world: World, api: ApiFactory, db: Database) -> None:
     service = steps.catalog_service(api, world)
     operator = api.as_(world.operator)
