@@ -6,6 +6,7 @@ calls along the links Schemathesis infers between operations). Every check runs;
 gives on purpose beyond Schemathesis' defaults are named below, each with its reason.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
 
+from opscenter.schemas import INT_MAX, INT_MIN
 from tests.fuzz.seeds import Known
 
 # Valid input the server may still refuse: a rule the schema cannot state (an end before its start, a
@@ -84,9 +86,13 @@ def fuzz(
 
     @schema.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
-        """Mostly an id of a real object of the seeded world, sometimes the made-up one (which must 404)."""
+        """Mostly an id of a real object of the seeded world, sometimes the made-up one (which must 404).
+
+        Only a value of the right shape is swapped: a schema-violating one belongs to a negative case,
+        which must stay negative.
+        """
         choices = {
-            name: st.sampled_from([*known[name], value]) if known.get(name) else st.just(value)
+            name: st.sampled_from([*known[name], value]) if _swappable(value, known.get(name)) else st.just(value)
             for name, value in (path_parameters or {}).items()
         }
         return st.fixed_dictionaries(choices)
@@ -108,6 +114,17 @@ def fuzz(
             findings.extend(Finding("run", f.title, f.message, "") for f in event.failures)
     print("requests by phase:", by_phase)  # noqa: T201
     return _unique(findings), requests
+
+
+def _swappable(value: Any, known: list[str] | None) -> bool:
+    if not known:
+        return False
+    if known[0].isdigit():
+        return type(value) is int and INT_MIN <= value <= INT_MAX
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def _failures(recorder: ScenarioRecorder) -> Iterable[Finding]:
