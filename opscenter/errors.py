@@ -2,8 +2,8 @@
 
 Services raise the domain errors below; they never know about HTTP. The handlers at the bottom are
 registered once, on the app, and cover Litestar's own errors (validation, 401, 403, 404, 405, 413),
-stale writes (412), integrity races (409) and anything unexpected (500, with no traceback or SQL in
-production).
+stale writes (412), integrity races (409) and anything unexpected (500, with no traceback, SQL or file
+path unless the ``debug`` setting asks for them; the server log has them either way).
 """
 
 import logging

@@ -1,9 +1,9 @@
 """Run Schemathesis in-process, over HTTP, against the test server, as one role; collect what it finds.
 
-Every phase runs: the document's examples, coverage (the edges of every schema: boundaries, wrong types,
-missing and unknown fields), fuzzing (random valid and invalid requests) and the stateful phase (chains of
-calls along the links Schemathesis infers between operations). Every check runs; the few statuses this API
-gives on purpose beyond Schemathesis' defaults are named below, each with its reason.
+The phases: the document's examples, fuzzing (random valid and invalid requests), the stateful phase (chains
+of calls along the links Schemathesis infers between operations) and, in the nightly budget, coverage (the
+edges of every schema, systematically: boundaries, wrong types, missing and unknown fields). Every check
+runs; the few statuses this API gives on purpose beyond Schemathesis' defaults are named below, with reasons.
 """
 
 import uuid
