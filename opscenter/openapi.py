@@ -15,10 +15,12 @@ the document is first built, what each operation can answer otherwise, inferred 
 each as ``application/problem+json`` with the one ``Problem`` schema and an example. It also states what
 Litestar leaves out: an optional body is optional, a request body refuses unknown fields
 (``additionalProperties: false``), ``limit`` is bounded by the page size maximum, public operations need
-no key, and each operation names the roles it admits. A new domain gets all of it by using the house
+no key, each operation names the roles it admits, and links lead from an object's answers to its next
+operations (with its id and ETag). A new domain gets all of it by using the house
 decorators; ``tests/openapi.json`` is the snapshot every change of the document shows up in.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,6 +131,56 @@ def _describe(document: dict[str, Any], app: Litestar) -> None:
     for method, path, handler, route in operations(app):
         operation = document["paths"][path][method.lower()]
         _describe_operation(operation, method, handler, route, settings)
+    _link(document["paths"])
+
+
+_ID = re.compile(r"^\{(\w+)\}$")
+
+
+def _link(paths: dict[str, Any]) -> None:
+    """OpenAPI links from an object's answers to what can be done with it next.
+
+    A create (``POST /things``, 201) links to every operation on ``/things/{thing_id}`` and its actions, and a
+    read (``GET /things/{thing_id}``, 200) to every change of it; each link passes the object's id and, as
+    If-Match, the ETag just received. Clients (and the fuzzer's stateful phase) follow them.
+    """
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is not None and not _ID.match(path.rsplit("/", 1)[-1]):
+            for name in _object_ids(paths, path):
+                _add_links(created, paths, f"{path}/{{{name}}}", name, "$response.body#/id", reads=True)
+        read = item.get("get", {}).get("responses", {}).get("200")
+        if read is not None and (match := _ID.match(path.rsplit("/", 1)[-1])):
+            name = match.group(1)
+            _add_links(read, paths, path, name, f"$request.path.{name}", reads=False)
+
+
+def _object_ids(paths: dict[str, Any], collection: str) -> set[str]:
+    """The path parameters that name one object of ``collection``: ``/things/{thing_id}`` → {"thing_id"}."""
+    names = set()
+    for path in paths:
+        if path.startswith(collection + "/") and (match := _ID.match(path.removeprefix(collection + "/"))):
+            names.add(match.group(1))
+    return names
+
+
+def _add_links(
+    response: dict[str, Any], paths: dict[str, Any], object_path: str, name: str, value: str, *, reads: bool
+) -> None:
+    links: dict[str, Any] = {}
+    for path, item in paths.items():
+        rest = path.removeprefix(object_path)
+        if not path.startswith(object_path) or (rest and (not rest.startswith("/") or "{" in rest)):
+            continue  # another object, or one that needs a second id
+        for method, target in item.items():
+            if method == "get" and not reads:
+                continue
+            parameters = {name: value}
+            if any(parameter.get("name") == "If-Match" for parameter in target.get("parameters", [])):
+                parameters["header.If-Match"] = "$response.header.ETag"
+            links[target["operationId"]] = {"operationId": target["operationId"], "parameters": parameters}
+    if links:
+        response["links"] = links
 
 
 def _settings_of(app: Litestar) -> Settings:

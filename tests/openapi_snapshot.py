@@ -8,6 +8,7 @@ and commit the diff with the change; tests/test_openapi.py fails while the two d
 """
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from opscenter.settings import Settings
 SNAPSHOT = Path(__file__).parent / "openapi.json"
 
 
+@cache
 def current_document() -> dict[str, Any]:
-    """The document as the app serves it with default settings (no database is touched)."""
+    """The document as the app serves it with default settings (no database is touched). Read-only."""
     app = create_app(Settings(database_url="sqlite:///:memory:"))
     document: dict[str, Any] = json.loads(json.dumps(openapi_document(app), default=str))
     return document
