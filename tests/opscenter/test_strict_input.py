@@ -141,6 +141,12 @@ def test_an_instant_filter_at_the_calendars_edges_is_read_as_the_edge(
     assert response.status_code == 200, response.text
 
 
+def test_an_rfc_3339_instant_filters_in_its_own_offset(world: World, api: ApiFactory) -> None:
+    auditor = api.as_(world.auditor)
+    assert auditor.get("/api/v1/audit-events", params={"since": "2000-01-01T08:00:00+08:00"}).json()["items"]
+    assert auditor.get("/api/v1/audit-events", params={"since": "2999-01-01T00:00:00.123456789z"}).json()["items"] == []
+
+
 @pytest.mark.parametrize("since", ["1234", "1700000000.5", "2026-11-01", "2026-11-01T00:00:00"])
 def test_an_instant_parameter_is_rfc_3339_only(world: World, api: ApiFactory, since: str) -> None:
     refused(api.as_(world.auditor).get("/api/v1/audit-events", params={"since": since}), 400, "since")
