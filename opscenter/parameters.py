@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import NoneType, UnionType
 from typing import Annotated, Any, TypeVar
 
-from litestar.params import KwargDefinition, ParameterKwarg
+from litestar.di import Dependency
+from litestar.params import BodyKwarg, DependencyKwarg, KwargDefinition, ParameterKwarg
 
 from opscenter.errors import InvalidInput
 from opscenter.schemas import EARLIEST, INT_MAX, INT_MIN, LATEST, unstorable
@@ -98,8 +99,8 @@ def harden(fn: F) -> F:
         if name in ("return", "data", "self"):
             continue
         base, metadata = _split(hint)
-        if not any(isinstance(item, ParameterKwarg) for item in metadata):
-            continue  # a dependency (session, actor, …), not a parameter of the request
+        if any(isinstance(item, Dependency | DependencyKwarg | BodyKwarg) for item in metadata):
+            continue  # a dependency (session, actor, the expected version, …), not a parameter of the request
         is_int, _ = _is(base, int)
         is_instant, optional = _is(base, datetime)
         if _is(base, str)[0]:
