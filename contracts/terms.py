@@ -9,19 +9,26 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from opscenter.money import NonNegativeMoney
-from opscenter.schemas import LabeledEnum
+from opscenter.schemas import DECIMAL_AS_TEXT, LabeledEnum, StrictInput, decimal_parser, documented_pattern
 
-
-def _as_text(value: Decimal) -> str:
-    return format(value, "f")
-
-
-# Percentages and coefficients travel as decimal strings ("99.90"), never floats.
-Percent = Annotated[Decimal, Field(ge=0, le=100), PlainSerializer(_as_text, return_type=str, when_used="json")]
-Coefficient = Annotated[Decimal, Field(ge=0, le=1), PlainSerializer(_as_text, return_type=str, when_used="json")]
+# Percentages and coefficients travel as decimal strings of ASCII digits ("99.90"), never as numbers.
+PERCENT_PATTERN = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$"
+COEFFICIENT_PATTERN = r"^(1(\.0{1,4})?|0(\.[0-9]{1,4})?)$"
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(decimal_parser(PERCENT_PATTERN, example="99.90")),
+    DECIMAL_AS_TEXT,
+    Field(json_schema_extra=documented_pattern(PERCENT_PATTERN, example="99.90")),
+]
+Coefficient = Annotated[
+    Decimal,
+    BeforeValidator(decimal_parser(COEFFICIENT_PATTERN, example="0.97")),
+    DECIMAL_AS_TEXT,
+    Field(json_schema_extra=documented_pattern(COEFFICIENT_PATTERN, example="0.97")),
+]
 
 
 class Clock(LabeledEnum):
@@ -36,7 +43,7 @@ class Priority(LabeledEnum):
     P4 = "P4", "低"
 
 
-class _Strict(BaseModel):
+class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -4,6 +4,8 @@ import logging
 
 from litestar import Litestar
 
+from opscenter.middleware import RequestIdMiddleware
+from opscenter.openapi import describe_errors
 from opscenter.plugin import OpsCenterPlugin
 from opscenter.settings import Settings, get_settings
 
@@ -11,8 +13,13 @@ from opscenter.settings import Settings, get_settings
 def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Litestar(
+    app = Litestar(
         plugins=[OpsCenterPlugin(settings, run_scheduler=run_scheduler)],
         # Given here, not by the plugin: Litestar 2.x reads this argument, not AppConfig's, for the root router.
         request_max_body_size=settings.max_body_bytes,
     )
+    # Outside everything Litestar does, routing included: a 404 for an unknown path, a 405 and a path that
+    # fails its converter carry X-Request-ID like every other answer.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    describe_errors(app, settings)
+    return app

@@ -19,7 +19,7 @@ from opscenter.auth.models import ApiKeyCreate
 from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.errors import DomainError
-from opscenter.migrate import upgrade
+from opscenter.migrate import schema_problem, upgrade
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.plugin import CLI_COMMANDS, JOBS
@@ -36,10 +36,22 @@ def _settings() -> Settings:
     return settings
 
 
+def _migrated_settings() -> Settings:
+    """The settings, once the database they name is known to be at the migrations' head.
+
+    Otherwise one line says what is wrong and how to fix it, instead of a traceback; and a SQLite file
+    that does not exist is not created by asking.
+    """
+    settings = _settings()
+    if (problem := schema_problem(settings)) is not None:
+        raise click.ClickException(problem)
+    return settings
+
+
 @contextmanager
 def _transaction() -> Iterator[Session]:
     """One write transaction for a CLI command; a domain refusal becomes a clean CLI error, nothing written."""
-    database = Database(_settings())
+    database = Database(_migrated_settings())
     try:
         with database.transaction(write=True) as session:
             yield session
@@ -65,7 +77,7 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Serve the HTTP API, and run the scheduled jobs in-process unless --no-scheduler."""
     from opscenter.app import create_app
 
-    settings = _settings()
+    settings = _migrated_settings()
     app = create_app(settings, run_scheduler=not no_scheduler)
     uvicorn.run(
         app,
@@ -85,7 +97,7 @@ def worker(metrics_port: int | None) -> None:
 
     from opscenter.scheduler import build_scheduler
 
-    settings = _settings()
+    settings = _migrated_settings()
     if metrics_port:
         start_http_server(metrics_port, addr=settings.host)
     db = Database(settings)
@@ -187,7 +199,7 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; exit 1 and name every edited or deleted event."""
-    with Database(_settings()).transaction(write=False) as session:
+    with Database(_migrated_settings()).transaction(write=False) as session:
         report = audit.verify_chain(session)
     if report.intact:
         click.echo(f"audit trail intact: {report.checked} events verified")

@@ -2,28 +2,43 @@
 
 Services raise the domain errors below; they never know about HTTP. The handlers at the bottom are
 registered once, on the app, and cover Litestar's own errors (validation, 401, 403, 404, 405, 413),
-stale writes (412), integrity races (409) and anything unexpected (500, with no traceback or SQL in
-production).
+stale writes (412), integrity races (409) and anything unexpected (500, with no traceback, SQL or file
+path unless the ``debug`` setting asks for them; the server log has them either way).
 """
 
 import logging
 import re
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
 from sqlalchemy import Index, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel
 
+from opscenter.schemas import unknown_field_message
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+INPUT_POLICY = """\
+**400 or 422.** A request the server cannot read as this operation's request is **400 Bad Request**: a
+query, path or header parameter of the wrong form or out of its bounds (a `limit` above the page size, an
+instant that is not RFC 3339, an `If-Match` that is not one ETag), or a body that is not JSON (malformed,
+nested too deeply). A body that is JSON but whose content breaks the operation's schema or a rule is
+**422 Unprocessable Content**: a missing or empty body, an unknown or server-owned field, a wrong type
+(`true` is not a quantity, `"7"` is not an integer), text a database cannot store (NUL), a date outside
+1970-01-01…2999-12-31, an amount that is not a string of ASCII digits, or a rule across fields (an end
+before its start, a reference to an object that does not exist). Either way the answer is
+`application/problem+json` and its `errors` name each field (`items.0.quantity`) or parameter (`limit`);
+nothing is written."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +50,9 @@ class FieldError:
 class DomainError(Exception):
     """A business rule refused the request; ``status`` is the HTTP status it maps to."""
 
-    status: ClassVar[int] = 400
+    status: int = 400
     code: ClassVar[str] = "bad-request"
-    title: ClassVar[str] = "Bad Request"
+    title: str = "Bad Request"
 
     def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
         super().__init__(detail)
@@ -71,25 +86,29 @@ class Conflict(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Well-formed input that breaks a rule; always names the offending field."""
+    """Input that breaks a rule; always names the offending field. See ``INPUT_POLICY`` for 400 vs 422.
 
-    status = 422
+    A field of the body is 422; a query, path or header parameter (``parameter=True``) is 400.
+    """
+
     code = "invalid-input"
-    title = "Unprocessable Content"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, parameter: bool = False) -> None:
         super().__init__(f"{field}: {message}", errors=[FieldError(field, message)])
+        self.status, self.title = (400, "Bad Request") if parameter else (422, "Unprocessable Content")
 
 
-class InvalidParameter(DomainError):
-    """A bad query, path or header value; names the parameter."""
+@contextmanager
+def referenced(field: str) -> Iterator[None]:
+    """Looking up an object a body refers to: missing (or not visible) is 422 naming ``field``, not a 404.
 
-    status = 400
-    code = "invalid-input"
-    title = "Bad Request"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", errors=[FieldError(field, message)])
+    A 404 says the operation's own object (its path) does not exist; a reference in the body that leads
+    nowhere is bad input, answered like any other: ``with referenced("user_id"): get_user(...)``.
+    """
+    try:
+        yield
+    except NotFound as exc:
+        raise InvalidInput(field, exc.detail.replace("No ", "no ", 1).rstrip(".")) from exc
 
 
 class PreconditionFailed(DomainError):
@@ -133,9 +152,32 @@ def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, A
     return problem(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors)
 
 
+class JsonGuardedRequest(Request[Any, Any, Any]):
+    """A request whose JSON body, however hostile, is a 400 and never a crash of the decoder."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError as exc:
+            raise ClientException("The JSON body is nested too deeply to be read.") from exc
+
+
+def _field_error(message: Mapping[str, Any]) -> FieldError:
+    key, text = str(message.get("key") or "request"), str(message.get("message"))
+    if key == "data":  # Litestar's name for the whole body, missing when there is none
+        return FieldError("body", "a JSON request body is required; this request has none")
+    if key == "request" and text.startswith("Input should be a valid dictionary"):  # `null`, a list, a number
+        return FieldError("body", "must be a JSON object")
+    if text == "Extra inputs are not permitted":  # pydantic's words for a field the model lacks
+        return FieldError(key, unknown_field_message(key.rsplit(".", 1)[-1]))
+    if text.startswith("Value error, "):
+        text = text.removeprefix("Value error, ")
+    return FieldError(key, text)
+
+
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     messages = exc.extra if isinstance(exc.extra, list) else []
-    errors = [FieldError(str(m.get("key") or "request"), str(m.get("message"))) for m in messages]
+    errors = [_field_error(m) for m in messages]
     # A body that parses but breaks the schema is 422; a bad query, path or header value is 400.
     # (Errors raised inside a pydantic body model carry no source: Litestar only tags parameters.)
     in_body = any(m.get("source", "body") == "body" for m in messages)
@@ -275,15 +317,16 @@ EXCEPTION_HANDLERS = {exception: _with_request_id(handler) for exception, handle
 
 __all__ = [
     "EXCEPTION_HANDLERS",
+    "INPUT_POLICY",
     "PROBLEM_JSON",
     "Conflict",
     "DomainError",
     "FieldError",
     "Forbidden",
     "InvalidInput",
-    "InvalidParameter",
     "NotFound",
     "PreconditionFailed",
     "PreconditionRequired",
     "problem",
+    "referenced",
 ]

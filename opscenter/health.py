@@ -4,6 +4,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
+from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
 from opscenter.db import Database
@@ -22,7 +23,11 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", description="The database answers and its schema is at the migrations' head; else 503.")
+    @get(
+        "/ready",
+        description="The database answers and its schema is at the migrations' head; else 503.",
+        responses={503: ResponseSpec(dict[str, Any], description="Not ready: see `checks`.", generate_examples=False)},
+    )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         checks = await anyio.to_thread.run_sync(_check_database, request.app.state.db)
         ready = all(value == "ok" for value in checks.values())

@@ -1,10 +1,13 @@
-"""ASGI middleware that every request passes: the request id."""
+"""What every request and answer passes through: the request id, and an honest Allow header."""
 
 import re
 import uuid
 from typing import Any
 
+from litestar import Litestar
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -38,3 +41,25 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def _methods_by_path(app: Litestar) -> dict[str, str]:
+    if "allow_by_path" not in app.state:
+        app.state["allow_by_path"] = {
+            route.path_format: ", ".join(sorted(route.methods)) for route in app.routes if isinstance(route, HTTPRoute)
+        }
+    methods: dict[str, str] = app.state["allow_by_path"]
+    return methods
+
+
+def truthful_allow(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: an OPTIONS answer's ``Allow`` names every method of its path.
+
+    Litestar's automatic OPTIONS handler lists only the methods of the first handler registered on a path
+    (its route is rebuilt when a second controller's handler joins it, the OPTIONS handler is not).
+    """
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    methods = _methods_by_path(scope["app"]).get(str(scope.get("path_template", "")))
+    if methods:
+        MutableScopeHeaders.from_message(message)["Allow"] = methods

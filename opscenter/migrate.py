@@ -7,9 +7,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.exc import OperationalError
 
 import migrations
+from opscenter.db import sqlalchemy_url
 from opscenter.settings import Settings
 
 SCRIPT_LOCATION = Path(migrations.__file__).parent
@@ -61,3 +63,30 @@ def head_revisions() -> set[str]:
 
 def current_revisions(connection: Connection) -> set[str]:
     return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def schema_problem(settings: Settings) -> str | None:
+    """Why the database cannot serve yet, in one line with the fix; None when it is at the migrations' head.
+
+    Creates nothing: a SQLite file that does not exist is reported, not made by connecting to it.
+    """
+    url = sqlalchemy_url(settings.database_url)
+    shown = url.render_as_string(hide_password=True)
+    fix = f"run `opscenter db upgrade` (OPSCENTER_DATABASE_URL={shown})"
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if sqlite_file and not Path(str(url.database)).exists():
+        return f"no database at {url.database}: {fix}"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = current_revisions(connection)
+    except OperationalError as exc:
+        return f"cannot reach the database {shown}: {str(exc.orig).strip().splitlines()[0]}"
+    finally:
+        engine.dispose()
+    heads = head_revisions()
+    if not current:
+        return f"the database {shown} is not migrated: {fix}"
+    if current != heads:
+        return f"the database {shown} is at {', '.join(sorted(current))}, not at {', '.join(sorted(heads))}: {fix}"
+    return None

@@ -8,10 +8,16 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+
+from opscenter.schemas import documented_pattern
 
 FEN = Decimal("0.01")
-_AMOUNT = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
+# ASCII digits only, matched whole: no full-width digits, no trailing newline. 15 digits of yuan keep every
+# amount (and sums of many) far inside a BIGINT of fen.
+AMOUNT_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
+NON_NEGATIVE_AMOUNT_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
 def round_yuan(amount: Decimal) -> Decimal:
@@ -33,7 +39,7 @@ def from_fen(fen: int) -> Decimal:
 
 def parse_amount(text: str) -> Decimal:
     """An amount as written in the API (``"1500.00"``, ``"1500"``), to yuan with two decimals."""
-    if not _AMOUNT.match(text):
+    if _AMOUNT.fullmatch(text) is None:
         raise ValueError('amount must be a string of yuan with at most two decimals, e.g. "1500.00"')
     return Decimal(text).quantize(FEN)
 
@@ -55,7 +61,9 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_money_from_api),
     PlainSerializer(format_amount, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["21290.32"]}),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["21290.32"]}),
+    # What the OpenAPI document says (Litestar reads this, not WithJsonSchema): a string, with its pattern.
+    Field(json_schema_extra=documented_pattern(AMOUNT_PATTERN, example="21290.32")),
 ]
 """An amount in yuan as the API carries it: a two-decimal string in JSON, a Decimal in Python."""
 
@@ -66,4 +74,9 @@ def _non_negative(amount: Decimal) -> Decimal:
     return amount
 
 
-NonNegativeMoney = Annotated[Money, AfterValidator(_non_negative)]
+NonNegativeMoney = Annotated[
+    Money,
+    AfterValidator(_non_negative),
+    WithJsonSchema({"type": "string", "pattern": NON_NEGATIVE_AMOUNT_PATTERN, "examples": ["21290.32"]}),
+    Field(json_schema_extra=documented_pattern(NON_NEGATIVE_AMOUNT_PATTERN, example="21290.32")),
+]

@@ -69,7 +69,7 @@ from sqlmodel import Field, Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.db import Database, PageRequest
-from opscenter.errors import InvalidParameter
+from opscenter.errors import InvalidInput
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -142,7 +142,7 @@ class _Key:
 def keyset(session: Session, query: SelectOfScalar[T], page: PageRequest) -> Slice[T]:
     """The page of ``query`` after ``page.cursor`` (the first page without one); see the module docstring."""
     if page.offset:
-        raise InvalidParameter("offset", "this list pages by cursor: pass the previous page's next_cursor")
+        raise InvalidInput("offset", "this list pages by cursor: pass the previous page's next_cursor", parameter=True)
     if page.cursor_key is None:
         raise RuntimeError("keyset needs the PageRequest the web layer made (it carries the cursor key)")
     keys = _order_keys(query)
@@ -252,16 +252,16 @@ def _decode(cursor: str, key: bytes, binding: str, keys: list[_Key]) -> list[Any
         encoded_payload, _, encoded_signature = cursor.partition(".")
         payload, signature = _unb64(encoded_payload), _unb64(encoded_signature)
     except (binascii.Error, ValueError):
-        raise InvalidParameter("cursor", _REFUSED) from None
+        raise InvalidInput("cursor", _REFUSED, parameter=True) from None
     if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()[:16]):
-        raise InvalidParameter("cursor", _REFUSED)
+        raise InvalidInput("cursor", _REFUSED, parameter=True)
     bound_to, values = json.loads(payload)
     if bound_to != binding or len(values) != len(keys):
-        raise InvalidParameter("cursor", _REFUSED)
+        raise InvalidInput("cursor", _REFUSED, parameter=True)
     try:
         return [_typed(key.column, value) for key, value in zip(keys, values, strict=True)]
     except (TypeError, ValueError):
-        raise InvalidParameter("cursor", _REFUSED) from None
+        raise InvalidInput("cursor", _REFUSED, parameter=True) from None
 
 
 def _typed(column: Column[Any], value: Any) -> Any:

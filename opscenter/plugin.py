@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import click
-from litestar import Litestar
+import litestar
+from litestar import Litestar, Response
 from litestar.config.app import AppConfig
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -30,9 +31,9 @@ from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
-from opscenter.errors import EXCEPTION_HANDLERS
+from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
-from opscenter.middleware import RequestIdMiddleware
+from opscenter.middleware import truthful_allow
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job, build_scheduler
@@ -42,8 +43,15 @@ from opscenter.web import DEPENDENCIES
 
 class MetricsController(PrometheusController):
     path = "/metrics"
+    tags = ["operations"]
     opt = PUBLIC
-    include_in_schema = False
+    include_in_schema = True
+
+    # Declared again only so that the OpenAPI document says what it serves: Prometheus' text format.
+    @litestar.get(media_type="text/plain", description="Prometheus metrics in the text exposition format.")
+    async def get(self) -> Response[bytes]:
+        answer: Response[bytes] = await PrometheusController.get.fn(self)
+        return answer
 
 
 CONTROLLERS: list[ControllerRouterHandler] = [
@@ -99,12 +107,13 @@ class OpsCenterPlugin(InitPluginProtocol):
         app_config.dependencies.update(DEPENDENCIES)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware = [
-            RequestIdMiddleware,
             prometheus.middleware,
-            DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema"]),
+            # OPTIONS too: Litestar skips it by default, and a guard then finds no user (a 500).
+            DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema"], exclude_http_methods=[]),
             *app_config.middleware,
         ]
         app_config.lifespan.append(self._lifespan)
+        app_config.before_send.append(truthful_allow)
         app_config.openapi_config = OpenAPIConfig(
             title="OpsCenter",
             version=opscenter.__version__,
@@ -118,7 +127,8 @@ class OpsCenterPlugin(InitPluginProtocol):
         )
         # Errors are logged once, by the error layer (500s only); Litestar need not log 4xx tracebacks.
         app_config.logging_config = LoggingConfig(configure_root_logger=False, log_exceptions="never")
-        app_config.debug = not self.settings.production
+        app_config.debug = self.settings.debug
+        app_config.request_class = JsonGuardedRequest
         return app_config
 
     @asynccontextmanager

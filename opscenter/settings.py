@@ -23,7 +23,9 @@ class Settings(BaseSettings):
         default="sqlite:///opscenter.db",
         description="`sqlite:///path` (embedded default, WAL) or `postgresql://user@host/db`.",
     )
-    production: bool = Field(default=False, description="Hide tracebacks and internals from error bodies.")
+    # Off by default: error bodies never carry tracebacks, SQL or file paths unless a developer asks for them.
+    # The server log has them either way.
+    debug: bool = Field(default=False, description="Show exception text and tracebacks in 500 bodies (development).")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = LogLevel.INFO

@@ -16,9 +16,10 @@ from sqlmodel import Session
 
 from opscenter.auth.actor import Actor
 from opscenter.db import Database, PageRequest
-from opscenter.errors import InvalidParameter, PreconditionRequired
+from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import load_cursor_key
-from opscenter.schemas import Page
+from opscenter.parameters import harden
+from opscenter.schemas import INT_MAX, Page
 from opscenter.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,7 +31,10 @@ R = TypeVar("R")
 HOUSE_TRANSACTION = "__opscenter_transaction__"
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_IF_MATCH = re.compile(r'^\s*"(\d{1,18})"\s*$')
+# One ETag as this API sends it. The OpenAPI document states this very pattern, so that what it calls
+# valid is exactly what is accepted.
+IF_MATCH_PATTERN = r'^"[0-9]{1,9}"$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 
 
 def provide_session(request: Request[Any, Any, Any]) -> Session:
@@ -74,16 +78,18 @@ def _route(decorator: Any, *, write: bool) -> Callable[..., Callable[[Callable[P
         def register(fn: Callable[P, R]) -> Any:
             if inspect.iscoroutinefunction(fn):
                 # Answers from what the request already carries (e.g. /me): no thread, no session, no database.
-                return decorator(path, **options)(fn)
-            return decorator(path, sync_to_thread=True, **options)(_transactional(fn, write=write))
+                return decorator(path, **options)(harden(fn))
+            return decorator(path, sync_to_thread=True, **options)(_transactional(harden(fn), write=write))
 
         return register
 
     return route
 
 
-# The house's route decorators: every handler runs in a worker thread inside one transaction; an ``async def``
-# handler runs on the event loop instead and must not touch the database.
+# The house's route decorators: every handler runs in a worker thread inside one transaction, with its
+# parameters made strict (opscenter/parameters.py); the OpenAPI hook (opscenter/openapi.py) documents the
+# errors each can answer from what its signature declares. An ``async def`` handler runs on the event loop
+# instead and must not touch the database.
 get = _route(litestar.get, write=False)
 post = _route(litestar.post, write=True)
 patch = _route(litestar.patch, write=True)
@@ -100,20 +106,24 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 async def provide_page(
     request: Request[Any, Any, Any],
-    limit: Annotated[int | None, QueryParameter(ge=1, description="Page size (bounded)")] = None,
+    limit: Annotated[
+        int | None, QueryParameter(ge=1, le=INT_MAX, description="Page size; at most the page size maximum")
+    ] = None,
     cursor: Annotated[
         str | None,
         QueryParameter(max_length=2000, description="`next_cursor` of the previous page; omit for the first page"),
     ] = None,
     count: Annotated[bool, QueryParameter(description="Also count every matching row into `total`")] = False,
-    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip (only lists not yet paged by cursor)")] = 0,
+    offset: Annotated[
+        int, QueryParameter(ge=0, le=INT_MAX, description="Rows to skip (only lists not yet paged by cursor)")
+    ] = 0,
 ) -> PageRequest:
     settings: Settings = request.app.state.settings
     if limit is None:
         limit = settings.page_size_default
     if limit > settings.page_size_max:
         # Too large is an error, not a silent clamp that would hide rows from the caller.
-        raise InvalidParameter("limit", f"must be at most {settings.page_size_max}")
+        raise InvalidInput("limit", f"must be at most {settings.page_size_max}", parameter=True)
     state = request.app.state
     if getattr(state, "cursor_key", None) is None:  # once per process, on the first list it serves
         state.cursor_key = await anyio.to_thread.run_sync(load_cursor_key, state.db)
@@ -122,7 +132,8 @@ async def provide_page(
 
 def provide_expected_version(
     if_match: Annotated[
-        str | None, HeaderParameter(name="If-Match", description='The ETag as last read, e.g. "3"')
+        str | None,
+        HeaderParameter(name="If-Match", description='The ETag as last read, e.g. "3"'),
     ] = None,
 ) -> int:
     """The version the caller read (from ``If-Match``); 428 when absent."""
@@ -130,10 +141,11 @@ def provide_expected_version(
         raise PreconditionRequired(
             'This action needs If-Match with the ETag of the object as you last read it, e.g. If-Match: "3".'
         )
-    match = _IF_MATCH.match(if_match)
-    if match is None:
-        raise InvalidParameter("If-Match", 'must be one ETag as this API sends it, e.g. "3"; not "*" or a list')
-    return int(match.group(1))
+    if _IF_MATCH.fullmatch(if_match.strip()) is None:
+        raise InvalidInput(
+            "If-Match", 'must be one ETag as this API sends it, e.g. "3"; not "*" or a list', parameter=True
+        )
+    return int(if_match.strip().strip('"'))
 
 
 # What handlers declare, by name: ``session: DbSession, actor: CurrentActor``.

@@ -1,5 +1,6 @@
 """Fixtures: the suite runs once per database (``--db sqlite`` or ``--db postgresql``)."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,18 @@ from tests.support import Api, RunningServer, postgres_database, wipe
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database to run against")
+    parser.addoption(
+        "--fuzz-nightly",
+        action="store_true",
+        default=os.environ.get("OPSCENTER_FUZZ_NIGHTLY", "") not in ("", "0"),
+        help="tests/fuzz with the nightly budget: the coverage phase, many examples, a random seed",
+    )
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=None,
+        help="Schemathesis examples per operation (default 5; nightly 100)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

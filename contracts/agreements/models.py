@@ -11,7 +11,7 @@ from contracts.pricing import total_cost
 from contracts.terms import ContractTerms
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen, to_fen
-from opscenter.schemas import LabeledEnum, PublicRecord, label_of
+from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 
 class ProcurementMethod(LabeledEnum):
@@ -77,7 +77,7 @@ class ContractLine(ContractLineBase, Identified, table=True):
         return to_fen(total_cost(quantity, from_fen(unit_price_fen), start, end))
 
 
-class ContractLineIn(ContractLineBase):
+class ContractLineIn(ContractLineBase, StrictInput):
     line_no: int | None = Field(default=None, ge=1, description="In an amendment: the line it continues")
     unit_price: NonNegativeMoney = Field(description="Monthly price per unit as agreed, yuan")
     purchase_item_id: uuid.UUID | None = None
@@ -179,7 +179,7 @@ class Contract(ContractBase, Identified, Timestamped, Versioned, table=True):
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
 
 
-class ContractContent(SQLModel):
+class ContractContent(StrictInput):
     """What a contract (version 1) or an amendment says."""
 
     end_date: date
@@ -199,7 +199,7 @@ class ContractUpdate(ContractBase, ContractContent):
     """A draft contract, rewritten (its requests stay as they were linked)."""
 
 
-class AmendmentCreate(SQLModel):
+class AmendmentCreate(StrictInput):
     effective_date: date
     note: str = Field(min_length=1, max_length=2000)
     end_date: date | None = Field(default=None, description="Omitted: unchanged")
@@ -208,7 +208,7 @@ class AmendmentCreate(SQLModel):
     lines: list[ContractLineIn] = Field(min_length=1, max_length=500, description="The whole set of lines from now on")
 
 
-class Termination(SQLModel):
+class Termination(StrictInput):
     terminated_on: date
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
 from opscenter.money import NonNegativeMoney
-from opscenter.schemas import PublicRecord
+from opscenter.schemas import PublicRecord, StrictInput
 
 
 class BudgetBase(SQLModel):
@@ -33,11 +33,11 @@ class BudgetCommitment(Identified, table=True):
     created_at: datetime = instant_field(default_factory=utcnow)
 
 
-class BudgetCreate(BudgetBase):
+class BudgetCreate(BudgetBase, StrictInput):
     amount: NonNegativeMoney
 
 
-class BudgetUpdate(SQLModel):
+class BudgetUpdate(StrictInput):
     amount: NonNegativeMoney
 
 

@@ -10,7 +10,7 @@ from contracts.terms import ContractTerms
 from monitoring.promql import METRIC_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen
-from opscenter.schemas import LabeledEnum, PublicRecord, label_of
+from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 # SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
 CatalogCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]*$")]
@@ -70,12 +70,12 @@ class CatalogService(CatalogServiceBase, Identified, Timestamped, Versioned, tab
         return ContractTerms.model_validate(self.default_terms)
 
 
-class CatalogServiceCreate(CatalogServiceBase):
+class CatalogServiceCreate(CatalogServiceBase, StrictInput):
     list_price: NonNegativeMoney = Field(description="Monthly list price per unit, yuan")
     default_terms: ContractTerms = Field(default_factory=ContractTerms)
 
 
-class CatalogServiceUpdate(SQLModel):
+class CatalogServiceUpdate(StrictInput):
     """What may change on a catalog entry; contracts keep the prices they were signed at."""
 
     name: str | None = Field(default=None, min_length=1, max_length=100)

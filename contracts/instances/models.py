@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from monitoring.promql import LABEL_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
-from opscenter.schemas import LabeledEnum, PublicRecord, label_of
+from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 
 class InstanceStatus(LabeledEnum):
@@ -51,7 +51,7 @@ class ServiceInstance(ServiceInstanceBase, Identified, Timestamped, Versioned, t
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
 
 
-class ServiceInstanceCreate(ServiceInstanceBase):
+class ServiceInstanceCreate(ServiceInstanceBase, StrictInput):
     contract_id: uuid.UUID
     line_no: int = Field(ge=1)
 
@@ -61,7 +61,7 @@ class ServiceInstanceCreate(ServiceInstanceBase):
         return _check_matchers(matchers)
 
 
-class ServiceInstanceUpdate(SQLModel):
+class ServiceInstanceUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     label_matchers: dict[str, str] | None = None
 

@@ -10,7 +10,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from contracts.pricing import total_cost
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen, to_fen
-from opscenter.schemas import LabeledEnum, PublicRecord, label_of
+from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 
 class PurchaseStatus(LabeledEnum):
@@ -62,7 +62,7 @@ class PurchaseItem(PurchaseItemBase, Identified, table=True):
         self.estimated_amount_fen = self.estimate_fen(self.quantity, unit_price_fen, self.start_date, self.end_date)
 
 
-class PurchaseItemIn(PurchaseItemBase):
+class PurchaseItemIn(PurchaseItemBase, StrictInput):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.end_date < self.start_date:
@@ -113,7 +113,7 @@ class PurchaseRequest(PurchaseRequestBase, Identified, Timestamped, Versioned, t
         return from_fen(sum(item.estimated_amount_fen for item in self.items))
 
 
-class PurchaseRequestIn(PurchaseRequestBase):
+class PurchaseRequestIn(PurchaseRequestBase, StrictInput):
     """A draft, as created and as replaced while it is draft or returned."""
 
     items: list[PurchaseItemIn] = Field(min_length=1, max_length=100)
@@ -133,11 +133,11 @@ class PurchaseRequestPublic(PurchaseRequestBase, PublicRecord):
     status_label: ClassVar[str] = label_of("status")
 
 
-class Decision(SQLModel):
+class Decision(StrictInput):
     """The bureau's word on a submitted request: a reason to reject, a comment to return."""
 
     note: str = Field(min_length=1, max_length=2000)
 
 
-class ApprovalNote(SQLModel):
+class ApprovalNote(StrictInput):
     note: str = Field(default="", max_length=2000)

@@ -26,7 +26,7 @@ from opscenter.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from opscenter.auth.actor import Actor
 from opscenter.clock import as_utc, utcnow
 from opscenter.db import PageRequest, paginate
-from opscenter.errors import InvalidParameter, NotFound
+from opscenter.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def history(session: Session, row: SQLModel, *, page: PageRequest) -> tuple[list
 
 def _aware(field: str, instant: datetime) -> datetime:
     if instant.tzinfo is None:
-        raise InvalidParameter(field, "must carry a timezone, e.g. 2026-11-01T00:00:00Z")
+        raise InvalidInput(field, "must carry a timezone, e.g. 2026-11-01T00:00:00Z", parameter=True)
     return as_utc(instant)
 
 

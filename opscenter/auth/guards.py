@@ -19,7 +19,7 @@ class allow:
         self.roles = frozenset(roles)
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        actor = connection.user
+        actor = connection.scope.get("user")  # `connection.user` raises where no authentication ran
         if not isinstance(actor, Actor) or actor.role not in self.roles:
             raise PermissionDeniedException("Your role may not use this route.")
 

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
-from opscenter.schemas import PublicRecord
+from opscenter.schemas import PublicRecord, StrictInput
 
 
 class ApiKeyBase(SQLModel):
@@ -34,7 +34,7 @@ class ApiKey(ApiKeyBase, Identified, Timestamped, Versioned, table=True):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class ApiKeyCreate(ApiKeyBase):
+class ApiKeyCreate(ApiKeyBase, StrictInput):
     user_id: uuid.UUID
 
 

@@ -15,7 +15,7 @@ from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.clock import utcnow
-from opscenter.errors import InvalidInput, NotFound
+from opscenter.errors import InvalidInput, NotFound, referenced
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import Organization, User
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -32,7 +32,8 @@ def hash_key(key: str) -> str:
 
 def create_api_key(session: Session, data: ApiKeyCreate, *, actor: Actor) -> tuple[ApiKey, str]:
     """Issue a key for a user. Returns the stored key and the plaintext, which is never stored."""
-    user = organizations.get_user(session, data.user_id, actor=actor)
+    with referenced("user_id"):
+        user = organizations.get_user(session, data.user_id, actor=actor)
     if data.expires_at is not None and data.expires_at <= utcnow():
         raise InvalidInput("expires_at", "must be in the future")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)

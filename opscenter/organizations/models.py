@@ -6,7 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
-from opscenter.schemas import LabeledEnum, PublicRecord, label_of
+from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 # SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
 LoginName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
@@ -43,11 +43,11 @@ class Organization(OrganizationBase, Identified, Timestamped, Versioned, table=T
     pass
 
 
-class OrganizationCreate(OrganizationBase):
+class OrganizationCreate(OrganizationBase, StrictInput):
     pass
 
 
-class OrganizationUpdate(SQLModel):
+class OrganizationUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -73,11 +73,11 @@ class User(UserBase, Identified, Timestamped, Versioned, table=True):
     is_active: bool = True
 
 
-class UserCreate(UserBase):
+class UserCreate(UserBase, StrictInput):
     organization_id: uuid.UUID
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(StrictInput):
     display_name: str | None = Field(default=None, max_length=100)
     role: Role | None = None
     is_active: bool | None = None

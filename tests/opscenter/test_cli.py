@@ -1,13 +1,17 @@
 """The command line, run as an operator would run it: a real subprocess against the test database."""
 
 import os
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
 from opscenter.settings import Settings
-from tests.support import RunningServer
+from tests.support import RunningServer, postgres_database
 
 
 def opscenter(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -105,3 +109,41 @@ def test_every_command_explains_itself(settings: Settings) -> None:
         result = opscenter(settings, *command)
         assert result.returncode == 0, command
         assert "Usage:" in result.stdout
+
+
+def test_a_missing_database_is_named_in_one_line_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "opscenter.db"
+    settings = Settings(database_url=f"sqlite:///{missing}")
+    for command in (["audit", "verify"], ["keys", "create", "--user", "admin"]):
+        result = opscenter(settings, *command)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "opscenter db upgrade" in lines[0]
+        assert str(missing) in lines[0]
+    assert not missing.exists(), "a read must not create the database"
+    assert not missing.parent.exists()
+
+
+def test_an_unmigrated_database_says_so_in_one_line_with_the_fix(backend: str, tmp_path: Path) -> None:
+    with _empty_database(backend, tmp_path) as url:
+        result = opscenter(Settings(database_url=url), "audit", "verify")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "not migrated" in lines[0]
+    assert "run `opscenter db upgrade`" in lines[0]
+    assert "OPSCENTER_DATABASE_URL=" in lines[0]
+
+
+@contextmanager
+def _empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "postgresql":
+        with postgres_database("opscenter_unmigrated") as url:
+            yield url
+        return
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    yield f"sqlite:///{path}"

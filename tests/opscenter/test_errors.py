@@ -87,23 +87,53 @@ def failing_list(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def production_server(settings: Settings) -> Iterator[RunningServer]:
-    with RunningServer(create_app(make_settings(settings.database_url, production=True))) as running:
+def debug_server(settings: Settings) -> Iterator[RunningServer]:
+    with RunningServer(create_app(make_settings(settings.database_url, debug=True))) as running:
         yield running
 
 
-def test_production_mode_hides_tracebacks_and_sql(
-    world: World, failing_list: None, production_server: RunningServer, api: ApiFactory
-) -> None:
-    response = httpx.get(
-        f"{production_server.base_url}/api/v1/organizations",
-        headers={"Authorization": f"Bearer {world.admin.key}"},
-    )
+def test_default_settings_hide_tracebacks_and_sql(world: World, failing_list: None, api: ApiFactory) -> None:
+    response = api.as_(world.admin).get("/api/v1/organizations")
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "urn:opscenter:problem:internal",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "An internal error occurred; it has been logged.",
+    }
     assert "SELECT" not in response.text
-    assert "traceback" not in response.json()
-    # while a developer's server shows what went wrong
-    developer = api.as_(world.admin).get("/api/v1/organizations")
-    assert developer.status_code == 500
-    assert "SELECT password" in developer.text
+    assert ".py" not in response.text
+    assert len(response.headers.get_list("x-request-id")) == 1
+
+
+def test_a_debug_server_shows_what_went_wrong(world: World, failing_list: None, debug_server: RunningServer) -> None:
+    response = httpx.get(
+        f"{debug_server.base_url}/api/v1/organizations", headers={"Authorization": f"Bearer {world.admin.key}"}
+    )
+    assert response.status_code == 500
+    assert "SELECT password" in response.text
+    assert "traceback" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/nothing-here", 404),
+        ("GET", "/nothing-at-all", 404),
+        ("DELETE", "/api/v1/organizations", 405),
+        ("GET", "/api/v1/contracts/not-a-uuid", 404),
+        ("GET", f"/api/v1/contracts/01a21ce5-662f-7bdf-87f6-32407b9e9fef/versions/{10**20}", 400),
+        ("GET", "/api/v1/users?limit=ten", 400),
+    ],
+)
+def test_every_answer_carries_one_request_id(
+    world: World, api: ApiFactory, method: str, path: str, status: int
+) -> None:
+    who = api.as_(world.bureau if "contracts" in path else world.admin)
+    response = who.http.request(method, path)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.headers.get_list("x-request-id")) == 1
+    offered = who.http.request(method, path, headers={"X-Request-ID": "trace-42"})
+    assert offered.headers.get_list("x-request-id") == ["trace-42"]

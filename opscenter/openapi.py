@@ -1,0 +1,280 @@
+"""The OpenAPI document tells the truth: every operation's error answers, inferred in one place.
+
+Litestar documents what a handler returns when all goes well. ``describe_errors(app, settings)`` adds, once, when
+the document is first built, what each operation can answer otherwise, inferred from its handler:
+
+| the handler …                                   | answers                       |
+|-------------------------------------------------|-------------------------------|
+| needs a key (not public)                        | 401, 403                      |
+| has a path parameter (an object's id)           | 404                           |
+| has any parameter or a body                     | 400                           |
+| takes a body (``data``)                         | 413, 422                      |
+| takes ``expected_version`` (If-Match)           | 412, 428; If-Match required   |
+| writes (POST, PUT, PATCH, DELETE)               | 409                           |
+
+each as ``application/problem+json`` with the one ``Problem`` schema and an example. It also states what
+Litestar leaves out: an optional body is optional, a request body refuses unknown fields
+(``additionalProperties: false``), ``limit`` is bounded by the page size maximum, public operations need
+no key, each operation names the roles it admits, and links lead from an object's answers to its next
+operations (with its id and ETag). A new domain gets all of it by using the house
+decorators; ``tests/openapi.json`` is the snapshot every change of the document shows up in.
+"""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+
+from opscenter.auth.guards import admitted_roles
+from opscenter.errors import INPUT_POLICY, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
+from opscenter.organizations.models import Role
+from opscenter.schemas import INT_MAX, INT_MIN, StrictInput
+from opscenter.settings import Settings
+from opscenter.web import IF_MATCH_PATTERN
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_ERRORS: dict[int, tuple[str, str, str, list[dict[str, str]]]] = {
+    # status: (when, problem code, example detail, example field errors)
+    400: (
+        "A parameter of the wrong form or out of its bounds, or a body that is not JSON.",
+        "invalid-input",
+        "limit: must be at most 200",
+        [{"field": "limit", "message": "must be at most 200"}],
+    ),
+    401: ("No valid API key.", "unauthenticated", UNAUTHENTICATED_DETAIL, []),
+    403: ("The caller's role may not do this.", "forbidden", "Your role may not use this route.", []),
+    404: ("No such object, or one the caller may not see.", "not-found", "No contract with this id.", []),
+    409: (
+        "The current state of things refuses the request.",
+        "conflict",
+        "Only a draft purchase request can be submitted; this one is approved.",
+        [],
+    ),
+    412: (
+        "If-Match names a version that is no longer current.",
+        "stale-version",
+        "The object is at version 4, not 3; fetch it again and retry.",
+        [],
+    ),
+    413: ("The body is larger than the server accepts.", "payload-too-large", "The request body is too large.", []),
+    422: (
+        "The body breaks the operation's schema or a rule; each field is named.",
+        "invalid-input",
+        "items.0.quantity: Input should be a valid integer",
+        [{"field": "items.0.quantity", "message": "Input should be a valid integer"}],
+    ),
+    428: (
+        "The action needs If-Match with the object's ETag.",
+        "version-required",
+        'This action needs If-Match with the ETag of the object as you last read it, e.g. If-Match: "3".',
+        [],
+    ),
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem. `errors` names each offending field or parameter.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "urn:opscenter:problem:<code>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def describe_errors(app: Litestar, settings: Settings) -> None:
+    """Make ``app``'s OpenAPI document state every operation's error answers (see the module doc).
+
+    Builds the document now (Litestar caches it, and serves the cached one) and completes it in place.
+    """
+    _describe(app.plugins.get(OpenAPIPlugin).provide_openapi_schema(), app, settings)
+
+
+def openapi_document(app: Litestar) -> dict[str, Any]:
+    """The document as ``/schema/openapi.json`` serves it."""
+    return app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+
+
+def operations(app: Litestar) -> Iterator[tuple[str, str, HTTPRouteHandler, HTTPRoute]]:
+    """Every documented operation: (METHOD, path as the document writes it, handler, route)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not handler.resolve_include_in_schema():
+                continue
+            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                yield method, route.path_format or "/", handler, route
+
+
+def _describe(document: dict[str, Any], app: Litestar, settings: Settings) -> None:
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    info = document.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')}\n\n{INPUT_POLICY}".strip()
+    _forbid_unknown_fields(document["components"]["schemas"])
+    for method, path, handler, route in operations(app):
+        operation = document["paths"][path][method.lower()]
+        _describe_operation(operation, method, handler, route, settings)
+    _link(document["paths"])
+
+
+_ID = re.compile(r"^\{(\w+)\}$")
+
+
+def _link(paths: dict[str, Any]) -> None:
+    """OpenAPI links from an object's answers to what can be done with it next.
+
+    A create (``POST /things``, 201) links to every operation on ``/things/{thing_id}`` and its actions, and a
+    read (``GET /things/{thing_id}``, 200) to every change of it; each link passes the object's id and, as
+    If-Match, the ETag just received. Clients (and the fuzzer's stateful phase) follow them.
+    """
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is not None and not _ID.match(path.rsplit("/", 1)[-1]):
+            for name in _object_ids(paths, path):
+                _add_links(created, paths, f"{path}/{{{name}}}", name, "$response.body#/id", reads=True)
+        read = item.get("get", {}).get("responses", {}).get("200")
+        if read is not None and (match := _ID.match(path.rsplit("/", 1)[-1])):
+            name = match.group(1)
+            _add_links(read, paths, path, name, f"$request.path.{name}", reads=False)
+
+
+def _object_ids(paths: dict[str, Any], collection: str) -> set[str]:
+    """The path parameters that name one object of ``collection``: ``/things/{thing_id}`` → {"thing_id"}."""
+    names = set()
+    for path in paths:
+        if path.startswith(collection + "/") and (match := _ID.match(path.removeprefix(collection + "/"))):
+            names.add(match.group(1))
+    return names
+
+
+def _add_links(
+    response: dict[str, Any], paths: dict[str, Any], object_path: str, name: str, value: str, *, reads: bool
+) -> None:
+    links: dict[str, Any] = {}
+    for path, item in paths.items():
+        rest = path.removeprefix(object_path)
+        if not path.startswith(object_path) or (rest and (not rest.startswith("/") or "{" in rest)):
+            continue  # another object, or one that needs a second id
+        for method, target in item.items():
+            if method == "get" and not reads:
+                continue
+            parameters = {name: value}
+            if any(parameter.get("name") == "If-Match" for parameter in target.get("parameters", [])):
+                parameters["header.If-Match"] = "$response.header.ETag"
+            links[target["operationId"]] = {"operationId": target["operationId"], "parameters": parameters}
+    if links:
+        response["links"] = links
+
+
+def _describe_operation(
+    operation: dict[str, Any], method: str, handler: HTTPRouteHandler, route: HTTPRoute, settings: Settings
+) -> None:
+    signature = handler.parsed_fn_signature.parameters
+    dependencies = handler.resolve_dependencies()
+    public = bool(handler.opt.get("exclude_from_auth"))
+    parameters: list[dict[str, Any]] = operation.get("parameters", [])
+    takes_body = "data" in signature
+    versioned = "expected_version" in signature
+    statuses: set[int] = set()
+    if not public:
+        statuses |= {401, 403}
+        if method in WRITES:
+            statuses.add(409)
+    if route.path_parameters:
+        statuses.add(404)
+    if parameters or takes_body:
+        statuses.add(400)
+    if takes_body:
+        statuses |= {413, 422}
+        body = signature["data"]
+        if body.has_default or body.is_optional:
+            operation.setdefault("requestBody", {})["required"] = False
+    if versioned:
+        statuses |= {412, 428}
+    for parameter in parameters:
+        if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "pattern": IF_MATCH_PATTERN}
+        if parameter.get("in") == "query" and parameter.get("name") == "limit" and "page" in dependencies:
+            _bound(parameter["schema"], settings.page_size_max)
+    responses = operation.setdefault("responses", {})
+    responses.pop("400", None)  # Litestar's own, for its ValidationException shape: replaced below
+    for status in sorted(statuses):
+        responses[str(status)] = _problem_response(status)
+    if public:
+        operation["security"] = []
+    else:
+        roles = admitted_roles(handler) or frozenset(Role)
+        admitted = ", ".join(role.value for role in Role if role in roles)
+        operation["description"] = f"{operation.get('description', '')}\n\nRoles: {admitted}.".strip()
+
+
+def _bound(schema: dict[str, Any], maximum: int) -> None:
+    for option in schema.get("oneOf", [schema]):
+        if option.get("type") == "integer":
+            option["maximum"] = maximum
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    when, code, detail, errors = _ERRORS[status]
+    example: dict[str, Any] = {
+        "type": f"urn:opscenter:problem:{code}",
+        "title": _TITLES[status],
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        example["errors"] = errors
+    return {
+        "description": when,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}},
+    }
+
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Request Entity Too Large",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+}
+
+
+def _forbid_unknown_fields(schemas: dict[str, Any]) -> None:
+    """Request body models refuse unknown fields and integers beyond a column; their schemas say so."""
+    strict = {model.__name__ for model in _subclasses(StrictInput)}
+    for name, schema in schemas.items():
+        if name in strict and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+            for field in schema.get("properties", {}).values():
+                for option in field.get("oneOf", [field]):
+                    if option.get("type") == "integer":
+                        option.setdefault("minimum", INT_MIN)
+                        option.setdefault("maximum", INT_MAX)
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    subclass: type
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)

@@ -1,0 +1,145 @@
+"""Run Schemathesis in-process, over HTTP, against the test server, as one role; collect what it finds.
+
+The phases: the document's examples, fuzzing (random valid and invalid requests), the stateful phase (chains
+of calls along the links Schemathesis infers between operations) and, in the nightly budget, coverage (the
+edges of every schema, systematically: boundaries, wrong types, missing and unknown fields). Every check
+runs; the few statuses this API gives on purpose beyond Schemathesis' defaults are named below, with reasons.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import hypothesis.strategies as st
+import schemathesis
+from schemathesis.engine import events, from_schema
+from schemathesis.engine.recorder import ScenarioRecorder
+
+from opscenter.schemas import INT_MAX, INT_MIN
+from tests.fuzz.seeds import Known
+
+# Valid input the server may still refuse: a rule the schema cannot state (an end before its start, a
+# reference to a missing object: 422), the state of things (409), a stale If-Match (412), four eyes (403).
+POSITIVE_STATUSES = ["2xx", "403", "404", "409", "412", "422"]
+# If-Match is a required header; without it a workflow action answers 428 Precondition Required (RFC 6585).
+MISSING_HEADER_STATUSES = ["400", "401", "403", "406", "415", "422", "428"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard to fuzz: examples per operation and phase, steps per stateful scenario, and the coverage
+    phase (every schema's boundaries and violations, systematically: thorough, and ten times the requests)."""
+
+    examples: int
+    stateful_steps: int
+    seed: int | None  # fixed in the test command, so a failure reproduces; None for a nightly run
+    coverage: bool
+
+
+DAILY = Budget(examples=5, stateful_steps=6, seed=1, coverage=False)
+NIGHTLY = Budget(examples=100, stateful_steps=20, seed=None, coverage=True)
+
+
+@dataclass(frozen=True)
+class Finding:
+    operation: str
+    check: str
+    message: str
+    reproduce: str
+
+    def __str__(self) -> str:
+        return f"{self.operation}: {self.check}: {self.message}\n    {self.reproduce}"
+
+
+def configuration(base_url: str, key: str, budget: Budget) -> schemathesis.Config:
+    data: dict[str, Any] = {
+        "base-url": base_url,
+        "headers": {"Authorization": f"Bearer {key}"},
+        "workers": 1,
+        "request-timeout": 30,
+        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large", "large_base_example"],
+        "generation": {"mode": "all", "max-examples": budget.examples},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": budget.coverage},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": True, "max-steps": budget.stateful_steps},
+        },
+        "checks": {
+            "enabled": True,
+            "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+            "missing_required_header": {"expected-statuses": MISSING_HEADER_STATUSES},
+        },
+    }
+    if budget.seed is not None:
+        data["seed"] = budget.seed
+    return schemathesis.Config.from_dict(data)
+
+
+def fuzz(
+    *, document_url: str, base_url: str, key: str, operations: set[tuple[str, str]], known: Known, budget: Budget
+) -> tuple[list[Finding], int]:
+    """Fuzz ``operations`` (METHOD, path) as the holder of ``key``; the findings and the number of requests."""
+    loaded = schemathesis.openapi.from_url(document_url, config=configuration(base_url, key, budget))
+    schema = loaded.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in operations)
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
+        """Mostly an id of a real object of the seeded world, sometimes the made-up one (which must 404).
+
+        Only a value of the right shape is swapped: a schema-violating one belongs to a negative case,
+        which must stay negative.
+        """
+        choices = {
+            name: st.sampled_from([*known[name], value]) if _swappable(value, known.get(name)) else st.just(value)
+            for name, value in (path_parameters or {}).items()
+        }
+        return st.fixed_dictionaries(choices)
+
+    findings: list[Finding] = []
+    requests = 0
+    by_phase: dict[str, int] = {}
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            requests += len(event.recorder.interactions)
+            phase = str(getattr(event, "phase", "fuzz"))
+            by_phase[phase] = by_phase.get(phase, 0) + len(event.recorder.interactions)
+            findings.extend(_failures(event.recorder))
+        elif isinstance(event, events.NonFatalError):
+            findings.append(Finding(event.label, "error", f"{type(event.value).__name__}: {event.value}", ""))
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+        elif isinstance(event, events.EngineFinished):
+            findings.extend(Finding("run", f.title, f.message, "") for f in event.failures)
+    print("requests by phase:", by_phase)  # noqa: T201
+    return _unique(findings), requests
+
+
+def _swappable(value: Any, known: list[str] | None) -> bool:
+    if not known:
+        return False
+    if known[0].isdigit():
+        return type(value) is int and INT_MIN <= value <= INT_MAX
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def _failures(recorder: ScenarioRecorder) -> Iterable[Finding]:
+    for checks in recorder.checks.values():
+        for check in checks:
+            if check.failure_info is None:
+                continue
+            failure = check.failure_info.failure
+            yield Finding(
+                recorder.label, check.name, f"{failure.title}: {failure.message}", check.failure_info.code_sample
+            )
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: dict[tuple[str, str, str], Finding] = {}
+    for finding in findings:
+        seen.setdefault((finding.operation, finding.check, finding.message[:200]), finding)
+    return list(seen.values())

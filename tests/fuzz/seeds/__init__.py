@@ -1,0 +1,14 @@
+"""The world the fuzzer runs against: real objects, so that the ids it puts in paths hit something.
+
+Each domain adds one seed function here (as each adds its rows to tests/permissions): it builds its objects
+through the real API, with the domain's own test steps, and returns their ids by the path parameter that
+names them, e.g. ``{"contract_id": [...]}``. The fuzzer draws a path parameter from these ids or, now and
+then, makes one up (which must answer 404).
+"""
+
+from tests.fuzz.seeds import contracts, core
+from tests.fuzz.seeds.world import Known, Seed
+
+SEEDS: list[Seed] = [core.seed, contracts.seed]
+
+__all__ = ["SEEDS", "Known", "Seed"]
