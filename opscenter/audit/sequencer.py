@@ -111,7 +111,8 @@ class _BacklogGauges:
     """Feeds the backlog gauges from the database when /metrics is scraped (one query serves both).
 
     Read at scrape time rather than set by the seal job, so every process reports the truth: a stopped
-    sequencer shows as a growing lag, and a worker that skipped its turn shows no stale figure.
+    sequencer shows as a growing lag, and a worker that skipped its turn shows no stale figure. A process
+    watches one database; where several are watched at once (tests start several apps) the latest counts.
     """
 
     def __init__(self) -> None:
