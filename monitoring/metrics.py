@@ -29,3 +29,11 @@ AUDIT_CHAIN_INTACT = Gauge(
 AUDIT_EVENTS_VERIFIED = Gauge(
     "opscenter_audit_events_verified", "Number of audit events checked by the last verification"
 )
+AUDIT_UNSEALED_EVENTS = Gauge(
+    "opscenter_audit_unsealed_events",
+    "Audit events committed but not yet sealed into the hash chain (read from the database when scraped)",
+)
+AUDIT_SEAL_LAG = Gauge(
+    "opscenter_audit_seal_lag_seconds",
+    "Age of the oldest audit event still waiting for its seal; 0 when every event is sealed",
+)

@@ -13,6 +13,7 @@ import uvicorn
 from sqlmodel import Session
 
 from opscenter.audit import service as audit
+from opscenter.audit.sequencer import backlog_on_metrics, seal_backlog
 from opscenter.auth import service as auth
 from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKeyCreate
@@ -24,6 +25,9 @@ from opscenter.organizations import service as organizations
 from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.plugin import CLI_COMMANDS, JOBS
 from opscenter.settings import Settings, get_settings
+
+# `audit verify` warns when an event has waited longer than this: the sequencer runs every second.
+STALE_BACKLOG_SECONDS = 300
 
 
 def cli_actor() -> Actor:
@@ -104,7 +108,8 @@ def worker(metrics_port: int | None) -> None:
     scheduler = build_scheduler(db, JOBS, blocking=True)
     click.echo(f"worker: {len(JOBS)} jobs scheduled: {', '.join(job.id for job in JOBS)}", err=True)
     try:
-        scheduler.start()
+        with backlog_on_metrics(db):
+            scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
@@ -198,16 +203,35 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 and name every edited or deleted event."""
+    """Check the sealed hash chain and report the unsealed backlog; exit 1 naming every edited or deleted event."""
     with Database(_migrated_settings()).transaction(write=False) as session:
         report = audit.verify_chain(session)
+    backlog = f"{report.unsealed} waiting to be sealed"
+    if report.oldest_unsealed_at is not None:
+        waited = (utcnow() - report.oldest_unsealed_at).total_seconds()
+        backlog += f" (oldest {waited:.0f} s ago)"
+        if waited > STALE_BACKLOG_SECONDS:
+            click.echo(
+                f"warning: the oldest unsealed event has waited {waited:.0f} s; is audit.seal running?", err=True
+            )
     if report.intact:
-        click.echo(f"audit trail intact: {report.checked} events verified")
+        click.echo(f"audit trail intact: {report.checked} events verified; {backlog}")
         return
     for problem in report.problems:
         click.echo(f"TAMPERED: {problem}", err=True)
-    click.echo(f"audit trail broken: {len(report.problems)} problem(s) in {report.checked} events", err=True)
+    click.echo(f"audit trail broken: {len(report.problems)} problem(s) in {report.checked} events; {backlog}", err=True)
     sys.exit(1)
+
+
+@audit_group.command("seal")
+def audit_seal() -> None:
+    """Seal every committed audit event now (the audit.seal job does it every second). Safe beside the job."""
+    database = Database(_settings())
+    try:
+        sealed = seal_backlog(database)
+    finally:
+        database.dispose()
+    click.echo(f"sealed {sealed} audit events")
 
 
 for command in CLI_COMMANDS:

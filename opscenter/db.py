@@ -26,8 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import declared_attr, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, Session, SQLModel, func, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Field, Session, SQLModel
 
 from opscenter.clock import utcnow
 from opscenter.errors import PreconditionFailed
@@ -131,25 +130,13 @@ class Versioned(SQLModel):
 
 @dataclass(frozen=True)
 class PageRequest:
-    """What a list's caller asked for: ``limit`` rows after ``cursor`` (keyset lists, ``opscenter.pagination``),
-    or after ``offset`` rows (the lists not converted yet); ``count`` asks for the total as well."""
+    """What a list's caller asked for: ``limit`` rows after ``cursor`` (``opscenter.pagination``); ``count``
+    asks for the total as well."""
 
     limit: int
-    offset: int = 0
     cursor: str | None = None
     count: bool = False
     cursor_key: bytes | None = field(default=None, repr=False)  # signs cursors; set by the web layer
-
-
-def paginate(session: Session, query: SelectOfScalar[T], page: PageRequest) -> tuple[list[T], int]:
-    """One page of ``query`` (which must be ordered) by OFFSET, and the total number of rows it matches.
-
-    Superseded by ``opscenter.pagination.keyset`` (cursor pages, no COUNT); kept for the audit lists
-    until they move over.
-    """
-    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
-    rows = session.exec(query.limit(page.limit).offset(page.offset)).all()
-    return list(rows), total
 
 
 def sqlalchemy_url(database_url: str) -> URL:

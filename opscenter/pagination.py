@@ -11,7 +11,7 @@ The envelope (``CursorPage``)::
 ``next_cursor`` is null on the last page; pass it back as ``?cursor=`` for the next one. ``total``
 is only counted with ``?count=true``. ``limit`` above ``OPSCENTER_PAGE_SIZE_MAX`` is a 400.
 
-**Adopting it** (mechanical, from ``paginate``/``page_of``)::
+**Adopting it**::
 
     # service.py
     from opscenter.pagination import PageRequest, Slice, keyset
@@ -141,8 +141,6 @@ class _Key:
 
 def keyset(session: Session, query: SelectOfScalar[T], page: PageRequest) -> Slice[T]:
     """The page of ``query`` after ``page.cursor`` (the first page without one); see the module docstring."""
-    if page.offset:
-        raise InvalidInput("offset", "this list pages by cursor: pass the previous page's next_cursor", parameter=True)
     if page.cursor_key is None:
         raise RuntimeError("keyset needs the PageRequest the web layer made (it carries the cursor key)")
     keys = _order_keys(query)

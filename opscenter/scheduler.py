@@ -70,6 +70,9 @@ def _try_job_lock(session: Session, job_id: str) -> bool:
 
 
 def build_scheduler(db: Database, jobs: Sequence[Job], *, blocking: bool) -> BaseScheduler:
+    # run_job logs what matters (failures); APScheduler's two INFO lines per run would be two a second for
+    # the audit trail's sequencer (audit.seal).
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
         timezone=SHANGHAI,
         # A tick missed while the process was down runs once when it comes back, not once per missed tick.

@@ -23,10 +23,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import NoneType, UnionType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     JsonValue,
     PlainSerializer,
@@ -186,17 +185,6 @@ class LabeledEnum(StrEnum):
         return {member.value: member.label for member in cls}
 
 
-class Page(BaseModel, Generic[T]):
-    """The list envelope of every list endpoint."""
-
-    model_config = ConfigDict(frozen=True)
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
 class PublicRecord(SQLModel):
     """The fields every versioned resource answers with: its id, its version (also its ETag) and its times."""
 
@@ -229,7 +217,6 @@ __all__ = [
     "LATEST",
     "SERVER_OWNED",
     "LabeledEnum",
-    "Page",
     "PublicRecord",
     "StrictInput",
     "decimal_parser",

@@ -19,7 +19,7 @@ from opscenter.db import Database, PageRequest
 from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import load_cursor_key
 from opscenter.parameters import harden
-from opscenter.schemas import INT_MAX, Page
+from opscenter.schemas import INT_MAX
 from opscenter.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,6 +30,7 @@ R = TypeVar("R")
 # handler that takes a session without it (its transaction would never commit).
 HOUSE_TRANSACTION = "__opscenter_transaction__"
 
+CURSOR_MAX_LENGTH = 2000
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # One ETag as this API sends it. The OpenAPI document states this very pattern, so that what it calls
 # valid is exactly what is accepted.
@@ -111,23 +112,25 @@ async def provide_page(
     ] = None,
     cursor: Annotated[
         str | None,
-        QueryParameter(max_length=2000, description="`next_cursor` of the previous page; omit for the first page"),
+        QueryParameter(
+            max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of the previous page; omit for the first page"
+        ),
     ] = None,
     count: Annotated[bool, QueryParameter(description="Also count every matching row into `total`")] = False,
-    offset: Annotated[
-        int, QueryParameter(ge=0, le=INT_MAX, description="Rows to skip (only lists not yet paged by cursor)")
-    ] = 0,
 ) -> PageRequest:
     settings: Settings = request.app.state.settings
     if limit is None:
         limit = settings.page_size_default
+    if "offset" in request.query_params:
+        # Refused, not ignored: a client still paging by offset would read page 1 forever.
+        raise InvalidInput("offset", "lists page by cursor: pass the previous page's next_cursor", parameter=True)
     if limit > settings.page_size_max:
         # Too large is an error, not a silent clamp that would hide rows from the caller.
         raise InvalidInput("limit", f"must be at most {settings.page_size_max}", parameter=True)
     state = request.app.state
     if getattr(state, "cursor_key", None) is None:  # once per process, on the first list it serves
         state.cursor_key = await anyio.to_thread.run_sync(load_cursor_key, state.db)
-    return PageRequest(limit=limit, offset=offset, cursor=cursor, count=count, cursor_key=state.cursor_key)
+    return PageRequest(limit=limit, cursor=cursor, count=count, cursor_key=state.cursor_key)
 
 
 def provide_expected_version(
@@ -169,8 +172,3 @@ def etag(version: int) -> str:
 def with_etag(model: M, *, status_code: int = 200) -> Response[M]:
     """A versioned object's answer, carrying its ETag for the next If-Match."""
     return Response(model, status_code=status_code, headers={"ETag": etag(model.version)})  # type: ignore[attr-defined]
-
-
-def page_of(items: list[M], total: int, page: PageRequest) -> Page[M]:
-    """The offset envelope of the lists not yet paged by cursor (keyset lists answer ``rows.page_of(items)``)."""
-    return Page[M](items=items, total=total, limit=page.limit, offset=page.offset)

@@ -21,8 +21,7 @@ from opscenter.auth.actor import Actor
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, put, with_etag
 
 ContractAnswer = Response[ContractPublic]
 VersionAnswer = Response[ContractVersionPublic]
@@ -162,9 +161,9 @@ class ContractController(Controller):
     @get("/{contract_id:uuid}/history", description="Every step of this contract, oldest first.")
     def history(
         self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], page: Paging
-    ) -> Page[AuditEventPublic]:
-        rows, total = audit.history(session, service.get_contract(session, contract_id, actor=actor), page=page)
-        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[AuditEventPublic]:
+        rows = audit.history(session, service.get_contract(session, contract_id, actor=actor), page=page)
+        return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])
 
 
 def _contract(session: Session, contract: Contract, actor: Actor) -> ContractAnswer:

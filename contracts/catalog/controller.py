@@ -16,8 +16,7 @@ from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, delete, get, page_of, patch, post, with_etag
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, delete, get, patch, post, with_etag
 
 
 class CatalogController(Controller):
@@ -81,6 +80,8 @@ class CatalogController(Controller):
         service.delete_service(session, service_id, actor=actor, expected_version=expected_version)
 
     @get("/{service_id:uuid}/history", description="Every change of this catalog entry, oldest first.")
-    def history(self, session: DbSession, service_id: FromPath[uuid.UUID], page: Paging) -> Page[AuditEventPublic]:
-        rows, total = audit.history(session, service.get_service(session, service_id), page=page)
-        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+    def history(
+        self, session: DbSession, service_id: FromPath[uuid.UUID], page: Paging
+    ) -> CursorPage[AuditEventPublic]:
+        rows = audit.history(session, service.get_service(session, service_id), page=page)
+        return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])

@@ -10,8 +10,7 @@ from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, put, with_etag
 
 Answer = Response[PurchaseRequestPublic]
 
@@ -118,6 +117,6 @@ class PurchaseRequestController(Controller):
     @get("/{request_id:uuid}/history", description="Every step of this request, oldest first.")
     def history(
         self, session: DbSession, actor: CurrentActor, request_id: FromPath[uuid.UUID], page: Paging
-    ) -> Page[AuditEventPublic]:
-        rows, total = audit.history(session, service.get_request(session, request_id, actor=actor), page=page)
-        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+    ) -> CursorPage[AuditEventPublic]:
+        rows = audit.history(session, service.get_request(session, request_id, actor=actor), page=page)
+        return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])

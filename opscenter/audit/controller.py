@@ -8,8 +8,8 @@ from opscenter.audit import service
 from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.guards import allow
 from opscenter.organizations.models import Role
-from opscenter.schemas import Page
-from opscenter.web import CurrentActor, DbSession, Paging, get, page_of
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, Paging, get
 
 
 class AuditEventController(Controller):
@@ -29,8 +29,8 @@ class AuditEventController(Controller):
         actor_user_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
-    ) -> Page[AuditEventPublic]:
-        rows, total = service.list_events(
+    ) -> CursorPage[AuditEventPublic]:
+        rows = service.list_events(
             session,
             page=page,
             filters=service.EventFilter(
@@ -42,7 +42,7 @@ class AuditEventController(Controller):
                 until=until,
             ),
         )
-        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+        return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])
 
     @get("/{event_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, event_id: FromPath[uuid.UUID]) -> AuditEventPublic:

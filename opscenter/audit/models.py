@@ -1,9 +1,18 @@
+"""The audit trail's tables: events (a queue of them waiting), their seals, and the chain's head.
+
+A request's transaction inserts its ``AuditEvent`` and an ``AuditQueueEntry`` naming it, and takes no
+lock shared with other requests. The sequencer (``opscenter.audit.sequencer``) later gives each
+committed event an ``AuditSeal``: its place ``seq`` in the hash chain, its predecessor's hash and its
+own. Events and seals are insert-only (on PostgreSQL by trigger); a queue entry leaves only once its
+event is sealed. ``AuditChainHead`` is the last seal, locked by the sequencer alone.
+"""
+
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from opscenter.clock import utcnow
 from opscenter.db import Identified, instant_field
@@ -12,7 +21,6 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEventBase(SQLModel):
-    seq: int = Field(sa_type=BigInteger, unique=True, description="Position in the chain, from 1, no gaps")
     occurred_at: datetime = instant_field(default_factory=utcnow, index=True)
     actor_user_id: uuid.UUID | None = Field(default=None, index=True)
     actor_name: str = Field(max_length=100)
@@ -23,21 +31,58 @@ class AuditEventBase(SQLModel):
     object_id: str = Field(max_length=64)
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, description="field → [before, after]")
     request_id: str = Field(max_length=64)
+
+
+class AuditSeal(SQLModel, table=True):
+    """An event's link in the hash chain, written once by the sequencer."""
+
+    __tablename__ = "audit_seal"
+
+    event_id: uuid.UUID = Field(primary_key=True, foreign_key="audit_event.id")
+    seq: int = Field(sa_type=BigInteger, unique=True, description="Position in the chain, from 1, no gaps")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
 
 class AuditEvent(AuditEventBase, Identified, table=True):
+    """What happened. Its id is a UUIDv7, so ordering by id orders events by when they were written."""
+
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    # Loaded with the event (one LEFT JOIN), so a page of events costs one query, sealed or not.
+    seal: AuditSeal | None = Relationship(sa_relationship_kwargs={"lazy": "joined", "viewonly": True, "uselist": False})
+
+    @property
+    def seq(self) -> int | None:
+        return self.seal.seq if self.seal is not None else None
+
+    @property
+    def prev_hash(self) -> str | None:
+        return self.seal.prev_hash if self.seal is not None else None
+
+    @property
+    def hash(self) -> str | None:
+        return self.seal.hash if self.seal is not None else None
+
+
+class AuditQueueEntry(SQLModel, table=True):
+    """An event committed but not sealed yet: the sequencer's work list, small whatever the trail's size."""
+
+    __tablename__ = "audit_queue"
+
+    event_id: uuid.UUID = Field(primary_key=True, foreign_key="audit_event.id")
 
 
 class AuditEventPublic(AuditEventBase):
     id: uuid.UUID
+    seq: int | None = Field(description="Position in the sealed chain, from 1, no gaps; null until sealed")
+    prev_hash: str | None = Field(description="The previous sealed event's hash; null until sealed")
+    hash: str | None = Field(description="SHA-256 over this event and prev_hash; null until sealed")
 
 
 class AuditChainHead(SQLModel, table=True):
-    """The last link of the chain: appenders lock this row, and verify checks the tail against it."""
+    """The last seal: the sequencer locks this row, and verify checks the chain's tail against it."""
 
     __tablename__ = "audit_chain_head"
 

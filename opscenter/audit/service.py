@@ -1,20 +1,21 @@
-"""Writing and checking the audit trail.
+"""Writing and reading the audit trail.
 
-Every state change calls ``record_create`` or ``record_update`` in the transaction that makes the
-change, so the event commits or rolls back with it. Events form a hash chain: each stores the hash
-of its predecessor, and its own hash covers its whole content. Appenders serialize on the chain's
-head row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite write transactions are serialized anyway),
-so the chain has no forks and ``seq`` has no gaps.
+Every state change calls ``record_create``, ``change`` or ``record_delete`` in the transaction that
+makes the change, so its event commits or rolls back with it. Writing an event takes no lock that
+other requests wait for: the event is inserted unchained, with an entry in the sealing queue, and
+the sequencer (``opscenter.audit.sequencer``, the ``audit.seal`` job) later gives every committed
+event its ``seq`` and hashes in the chain. Readers see events at once; ``seq`` and the hashes are
+null until the event is sealed. Pages order events by id, which is time-ordered (UUIDv7).
 """
 
 import enum
-import hashlib
-import json
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,11 +23,14 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, col, select
 
-from opscenter.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from opscenter.audit.chain import ChainReport as ChainReport
+from opscenter.audit.chain import verify_chain as verify_chain
+from opscenter.audit.models import AuditEvent, AuditQueueEntry
 from opscenter.auth.actor import Actor
 from opscenter.clock import as_utc, utcnow
-from opscenter.db import PageRequest, paginate
+from opscenter.db import new_id
 from opscenter.errors import InvalidInput, NotFound
+from opscenter.pagination import PageRequest, Slice, keyset
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +96,12 @@ def record_delete(session: Session, *, actor: Actor, action: str, row: SQLModel)
 def append(
     session: Session, *, actor: Actor, action: str, row: SQLModel, changes: Mapping[str, list[Any]]
 ) -> AuditEvent:
+    """Insert one event and queue it for sealing; no lock is shared with other writers."""
     object_id = getattr(row, "id", None)
     if object_id is None:
         raise ValueError(f"{type(row).__name__} has no id yet; audit after the id is assigned")
-    head = session.exec(select(AuditChainHead).with_for_update()).one()
     event = AuditEvent(
-        seq=head.seq + 1,
+        id=_next_event_id(),
         occurred_at=utcnow(),
         actor_user_id=actor.user_id,
         actor_name=actor.user_name,
@@ -108,86 +112,35 @@ def append(
         object_id=str(object_id),
         changes=dict(changes),
         request_id=actor.request_id,
-        prev_hash=head.hash,
-        hash="",
     )
-    event.hash = event_hash(event)
-    head.seq, head.hash = event.seq, event.hash
     session.add(event)
-    session.add(head)
+    session.add(AuditQueueEntry(event_id=event.id))
     return event
 
 
-def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over the event's canonical JSON, including its predecessor's hash."""
-    content = {
-        "seq": event.seq,
-        "id": str(event.id),
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor_user_id": _jsonable(event.actor_user_id),
-        "actor_name": event.actor_name,
-        "actor_organization_id": _jsonable(event.actor_organization_id),
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "changes": event.changes,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+_UUID_VARIANT = 0x2 << 62
+_id_lock = threading.Lock()
+_last_event_id = 0
 
 
-@dataclass
-class ChainReport:
-    checked: int = 0
-    problems: list[str] = field(default_factory=list)
+def _next_event_id() -> uuid.UUID:
+    """A UUIDv7 greater than every event id this process issued before.
 
-    @property
-    def intact(self) -> bool:
-        return not self.problems
-
-
-def verify_chain(session: Session, *, batch_size: int = 2000) -> ChainReport:
-    """Walk the whole chain and report every edited, inserted or deleted event."""
-    report = ChainReport()
-    expected_seq, previous = 1, GENESIS_HASH
-    for event in _in_order(session, batch_size):
-        report.checked += 1
-        if event.seq != expected_seq:
-            report.problems.append(
-                f"events {expected_seq}..{event.seq - 1} are missing: deleted from the trail"
-                if event.seq > expected_seq
-                else f"event {event.seq} appears twice or out of order"
-            )
-        if event.prev_hash != previous:
-            report.problems.append(f"event {event.seq} ({event.id}) does not follow the event before it")
-        if event_hash(event) != event.hash:
-            report.problems.append(
-                f"event {event.seq} ({event.id}) was altered: its content no longer matches its hash"
-            )
-        expected_seq, previous = event.seq + 1, event.hash
-    head = session.get(AuditChainHead, 1)
-    if head is None:
-        report.problems.append("the chain head is missing")
-    elif head.seq != expected_seq - 1 or head.hash != previous:
-        report.problems.append(
-            f"the trail ends at event {expected_seq - 1} but its head records event {head.seq}: "
-            "events at the end were deleted or the head was edited"
-        )
-    return report
-
-
-def _in_order(session: Session, batch_size: int) -> Iterator[AuditEvent]:
-    """Events by seq, in keyset batches, so a long trail never sits in memory at once."""
-    last_seq = 0
-    while batch := session.exec(
-        select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(col(AuditEvent.seq)).limit(batch_size)
-    ).all():
-        yield from batch
-        last_seq = batch[-1].seq
-        session.expunge_all()
+    Two events written in the same millisecond (one request auditing two rows) would otherwise order
+    by their random bits; the sequencer seals in id order, and history lists in id order, so the
+    second must sort after the first.
+    """
+    global _last_event_id
+    with _id_lock:
+        while True:
+            candidate = new_id().int
+            if candidate <= _last_event_id:
+                candidate = _last_event_id + 1  # same millisecond: the next value of its random tail
+            if (candidate & (0x3 << 62)) == _UUID_VARIANT:
+                break
+            time.sleep(0.001)  # the random tail overflowed (about never): wait for the next millisecond
+        _last_event_id = candidate
+    return uuid.UUID(int=candidate)
 
 
 def _jsonable(value: Any) -> Any:
@@ -216,8 +169,9 @@ class EventFilter:
     until: datetime | None = None
 
 
-def list_events(session: Session, *, page: PageRequest, filters: EventFilter) -> tuple[list[AuditEvent], int]:
-    query = select(AuditEvent).order_by(col(AuditEvent.seq).desc())
+def list_events(session: Session, *, page: PageRequest, filters: EventFilter) -> Slice[AuditEvent]:
+    """Events newest first (by id, which is unique and time-ordered), sealed or not."""
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc())
     if filters.object_type is not None:
         query = query.where(AuditEvent.object_type == filters.object_type)
     if filters.object_id is not None:
@@ -230,18 +184,19 @@ def list_events(session: Session, *, page: PageRequest, filters: EventFilter) ->
         query = query.where(col(AuditEvent.occurred_at) >= _aware("since", filters.since))
     if filters.until is not None:
         query = query.where(col(AuditEvent.occurred_at) < _aware("until", filters.until))
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
-def history(session: Session, row: SQLModel, *, page: PageRequest) -> tuple[list[AuditEvent], int]:
-    """The trail of one object, oldest first. Callers check first that the reader may see the object."""
+def history(session: Session, row: SQLModel, *, page: PageRequest) -> Slice[AuditEvent]:
+    """The trail of one object, oldest first (by id), sealed or not. Callers check first that the reader may
+    see the object."""
     query = (
         select(AuditEvent)
         .where(AuditEvent.object_type == str(inspect(type(row)).local_table.name))
         .where(AuditEvent.object_id == str(getattr(row, "id")))  # noqa: B009 - every audited row has an id
-        .order_by(col(AuditEvent.seq))
+        .order_by(col(AuditEvent.id))
     )
-    return paginate(session, query, page)
+    return keyset(session, query, page)
 
 
 def _aware(field: str, instant: datetime) -> datetime:

@@ -1,14 +1,9 @@
-import os
-import subprocess
-import sys
+"""Every state change writes one event, readable at once: sealed into the chain later, listed before that."""
 
-import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-
+from opscenter.audit.sequencer import seal_backlog
 from opscenter.db import Database
-from opscenter.settings import Settings
 from tests.conftest import ApiFactory
+from tests.contracts.steps import catalog_service, ok
 from tests.factories import World
 
 
@@ -59,71 +54,41 @@ def test_a_change_that_changes_nothing_writes_no_event(world: World, api: ApiFac
     assert _events(api, world, object_id=str(world.operator.user_id), action="user.update") == []
 
 
-def test_events_are_listed_newest_first_and_filtered(world: World, api: ApiFactory) -> None:
+def test_events_are_listed_newest_first_and_filtered(world: World, api: ApiFactory, db: Database) -> None:
+    api.as_(world.admin).post("/api/v1/organizations", {"name": "市交通运输局", "kind": "department"})
+    seal_backlog(db)
+    api.as_(world.admin).post("/api/v1/organizations", {"name": "市水务局", "kind": "department"})
     events = _events(api, world)
-    sequence = [int(str(event["seq"])) for event in events]
-    assert sequence == sorted(sequence, reverse=True)
+    ids = [str(event["id"]) for event in events]
+    assert ids == sorted(ids, reverse=True), "newest first: ids are UUIDv7, time-ordered"
+    assert events[0]["changes"] == {"name": [None, "市水务局"], "kind": [None, "department"]}
+    assert events[0]["seq"] is None, "the newest is not sealed yet"
+    sealed = [int(str(event["seq"])) for event in events[1:]]
+    assert sealed == list(range(len(events) - 1, 0, -1)), "the rest sealed in the order they were written"
     assert {event["action"] for event in _events(api, world, action="api_key.create")} == {"api_key.create"}
     naive = api.as_(world.auditor).get("/api/v1/audit-events", params={"since": "2026-01-01T00:00:00"})
     assert naive.status_code == 400
     assert naive.json()["errors"][0]["field"] == "since"
 
 
-def _verify(settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPSCENTER_DATABASE_URL": settings.database_url, "OPSCENTER_LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "opscenter.cli", "audit", "verify"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def test_unsealed_events_show_in_history_and_the_list_then_gain_their_place(
+    world: World, api: ApiFactory, db: Database
+) -> None:
+    service = catalog_service(api, world)
+    path = f"/api/v1/services/{service['id']}"
+    operator = api.as_(world.operator)
+    ok(operator.patch(path, {"list_price": "1650.00"}, headers={"If-Match": operator.get(path).headers["ETag"]}))
 
+    history = ok(api.as_(world.department).get(f"{path}/history"))["items"]
+    assert [event["action"] for event in history] == ["catalog_service.create", "catalog_service.update"]
+    assert [(event["seq"], event["prev_hash"], event["hash"]) for event in history] == [(None, None, None)] * 2
+    (listed,) = _events(api, world, object_id=service["id"], action="catalog_service.update")
+    assert listed["seq"] is None
+    assert ok(api.as_(world.auditor).get(f"/api/v1/audit-events/{listed['id']}"))["seq"] is None
 
-def _as_intruder(db: Database, statement: str, **params: object) -> None:
-    """What someone with direct database access could do (on PostgreSQL, a superuser bypassing the trigger)."""
-    with db.transaction(write=True) as session:
-        if db.engine.dialect.name == "postgresql":
-            session.execute(text("SET LOCAL session_replication_role = replica"))
-        session.execute(text(statement), params)
-
-
-def test_verify_passes_on_an_untouched_trail(world: World, settings: Settings) -> None:
-    result = _verify(settings)
-    assert result.returncode == 0, result.stderr
-    # the world: 4 organizations, 7 users, 7 keys
-    assert "intact: 18 events verified" in result.stdout
-
-
-def test_verify_names_an_edited_event(world: World, db: Database, settings: Settings) -> None:
-    _as_intruder(db, "UPDATE audit_event SET actor_name = 'someone else' WHERE seq = 3")
-    result = _verify(settings)
-    assert result.returncode == 1
-    assert "event 3" in result.stderr
-    assert "altered" in result.stderr
-
-
-def test_verify_names_a_deleted_event(world: World, db: Database, settings: Settings) -> None:
-    _as_intruder(db, "DELETE FROM audit_event WHERE seq = 5")
-    result = _verify(settings)
-    assert result.returncode == 1
-    assert "events 5..5 are missing" in result.stderr
-
-
-def test_verify_notices_events_cut_from_the_end(world: World, db: Database, settings: Settings) -> None:
-    _as_intruder(db, "DELETE FROM audit_event WHERE seq > 15")
-    result = _verify(settings)
-    assert result.returncode == 1
-    assert "head records event" in result.stderr
-
-
-@pytest.mark.postgresql_only  # SQLite has no such trigger; there the hash chain (above) is the protection
-def test_postgresql_refuses_to_change_or_delete_an_event(world: World, db: Database) -> None:
-    for statement in (
-        "UPDATE audit_event SET actor_name = 'x'",
-        "DELETE FROM audit_event",
-        "TRUNCATE audit_event",
-    ):
-        with pytest.raises(DBAPIError, match="append-only"), db.transaction(write=True) as session:
-            session.execute(text(statement))
+    seal_backlog(db)
+    sealed = ok(api.as_(world.department).get(f"{path}/history"))["items"]
+    assert [event["id"] for event in sealed] == [event["id"] for event in history], "same events, same order"
+    create, update = sealed
+    assert update["seq"] == create["seq"] + 1
+    assert update["prev_hash"] == create["hash"]

@@ -1,0 +1,142 @@
+"""The hash chain: how a sealed event's hash is computed, and the walk that checks the whole chain.
+
+The hash covers the event's content, its ``seq`` and its predecessor's hash, exactly as events were
+hashed when they were chained on write (before migration 0004), so trails written then still verify.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import lazyload
+from sqlmodel import Session, col, func, select
+
+from opscenter.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
+
+
+def event_hash(event: AuditEvent, *, seq: int, prev_hash: str) -> str:
+    """SHA-256 over the event's canonical JSON, its place in the chain and its predecessor's hash."""
+    content = {
+        "seq": seq,
+        "id": str(event.id),
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_user_id": _text(event.actor_user_id),
+        "actor_name": event.actor_name,
+        "actor_organization_id": _text(event.actor_organization_id),
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "changes": event.changes,
+        "request_id": event.request_id,
+        "prev_hash": prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass
+class ChainReport:
+    """What ``verify_chain`` found: sealed events checked, problems, and the backlog still to seal."""
+
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    unsealed: int = 0
+    oldest_unsealed_at: datetime | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(session: Session, *, batch_size: int = 2000) -> ChainReport:
+    """Walk the sealed chain and report every edited, inserted or deleted event; count the unsealed ones.
+
+    The head is read first: the sequencer writes seals and the head in one transaction, so every seal
+    up to the head is visible to the statements that follow, and seals made during the walk are left
+    for the next verification instead of being mistaken for a tampered tail.
+    """
+    report = ChainReport()
+    head = session.get(AuditChainHead, 1)
+    expected_seq, previous = 1, GENESIS_HASH
+    for seal, event in _sealed_in_order(session, up_to=head.seq if head else None, batch_size=batch_size):
+        report.checked += 1
+        if seal.seq != expected_seq:
+            report.problems.append(
+                f"events {expected_seq}..{seal.seq - 1} are missing: deleted from the trail"
+                if seal.seq > expected_seq
+                else f"event {seal.seq} appears twice or out of order"
+            )
+        if seal.prev_hash != previous:
+            report.problems.append(f"event {seal.seq} ({seal.event_id}) does not follow the event before it")
+        if event is None:
+            report.problems.append(f"event {seal.seq} ({seal.event_id}) is missing: deleted from the trail")
+        elif event_hash(event, seq=seal.seq, prev_hash=seal.prev_hash) != seal.hash:
+            report.problems.append(
+                f"event {seal.seq} ({seal.event_id}) was altered: its content no longer matches its hash"
+            )
+        expected_seq, previous = seal.seq + 1, seal.hash
+    if head is None:
+        report.problems.append("the chain head is missing")
+    elif head.seq != expected_seq - 1 or head.hash != previous:
+        report.problems.append(
+            f"the trail ends at event {expected_seq - 1} but its head records event {head.seq}: "
+            "events at the end were deleted or the head was edited"
+        )
+    _count_unsealed(session, report)
+    return report
+
+
+def _sealed_in_order(
+    session: Session, *, up_to: int | None, batch_size: int
+) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
+    """Seals by seq with their events (None where the event row is gone), in keyset batches."""
+    last_seq = 0
+    while True:
+        query = (
+            select(AuditSeal, AuditEvent)
+            .outerjoin(AuditEvent, col(AuditEvent.id) == col(AuditSeal.event_id))
+            .options(lazyload(AuditEvent.seal))  # type: ignore[arg-type]  # never read here: no join, no query
+            .where(col(AuditSeal.seq) > last_seq)
+            .order_by(col(AuditSeal.seq))
+            .limit(batch_size)
+        )
+        if up_to is not None:
+            query = query.where(col(AuditSeal.seq) <= up_to)
+        batch = session.exec(query).all()
+        if not batch:
+            return
+        yield from batch
+        last_seq = batch[-1][0].seq
+        session.expunge_all()
+
+
+def _count_unsealed(session: Session, report: ChainReport) -> None:
+    """Events without a seal: the backlog, and any that left the queue unsealed (only tampering does that).
+
+    One statement, so it sees the sequencer's seals and queue deletions together or not at all.
+    """
+    queued = col(AuditQueueEntry.event_id)
+    unsealed, oldest, unqueued = session.exec(
+        select(
+            func.count(col(AuditEvent.id)),
+            func.min(col(AuditEvent.occurred_at)),
+            func.count(col(AuditEvent.id)).filter(queued.is_(None)),
+        )
+        .select_from(AuditEvent)
+        .outerjoin(AuditSeal, col(AuditSeal.event_id) == col(AuditEvent.id))
+        .outerjoin(AuditQueueEntry, queued == col(AuditEvent.id))
+        .where(col(AuditSeal.event_id).is_(None))
+    ).one()
+    report.unsealed, report.oldest_unsealed_at = unsealed, oldest
+    if unqueued:
+        report.problems.append(
+            f"{unqueued} event(s) are neither sealed nor waiting to be sealed: their seals were deleted"
+        )

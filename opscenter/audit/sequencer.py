@@ -1,0 +1,162 @@
+"""The sequencer: seals committed audit events into the hash chain, as transparency logs do.
+
+Requests only queue their events (``opscenter.audit.service``), so no two requests wait for each
+other on the audit trail. The ``audit.seal`` job (every second, under the scheduler's advisory lock)
+or ``opscenter audit seal`` then takes the queued events that have committed, in id order (UUIDv7,
+so the order they were written), and gives each its ``seq``, ``prev_hash`` and ``hash``.
+
+Safe when two run at once and when run twice: a sequencer locks the chain's head row before it
+reads the queue, so a second one waits and then sees the first one's seals; the seal's primary key
+(one seal per event) and unique ``seq`` (no fork) refuse a double seal whatever happens; a run is one
+transaction, so a crash mid-seal rolls back whole and the events stay queued for the next run.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, func, select
+
+from monitoring.metrics import AUDIT_SEAL_LAG, AUDIT_UNSEALED_EVENTS
+from opscenter.audit.chain import event_hash
+from opscenter.audit.models import AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
+from opscenter.clock import utcnow
+from opscenter.db import Database
+
+log = logging.getLogger(__name__)
+
+SEAL_BATCH = 1000  # events per statement
+SEAL_LIMIT = 20_000  # events per transaction: a run every second keeps far ahead of any write rate we have seen
+_FRESH_SECONDS = 0.25  # /metrics: both backlog gauges of one scrape share one read
+
+
+def seal(session: Session, *, limit: int = SEAL_LIMIT) -> int:
+    """Seal up to ``limit`` committed, queued events, oldest id first; returns how many. The caller commits."""
+    if session.exec(select(AuditQueueEntry.event_id).limit(1)).first() is None:
+        return 0  # nothing to do: no row lock, nothing written
+    head = session.exec(select(AuditChainHead).with_for_update().execution_options(populate_existing=True)).one()
+    sealed = 0
+    while sealed < limit:
+        queued = session.exec(
+            select(AuditEvent)
+            .join(AuditQueueEntry, col(AuditQueueEntry.event_id) == col(AuditEvent.id))
+            .order_by(col(AuditQueueEntry.event_id))
+            .limit(min(SEAL_BATCH, limit - sealed))
+        ).all()
+        if not queued:
+            break
+        seals = []
+        for event in queued:
+            if event.seal is not None:  # a queue entry put back by hand: drop it, never seal twice
+                log.warning("audit event %s was queued again after its seal; dropping the entry", event.id)
+                continue
+            digest = event_hash(event, seq=head.seq + 1, prev_hash=head.hash)
+            seals.append({"event_id": event.id, "seq": head.seq + 1, "prev_hash": head.hash, "hash": digest})
+            head.seq, head.hash = head.seq + 1, digest
+        if seals:
+            session.execute(insert(AuditSeal), seals)
+        session.execute(
+            delete(AuditQueueEntry).where(col(AuditQueueEntry.event_id).in_([event.id for event in queued]))
+        )
+        sealed += len(seals)
+        for event in queued:
+            session.expunge(event)
+    session.add(head)
+    session.flush()
+    return sealed
+
+
+def seal_backlog(db: Database, *, limit: int = SEAL_LIMIT) -> int:
+    """Seal every event committed so far, one transaction per ``limit`` events; returns how many.
+
+    What ``opscenter audit seal`` runs, and what a test calls before it reads ``seq`` or verifies.
+    """
+    total = 0
+    while True:
+        with db.transaction(write=True) as session:
+            sealed = seal(session, limit=limit)
+        total += sealed
+        if sealed < limit:
+            return total
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Committed events waiting for their seal."""
+
+    events: int
+    oldest_at: datetime | None
+
+    def lag_seconds(self, now: datetime) -> float:
+        """How long the oldest waiting event has waited; 0 when none waits."""
+        return 0.0 if self.oldest_at is None else max(0.0, (now - self.oldest_at).total_seconds())
+
+
+def backlog(session: Session) -> Backlog:
+    """The queue's length and its oldest event: one query over the (small) queue."""
+    events, oldest = session.exec(
+        select(func.count(), func.min(col(AuditEvent.occurred_at)))
+        .select_from(AuditQueueEntry)
+        .join(AuditEvent, col(AuditEvent.id) == col(AuditQueueEntry.event_id))
+    ).one()
+    return Backlog(events=events, oldest_at=oldest)
+
+
+class _BacklogGauges:
+    """Feeds the backlog gauges from the database when /metrics is scraped (one query serves both).
+
+    Read at scrape time rather than set by the seal job, so every process reports the truth: a stopped
+    sequencer shows as a growing lag, and a worker that skipped its turn shows no stale figure. A process
+    watches one database; where several are watched at once (tests start several apps) the latest counts.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._databases: list[Database] = []
+        self._read: tuple[float, Database, Backlog | None] | None = None
+
+    @contextmanager
+    def watching(self, db: Database) -> Iterator[None]:
+        with self._lock:
+            self._databases.append(db)
+        AUDIT_UNSEALED_EVENTS.set_function(lambda: self._figure(lambda found: float(found.events)))
+        AUDIT_SEAL_LAG.set_function(lambda: self._figure(lambda found: found.lag_seconds(utcnow())))
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._databases.remove(db)
+                self._read = None
+
+    def _figure(self, pick: Callable[[Backlog], float]) -> float:
+        found = self._current()
+        return float("nan") if found is None else pick(found)
+
+    def _current(self) -> Backlog | None:
+        with self._lock:
+            if not self._databases:
+                return None
+            db = self._databases[-1]
+            if self._read is not None and self._read[1] is db and time.monotonic() - self._read[0] < _FRESH_SECONDS:
+                return self._read[2]
+            try:
+                with db.transaction(write=False) as session:
+                    found: Backlog | None = backlog(session)
+            except Exception:
+                log.warning("could not read the audit backlog for /metrics", exc_info=True)
+                found = None
+            self._read = (time.monotonic(), db, found)
+            return found
+
+
+_GAUGES = _BacklogGauges()
+
+
+def backlog_on_metrics(db: Database) -> AbstractContextManager[None]:
+    """While the block runs, /metrics reports ``db``'s sealing backlog and seal lag (the app and worker use it)."""
+    return _GAUGES.watching(db)
