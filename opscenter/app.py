@@ -1,6 +1,7 @@
 """``create_app(settings)``: the Litestar application, wired by the OpsCenter plugin."""
 
 import logging
+import os
 
 from litestar import Litestar
 
@@ -16,3 +17,13 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         # Given here, not by the plugin: Litestar 2.x reads this argument, not AppConfig's, for the root router.
         request_max_body_size=settings.max_body_bytes,
     )
+
+
+# Set by ``opscenter serve --workers N --no-scheduler`` for the API processes it starts.
+NO_SCHEDULER_VARIABLE = "_OPSCENTER_SERVE_NO_SCHEDULER"
+
+
+def serve_app() -> Litestar:
+    """The app factory of ``opscenter serve --workers N``: each API process builds its own app from the
+    environment (settings, and whether ``serve`` was told ``--no-scheduler``)."""
+    return create_app(get_settings(), run_scheduler=os.environ.get(NO_SCHEDULER_VARIABLE) != "1")

@@ -1,18 +1,20 @@
 """The wiring: the one place that knows every domain's controllers, jobs, models and CLI commands."""
 
+import importlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import click
-from litestar import Litestar
+from litestar import Controller, Litestar, Response, get
 from litestar.config.app import AppConfig
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
+from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
 from contracts.agreements.controller import ContractController
@@ -22,6 +24,7 @@ from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.metrics import HTTP_METRICS_PREFIX
+from monitoring.multiprocess import exposition
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.auth.controller import ApiKeyController, MeController
@@ -29,18 +32,24 @@ from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
 from opscenter.errors import EXCEPTION_HANDLERS
 from opscenter.health import PUBLIC, HealthController
+from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import RequestIdMiddleware
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
-from opscenter.scheduler import Job, build_scheduler
+from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
 
 
-class MetricsController(PrometheusController):
+class MetricsController(Controller):
     path = "/metrics"
     opt = PUBLIC
     include_in_schema = False
+
+    @get("/", media_type=CONTENT_TYPE_LATEST)
+    async def metrics(self) -> Response[bytes]:
+        """This process's metrics; under ``serve --workers N``, every API process's, summed."""
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 CONTROLLERS: list[ControllerRouterHandler] = [
@@ -68,6 +77,22 @@ CLI_COMMANDS: list[click.Command] = []
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
 
+def scheduled_jobs(settings: Settings) -> list[Job]:
+    """The jobs the scheduler runs: JOBS, or the list named by OPSCENTER_SCHEDULER_JOBS (tests, fire drills)."""
+    if not settings.scheduler_jobs:
+        return JOBS
+    module, _, attribute = settings.scheduler_jobs.partition(":")
+    jobs: list[Job] = getattr(importlib.import_module(module), attribute or "JOBS")
+    return jobs
+
+
+def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
+    """The scheduler of this process, running the jobs only while this process is the leader."""
+    return LeaderScheduler(
+        db, scheduled_jobs(settings), election=election_for(settings), poll_seconds=settings.scheduler_poll_seconds
+    )
+
+
 def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
     before. A new domain adds its models modules here."""
@@ -78,6 +103,7 @@ def load_all_models() -> None:
     import contracts.purchasing.models  # noqa: F401
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.job_runs
     import opscenter.notifications.models
     import opscenter.organizations.models  # noqa: F401
 
@@ -122,12 +148,12 @@ class OpsCenterPlugin(InitPluginProtocol):
         db = Database(self.settings)
         app.state.db = db
         app.state.settings = self.settings
-        scheduler = build_scheduler(db, JOBS, blocking=False) if self.run_scheduler else None
+        scheduler = leader_scheduler(db, self.settings) if self.run_scheduler else None
         if scheduler is not None:
             scheduler.start()
         try:
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=True)
+                scheduler.stop()
             db.dispose()

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from opscenter.auth.actor import Actor
 from opscenter.db import Database, PageRequest
 from opscenter.errors import InvalidParameter, PreconditionRequired
+from opscenter.replica import reads_from_replica
 from opscenter.schemas import Page
 from opscenter.settings import Settings
 
@@ -37,6 +38,8 @@ def provide_session(request: Request[Any, Any, Any]) -> Session:
     ends in the handler's own thread (see ``_transactional``).
     """
     db: Database = request.app.state.db
+    if db.replica is not None and request.method in _SAFE_METHODS and reads_from_replica(request.route_handler):
+        return db.list_session()  # may lag the primary: see opscenter/replica.py
     return db.session(write=request.method not in _SAFE_METHODS)
 
 
