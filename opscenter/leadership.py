@@ -51,8 +51,12 @@ _CLIENT_KEEPALIVES = {
     "tcp_user_timeout": 20_000,
     "connect_timeout": 10,
 }
-# Server side: end the session (and free the lock) of a leader whose host vanished, 25 s after it fell silent.
-_SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+# Server side: end the session (and free the lock) of a leader whose host vanished, 25 s after it fell silent:
+# keepalives when the connection is idle, a user timeout when an answer to it goes unacknowledged.
+_SERVER_KEEPALIVES = (
+    "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3; "
+    "SET tcp_user_timeout = 25000"
+)
 
 
 class Election(Protocol):
