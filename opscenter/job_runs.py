@@ -45,6 +45,9 @@ class Scheduled(Protocol):
     def trigger(self) -> BaseTrigger: ...
 
 
+J = TypeVar("J", bound=Scheduled)
+
+
 def record_run(session: Session, job_id: str, started_at: datetime) -> None:
     """Remember that ``job_id`` ran successfully from ``started_at`` (upsert; part of the caller's transaction)."""
     dialect = session.get_bind().dialect.name
@@ -91,9 +94,6 @@ def is_missed(trigger: BaseTrigger, last_run_at: datetime | None, now: datetime)
         return last_run_at is None or last_run_at + trigger.interval <= now
     latest = latest_fire_time(trigger, now)
     return latest is not None and (last_run_at is None or last_run_at < latest)
-
-
-J = TypeVar("J", bound=Scheduled)
 
 
 def missed_jobs(session: Session, jobs: Sequence[J], now: datetime) -> list[J]:
