@@ -2,11 +2,16 @@
 
 HTTP request metrics come from Litestar's Prometheus middleware (prefix ``opscenter_http``, paths
 grouped by route template so ids never explode the label space); these are the rest.
+
+Under ``opscenter serve --workers N`` every API process writes its samples to a shared directory
+(prometheus-client multiprocess mode, see ``monitoring/multiprocess.py``) and ``/metrics`` on any process
+sums them: counters and histograms add up; each gauge says how with ``multiprocess_mode``.
 """
 
 import platform
 
-from prometheus_client import Counter, Gauge, Info
+from prometheus_client import REGISTRY, Counter, Gauge, Info
+from prometheus_client.registry import Collector
 
 import opscenter
 
@@ -21,19 +26,49 @@ JOB_RUNS = Counter(
     ["job", "outcome"],
 )
 JOB_LAST_SUCCESS = Gauge(
-    "opscenter_job_last_success_timestamp_seconds", "When each job last finished successfully", ["job"]
+    "opscenter_job_last_success_timestamp_seconds",
+    "When each job last finished successfully",
+    ["job"],
+    multiprocess_mode="max",
 )
 AUDIT_CHAIN_INTACT = Gauge(
-    "opscenter_audit_chain_intact", "1 when the last audit-chain verification found no tampering, else 0"
+    "opscenter_audit_chain_intact",
+    "1 when the last audit-chain verification found no tampering, else 0",
+    multiprocess_mode="mostrecent",
 )
 AUDIT_EVENTS_VERIFIED = Gauge(
-    "opscenter_audit_events_verified", "Number of audit events checked by the last verification"
+    "opscenter_audit_events_verified",
+    "Number of audit events checked by the last verification",
+    multiprocess_mode="mostrecent",
 )
-AUDIT_UNSEALED_EVENTS = Gauge(
-    "opscenter_audit_unsealed_events",
-    "Audit events committed but not yet sealed into the hash chain (read from the database when scraped)",
+
+# Scale-out: who runs the jobs. Every process that may run them (each `worker`, each `serve` without
+# --no-scheduler) is a candidate; exactly one leads. Alert when sum(opscenter_scheduler_leader) != 1.
+SCHEDULER_LEADER = Gauge(
+    "opscenter_scheduler_leader",
+    "1 while this process leads the scheduler (runs the jobs), 0 while it stands by",
+    multiprocess_mode="livesum",
 )
-AUDIT_SEAL_LAG = Gauge(
-    "opscenter_audit_seal_lag_seconds",
-    "Age of the oldest audit event still waiting for its seal; 0 when every event is sealed",
+SCHEDULER_ELECTIONS = Counter("opscenter_scheduler_elections_total", "Times a process became the scheduler's leader")
+JOB_MISSED_RUNS = Counter(
+    "opscenter_job_missed_runs_total",
+    "Runs caught up when a leader took over: the job's last trigger time had passed with no run recorded",
+    ["job"],
 )
+DATABASE_UP = Gauge(
+    "opscenter_database_up",
+    "1 while this process reaches the database (primary; replica when one is set, else no series), else 0; "
+    "updated by /ready and, for the replica, when a list read fails over to the primary",
+    ["database"],
+    multiprocess_mode="livemin",
+)
+
+# Figures read from the database when /metrics is scraped (the audit trail's sealing backlog, …): the same
+# whichever process answers, so they are not summed across processes but added by the one that answers.
+SCRAPE_TIME_COLLECTORS: list[Collector] = []
+
+
+def register_scrape_time(collector: Collector) -> None:
+    """Serve ``collector``'s figures on /metrics, read at scrape time, in one process or several."""
+    REGISTRY.register(collector)
+    SCRAPE_TIME_COLLECTORS.append(collector)

@@ -1,6 +1,7 @@
 """``create_app(settings)``: the Litestar application, wired by the OpsCenter plugin."""
 
 import logging
+import os
 
 from litestar import Litestar
 
@@ -23,3 +24,13 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     describe_errors(app, settings)
     return app
+
+
+# Set by ``opscenter serve --workers N --no-scheduler`` for the API processes it starts.
+NO_SCHEDULER_VARIABLE = "_OPSCENTER_SERVE_NO_SCHEDULER"
+
+
+def serve_app() -> Litestar:
+    """The app factory of ``opscenter serve --workers N``: each API process builds its own app from the
+    environment (settings, and whether ``serve`` was told ``--no-scheduler``)."""
+    return create_app(get_settings(), run_scheduler=os.environ.get(NO_SCHEDULER_VARIABLE) != "1")

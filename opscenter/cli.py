@@ -2,6 +2,8 @@
 
 import getpass
 import logging
+import os
+import signal
 import sys
 import uuid
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from opscenter.errors import DomainError
 from opscenter.migrate import schema_problem, upgrade
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
-from opscenter.plugin import CLI_COMMANDS, JOBS
+from opscenter.plugin import CLI_COMMANDS
 from opscenter.settings import Settings, get_settings
 
 # `audit verify` warns when an event has waited longer than this: the sequencer runs every second.
@@ -76,42 +78,70 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default OPSCENTER_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (default OPSCENTER_PORT, 8000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="API processes sharing the port; /metrics on any of them sums them all.",
+)
 @click.option("--no-scheduler", is_flag=True, help="Serve the API only; leave scheduled jobs to `opscenter worker`.")
-def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
-    """Serve the HTTP API, and run the scheduled jobs in-process unless --no-scheduler."""
-    from opscenter.app import create_app
+def serve(host: str | None, port: int | None, workers: int, no_scheduler: bool) -> None:
+    """Serve the HTTP API, and take part in running the scheduled jobs unless --no-scheduler.
 
+    However many processes serve (and work), one at a time runs the jobs: they elect a leader through
+    the database (README, "Production topology").
+    """
     settings = _migrated_settings()
-    app = create_app(settings, run_scheduler=not no_scheduler)
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.value.lower(),
-        access_log=settings.access_log,
-        proxy_headers=True,
-    )
+    bind = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.value.lower(),
+        "access_log": settings.access_log,
+        "proxy_headers": True,
+    }
+    if workers == 1:
+        from opscenter.app import create_app
+
+        uvicorn.run(create_app(settings, run_scheduler=not no_scheduler), **bind)  # type: ignore[arg-type]
+        return
+    from monitoring.multiprocess import shared_metrics_directory
+    from opscenter.app import NO_SCHEDULER_VARIABLE
+
+    os.environ[NO_SCHEDULER_VARIABLE] = "1" if no_scheduler else "0"
+    with shared_metrics_directory():
+        uvicorn.run(
+            "opscenter.app:serve_app",
+            factory=True,
+            workers=workers,
+            # uvicorn replaces a process that does not answer its supervisor within this time; 5 s (its default)
+            # is shorter than a cold start on a busy host, which would then be killed and restarted forever.
+            timeout_worker_healthcheck=30,
+            **bind,  # type: ignore[arg-type]
+        )
 
 
 @main.command()
 @click.option("--metrics-port", type=int, default=None, help="Expose the worker's /metrics on this port.")
 def worker(metrics_port: int | None) -> None:
-    """Run the scheduled jobs alone (no API). Several workers may share one PostgreSQL database."""
+    """Run the scheduled jobs alone (no API). Run two: they elect a leader through the database, the other
+    stands by and takes over within a minute if the leader dies (README, "Production topology")."""
     from prometheus_client import start_http_server
 
-    from opscenter.scheduler import build_scheduler
+    from opscenter.plugin import leader_scheduler
 
     settings = _migrated_settings()
     if metrics_port:
         start_http_server(metrics_port, addr=settings.host)
     db = Database(settings)
-    scheduler = build_scheduler(db, JOBS, blocking=True)
-    click.echo(f"worker: {len(JOBS)} jobs scheduled: {', '.join(job.id for job in JOBS)}", err=True)
+    scheduler = leader_scheduler(db, settings)
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: scheduler.stop())
+    jobs = ", ".join(job.id for job in scheduler.jobs)
+    click.echo(f"worker {os.getpid()}: {len(scheduler.jobs)} jobs ({jobs}); waiting to lead", err=True)
     try:
         with backlog_on_metrics(db):
-            scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+            scheduler.run()
     finally:
         db.dispose()
 

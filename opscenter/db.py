@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
 from sqlalchemy import Enum as SAEnum
@@ -31,6 +31,9 @@ from sqlmodel import Field, Session, SQLModel
 from opscenter.clock import utcnow
 from opscenter.errors import PreconditionFailed
 from opscenter.settings import Settings
+
+if TYPE_CHECKING:
+    from opscenter.replica import ReadReplica
 
 # Constraint names that Alembic can reproduce and SQLite batch mode can find again.
 SQLModel.metadata.naming_convention = {
@@ -147,19 +150,26 @@ def sqlalchemy_url(database_url: str) -> URL:
     return url
 
 
-def create_db_engine(settings: Settings) -> Engine:
-    url = sqlalchemy_url(settings.database_url)
+def create_db_engine(settings: Settings, *, replica: bool = False) -> Engine:
+    """The engine of the primary database, or with ``replica`` of the read replica (read-only sessions)."""
+    url = sqlalchemy_url((replica and settings.database_replica_url) or settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, settings)
     options = "-c timezone=UTC"
     if settings.db_statement_timeout_ms:
         options += f" -c statement_timeout={settings.db_statement_timeout_ms}"
+    connect_args: dict[str, Any] = {"application_name": f"opscenter-{os.getpid()}"}
+    if replica:
+        # A standby refuses writes anyway; saying so makes a stand-in (or a promoted replica) refuse them too.
+        # A dead replica must not hold a request long: lists fall back to the primary (opscenter/replica.py).
+        options += " -c default_transaction_read_only=on"
+        connect_args["connect_timeout"] = 3
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        connect_args={"options": options, "application_name": f"opscenter-{os.getpid()}"},
+        connect_args={"options": options, **connect_args},
     )
 
 
@@ -223,6 +233,12 @@ class Database:
         self._writes = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), class_=Session, expire_on_commit=False
         )
+        # Scale-out: list pages may read from a PostgreSQL streaming replica (opscenter/replica.py).
+        self.replica: ReadReplica | None = None
+        if settings.database_replica_url:
+            from opscenter import replica  # it builds on this module
+
+            self.replica = replica.ReadReplica(settings)
 
     @property
     def write_engine(self) -> Engine:
@@ -231,6 +247,12 @@ class Database:
     def session(self, *, write: bool) -> Session:
         """A new session; its transaction begins at its first statement. End it with ``finish``."""
         return (self._writes if write else self._reads)()
+
+    def list_session(self) -> Session:
+        """A read session for an answer that may lag the primary by the replication delay (a list page):
+        on the replica when one is set and answering, else the same as ``session(write=False)``."""
+        replica_session = self.replica.session() if self.replica is not None else None
+        return replica_session or self.session(write=False)
 
     @staticmethod
     def finish(session: Session, *, commit: bool) -> None:
@@ -258,3 +280,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()

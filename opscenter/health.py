@@ -7,6 +7,7 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
+from monitoring.metrics import DATABASE_UP
 from opscenter.db import Database
 from opscenter.migrate import current_revisions, head_revisions
 
@@ -25,16 +26,21 @@ class HealthController(Controller):
 
     @get(
         "/ready",
-        description="The database answers and its schema is at the migrations' head; else 503.",
+        description="The database answers and its schema is at the migrations' head; else 503. With a read "
+        "replica set, its state too (`replica`): a failing replica only sends lists to the primary (`degraded`).",
         responses={503: ResponseSpec(dict[str, Any], description="Not ready: see `checks`.", generate_examples=False)},
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        checks = await anyio.to_thread.run_sync(_check_database, request.app.state.db)
+        db: Database = request.app.state.db
+        checks = await anyio.to_thread.run_sync(_check_database, db)
         ready = all(value == "ok" for value in checks.values())
-        return Response(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        DATABASE_UP.labels(database="primary").set(1 if checks["database"] == "ok" else 0)
+        status = "ready" if ready else "unavailable"
+        if db.replica is not None:
+            checks["replica"] = await anyio.to_thread.run_sync(db.replica.check)
+            if ready and checks["replica"] != "ok":
+                status = "degraded"
+        return Response({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
 
 def _check_database(db: Database) -> dict[str, str]:

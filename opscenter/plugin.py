@@ -1,22 +1,22 @@
 """The wiring: the one place that knows every domain's controllers, jobs, models and CLI commands."""
 
 import asyncio
+import importlib
 from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import click
-import litestar
-from litestar import Litestar, Response
+from litestar import Controller, Litestar, Response, get
 from litestar.config.app import AppConfig
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
 from contracts.agreements.controller import ContractController
@@ -26,6 +26,7 @@ from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.metrics import HTTP_METRICS_PREFIX
+from monitoring.multiprocess import exposition
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.audit.sequencer import backlog_on_metrics
@@ -35,29 +36,31 @@ from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
+from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
-from opscenter.scheduler import Job, build_scheduler
+from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
 
 
-class MetricsController(PrometheusController):
+class MetricsController(Controller):
     path = "/metrics"
     tags = ["operations"]
     opt = PUBLIC
     include_in_schema = True
 
     # In a worker thread: some gauges read the database when scraped (the audit trail's sealing backlog).
-    # Declared here also so that the OpenAPI document says what it serves: Prometheus' text format.
-    @litestar.get(
+    @get(
+        "/",
         sync_to_thread=True,
         media_type="text/plain",
-        description="Prometheus metrics in the text exposition format.",
+        description="Prometheus metrics in the text exposition format; under `serve --workers N`, every API "
+        "process's, summed.",
     )
-    def get(self) -> Response[bytes]:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    def metrics(self) -> Response[bytes]:
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 CONTROLLERS: list[ControllerRouterHandler] = [
@@ -85,6 +88,22 @@ CLI_COMMANDS: list[click.Command] = []
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
 
+def scheduled_jobs(settings: Settings) -> list[Job]:
+    """The jobs the scheduler runs: JOBS, or the list named by OPSCENTER_SCHEDULER_JOBS (tests, fire drills)."""
+    if not settings.scheduler_jobs:
+        return JOBS
+    module, _, attribute = settings.scheduler_jobs.partition(":")
+    jobs: list[Job] = getattr(importlib.import_module(module), attribute or "JOBS")
+    return jobs
+
+
+def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
+    """The scheduler of this process, running the jobs only while this process is the leader."""
+    return LeaderScheduler(
+        db, scheduled_jobs(settings), election=election_for(settings), poll_seconds=settings.scheduler_poll_seconds
+    )
+
+
 def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
     before. A new domain adds its models modules here."""
@@ -95,6 +114,7 @@ def load_all_models() -> None:
     import contracts.purchasing.models  # noqa: F401
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.job_runs
     import opscenter.notifications.models
     import opscenter.organizations.models
     import opscenter.pagination  # noqa: F401
@@ -149,7 +169,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=self.settings.db_pool_size, thread_name_prefix="opscenter-handler")
         )
-        scheduler = build_scheduler(db, JOBS, blocking=False) if self.run_scheduler else None
+        scheduler = leader_scheduler(db, self.settings) if self.run_scheduler else None
         if scheduler is not None:
             scheduler.start()
         try:
@@ -157,5 +177,5 @@ class OpsCenterPlugin(InitPluginProtocol):
                 yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=True)
+                scheduler.stop()
             db.dispose()

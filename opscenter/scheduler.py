@@ -4,12 +4,16 @@ Each run is one transaction. On PostgreSQL the run first takes a transaction-sco
 named after the job, so when several workers (or several ``serve`` processes) share a database only
 one runs a given job at a time; the others skip that tick. SQLite write transactions are serialized
 already. Jobs are idempotent by unique keys, so a second run never doubles anything either.
+
+Which process runs the scheduler at all is decided in ``opscenter/leadership.py``: one leader per
+database. A successful run is recorded in ``job_run`` (``opscenter/job_runs.py``) so that a new leader
+runs once what was missed while none was leading.
 """
 
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +28,7 @@ from monitoring.metrics import JOB_LAST_SUCCESS, JOB_RUNS
 from opscenter.auth.actor import Actor
 from opscenter.clock import SHANGHAI, utcnow
 from opscenter.db import Database
+from opscenter.job_runs import record_run
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +57,12 @@ def run_job(db: Database, job: Job, *, now: datetime | None = None) -> str:
                 outcome = "skipped"
             else:
                 job.run(session, context)
+                if job.writes:  # recorded with the job's own work: both commit or neither
+                    record_run(session, job.id, context.now)
                 outcome = "ok"
+        if outcome == "ok" and not job.writes:
+            with db.transaction(write=True) as session:
+                record_run(session, job.id, context.now)
     except Exception:
         log.exception("job %s failed; it runs again at its next time", job.id)
         outcome = "failed"
@@ -69,15 +79,21 @@ def _try_job_lock(session: Session, job_id: str) -> bool:
     return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
 
 
-def build_scheduler(db: Database, jobs: Sequence[Job], *, blocking: bool) -> BaseScheduler:
+def build_scheduler(
+    db: Database, jobs: Sequence[Job], *, blocking: bool, run_now: Collection[str] = ()
+) -> BaseScheduler:
+    """An APScheduler with ``jobs`` in its in-memory store; those named in ``run_now`` run once at start,
+    then at their trigger times."""
     # run_job logs what matters (failures); APScheduler's two INFO lines per run would be two a second for
     # the audit trail's sequencer (audit.seal).
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
         timezone=SHANGHAI,
-        # A tick missed while the process was down runs once when it comes back, not once per missed tick.
+        # A tick missed while this process could not run it (pool busy, machine asleep) runs once when it can,
+        # not once per missed tick. Ticks missed while no process led are caught up from job_run instead.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
     )
     for job in jobs:
-        scheduler.add_job(run_job, trigger=job.trigger, args=(db, job), id=job.id, name=job.description)
+        first = {"next_run_time": utcnow()} if job.id in run_now else {}
+        scheduler.add_job(run_job, trigger=job.trigger, args=(db, job), id=job.id, name=job.description, **first)
     return scheduler

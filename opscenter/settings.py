@@ -50,11 +50,40 @@ class Settings(BaseSettings):
     # uvicorn's line per request; off by default: /metrics counts requests and errors are logged once.
     access_log: bool = False
 
+    # Scale-out (README "Production topology").
+    database_replica_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL streaming replica that list pages (GET answers that are a page) may read from.",
+    )
+    replica_retry_seconds: float = Field(
+        default=30.0, gt=0, description="After the replica fails, lists read from the primary this long."
+    )
+    scheduler_poll_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=30,
+        description="How often a standby process tries to become the scheduler's leader (and the leader checks "
+        "it still is): the takeover bound after a leader dies.",
+    )
+    scheduler_jobs: str | None = Field(
+        default=None,
+        description="`module:attribute` of a job list that replaces the built-in one: for tests and fire drills.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("database_replica_url")
+    @classmethod
+    def _postgresql_replica(cls, value: str | None) -> str | None:
+        if not value:  # set but empty: no replica
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError("a replica is a PostgreSQL streaming replica: postgresql://…")
         return value
 
     @property

@@ -19,6 +19,7 @@ from opscenter.db import Database, PageRequest
 from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import load_cursor_key
 from opscenter.parameters import harden
+from opscenter.replica import reads_from_replica
 from opscenter.schemas import INT_MAX
 from opscenter.settings import Settings
 
@@ -45,6 +46,8 @@ def provide_session(request: Request[Any, Any, Any]) -> Session:
     ends in the handler's own thread (see ``_transactional``).
     """
     db: Database = request.app.state.db
+    if db.replica is not None and request.method in _SAFE_METHODS and reads_from_replica(request.route_handler):
+        return db.list_session()  # may lag the primary: see opscenter/replica.py
     return db.session(write=request.method not in _SAFE_METHODS)
 
 

@@ -13,16 +13,17 @@ transaction, so a crash mid-seal rolls back whole and the events stay queued for
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, func, select
 
-from monitoring.metrics import AUDIT_SEAL_LAG, AUDIT_UNSEALED_EVENTS
+from monitoring.metrics import register_scrape_time
 from opscenter.audit.chain import event_hash
 from opscenter.audit.models import AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
 from opscenter.clock import utcnow
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 
 SEAL_BATCH = 1000  # events per statement
 SEAL_LIMIT = 20_000  # events per transaction: a run every second keeps far ahead of any write rate we have seen
-_FRESH_SECONDS = 0.25  # /metrics: both backlog gauges of one scrape share one read
 
 
 def seal(session: Session, *, limit: int = SEAL_LIMIT) -> int:
@@ -107,8 +107,8 @@ def backlog(session: Session) -> Backlog:
     return Backlog(events=events, oldest_at=oldest)
 
 
-class _BacklogGauges:
-    """Feeds the backlog gauges from the database when /metrics is scraped (one query serves both).
+class _BacklogGauges(Collector):
+    """Reads the sealing backlog from the database when /metrics is scraped (one query serves both figures).
 
     Read at scrape time rather than set by the seal job, so every process reports the truth: a stopped
     sequencer shows as a growing lag, and a worker that skipped its turn shows no stale figure. A process
@@ -118,43 +118,48 @@ class _BacklogGauges:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._databases: list[Database] = []
-        self._read: tuple[float, Database, Backlog | None] | None = None
 
     @contextmanager
     def watching(self, db: Database) -> Iterator[None]:
         with self._lock:
             self._databases.append(db)
-        AUDIT_UNSEALED_EVENTS.set_function(lambda: self._figure(lambda found: float(found.events)))
-        AUDIT_SEAL_LAG.set_function(lambda: self._figure(lambda found: found.lag_seconds(utcnow())))
         try:
             yield
         finally:
             with self._lock:
                 self._databases.remove(db)
-                self._read = None
 
-    def _figure(self, pick: Callable[[Backlog], float]) -> float:
+    def collect(self) -> Iterator[Metric]:
         found = self._current()
-        return float("nan") if found is None else pick(found)
+        unsealed = GaugeMetricFamily(
+            "opscenter_audit_unsealed_events",
+            "Audit events committed but not yet sealed into the hash chain (read from the database when scraped)",
+        )
+        lag = GaugeMetricFamily(
+            "opscenter_audit_seal_lag_seconds",
+            "Age of the oldest audit event still waiting for its seal; 0 when every event is sealed",
+        )
+        if found is not None:
+            unsealed.add_metric([], float(found.events))
+            lag.add_metric([], found.lag_seconds(utcnow()))
+        yield unsealed
+        yield lag
 
     def _current(self) -> Backlog | None:
         with self._lock:
             if not self._databases:
                 return None
             db = self._databases[-1]
-            if self._read is not None and self._read[1] is db and time.monotonic() - self._read[0] < _FRESH_SECONDS:
-                return self._read[2]
-            try:
-                with db.transaction(write=False) as session:
-                    found: Backlog | None = backlog(session)
-            except Exception:
-                log.warning("could not read the audit backlog for /metrics", exc_info=True)
-                found = None
-            self._read = (time.monotonic(), db, found)
-            return found
+        try:
+            with db.transaction(write=False) as session:
+                return backlog(session)
+        except Exception:
+            log.warning("could not read the audit backlog for /metrics", exc_info=True)
+            return None
 
 
 _GAUGES = _BacklogGauges()
+register_scrape_time(_GAUGES)
 
 
 def backlog_on_metrics(db: Database) -> AbstractContextManager[None]:
