@@ -10,7 +10,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import declared_attr, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -237,3 +239,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, Any], *, unique: Sequence[str]) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id``: the new row's id, or None when a row with
+    that unique key exists already.
+
+    Under a race the second insert waits for the transaction holding the same key to end, then skips
+    (PostgreSQL) — so the loser can read the winner's committed row instead of failing; SQLite write
+    transactions are serialized anyway. ``values`` must give every column (no ORM defaults apply).
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    return session.execute(statement.returning(table.c.id)).scalar()

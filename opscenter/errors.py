@@ -78,6 +78,17 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {message}", errors=[FieldError(field, message)])
 
 
+class InvalidInputs(DomainError):
+    """Several fields refused at once, each named: a batch names its items' fields as ``items.3.score``."""
+
+    status = 422
+    code = "invalid-input"
+    title = "Unprocessable Content"
+
+    def __init__(self, detail: str, errors: Sequence[FieldError]) -> None:
+        super().__init__(detail, errors=errors)
+
+
 class InvalidParameter(DomainError):
     """A bad query, path or header value; names the parameter."""
 
@@ -241,6 +252,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "InvalidInput",
+    "InvalidInputs",
     "InvalidParameter",
     "NotFound",
     "PreconditionFailed",

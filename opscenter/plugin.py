@@ -29,12 +29,14 @@ from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
 from opscenter.errors import EXCEPTION_HANDLERS
 from opscenter.health import PUBLIC, HealthController
+from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
 from opscenter.middleware import RequestIdMiddleware
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job, build_scheduler
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
+from sla.ratings.controller import RatingController, RatingPeriodController
 
 
 class MetricsController(PrometheusController):
@@ -58,9 +60,12 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PurchaseRequestController,
     ContractController,
     ServiceInstanceController,
+    # sla: ratings
+    RatingController,
+    RatingPeriodController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = []
@@ -72,6 +77,7 @@ def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests)."""
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.idempotency.models
     import opscenter.notifications.models
     import opscenter.organizations.models  # noqa: F401
 

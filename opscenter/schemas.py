@@ -1,7 +1,8 @@
 """Shapes every domain shares in its public schemas: labeled enums and the one list envelope."""
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,3 +37,14 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def schema_config(*, example: Mapping[str, Any] | None = None, **config: Any) -> Any:
+    """A ``model_config`` carrying an OpenAPI example for the model (Litestar reads the key ``example``).
+
+    ``model_config = schema_config(extra="forbid", example={...})``. Typed ``Any`` because neither
+    pydantic's ``ConfigDict`` nor SQLModel's config type knows that key.
+    """
+    if example is not None:
+        config["example"] = dict(example)
+    return config

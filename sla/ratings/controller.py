@@ -1,0 +1,204 @@
+"""The ratings API that departments' own systems integrate with (DESIGN §6), and rating periods."""
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, Response
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+
+from opscenter.audit import service as audit
+from opscenter.audit.models import AuditEventPublic
+from opscenter.auth.guards import allow
+from opscenter.clock import Period
+from opscenter.errors import InvalidParameter
+from opscenter.idempotency.web import IdempotencyKey, idempotent_post
+from opscenter.organizations.models import Role
+from opscenter.schemas import Page
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, page_of, post, put, with_etag
+from sla.ratings import periods, service, summary
+from sla.ratings.models import (
+    RatingBatchIn,
+    RatingBatchPublic,
+    RatingIn,
+    RatingPeriodPublic,
+    RatingPeriodStatus,
+    RatingPublic,
+    RatingSummary,
+    RatingUpdate,
+)
+
+READERS = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
+# Individual ratings: never the operations center (管运分离: the one who operates never sees who rated what).
+RATING_READERS = (Role.BUREAU, Role.DEPARTMENT, Role.AUDITOR)
+BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024  # 500 ratings with 2000-character comments fit
+
+Answer = Response[RatingPublic]
+PeriodQuery = Annotated[str | None, QueryParameter(description="The month, YYYY-MM, e.g. 2026-10")]
+
+
+def _answer(rating: object, status_code: int = 200) -> Answer:
+    public = RatingPublic.model_validate(rating)
+    headers = {"Location": f"/api/v1/ratings/{public.id}"} if status_code == 201 else {}
+    response = with_etag(public, status_code=status_code)
+    response.headers.update(headers)
+    return response
+
+
+def _period(text: str | None) -> Period | None:
+    if text is None:
+        return None
+    try:
+        return Period.parse(text)
+    except ValueError as refused:
+        raise InvalidParameter("period", str(refused)) from None
+
+
+class RatingController(Controller):
+    path = "/api/v1/ratings"
+    tags = ["ratings"]
+    guards = [allow(*READERS)]
+
+    @idempotent_post(
+        "/",
+        guards=[allow(Role.DEPARTMENT)],
+        summary="Rate a service instance for a month",
+        description="One rating per department, instance and month, for a month that has begun (Asia/Shanghai), "
+        "of an instance the department uses under a contract line in force that month (else 404, as if absent). "
+        "A second rating of the same instance and month is 409 naming the first: revise it with PUT. "
+        "Requires `Idempotency-Key`: a retry with the same key and body answers as the first time.",
+    )
+    def create(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        data: Annotated[RatingIn, Body(title="A rating")],
+        idempotency_key: IdempotencyKey,
+    ) -> Answer:
+        return _answer(service.rate(session, data, actor=actor), status_code=201)
+
+    @idempotent_post(
+        "/batch",
+        guards=[allow(Role.DEPARTMENT)],
+        request_max_body_size=BATCH_MAX_BODY_BYTES,
+        summary="Rate up to 500 instance-months at once",
+        description="All or nothing: when any item is refused nothing is written, and the 422 names every "
+        "refused item's field by its index (`items.3.period`). Requires `Idempotency-Key`.",
+    )
+    def create_batch(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        data: Annotated[RatingBatchIn, Body(title="Ratings")],
+        idempotency_key: IdempotencyKey,
+    ) -> RatingBatchPublic:
+        ratings = service.rate_batch(session, data, actor=actor)
+        return RatingBatchPublic(count=len(ratings), items=[RatingPublic.model_validate(row) for row in ratings])
+
+    @get("/", guards=[allow(*RATING_READERS)], description="A department reads its own; the bureau and auditors all.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        period: PeriodQuery = None,
+        service_instance_id: FromQuery[uuid.UUID | None] = None,
+        department_id: FromQuery[uuid.UUID | None] = None,
+    ) -> Page[RatingPublic]:
+        rows, total = service.list_ratings(
+            session,
+            actor=actor,
+            page=page,
+            period=_period(period),
+            service_instance_id=service_instance_id,
+            department_id=department_id,
+        )
+        return page_of([RatingPublic.model_validate(row) for row in rows], total, page)
+
+    @get(
+        "/summary",
+        description="Aggregates only, for every business role: count, mean score, dimension means and the "
+        "distribution over score bands; never who rated, never comments. A department's summary covers its own.",
+    )
+    def summary(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        period: PeriodQuery = None,
+        service_instance_id: FromQuery[uuid.UUID | None] = None,
+    ) -> RatingSummary:
+        return summary.summarize(session, actor=actor, period=_period(period), service_instance_id=service_instance_id)
+
+    @get("/{rating_id:uuid}", guards=[allow(*RATING_READERS)])
+    def read(self, session: DbSession, actor: CurrentActor, rating_id: FromPath[uuid.UUID]) -> Answer:
+        return _answer(service.get_rating(session, rating_id, actor=actor))
+
+    @put(
+        "/{rating_id:uuid}",
+        guards=[allow(Role.DEPARTMENT)],
+        description="Replaces score, dimensions and comment (omitted ones become empty) until the contract's "
+        "month is closed (then 409). Needs If-Match.",
+    )
+    def revise(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        rating_id: FromPath[uuid.UUID],
+        data: JSONBody[RatingUpdate],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(service.revise(session, rating_id, data, actor=actor, expected_version=expected_version))
+
+    @get(
+        "/{rating_id:uuid}/history",
+        guards=[allow(*RATING_READERS)],
+        description="The rating as given and every revision, oldest first, with what changed.",
+    )
+    def history(
+        self, session: DbSession, actor: CurrentActor, rating_id: FromPath[uuid.UUID], page: Paging
+    ) -> Page[AuditEventPublic]:
+        rows, total = audit.history(session, service.get_rating(session, rating_id, actor=actor), page=page)
+        return page_of([AuditEventPublic.model_validate(row) for row in rows], total, page)
+
+
+class RatingPeriodController(Controller):
+    path = "/api/v1/rating-periods"
+    tags = ["ratings"]
+    guards = [allow(*READERS)]
+
+    @get("/", description="A contract's month appears once somebody rated it or it was closed.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        contract_id: FromQuery[uuid.UUID | None] = None,
+        period: PeriodQuery = None,
+        status: FromQuery[RatingPeriodStatus | None] = None,
+    ) -> Page[RatingPeriodPublic]:
+        rows, total = periods.list_periods(
+            session, actor=actor, page=page, contract_id=contract_id, period=_period(period), status=status
+        )
+        return page_of([RatingPeriodPublic.model_validate(row) for row in rows], total, page)
+
+    @get("/{period_id:uuid}")
+    def read(
+        self, session: DbSession, actor: CurrentActor, period_id: FromPath[uuid.UUID]
+    ) -> Response[RatingPeriodPublic]:
+        return with_etag(RatingPeriodPublic.model_validate(periods.get_period(session, period_id, actor=actor)))
+
+    @post(
+        "/{period_id:uuid}/close",
+        guards=[allow(Role.BUREAU)],
+        status_code=200,
+        description="No rating of this contract's month is written or revised after this. Billing closes it "
+        "too, when it approves the month's statement.",
+    )
+    def close(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        period_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+    ) -> Response[RatingPeriodPublic]:
+        row = periods.close(session, period_id, actor=actor, expected_version=expected_version)
+        return with_etag(RatingPeriodPublic.model_validate(row))

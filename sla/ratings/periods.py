@@ -1,0 +1,134 @@
+"""Rating periods: a contract's month stays open for ratings and revisions until it is closed, by the
+bureau now, or by billing when the month's statement is approved. Closed is final.
+
+Every rating write holds its period row with a shared lock (PostgreSQL ``FOR SHARE``; SQLite write
+transactions are serialized anyway), and closing takes it exclusively, so no rating slips in while a
+period closes: a rating either commits before the close or sees the period closed.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from contracts.instances.models import ServiceInstance
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.clock import Period, utcnow
+from opscenter.db import PageRequest, insert_or_skip, new_id, paginate
+from opscenter.errors import NotFound
+from opscenter.workflow import require_status
+from sla.ratings.models import RatingPeriod, RatingPeriodStatus
+
+BY_THE_BUREAU = "由管理局关闭"
+
+
+def _scoped(query: SelectOfScalar[RatingPeriod], actor: Actor) -> SelectOfScalar[RatingPeriod]:
+    """A department sees the periods of contracts it has instances under; the others see all."""
+    if not actor.is_department:
+        return query
+    return query.where(
+        exists(
+            select(ServiceInstance.id).where(
+                ServiceInstance.contract_id == RatingPeriod.contract_id, ServiceInstance.department_id == actor.org_id
+            )
+        )
+    )
+
+
+def get_period(session: Session, period_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> RatingPeriod:
+    query = _scoped(select(RatingPeriod).where(RatingPeriod.id == period_id), actor)
+    row = session.exec(query.with_for_update() if for_update else query).first()
+    if row is None:
+        raise NotFound("rating period")
+    return row
+
+
+def list_periods(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    contract_id: uuid.UUID | None = None,
+    period: Period | None = None,
+    status: RatingPeriodStatus | None = None,
+) -> tuple[list[RatingPeriod], int]:
+    query = _scoped(select(RatingPeriod).order_by(col(RatingPeriod.id).desc()), actor)
+    if contract_id is not None:
+        query = query.where(RatingPeriod.contract_id == contract_id)
+    if period is not None:
+        query = query.where(RatingPeriod.period == str(period))
+    if status is not None:
+        query = query.where(RatingPeriod.status == status)
+    return paginate(session, query, page)
+
+
+def hold_open(
+    session: Session, keys: Iterable[tuple[uuid.UUID, str]], *, actor: Actor
+) -> dict[tuple[uuid.UUID, str], RatingPeriod]:
+    """The periods of these (contract, month) pairs, created open where missing, held against closing
+    until the transaction ends. The caller refuses to rate into those that are closed.
+
+    Pairs are taken in sorted order, so two writers never wait for each other's rows crosswise.
+    """
+    held = {}
+    for contract_id, period in sorted(set(keys)):
+        row, created = _ensure(session, contract_id, period, lock_read=True)
+        if created:
+            audit.record_create(session, actor=actor, action="rating_period.open", row=row)
+        held[(contract_id, period)] = row
+    return held
+
+
+def close(session: Session, period_id: uuid.UUID, *, actor: Actor, expected_version: int) -> RatingPeriod:
+    """The bureau closes a contract's month: no rating of it is written or revised any more."""
+    row = get_period(session, period_id, actor=actor, for_update=True)
+    row.require_version(expected_version)
+    require_status(row.status, RatingPeriodStatus.OPEN, doing="close", noun="rating period")
+    _close(session, row, actor=actor, note=BY_THE_BUREAU)
+    return row
+
+
+def close_period(
+    session: Session, *, contract_id: uuid.UUID, period: Period, actor: Actor, note: str = "月度结算单已批准"
+) -> RatingPeriod:
+    """Close a contract's month for ratings (billing calls this when it approves the month's statement).
+
+    Idempotent: a period already closed is returned as it is. Creates the period when nobody rated yet,
+    so that nobody can any more. Waits for ratings being written into it to commit first.
+    """
+    row, created = _ensure(session, contract_id, str(period), lock_read=False)
+    if created:
+        audit.record_create(session, actor=actor, action="rating_period.open", row=row)
+    if row.status != RatingPeriodStatus.CLOSED:
+        _close(session, row, actor=actor, note=note)
+    return row
+
+
+def _close(session: Session, row: RatingPeriod, *, actor: Actor, note: str) -> None:
+    with audit.change(session, actor=actor, action="rating_period.close", row=row):
+        row.status, row.closed_at, row.closed_by_id = RatingPeriodStatus.CLOSED, utcnow(), actor.user_id
+        row.closed_note = note[:200]
+    session.flush()
+
+
+def _ensure(session: Session, contract_id: uuid.UUID, period: str, *, lock_read: bool) -> tuple[RatingPeriod, bool]:
+    """The row, inserted open if missing (a racing insert waits, then finds it), and locked: shared for
+    rating writers, exclusive for closing. Returns whether this call created it."""
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "contract_id": contract_id,
+        "period": period,
+        "status": RatingPeriodStatus.OPEN.value,
+        "closed_note": "",
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    created = insert_or_skip(session, RatingPeriod, values, unique=("contract_id", "period")) is not None
+    query = select(RatingPeriod).where(RatingPeriod.contract_id == contract_id, RatingPeriod.period == period)
+    row = session.exec(query.with_for_update(read=lock_read)).one()
+    return row, created
