@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
@@ -71,7 +71,7 @@ class RatingController(Controller):
         self,
         session: DbSession,
         actor: CurrentActor,
-        data: Annotated[RatingIn, Body(title="A rating")],
+        data: JSONBody[RatingIn],
         idempotency_key: IdempotencyKey,
     ) -> Answer:
         return _answer(service.rate(session, data, actor=actor), status_code=201)
@@ -88,7 +88,7 @@ class RatingController(Controller):
         self,
         session: DbSession,
         actor: CurrentActor,
-        data: Annotated[RatingBatchIn, Body(title="Ratings")],
+        data: JSONBody[RatingBatchIn],
         idempotency_key: IdempotencyKey,
     ) -> RatingBatchPublic:
         ratings = service.rate_batch(session, data, actor=actor)

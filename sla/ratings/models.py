@@ -58,7 +58,10 @@ class RatingIn(RatingContent):
 
     service_instance_id: uuid.UUID = Field(description="An instance the department uses under its contract line")
     period: str = Field(
-        min_length=7, max_length=7, schema_extra={"pattern": PERIOD_PATTERN}, description="The month, YYYY-MM"
+        min_length=7,
+        max_length=7,
+        schema_extra={"json_schema_extra": {"pattern": PERIOD_PATTERN, "examples": ["2026-10"]}},
+        description="The month, YYYY-MM",
     )
 
     @field_validator("period")
