@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, Table, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -241,6 +242,13 @@ class Database:
         self.engine.dispose()
 
 
+def core_table(model: type[SQLModel]) -> Table:
+    """A model's Core table. Hot read paths select plain columns from it: a Core query skips the ORM's
+    per-statement work (about half the cost of a small query)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, Any], *, unique: Sequence[str]) -> Any:
     """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id``: the new row's id, or None when a row with
     that unique key exists already.
@@ -249,7 +257,13 @@ def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, An
     (PostgreSQL) — so the loser can read the winner's committed row instead of failing; SQLite write
     transactions are serialized anyway. ``values`` must give every column (no ORM defaults apply).
     """
+    statement = _insert_or_skip_statement(session.get_bind().dialect.name, model, tuple(unique))
+    return session.execute(statement, values).scalar()
+
+
+@cache
+def _insert_or_skip_statement(dialect: str, model: type[SQLModel], unique: tuple[str, ...]) -> Any:
+    # Built once and executed with parameters: building it per call (values inlined) costs more than the insert.
     table = model.__table__  # type: ignore[attr-defined]
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-    return session.execute(statement.returning(table.c.id)).scalar()
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from opscenter.clock import utcnow
@@ -110,15 +110,28 @@ def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Answer:
 def remember(session: Session, claim: Claim, answer: Answer) -> None:
     """Store the answer of the request that claimed the key, in that request's transaction."""
     session.execute(
-        update(IdempotencyRecord)
-        .where(col(IdempotencyRecord.id) == claim.record_id)
-        .values(
-            status_code=answer.status_code,
-            media_type=answer.media_type,
-            response_headers=dict(answer.headers),
-            response_body=answer.body.decode(),
-        )
+        _REMEMBER,
+        {
+            "record_id": claim.record_id,
+            "status_code": answer.status_code,
+            "media_type": answer.media_type,
+            "response_headers": dict(answer.headers),
+            "response_body": answer.body.decode(),
+        },
     )
+
+
+# Built once, executed with parameters (cheaper than building the statement per request).
+_REMEMBER = (
+    update(IdempotencyRecord)
+    .where(col(IdempotencyRecord.id) == bindparam("record_id"))
+    .values(
+        status_code=bindparam("status_code"),
+        media_type=bindparam("media_type"),
+        response_headers=bindparam("response_headers"),
+        response_body=bindparam("response_body"),
+    )
+)
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:

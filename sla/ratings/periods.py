@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import exists
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -17,7 +18,7 @@ from contracts.instances.models import ServiceInstance
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import Period, utcnow
-from opscenter.db import PageRequest, insert_or_skip, new_id, paginate
+from opscenter.db import PageRequest, core_table, insert_or_skip, new_id, paginate
 from opscenter.errors import NotFound
 from opscenter.workflow import require_status
 from sla.ratings.models import RatingPeriod, RatingPeriodStatus
@@ -65,21 +66,33 @@ def list_periods(
     return paginate(session, query, page)
 
 
-def hold_open(
-    session: Session, keys: Iterable[tuple[uuid.UUID, str]], *, actor: Actor
-) -> dict[tuple[uuid.UUID, str], RatingPeriod]:
-    """The periods of these (contract, month) pairs, created open where missing, held against closing
-    until the transaction ends. The caller refuses to rate into those that are closed.
+def hold_open(session: Session, keys: Iterable[tuple[uuid.UUID, str]], *, actor: Actor) -> set[tuple[uuid.UUID, str]]:
+    """Hold the periods of these (contract, month) pairs against closing until the transaction ends, creating
+    open ones where missing; returns the pairs that are closed, which the caller must refuse to rate into.
 
     Pairs are taken in sorted order, so two writers never wait for each other's rows crosswise.
     """
-    held = {}
+    closed = set()
+    table = core_table(RatingPeriod)
     for contract_id, period in sorted(set(keys)):
-        row, created = _ensure(session, contract_id, period, lock_read=True)
-        if created:
-            audit.record_create(session, actor=actor, action="rating_period.open", row=row)
-        held[(contract_id, period)] = row
-    return held
+        # The usual case, one Core statement: the period exists; read its status under a shared lock.
+        status = (
+            session.connection()
+            .execute(
+                sa_select(table.c.status)
+                .where(table.c.contract_id == contract_id, table.c.period == period)
+                .with_for_update(read=True)
+            )
+            .scalar()
+        )
+        if status is None:
+            row, created = _ensure(session, contract_id, period, lock_read=True)
+            if created:
+                audit.record_create(session, actor=actor, action="rating_period.open", row=row)
+            status = row.status
+        if status == RatingPeriodStatus.CLOSED:
+            closed.add((contract_id, period))
+    return closed
 
 
 def close(session: Session, period_id: uuid.UUID, *, actor: Actor, expected_version: int) -> RatingPeriod:
@@ -117,6 +130,10 @@ def _close(session: Session, row: RatingPeriod, *, actor: Actor, note: str) -> N
 def _ensure(session: Session, contract_id: uuid.UUID, period: str, *, lock_read: bool) -> tuple[RatingPeriod, bool]:
     """The row, inserted open if missing (a racing insert waits, then finds it), and locked: shared for
     rating writers, exclusive for closing. Returns whether this call created it."""
+    query = select(RatingPeriod).where(RatingPeriod.contract_id == contract_id, RatingPeriod.period == period)
+    existing = session.exec(query.with_for_update(read=lock_read)).first()
+    if existing is not None:  # the usual case: one statement
+        return existing, False
     now = utcnow()
     values = {
         "id": new_id(),
@@ -129,6 +146,5 @@ def _ensure(session: Session, contract_id: uuid.UUID, period: str, *, lock_read:
         "updated_at": now,
     }
     created = insert_or_skip(session, RatingPeriod, values, unique=("contract_id", "period")) is not None
-    query = select(RatingPeriod).where(RatingPeriod.contract_id == contract_id, RatingPeriod.period == period)
     row = session.exec(query.with_for_update(read=lock_read)).one()
     return row, created

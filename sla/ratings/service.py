@@ -11,17 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import false
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import Period, today
-from opscenter.db import PageRequest, paginate
+from opscenter.db import PageRequest, core_table, paginate
 from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, NotFound
 from opscenter.organizations.models import Role
 from sla.ratings import periods
-from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingPeriodStatus, RatingUpdate
+from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate
 from sla.ratings.usage import instances_in_use
 
 _READ_ALL = (Role.BUREAU, Role.AUDITOR, Role.ADMIN)
@@ -106,8 +107,7 @@ def revise(
     """Replace a rating's score, dimensions and comment, while its contract's month is open (else 409)."""
     rating = get_rating(session, rating_id, actor=actor, for_update=True)
     rating.require_version(expected_version)
-    held = periods.hold_open(session, [(rating.contract_id, rating.period)], actor=actor)
-    if held[(rating.contract_id, rating.period)].status == RatingPeriodStatus.CLOSED:
+    if periods.hold_open(session, [(rating.contract_id, rating.period)], actor=actor):
         raise Conflict(_closed_message(rating.period))
     with audit.change(session, actor=actor, action="rating.revise", row=rating):
         _apply(rating, data)
@@ -152,9 +152,9 @@ def _check(session: Session, items: Sequence[RatingIn], *, actor: Actor) -> _Che
         first_index[pair] = index
         contract_of[index] = contract_id
     _refuse_existing(session, items, contract_of, refusals, department_id=department_id)
-    held = periods.hold_open(session, {(contract_of[i], items[i].period) for i in contract_of}, actor=actor)
+    closed = periods.hold_open(session, {(contract_of[i], items[i].period) for i in contract_of}, actor=actor)
     for index in list(contract_of):
-        if held[(contract_of[index], items[index].period)].status == RatingPeriodStatus.CLOSED:
+        if (contract_of[index], items[index].period) in closed:
             refusals[index] = Refusal(409, "period", _closed_message(items[index].period))
             del contract_of[index]
     return _Checked(contract_of, refusals)
@@ -170,15 +170,16 @@ def _refuse_existing(
 ) -> None:
     if not contract_of:
         return
+    rating = core_table(Rating)
     existing = {
         (instance_id, period): rating_id
-        for rating_id, instance_id, period in session.exec(
-            select(Rating.id, Rating.service_instance_id, Rating.period).where(
-                Rating.department_id == department_id,
-                col(Rating.service_instance_id).in_({items[i].service_instance_id for i in contract_of}),
-                col(Rating.period).in_({items[i].period for i in contract_of}),
+        for rating_id, instance_id, period in session.connection().execute(
+            sa_select(rating.c.id, rating.c.service_instance_id, rating.c.period).where(
+                rating.c.department_id == department_id,
+                rating.c.service_instance_id.in_({items[i].service_instance_id for i in contract_of}),
+                rating.c.period.in_({items[i].period for i in contract_of}),
             )
-        ).all()
+        )
     }
     for index in list(contract_of):
         rating_id = existing.get((items[index].service_instance_id, items[index].period))
@@ -208,8 +209,10 @@ def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, ac
     # Inserted in key order: two writers racing on the same ratings then wait in line, never crosswise.
     in_key_order = sorted(ratings, key=lambda rating: (rating.service_instance_id, rating.period))
     session.add_all(in_key_order)
-    for rating in in_key_order:
-        audit.record_create(session, actor=actor, action="rating.create", row=rating)
+    # One flush for the lot: without this, each audit append's query would flush the rows before it one by one.
+    with session.no_autoflush:
+        for rating in in_key_order:
+            audit.record_create(session, actor=actor, action="rating.create", row=rating)
     session.flush()
     return ratings
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from contracts.agreements.models import Contract, ContractLine, ContractStatus, ContractVersion, VersionStatus
 from contracts.instances.models import ServiceInstance
 from opscenter.clock import Period
+from opscenter.db import core_table
 
 _IN_FORCE = (ContractStatus.APPROVED, ContractStatus.TERMINATED)
 
@@ -41,33 +42,34 @@ def instances_in_use(
     instance_ids = {instance_id for instance_id, _ in wanted}
     if not instance_ids:
         return {}
-    rows = session.execute(
-        select(
-            col(ServiceInstance.id),
-            col(ServiceInstance.contract_id),
-            col(Contract.terminated_on),
-            col(ContractVersion.number),
-            col(ContractVersion.effective_date),
-            col(ContractVersion.end_date),
-            col(ContractLine.start_date),
-            col(ContractLine.end_date),
+    instance, contract, version, line = (
+        core_table(model) for model in (ServiceInstance, Contract, ContractVersion, ContractLine)
+    )
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                instance.c.id,
+                instance.c.contract_id,
+                contract.c.terminated_on,
+                version.c.number,
+                version.c.effective_date,
+                version.c.end_date,
+                line.c.start_date,
+                line.c.end_date,
+            )
+            .join(contract, contract.c.id == instance.c.contract_id)
+            .join(version, version.c.contract_id == contract.c.id)
+            .outerjoin(line, and_(line.c.contract_version_id == version.c.id, line.c.line_no == instance.c.line_no))
+            .where(
+                instance.c.id.in_(instance_ids),
+                instance.c.department_id == department_id,
+                contract.c.status.in_(_IN_FORCE),
+                version.c.status == VersionStatus.APPROVED,
+            )
         )
-        .join(Contract, col(Contract.id) == ServiceInstance.contract_id)
-        .join(ContractVersion, col(ContractVersion.contract_id) == Contract.id)
-        .outerjoin(
-            ContractLine,
-            and_(
-                col(ContractLine.contract_version_id) == ContractVersion.id,
-                col(ContractLine.line_no) == ServiceInstance.line_no,
-            ),
-        )
-        .where(
-            col(ServiceInstance.id).in_(instance_ids),
-            col(ServiceInstance.department_id) == department_id,
-            col(Contract.status).in_(_IN_FORCE),
-            col(ContractVersion.status) == VersionStatus.APPROVED,
-        )
-    ).all()
+        .all()
+    )
     spans: dict[uuid.UUID, list[VersionSpan]] = defaultdict(list)
     contract_of: dict[uuid.UUID, uuid.UUID] = {}
     terminated: dict[uuid.UUID, date | None] = {}

@@ -34,7 +34,7 @@ def test_department_and_rater_in_the_body_are_refused_and_the_caller_is_the_rate
         {"department_id": str(world.department_b.organization_id)},
         {"rated_by_id": str(world.bureau.user_id)},
     ):
-        refused = steps.post_rating(api, world.department, steps.rating_body(instance, **smuggled))
+        refused = steps.post_rating(api, world.department, {**steps.rating_body(instance), **smuggled})
         assert refused.status_code == 422, refused.text
         assert [error["field"] for error in refused.json()["errors"]] == list(smuggled)
     assert api.as_(world.bureau).get("/api/v1/ratings").json()["total"] == 0
