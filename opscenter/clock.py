@@ -12,7 +12,9 @@ from typing import Self
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A month as the API writes it, within the calendar the API accepts (1970…2999, see opscenter.schemas).
+PERIOD_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(PERIOD_PATTERN, re.ASCII)
 
 
 def utcnow() -> datetime:
@@ -58,7 +60,7 @@ class Period:
     def parse(cls, text: str) -> Self:
         match = _PERIOD.match(text)
         if match is None:
-            raise ValueError("period must be written YYYY-MM")
+            raise ValueError("must be a month written YYYY-MM, 1970-01 to 2999-12")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

@@ -98,6 +98,17 @@ class InvalidInput(DomainError):
         self.status, self.title = (400, "Bad Request") if parameter else (422, "Unprocessable Content")
 
 
+class InvalidInputs(DomainError):
+    """Several fields refused at once, each named: a batch names its items' fields as ``items.3.score``."""
+
+    status = 422
+    code = "invalid-input"
+    title = "Unprocessable Content"
+
+    def __init__(self, detail: str, errors: Sequence[FieldError]) -> None:
+        super().__init__(detail, errors=errors)
+
+
 @contextmanager
 def referenced(field: str) -> Iterator[None]:
     """Looking up an object a body refers to: missing (or not visible) is 422 naming ``field``, not a 404.
@@ -324,6 +335,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "InvalidInput",
+    "InvalidInputs",
     "NotFound",
     "PreconditionFailed",
     "PreconditionRequired",

@@ -182,6 +182,10 @@ def _add_links(
         response["links"] = links
 
 
+ALSO_ANSWERS = "also_answers"
+"""``opt={ALSO_ANSWERS: (404,)}`` on a route: error statuses it gives beyond those its signature implies."""
+
+
 def _describe_operation(
     operation: dict[str, Any], method: str, handler: HTTPRouteHandler, route: HTTPRoute, settings: Settings
 ) -> None:
@@ -207,6 +211,8 @@ def _describe_operation(
             operation.setdefault("requestBody", {})["required"] = False
     if versioned:
         statuses |= {412, 428}
+    # What the signature cannot tell: e.g. a rating of an instance the caller does not use is 404, as if absent.
+    statuses |= set(handler.opt.get(ALSO_ANSWERS, ()))
     for parameter in parameters:
         if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
             parameter["required"] = True

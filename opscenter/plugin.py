@@ -36,6 +36,7 @@ from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
+from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
 from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.notifications.controller import NotificationController
@@ -43,6 +44,7 @@ from opscenter.organizations.controller import OrganizationController, UserContr
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
+from sla.ratings.controller import RatingController, RatingPeriodController
 
 
 class MetricsController(Controller):
@@ -78,9 +80,12 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PurchaseRequestController,
     ContractController,
     ServiceInstanceController,
+    # sla: ratings
+    RatingController,
+    RatingPeriodController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = []
@@ -114,10 +119,12 @@ def load_all_models() -> None:
     import contracts.purchasing.models  # noqa: F401
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.idempotency.models
     import opscenter.job_runs
     import opscenter.notifications.models
     import opscenter.organizations.models
     import opscenter.pagination  # noqa: F401
+    import sla.ratings.models  # noqa: F401
 
 
 class OpsCenterPlugin(InitPluginProtocol):

@@ -209,6 +209,17 @@ def label_of(source: str) -> Any:
     return computed_field(return_type=str, description=f"The Chinese label of `{source}`")(property(label))
 
 
+def schema_config(*, example: Mapping[str, Any] | None = None, **config: Any) -> Any:
+    """A ``model_config`` carrying an OpenAPI example for the model (Litestar reads the key ``example``).
+
+    ``model_config = schema_config(extra="forbid", example={...})``. Typed ``Any`` because neither
+    pydantic's ``ConfigDict`` nor SQLModel's config type knows that key.
+    """
+    if example is not None:
+        config["example"] = dict(example)
+    return config
+
+
 __all__ = [
     "DECIMAL_AS_TEXT",
     "EARLIEST",
@@ -222,6 +233,7 @@ __all__ = [
     "decimal_parser",
     "documented_pattern",
     "label_of",
+    "schema_config",
     "unknown_field_message",
     "unstorable",
 ]

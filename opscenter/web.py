@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from opscenter.auth.actor import Actor
+from opscenter.clock import PERIOD_PATTERN, Period
 from opscenter.db import Database, PageRequest
 from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import load_cursor_key
@@ -175,3 +176,15 @@ def etag(version: int) -> str:
 def with_etag(model: M, *, status_code: int = 200) -> Response[M]:
     """A versioned object's answer, carrying its ETag for the next If-Match."""
     return Response(model, status_code=status_code, headers={"ETag": etag(model.version)})  # type: ignore[attr-defined]
+
+
+PeriodQuery = Annotated[
+    str | None,
+    QueryParameter(pattern=PERIOD_PATTERN, description="A month, YYYY-MM (Asia/Shanghai), e.g. 2026-10"),
+]
+"""A ``period`` filter: the house's month, checked (400 naming it) and documented with its pattern."""
+
+
+def as_period(text: str | None) -> Period | None:
+    """The month of a ``PeriodQuery`` parameter (already matched against its pattern), or None."""
+    return None if text is None else Period.parse(text)

@@ -84,7 +84,7 @@ def test_every_handler_with_a_session_runs_in_the_house_transaction(
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.path}")
 def test_route_answers_role(row: Row, role: Role, world: World, api: ApiFactory) -> None:
     prepared = row.prepare(world, api)
-    headers = {}
+    headers = dict(prepared.headers)
     if prepared.etag_of is not None:
         headers["If-Match"] = api.as_(world.auditor).get(prepared.etag_of).headers["ETag"]
     client = api.as_(world.by_role(role))

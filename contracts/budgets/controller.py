@@ -5,7 +5,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from contracts.budgets import service
 from contracts.budgets.models import BudgetCreate, BudgetPublic, BudgetUpdate
-from opscenter.auth.guards import allow
+from opscenter.auth.guards import WITHOUT_OPERATIONS, allow
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
@@ -14,7 +14,7 @@ from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get,
 class BudgetController(Controller):
     path = "/api/v1/budgets"
     tags = ["budgets"]
-    guards = [allow(Role.BUREAU, Role.DEPARTMENT, Role.AUDITOR)]
+    guards = [allow(*WITHOUT_OPERATIONS)]
 
     @post("/", guards=[allow(Role.BUREAU)])
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[BudgetCreate]) -> Response[BudgetPublic]:

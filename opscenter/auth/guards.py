@@ -30,6 +30,9 @@ class allow:
 # The role sets routes admit, defined once. The platform admin manages identities and keys, not the business:
 BUSINESS_ROLES = (Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR)
 EVERYONE = tuple(Role)
+# The business roles but the operations center: what departments spend or say (budgets, individual ratings)
+# stays with them, the bureau and auditors; the one who operates never sees who rated what (管运分离).
+WITHOUT_OPERATIONS = (Role.BUREAU, Role.DEPARTMENT, Role.AUDITOR)
 
 
 def admitted_roles(handler: BaseRouteHandler) -> frozenset[Role] | None:

@@ -94,3 +94,53 @@ def standard_contract(api: ApiFactory, world: World) -> tuple[JSON, JSON]:
     budget(api, world, world.department, 2027, "500000.00")
     request = approved_request(api, world, world.department, item(service))
     return service, approved_contract(api, world, [request])
+
+
+def provisioned_contract(
+    api: ApiFactory,
+    world: World,
+    *departments: Any,
+    start: str = "2026-01-01",
+    end: str = "2026-12-31",
+    number: str = "SZSJ-2026-001",
+    code: str = "ECS-4C8G",
+) -> tuple[JSON, list[JSON]]:
+    """An approved contract with one line per department (world.department when none is named), and the
+    service instance the operations center provisioned for each line, in line order."""
+    beneficiaries = departments or (world.department,)
+    service = catalog_service(api, world, code=code)
+    requests = []
+    for department in beneficiaries:
+        for year in range(int(start[:4]), int(end[:4]) + 1):
+            created = api.as_(world.bureau).post(
+                "/api/v1/budgets",
+                {"department_id": str(department.organization_id), "fiscal_year": year, "amount": "1000000.00"},
+            )
+            assert created.status_code in (201, 409), created.text  # 409: this test gave it a budget already
+        requests.append(approved_request(api, world, department, item(service, start=start, end=end)))
+    signed = f"{int(start[:4]) - 1}-12-15"
+    contract = approved_contract(
+        api, world, requests, number=number, signed_date=signed, start_date=start, end_date=end
+    )
+    instances = [
+        ok(
+            api.as_(world.operator).post(
+                "/api/v1/service-instances",
+                {
+                    "contract_id": contract["id"],
+                    "line_no": line["line_no"],
+                    "name": f"实例 {number}-{line['line_no']}",
+                    "label_matchers": {"instance": f"https://{number.lower()}-{line['line_no']}.example.gov.cn"},
+                },
+            ),
+            201,
+        )
+        for line in contract["lines"]
+    ]
+    return contract, instances
+
+
+def provisioned_instance(api: ApiFactory, world: World, department: Any = None, **options: Any) -> tuple[JSON, JSON]:
+    """An approved contract with one line for the department, and the instance provisioned for it."""
+    contract, instances = provisioned_contract(api, world, *([department] if department else []), **options)
+    return contract, instances[0]

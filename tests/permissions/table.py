@@ -21,11 +21,13 @@ ADMIN, BUREAU, OPERATOR, DEPARTMENT, AUDITOR = (
 
 @dataclass
 class Prepared:
-    """What a row needs to be sent: path parameters, a body, and the object whose ETag goes in If-Match."""
+    """What a row needs to be sent: path parameters, a body, the object whose ETag goes in If-Match, and any
+    other headers (e.g. Idempotency-Key)."""
 
     params: dict[str, str] = field(default_factory=dict)
     body: Any = None
     etag_of: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Prepare = Callable[[World, ApiFactory], Prepared]

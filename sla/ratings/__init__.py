@@ -1,0 +1,1 @@
+"""Ratings: each month each department rates each service instance it uses (DESIGN §6)."""

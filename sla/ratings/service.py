@@ -1,0 +1,238 @@
+"""Ratings as records: rating (one or a batch), revising, reading, and who sees what.
+
+A department rates the instances it uses under a contract line in force that month, once per
+instance and month, for months that have begun (Asia/Shanghai), while the contract's month is open.
+It reads and revises its own ratings; the bureau and auditors read all; the operations center reads
+aggregates only (summary.py), never a rating.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import false
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.clock import Period, today
+from opscenter.db import core_table
+from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, NotFound
+from opscenter.organizations.models import Role
+from opscenter.pagination import PageRequest, Slice, keyset
+from sla.ratings import periods
+from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate
+from sla.ratings.usage import instances_in_use
+
+_READ_ALL = (Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+
+
+def _scoped(query: SelectOfScalar[Rating], actor: Actor) -> SelectOfScalar[Rating]:
+    """A department sees its own ratings; the bureau and auditors all; the operations center none."""
+    if actor.is_department:
+        return query.where(Rating.department_id == actor.org_id)
+    if actor.is_system or actor.role in _READ_ALL:
+        return query
+    return query.where(false())
+
+
+def get_rating(session: Session, rating_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Rating:
+    query = _scoped(select(Rating).where(Rating.id == rating_id), actor)
+    rating = session.exec(query.with_for_update() if for_update else query).first()
+    if rating is None:
+        raise NotFound("rating")
+    return rating
+
+
+def list_ratings(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    period: Period | None = None,
+    service_instance_id: uuid.UUID | None = None,
+    department_id: uuid.UUID | None = None,
+) -> Slice[Rating]:
+    query = _scoped(select(Rating).order_by(col(Rating.id).desc()), actor)
+    if period is not None:
+        query = query.where(Rating.period == str(period))
+    if service_instance_id is not None:
+        query = query.where(Rating.service_instance_id == service_instance_id)
+    if department_id is not None:
+        query = query.where(Rating.department_id == department_id)
+    return keyset(session, query, page)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why one rating cannot be written; ``status`` is what a single POST answers."""
+
+    status: int
+    field: str
+    message: str
+
+
+def rate(session: Session, data: RatingIn, *, actor: Actor) -> Rating:
+    """Write the caller's department's rating of one instance for one month.
+
+    404 for an instance the department does not use under a line in force that month (as if absent),
+    422 for a month that has not begun, 409 naming the existing rating, or when the month is closed.
+    """
+    checked = _check(session, [data], actor=actor)
+    refusal = next(iter(checked.refusals.values()), None)
+    if refusal is not None:
+        raise _as_error(refusal)
+    return _write(session, [data], checked, actor=actor)[0]
+
+
+def rate_batch(session: Session, data: RatingBatchIn, *, actor: Actor) -> list[Rating]:
+    """Write every rating of the batch, in order, or none: 422 naming each refused item as ``items.N.field``."""
+    checked = _check(session, data.items, actor=actor)
+    if checked.refusals:
+        errors = [
+            FieldError(f"items.{index}.{refusal.field}", refusal.message)
+            for index, refusal in sorted(checked.refusals.items())
+        ]
+        raise InvalidInputs(
+            f"Nothing was written: {len(checked.refusals)} of the {len(data.items)} ratings cannot be accepted.",
+            errors,
+        )
+    return _write(session, data.items, checked, actor=actor)
+
+
+def revise(
+    session: Session, rating_id: uuid.UUID, data: RatingUpdate, *, actor: Actor, expected_version: int
+) -> Rating:
+    """Replace a rating's score, dimensions and comment, while its contract's month is open (else 409)."""
+    rating = get_rating(session, rating_id, actor=actor, for_update=True)
+    rating.require_version(expected_version)
+    if periods.hold_open(session, [(rating.contract_id, rating.period)], actor=actor):
+        raise Conflict(_closed_message(rating.period))
+    with audit.change(session, actor=actor, action="rating.revise", row=rating):
+        _apply(rating, data)
+        rating.revised_by_id = actor.user_id
+    session.flush()
+    return rating
+
+
+@dataclass
+class _Checked:
+    contract_of: dict[int, uuid.UUID]
+    refusals: dict[int, Refusal]
+
+
+def _check(session: Session, items: Sequence[RatingIn], *, actor: Actor) -> _Checked:
+    """Every rule, for every item, in a fixed number of queries; the refusals by item index."""
+    department_id, started_by = actor.org_id, today()
+    refusals: dict[int, Refusal] = {}
+    months = {index: Period.parse(item.period) for index, item in enumerate(items)}
+    for index, month in months.items():
+        if month.first_day > started_by:
+            refusals[index] = Refusal(
+                422, "period", f"{month} has not begun (Asia/Shanghai); rate it from its first day"
+            )
+    wanted = [(item.service_instance_id, months[index]) for index, item in enumerate(items) if index not in refusals]
+    in_use = instances_in_use(session, department_id=department_id, wanted=wanted)
+    contract_of: dict[int, uuid.UUID] = {}
+    first_index: dict[tuple[uuid.UUID, str], int] = {}
+    for index, item in enumerate(items):
+        if index in refusals:
+            continue
+        contract_id = in_use.get((item.service_instance_id, months[index]))
+        if contract_id is None:
+            refusals[index] = Refusal(404, "service_instance_id", "no such service instance")
+            continue
+        pair = (item.service_instance_id, item.period)
+        if pair in first_index:
+            refusals[index] = Refusal(
+                422, "service_instance_id", f"rates the same instance and month as items.{first_index[pair]}"
+            )
+            continue
+        first_index[pair] = index
+        contract_of[index] = contract_id
+    _refuse_existing(session, items, contract_of, refusals, department_id=department_id)
+    closed = periods.hold_open(session, {(contract_of[i], items[i].period) for i in contract_of}, actor=actor)
+    for index in list(contract_of):
+        if (contract_of[index], items[index].period) in closed:
+            refusals[index] = Refusal(409, "period", _closed_message(items[index].period))
+            del contract_of[index]
+    return _Checked(contract_of, refusals)
+
+
+def _refuse_existing(
+    session: Session,
+    items: Sequence[RatingIn],
+    contract_of: dict[int, uuid.UUID],
+    refusals: dict[int, Refusal],
+    *,
+    department_id: uuid.UUID,
+) -> None:
+    if not contract_of:
+        return
+    rating = core_table(Rating)
+    existing = {
+        (instance_id, period): rating_id
+        for rating_id, instance_id, period in session.connection().execute(
+            sa_select(rating.c.id, rating.c.service_instance_id, rating.c.period).where(
+                rating.c.department_id == department_id,
+                rating.c.service_instance_id.in_({items[i].service_instance_id for i in contract_of}),
+                rating.c.period.in_({items[i].period for i in contract_of}),
+            )
+        )
+    }
+    for index in list(contract_of):
+        rating_id = existing.get((items[index].service_instance_id, items[index].period))
+        if rating_id is not None:
+            refusals[index] = Refusal(
+                409,
+                "service_instance_id",
+                f"already rated for {items[index].period}: rating {rating_id}; "
+                f"revise it with PUT /api/v1/ratings/{rating_id}",
+            )
+            del contract_of[index]
+
+
+def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, actor: Actor) -> list[Rating]:
+    ratings = []
+    for index, item in enumerate(items):
+        rating = Rating(
+            department_id=actor.org_id,
+            service_instance_id=item.service_instance_id,
+            contract_id=checked.contract_of[index],
+            period=item.period,
+            score=0,
+            rated_by_id=actor.user_id,
+        )
+        _apply(rating, item)
+        ratings.append(rating)
+    # Inserted in key order: two writers racing on the same ratings then wait in line, never crosswise.
+    in_key_order = sorted(ratings, key=lambda rating: (rating.service_instance_id, rating.period))
+    session.add_all(in_key_order)
+    # One flush for the lot: without this, each audit append's query would flush the rows before it one by one.
+    with session.no_autoflush:
+        for rating in in_key_order:
+            audit.record_create(session, actor=actor, action="rating.create", row=rating)
+    session.flush()
+    return ratings
+
+
+def _apply(rating: Rating, content: RatingContent) -> None:
+    rating.score, rating.comment = content.score, content.comment
+    dimensions = content.dimensions
+    rating.quality = dimensions.quality if dimensions else None
+    rating.timeliness = dimensions.timeliness if dimensions else None
+    rating.attitude = dimensions.attitude if dimensions else None
+
+
+def _closed_message(period: str) -> str:
+    return f"Ratings for {period} are closed for this contract; they can no longer be written or revised."
+
+
+def _as_error(refusal: Refusal) -> Exception:
+    if refusal.status == 404:
+        return NotFound("service instance")
+    if refusal.status == 409:
+        return Conflict(refusal.message, errors=[FieldError(refusal.field, refusal.message)])
+    return InvalidInput(refusal.field, refusal.message)
