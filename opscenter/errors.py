@@ -45,6 +45,17 @@ nothing is written."""
 class FieldError:
     field: str
     message: str
+    # Where in an uploaded file (a CSV or XLSX sheet): the line and the column header as the file spells it.
+    line: int | None = None
+    column: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"field": self.field, "message": self.message}
+        if self.line is not None:
+            body["line"] = self.line
+        if self.column is not None:
+            body["column"] = self.column
+        return body
 
 
 class DomainError(Exception):
@@ -109,6 +120,14 @@ class InvalidInputs(DomainError):
         super().__init__(detail, errors=errors)
 
 
+class InvalidRows(DomainError):
+    """Input with many bad parts (the rows of a file, the items of a list), every one named at once: 422."""
+
+    status = 422
+    code = "invalid-input"
+    title = "Unprocessable Content"
+
+
 @contextmanager
 def referenced(field: str) -> Iterator[None]:
     """Looking up an object a body refers to: missing (or not visible) is 422 naming ``field``, not a 404.
@@ -150,7 +169,7 @@ def problem(
     body: dict[str, Any] = {"type": f"urn:opscenter:problem:{code}", "title": title, "status": status}
     body["detail"] = detail
     if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        body["errors"] = [e.as_json() for e in errors]
     if extra:
         body.update(extra)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
@@ -336,6 +355,7 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "InvalidInputs",
+    "InvalidRows",
     "NotFound",
     "PreconditionFailed",
     "PreconditionRequired",

@@ -27,6 +27,8 @@ from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from monitoring.multiprocess import exposition
+from opscenter.assets.handover.controller import HandoverController
+from opscenter.assets.register.controller import AssetController
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.audit.sequencer import backlog_on_metrics
@@ -83,6 +85,9 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     # sla: ratings
     RatingController,
     RatingPeriodController,
+    # the operations floor: handover and the asset register
+    HandoverController,
+    AssetController,
 ]
 
 JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
@@ -117,6 +122,8 @@ def load_all_models() -> None:
     import contracts.catalog.models
     import contracts.instances.models
     import contracts.purchasing.models  # noqa: F401
+    import opscenter.assets.handover.models
+    import opscenter.assets.register.models
     import opscenter.audit.models
     import opscenter.auth.models
     import opscenter.idempotency.models

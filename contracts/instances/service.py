@@ -1,6 +1,7 @@
 """Provisioning: one service instance per approved contract line, identified in Prometheus by labels."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -65,6 +66,14 @@ def get_instance(session: Session, instance_id: uuid.UUID, *, actor: Actor) -> S
     if instance is None:
         raise NotFound("service instance")
     return instance
+
+
+def visible_instance_ids(session: Session, instance_ids: Collection[uuid.UUID], *, actor: Actor) -> set[uuid.UUID]:
+    """Which of ``instance_ids`` exist and ``actor`` may see, in one query (for links from other domains)."""
+    if not instance_ids:
+        return set()
+    query = _scoped(select(ServiceInstance).where(col(ServiceInstance.id).in_(instance_ids)), actor)
+    return {instance.id for instance in session.exec(query).all()}
 
 
 def list_instances(

@@ -1,0 +1,1 @@
+"""The asset register: what each department owns, who operates it, and every change to it."""
