@@ -184,6 +184,8 @@ def _add_links(
 
 ALSO_ANSWERS = "also_answers"
 """``opt={ALSO_ANSWERS: (404,)}`` on a route: error statuses it gives beyond those its signature implies."""
+FILE_DOWNLOAD = "file_download"
+"""``opt={FILE_DOWNLOAD: (media types…)}`` on a route that answers a file (an export), not JSON."""
 
 
 def _describe_operation(
@@ -220,6 +222,12 @@ def _describe_operation(
         if parameter.get("in") == "query" and parameter.get("name") == "limit" and "page" in dependencies:
             _bound(parameter["schema"], settings.page_size_max)
     responses = operation.setdefault("responses", {})
+    if media_types := handler.opt.get(FILE_DOWNLOAD):
+        file = {"schema": {"type": "string", "format": "binary"}}
+        responses["200"] = {
+            "description": "The file, as an attachment (Content-Disposition names it)",
+            "content": dict.fromkeys(media_types, file),
+        }
     responses.pop("400", None)  # Litestar's own, for its ValidationException shape: replaced below
     for status in sorted(statuses):
         responses[str(status)] = _problem_response(status)

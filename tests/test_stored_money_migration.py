@@ -10,6 +10,7 @@ from contracts.catalog import service as catalog
 from contracts.catalog.models import CatalogServiceCreate
 from contracts.purchasing import service as purchasing
 from contracts.purchasing.models import PurchaseRequestIn
+from opscenter.audit.sequencer import seal_backlog
 from opscenter.auth.actor import Actor
 from opscenter.db import Database
 from opscenter.migrate import alembic_config, upgrade
@@ -52,6 +53,7 @@ def test_existing_items_get_their_prorated_estimates_when_the_column_arrives(scr
             ]
             body = {"title": "云资源", "items": [{**item, "justification": "上云"} for item in items]}
             purchasing.create_request(session, PurchaseRequestIn.model_validate(body), actor=actor)
+        seal_backlog(database)  # downgrading past 0004 refuses unsealed events
         database.dispose()
 
         command.downgrade(alembic_config(scratch_settings), "0002")

@@ -19,13 +19,14 @@ from contracts.instances.models import (
 from monitoring.promql import selector
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound, referenced
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 
 
 def provision(session: Session, data: ServiceInstanceCreate, *, actor: Actor) -> ServiceInstance:
-    contract = agreements.get_contract(session, data.contract_id, actor=actor)
+    with referenced("contract_id"):
+        contract = agreements.get_contract(session, data.contract_id, actor=actor)
     require_status(contract.status, ContractStatus.APPROVED, doing="provision for", noun="contract")
     current = agreements.get_version(session, contract, contract.current_version, actor=actor)
     line = next((line for line in current.lines if line.line_no == data.line_no), None)

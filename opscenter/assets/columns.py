@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from opscenter.assets.register.models import AssetDescription, AssetIn, AssetKind
-from opscenter.assets.sheets import Table, UnreadableFile, read_table
 from opscenter.errors import FieldError
 from opscenter.money import format_amount
+from opscenter.sheets import Table, UnreadableFile, read_table
 
 
 @dataclass(frozen=True)

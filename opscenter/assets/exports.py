@@ -3,10 +3,7 @@ headers. Uploading an export into a handover batch reads it back (see columns.py
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 
-from litestar import Response
 from sqlmodel import Session, col, select
 
 from opscenter.assets import columns
@@ -14,23 +11,11 @@ from opscenter.assets.handover.models import HandoverBatch
 from opscenter.assets.handover.service import iter_items
 from opscenter.assets.register import service as register
 from opscenter.assets.register.models import Asset
-from opscenter.assets.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
 from opscenter.auth.actor import Actor
 from opscenter.clock import today
 from opscenter.money import from_fen
 from opscenter.organizations.models import Organization
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    content: bytes
-    media_type: str
-    filename: str
+from opscenter.sheets import ExportFile, ExportFormat, spreadsheet
 
 
 def register_file(
@@ -82,13 +67,4 @@ def inventory_file(session: Session, batch: HandoverBatch, *, file_format: Expor
 def _file(
     name: str, sheet: str, layout: tuple[columns.Column, ...], rows: Iterator[list[str]], file_format: ExportFormat
 ) -> ExportFile:
-    header = columns.headers(layout)
-    if file_format == ExportFormat.XLSX:
-        return ExportFile(write_xlsx(sheet, header, rows), XLSX_MEDIA_TYPE, f"{name}.xlsx")
-    return ExportFile(write_csv(header, rows), CSV_MEDIA_TYPE, f"{name}.csv")
-
-
-def download(file: ExportFile) -> Response[bytes]:
-    """The controllers' answer: the file as an attachment."""
-    disposition = f'attachment; filename="{file.filename}"'
-    return Response(file.content, media_type=file.media_type, headers={"Content-Disposition": disposition})
+    return spreadsheet(name, sheet, columns.headers(layout), rows, file_format)

@@ -1,35 +1,21 @@
-"""Which service instances a department may rate for a month: its own, under a contract line in force then.
-
-A line is in force on a day when an approved version of its (approved or terminated) contract governs
-that day and contains the line with dates covering it. Version n governs from its effective date until
-the day before version n+1 takes effect (the last one until its end date); a terminated contract
-stops after its termination date.
-"""
+"""Which service instances a department may rate for a month: its own, under a contract line in force then
+(what "in force" means: contracts/agreements/activity.py)."""
 
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import and_, select
 from sqlmodel import Session
 
+from contracts.agreements.activity import VersionSpan, days_in_force
 from contracts.agreements.models import Contract, ContractLine, ContractStatus, ContractVersion, VersionStatus
 from contracts.instances.models import ServiceInstance
 from opscenter.clock import Period
 from opscenter.db import core_table
 
 _IN_FORCE = (ContractStatus.APPROVED, ContractStatus.TERMINATED)
-
-
-@dataclass(frozen=True)
-class VersionSpan:
-    number: int
-    effective_date: date
-    end_date: date
-    line_start: date | None  # None: this version has no such line
-    line_end: date | None
 
 
 def instances_in_use(
@@ -85,16 +71,4 @@ def instances_in_use(
 
 def line_in_force(versions: list[VersionSpan], period: Period, terminated_on: date | None) -> bool:
     """Whether the line is in force on at least one day of ``period``."""
-    ordered = sorted(versions, key=lambda version: version.number)
-    month_end = period.last_day if terminated_on is None else min(period.last_day, terminated_on)
-    for position, version in enumerate(ordered):
-        if version.line_start is None or version.line_end is None:
-            continue
-        governs_until = version.end_date
-        if position + 1 < len(ordered):
-            governs_until = min(governs_until, ordered[position + 1].effective_date - timedelta(days=1))
-        first = max(period.first_day, version.effective_date, version.line_start)
-        last = min(month_end, governs_until, version.line_end)
-        if first <= last:
-            return True
-    return False
+    return bool(days_in_force(versions, period, terminated_on))

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from opscenter.assets import columns
-from opscenter.assets.sheets import read_table, write_csv
+from opscenter.sheets import read_table, write_csv
 from tests.assets.steps import CHINESE_HEADER, csv_file
 
 

@@ -89,7 +89,7 @@ def test_two_approvers_racing_get_one_success_and_one_412(world: World, api: Api
     results = race(*(partial(racer.post, f"{_path(draft)}/approve", headers={"If-Match": etag}) for racer in racers))
     assert sorted(response.status_code for response in results) == [200, 412]
     events = api.as_(world.auditor).get(
-        "/api/v1/audit-events", params={"object_id": draft["id"], "action": "contract.approve"}
+        "/api/v1/audit-events", params={"object_id": draft["id"], "action": "contract.approve", "count": "true"}
     )
     assert events.json()["total"] == 1
 

@@ -39,7 +39,9 @@ def test_an_instance_needs_an_approved_contract(world: World, api: ApiFactory) -
     request = steps.approved_request(api, world, world.department, steps.item(service))
     draft = steps.draft_contract(api, world, [request])
     refused = _provision(api, world, draft, label_matchers={"instance": "x"})
-    assert refused.status_code == 404, "the operations center does not see a draft at all"
+    # the operations center does not see a draft at all: the body names a contract that is not there for it
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["contract_id"]
 
 
 def test_relabel_and_decommission(world: World, api: ApiFactory) -> None:

@@ -5,7 +5,6 @@ from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from opscenter.assets import exports
-from opscenter.assets.exports import ExportFormat, download
 from opscenter.assets.handover import flows, service
 from opscenter.assets.handover.models import (
     HandoverBatch,
@@ -21,8 +20,10 @@ from opscenter.assets.handover.models import (
 )
 from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.money import from_fen
+from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
+from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
 
 # A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
@@ -165,7 +166,11 @@ class HandoverController(Controller):
         comment = data.comment if data is not None else ""
         return _answer(flows.sign(session, batch_id, actor=actor, expected_version=expected_version, comment=comment))
 
-    @get("/{batch_id:uuid}/inventory", description="The inventory with inspection results, as CSV or XLSX.")
+    @get(
+        "/{batch_id:uuid}/inventory",
+        opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES},
+        description="The inventory with inspection results, as CSV or XLSX.",
+    )
     def inventory(
         self,
         session: DbSession,

@@ -6,7 +6,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from opscenter.assets import exports
-from opscenter.assets.exports import ExportFormat, download
 from opscenter.assets.register import service
 from opscenter.assets.register.models import (
     Asset,
@@ -18,8 +17,10 @@ from opscenter.assets.register.models import (
     Retirement,
 )
 from opscenter.auth.guards import BUSINESS_ROLES, allow
+from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
+from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 Filters = NamedDependency[service.AssetFilter]
@@ -65,6 +66,7 @@ class AssetController(Controller):
 
     @get(
         "/export",
+        opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES},
         description="The register (with the list's filters) as CSV (UTF-8 with BOM) or XLSX, Chinese headers; "
         "a handover batch accepts the file back as an upload.",
     )

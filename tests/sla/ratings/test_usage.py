@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
+from contracts.agreements.activity import VersionSpan
 from opscenter.clock import Period
-from sla.ratings.usage import VersionSpan, line_in_force
+from sla.ratings.usage import line_in_force
 
 D = date.fromisoformat
 SIGNED = VersionSpan(1, D("2026-01-01"), D("2026-12-31"), D("2026-01-01"), D("2026-12-31"))

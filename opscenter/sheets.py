@@ -1,5 +1,6 @@
 """Spreadsheet files as plain tables: read a CSV (UTF-8 with or without BOM, or GB18030) or an XLSX workbook
-into rows of text, and write rows as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX.
+into rows of text, and write rows as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX; every export the
+API offers (the asset register, a handover inventory, a statement) is answered through ``download``.
 
 Rows are numbered as a spreadsheet numbers them: the header is row 1, and a quoted cell spanning several
 physical lines is still one row, so the numbers in an error match what the user sees in Excel.
@@ -13,14 +14,17 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
+from litestar import Response
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.utils.exceptions import InvalidFileException
 
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# Litestar appends "; charset=utf-8" to a text/* media type itself.
+CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -169,3 +173,34 @@ def _cell(sheet: Any, value: str) -> Cell:
     cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", value))
     cell.data_type = "s"  # openpyxl would take text starting with "=" for a formula
     return cell
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+SPREADSHEET_MEDIA_TYPES = (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)
+"""What an export route answers, for its ``opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES}`` (opscenter/openapi.py)."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def spreadsheet(
+    name: str, sheet: str, header: list[str], rows: Iterable[list[Any]], file_format: ExportFormat
+) -> ExportFile:
+    """Rows under a header as ``name``.csv or ``name``.xlsx (one sheet called ``sheet``)."""
+    if file_format == ExportFormat.XLSX:
+        return ExportFile(write_xlsx(sheet, header, rows), XLSX_MEDIA_TYPE, f"{name}.xlsx")
+    return ExportFile(write_csv(header, rows), CSV_MEDIA_TYPE, f"{name}.csv")
+
+
+def download(file: ExportFile) -> Response[bytes]:
+    """The controllers' answer: the file as an attachment."""
+    disposition = f'attachment; filename="{file.filename}"'
+    return Response(file.content, media_type=file.media_type, headers={"Content-Disposition": disposition})
