@@ -36,6 +36,7 @@ from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.db import Database
+from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
 from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
@@ -93,7 +94,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
 JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = []
+CLI_COMMANDS: list[click.Command] = [demo]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 

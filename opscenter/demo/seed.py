@@ -1,0 +1,67 @@
+"""The demo's steps, each one transaction, each skipped when an earlier run did it: running the demo again
+(or after an interruption) duplicates nothing and finishes what is missing."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from opscenter.clock import today
+from opscenter.db import Database
+from opscenter.demo import contracting, floor
+from opscenter.demo.cast import Cast, IssuedKey, add_people, issue_keys, keys_issued, read_cast
+from opscenter.demo.province import Calendar
+from opscenter.organizations.models import Organization
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part of the province: ``done`` tells whether an earlier run built it, ``run`` builds it and says what."""
+
+    name: str
+    done: Callable[[Session, Cast, Calendar], bool]
+    run: Callable[[Session, Cast, Calendar], str]
+
+
+STEPS = (
+    Step("catalog", contracting.has_catalog, contracting.add_catalog),
+    Step("purchasing", contracting.has_purchases, contracting.add_purchases),
+    Step("contracts", contracting.has_contracts, contracting.add_contracts),
+    Step("instances", contracting.has_instances, contracting.add_instances),
+    Step("handover", floor.has_handovers, floor.add_handovers),
+    Step("ratings", floor.has_ratings, floor.add_ratings),
+)
+
+
+@dataclass
+class Outcome:
+    keys: list[IssuedKey] = field(default_factory=list)
+    keys_shown_before: bool = False
+
+
+def is_empty(db: Database) -> bool:
+    """No organization at all: a fresh install nobody has bootstrapped."""
+    with db.transaction(write=False) as session:
+        return session.exec(select(Organization.id).limit(1)).first() is None
+
+
+def seed(db: Database, *, progress: Callable[[str], None]) -> Outcome:
+    """Build the province step by step, reporting each step through ``progress``."""
+    calendar = Calendar(today())
+    with db.transaction(write=True) as session:
+        progress(f"people: {add_people(session)}")
+    for step in STEPS:
+        with db.transaction(write=True) as session:
+            cast = read_cast(session)
+            if step.done(session, cast, calendar):
+                progress(f"{step.name}: already there")
+                continue
+            progress(f"{step.name}: {step.run(session, cast, calendar)}")
+    outcome = Outcome()
+    with db.transaction(write=True) as session:
+        cast = read_cast(session)
+        if keys_issued(session, cast):
+            outcome.keys_shown_before = True
+        else:
+            outcome.keys = issue_keys(session, cast)
+    return outcome
