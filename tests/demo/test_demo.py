@@ -1,0 +1,145 @@
+"""``opscenter demo``, run as a newcomer runs it: a real subprocess on a database of its own, twice."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
+from opscenter.app import create_app
+from opscenter.assets.handover.models import HandoverBatch, HandoverStatus
+from opscenter.assets.register.models import Asset, AssetState
+from opscenter.db import Database
+from opscenter.demo.province import Calendar
+from opscenter.clock import today
+from opscenter.migrate import upgrade
+from opscenter.organizations.models import Role
+from opscenter.settings import Settings
+from tests.conftest import make_settings
+from tests.support import RunningServer, postgres_database
+
+
+@pytest.fixture
+def demo_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    """An empty database of the suite's kind, migrated, apart from the suite's own."""
+    if backend == "sqlite":
+        settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}")
+        upgrade(settings)
+        yield settings
+        return
+    with postgres_database("opscenter_demo") as url:
+        settings = make_settings(url)
+        upgrade(settings)
+        yield settings
+
+
+def run_demo(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPSCENTER_DATABASE_URL": settings.database_url, "OPSCENTER_LOG_LEVEL": "WARNING"}
+    result = subprocess.run(
+        [sys.executable, "-m", "opscenter.cli", "demo", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    with db.transaction(write=False) as session:
+        return {
+            table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo_settings: Settings) -> None:
+    first = run_demo(demo_settings, "--if-empty")  # what scripts/serve runs on a fresh install
+    keys = dict(line.split("\t")[0::2] for line in first.stdout.splitlines())
+    assert sorted(keys) == sorted(role.value for role in Role), "one key per role, printed once"
+
+    db = Database(demo_settings)
+    try:
+        seeded = row_counts(db)
+        assert seeded["organization"] == 12
+        assert seeded["catalog_service"] == 12
+        assert seeded["service_instance"] == 50
+        assert 3 <= seeded["contract"] <= 4
+        with db.transaction(write=False) as session:
+            request_states = set(session.execute(select(PurchaseRequest.status).distinct()).scalars())
+            batch_states = set(session.execute(select(HandoverBatch.status).distinct()).scalars())
+            operated = session.execute(
+                select(func.count()).select_from(Asset).where(Asset.state == AssetState.OPERATED)  # type: ignore[arg-type]
+            ).scalar_one()
+        assert request_states == set(PurchaseStatus), "a purchase request in every state"
+        assert {HandoverStatus.COMPLETED, HandoverStatus.SUBMITTED} <= batch_states, "one batch still in inspection"
+        assert 250 <= operated <= 350
+
+        again = run_demo(demo_settings)
+        assert again.stdout == "", "keys are shown once"
+        assert "printed when it was first seeded" in again.stderr
+        assert row_counts(db) == seeded, "a second run writes nothing, not even an audit event"
+
+        untouched = run_demo(demo_settings, "--if-empty")
+        assert "not seeding" in untouched.stderr
+        assert row_counts(db) == seeded
+    finally:
+        db.dispose()
+
+    with RunningServer(create_app(demo_settings)) as server:
+        _each_key_works_with_its_roles_permissions(server.base_url, keys)
+
+
+def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, str]) -> None:
+    def client(role: Role) -> httpx.Client:
+        return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {keys[role.value]}"}, timeout=30)
+
+    last_month = str(Calendar(today()).last_month)
+    with client(Role.ADMIN) as admin:
+        assert admin.get("/api/v1/me").json()["user"]["name"] == "zhou.hua"
+        assert admin.get("/api/v1/users", params={"count": "true"}).json()["total"] == 16
+        assert admin.get("/api/v1/audit-events").status_code == 200
+        assert admin.get("/api/v1/purchase-requests").status_code == 403, "the admin manages people, not business"
+
+    with client(Role.BUREAU) as bureau:
+        waiting = bureau.get("/api/v1/purchase-requests", params={"status": "submitted"}).json()["items"]
+        assert len(waiting) == 2
+        current = bureau.get(f"/api/v1/purchase-requests/{waiting[0]['id']}")
+        approved = bureau.post(
+            f"/api/v1/purchase-requests/{waiting[0]['id']}/approve", json={}, headers={"If-Match": current.headers["ETag"]}
+        )
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "approved"
+        assert bureau.get("/api/v1/contracts", params={"count": "true"}).json()["total"] == 4
+        assert bureau.post("/api/v1/services", json={}).status_code == 403, "the catalog is the operator's"
+
+    with client(Role.OPERATOR) as operator:
+        assert operator.get("/api/v1/service-instances", params={"count": "true"}).json()["total"] == 50
+        summary = operator.get("/api/v1/ratings/summary", params={"period": last_month})
+        assert summary.status_code == 200, summary.text
+        assert operator.get("/api/v1/ratings").status_code == 403, "the operations center sees aggregates only"
+        inspecting = operator.get("/api/v1/handovers", params={"status": "submitted"}).json()["items"]
+        assert len(inspecting) == 1
+
+    with client(Role.DEPARTMENT) as department:
+        me = department.get("/api/v1/me").json()
+        own = department.get("/api/v1/service-instances", params={"limit": 200}).json()["items"]
+        assert own and {instance["department_id"] for instance in own} == {me["organization"]["id"]}
+        ratings = department.get("/api/v1/ratings", params={"period": last_month}).json()["items"]
+        assert len(ratings) == len(own), "it rated every instance it uses last month"
+        assets = department.get("/api/v1/assets", params={"count": "true"}).json()
+        assert assets["total"] > 0 and all(a["owner_department_id"] == me["organization"]["id"] for a in assets["items"])
+        assert department.get("/api/v1/audit-events").status_code == 403
+
+    with client(Role.AUDITOR) as auditor:
+        assert auditor.get("/api/v1/audit-events").status_code == 200
+        assert auditor.get("/api/v1/assets", params={"count": "true"}).json()["total"] > 300
+        assert auditor.post("/api/v1/budgets", json={}).status_code == 403, "auditors change nothing"
