@@ -21,10 +21,12 @@ from prometheus_client import CONTENT_TYPE_LATEST
 import opscenter
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
+from contracts.budgets import metrics as budget_metrics
 from contracts.budgets.controller import BudgetController
 from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
+from monitoring.figures import FIGURES, FigureSource
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from monitoring.multiprocess import exposition
 from opscenter.assets.handover.controller import HandoverController
@@ -47,6 +49,7 @@ from opscenter.organizations.controller import OrganizationController, UserContr
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
+from sla.ratings import metrics as rating_metrics
 from sla.ratings.controller import RatingController, RatingPeriodController
 
 
@@ -92,6 +95,10 @@ CONTROLLERS: list[ControllerRouterHandler] = [
 ]
 
 JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
+
+# Business figures on /metrics, read from the database when scraped (monitoring/figures.py): the dashboards' data.
+FIGURE_SOURCES: list[FigureSource] = [budget_metrics.figures, rating_metrics.figures]
+FIGURES.use(FIGURE_SOURCES)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = [demo]
@@ -188,7 +195,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db):
+            with backlog_on_metrics(db), FIGURES.watching(db):
                 yield
         finally:
             if scheduler is not None:

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from opscenter.app import create_app
 from opscenter.assets.handover.models import HandoverBatch, HandoverStatus
 from opscenter.assets.register.models import Asset, AssetState
+from opscenter.clock import today
 from opscenter.db import Database
 from opscenter.demo.province import Calendar
-from opscenter.clock import today
 from opscenter.migrate import upgrade
 from opscenter.organizations.models import Role
 from opscenter.settings import Settings
@@ -74,10 +75,10 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
         assert seeded["service_instance"] == 50
         assert 3 <= seeded["contract"] <= 4
         with db.transaction(write=False) as session:
-            request_states = set(session.execute(select(PurchaseRequest.status).distinct()).scalars())
-            batch_states = set(session.execute(select(HandoverBatch.status).distinct()).scalars())
+            request_states = set(session.execute(select(col(PurchaseRequest.status)).distinct()).scalars())
+            batch_states = set(session.execute(select(col(HandoverBatch.status)).distinct()).scalars())
             operated = session.execute(
-                select(func.count()).select_from(Asset).where(Asset.state == AssetState.OPERATED)  # type: ignore[arg-type]
+                select(func.count()).select_from(Asset).where(col(Asset.state) == AssetState.OPERATED)
             ).scalar_one()
         assert request_states == set(PurchaseStatus), "a purchase request in every state"
         assert {HandoverStatus.COMPLETED, HandoverStatus.SUBMITTED} <= batch_states, "one batch still in inspection"
@@ -96,6 +97,30 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
 
     with RunningServer(create_app(demo_settings)) as server:
         _each_key_works_with_its_roles_permissions(server.base_url, keys)
+        _the_dashboards_figures_are_on_metrics(server.base_url)
+
+
+def _the_dashboards_figures_are_on_metrics(base_url: str) -> None:
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(httpx.get(f"{base_url}/metrics").text)
+        for sample in family.samples
+    }
+
+    def series(name: str) -> dict[str, float]:
+        return {
+            dict(labels).get("department") or dict(labels)["service"]: v
+            for (n, labels), v in samples.items()
+            if n == name
+        }
+
+    budgets, committed = series("opscenter_budget_yuan"), series("opscenter_budget_committed_yuan")
+    assert len(budgets) == 10, "this year's budget of every department"
+    assert all(0 < committed[department] <= budgets[department] for department in budgets)
+    scores = series("opscenter_rating_score_mean")
+    assert 5 <= len(scores) <= 12
+    assert all(0 <= score <= 100 for score in scores.values())
+    assert sum(series("opscenter_ratings").values()) == 50, "last month, every instance rated once"
 
 
 def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, str]) -> None:
@@ -114,7 +139,9 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
         assert len(waiting) == 2
         current = bureau.get(f"/api/v1/purchase-requests/{waiting[0]['id']}")
         approved = bureau.post(
-            f"/api/v1/purchase-requests/{waiting[0]['id']}/approve", json={}, headers={"If-Match": current.headers["ETag"]}
+            f"/api/v1/purchase-requests/{waiting[0]['id']}/approve",
+            json={},
+            headers={"If-Match": current.headers["ETag"]},
         )
         assert approved.status_code == 200, approved.text
         assert approved.json()["status"] == "approved"
@@ -132,11 +159,13 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
     with client(Role.DEPARTMENT) as department:
         me = department.get("/api/v1/me").json()
         own = department.get("/api/v1/service-instances", params={"limit": 200}).json()["items"]
-        assert own and {instance["department_id"] for instance in own} == {me["organization"]["id"]}
+        assert own
+        assert {instance["department_id"] for instance in own} == {me["organization"]["id"]}
         ratings = department.get("/api/v1/ratings", params={"period": last_month}).json()["items"]
         assert len(ratings) == len(own), "it rated every instance it uses last month"
         assets = department.get("/api/v1/assets", params={"count": "true"}).json()
-        assert assets["total"] > 0 and all(a["owner_department_id"] == me["organization"]["id"] for a in assets["items"])
+        assert assets["total"] > 0
+        assert {asset["owner_department_id"] for asset in assets["items"]} == {me["organization"]["id"]}
         assert department.get("/api/v1/audit-events").status_code == 403
 
     with client(Role.AUDITOR) as auditor:
