@@ -1,11 +1,14 @@
 """``opscenter demo``: seed the database named by OPSCENTER_DATABASE_URL with the demo province."""
 
 import logging
+from pathlib import Path
 
 import click
 
 from opscenter.db import Database
 from opscenter.demo.cast import IssuedKey
+from opscenter.demo.measured import ensure_prometheus
+from opscenter.demo.prometheus import NoPrometheus, binaries
 from opscenter.demo.seed import is_empty, seed
 from opscenter.errors import DomainError
 from opscenter.migrate import schema_problem
@@ -18,7 +21,21 @@ from opscenter.settings import get_settings
     is_flag=True,
     help="Seed only a database with no organization yet (what scripts/serve does); else say so and change nothing.",
 )
-def demo(if_empty: bool) -> None:
+@click.option(
+    "--prometheus",
+    "with_prometheus",
+    is_flag=True,
+    help="Also run a Prometheus of the demo's own where OPSCENTER_PROMETHEUS_URL points (default "
+    "127.0.0.1:9090), backfilled with a month of the service instances' SLIs; needs prometheus and promtool.",
+)
+@click.option(
+    "--prometheus-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("opscenter-prometheus"),
+    show_default=True,
+    help="Where the demo's Prometheus keeps its data, configuration, log and pid.",
+)
+def demo(if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
     """Seed a realistic province: the bureau, the operations center, ten departments and their people, a catalog,
     budgets, purchase requests in every state, contracts, service instances, infrastructure handed over, ratings;
     and one API key for a user of each role, printed once.
@@ -29,14 +46,25 @@ def demo(if_empty: bool) -> None:
     logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if (problem := schema_problem(settings)) is not None:
         raise click.ClickException(problem)
+    if with_prometheus:
+        try:
+            binaries()  # before seeding anything: say at once how to get one
+        except NoPrometheus as exc:
+            raise click.ClickException(str(exc)) from exc
     db = Database(settings)
     try:
         if if_empty and not is_empty(db):
             click.echo("demo: the database already holds organizations; not seeding it", err=True)
+            if with_prometheus and prometheus_dir.is_dir():  # seeded by an earlier demo: keep its Prometheus up
+                ensure_prometheus(db, settings, prometheus_dir, progress=_progress)
             return
-        outcome = seed(db, progress=lambda line: click.echo(f"demo: {line}", err=True))
+        outcome = seed(db, progress=_progress)
+        if with_prometheus:
+            ensure_prometheus(db, settings, prometheus_dir, progress=_progress)
     except DomainError as exc:
         raise click.ClickException(f"the demo could not be seeded: {exc.detail}") from exc
+    except NoPrometheus as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         db.dispose()
     if outcome.keys_shown_before:
@@ -47,6 +75,10 @@ def demo(if_empty: bool) -> None:
         )
         return
     _print_keys(outcome.keys)
+
+
+def _progress(line: str) -> None:
+    click.echo(f"demo: {line}", err=True)
 
 
 def _print_keys(keys: list[IssuedKey]) -> None:

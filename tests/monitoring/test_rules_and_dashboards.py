@@ -16,15 +16,15 @@ from tests.support import RunningServer
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
 RULE_FILES = sorted((MONITORING / "rules").glob("*.yml"))
-RULE_TESTS = sorted((MONITORING / "rules" / "tests").glob("*.test.yml"))
+RULE_TESTS = sorted((MONITORING / "rules" / "tests").glob("*_test.yml"))
 DASHBOARDS = sorted((MONITORING / "dashboards").glob("*.json"))
 
 
-def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("promtool")
     # Not a skip: scripts/test installs Debian's prometheus package, which brings promtool.
     assert binary is not None, "promtool is missing: apt-get install prometheus (scripts/test does it)"
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_promtool_accepts_the_configuration_every_rule_file_and_the_rules_unit_tests() -> None:
@@ -34,7 +34,7 @@ def test_promtool_accepts_the_configuration_every_rule_file_and_the_rules_unit_t
     assert config.returncode == 0, config.stdout + config.stderr
     rules = promtool("check", "rules", *map(str, RULE_FILES))
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    behaviour = promtool("test", "rules", *map(str, RULE_TESTS))
+    behaviour = promtool("test", "rules", *(path.name for path in RULE_TESTS), cwd=RULE_TESTS[0].parent)
     assert behaviour.returncode == 0, behaviour.stdout + behaviour.stderr
 
 

@@ -1,0 +1,56 @@
+"""The demo with real measurements: its own Prometheus, backfilled with a month of the instances' SLIs."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from contracts.agreements.models import Contract
+from contracts.catalog.models import CatalogService
+from contracts.instances.models import InstanceStatus, ServiceInstance
+from opscenter.clock import start_of_day, today, utcnow
+from opscenter.db import Database
+from opscenter.demo.probes import Probe, incidents, window, write_openmetrics
+from opscenter.demo.prometheus import LocalPrometheus
+from opscenter.demo.province import Calendar
+from opscenter.settings import Settings
+
+
+def probes_of(session: Session) -> list[Probe]:
+    """Every active instance's SLI series, as its catalog service and its label matchers say, in contract order."""
+    rows = session.exec(
+        select(ServiceInstance, CatalogService)
+        .join(CatalogService, col(CatalogService.id) == ServiceInstance.service_id)
+        .join(Contract, col(Contract.id) == ServiceInstance.contract_id)
+        .where(ServiceInstance.status == InstanceStatus.ACTIVE)
+        .order_by(col(Contract.number), col(ServiceInstance.line_no))
+    ).all()
+    return [
+        Probe(instance.name, service.sli_metric, dict(instance.label_matchers), service.sli_interval_seconds)
+        for instance, service in rows
+    ]
+
+
+def ensure_prometheus(db: Database, settings: Settings, directory: Path, *, progress: Callable[[str], None]) -> None:
+    """Backfill (once) and start the demo's Prometheus where OpsCenter reads; leave one that already answers."""
+    server = LocalPrometheus(directory, settings.prometheus_url, opscenter_target=f"{settings.host}:{settings.port}")
+    if server.is_ready():
+        whose = "the demo's" if server.is_ours() else "not the demo's: it may lack the demo's metrics"
+        progress(f"prometheus: already answering at {server.url} ({whose})")
+        return
+    if not server.has_data():
+        with db.transaction(write=False) as session:
+            probes = probes_of(session)
+        since = Calendar(today()).last_month
+        first, end = window(utcnow(), start_of_day(since.first_day))
+        plan = incidents(probes, first, end)
+        server.directory.mkdir(parents=True, exist_ok=True)
+        openmetrics = server.directory / "backfill.om"
+        progress(f"prometheus: writing the SLI samples of {len(probes)} instances since {since.first_day} …")
+        with openmetrics.open("w") as out:
+            samples = write_openmetrics(out, probes, plan, first, end)
+        progress(f"prometheus: backfilling {samples} samples with promtool (a minute or so) …")
+        server.backfill(openmetrics)
+        openmetrics.unlink()
+    pid = server.start()
+    progress(f"prometheus: running at {server.url} (pid {pid}; stop it with `kill {pid}`), data in {server.data}")
