@@ -1,13 +1,6 @@
 """``opscenter demo``, run as a newcomer runs it: a real subprocess on a database of its own, twice."""
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlmodel import SQLModel, col
@@ -19,39 +12,10 @@ from opscenter.assets.register.models import Asset, AssetState
 from opscenter.clock import today
 from opscenter.db import Database
 from opscenter.demo.province import Calendar
-from opscenter.migrate import upgrade
 from opscenter.organizations.models import Role
 from opscenter.settings import Settings
-from tests.conftest import make_settings
-from tests.support import RunningServer, postgres_database
-
-
-@pytest.fixture
-def demo_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
-    """An empty database of the suite's kind, migrated, apart from the suite's own."""
-    if backend == "sqlite":
-        settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}")
-        upgrade(settings)
-        yield settings
-        return
-    with postgres_database("opscenter_demo") as url:
-        settings = make_settings(url)
-        upgrade(settings)
-        yield settings
-
-
-def run_demo(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPSCENTER_DATABASE_URL": settings.database_url, "OPSCENTER_LOG_LEVEL": "WARNING"}
-    result = subprocess.run(
-        [sys.executable, "-m", "opscenter.cli", "demo", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
+from tests.demo.steps import run_demo
+from tests.support import RunningServer
 
 
 def row_counts(db: Database) -> dict[str, int]:
