@@ -4,6 +4,7 @@ the service instances they back, and the departments' ratings."""
 import random
 import uuid
 from collections import defaultdict
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -21,7 +22,7 @@ from opscenter.assets.handover.models import (
 )
 from opscenter.assets.register import service as register
 from opscenter.assets.register.models import Asset, AssetKind, AssetState, AssetUpdate
-from opscenter.clock import Period
+from opscenter.clock import Period, business_date, replaying
 from opscenter.demo.cast import Cast
 from opscenter.demo.inventory import BATCH_PLANS, BatchPlan, batch_items
 from opscenter.demo.province import APPROVER, DEPARTMENTS, OPERATOR_USER, Calendar, department_user
@@ -37,12 +38,25 @@ _LINKED_PER_KIND = 3
 
 def add_handovers(session: Session, cast: Cast, calendar: Calendar) -> str:
     states: dict[str, int] = defaultdict(int)
-    for plan in BATCH_PLANS:
-        states[_hand_over(session, cast, calendar, plan)] += 1
-    linked = _link_assets(session, cast)
+    for index, plan in enumerate(BATCH_PLANS):
+        states[_hand_over(session, cast, _batch_timeline(calendar, index, plan), plan)] += 1
+    with replaying(calendar.days_ago(1, 16)):
+        linked = _link_assets(session, cast)
     operated = session.exec(select(Asset.id).where(Asset.state == AssetState.OPERATED)).all()
     summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
     return f"handover batches: {summary}; {len(operated)} assets operated, {linked} linked to service instances"
+
+
+def _batch_timeline(calendar: Calendar, index: int, plan: BatchPlan) -> list[datetime]:
+    """When a batch was drafted, submitted, inspected, and signed by the three parties: the completed ones a
+    month apart from nine months ago on, the others in the last fortnight."""
+    if plan.fate != "completed":
+        return [calendar.days_ago(days, hour) for days, hour in ((10, 9), (8, 14), (2, 17))]
+    month = calendar.months_ago(9 - index)
+    return [
+        calendar.at(month + timedelta(days=days), hour)
+        for days, hour in ((2, 9), (4, 14), (11, 17), (14, 10), (15, 15), (16, 11))
+    ]
 
 
 def has_handovers(session: Session, cast: Cast, calendar: Calendar) -> bool:
@@ -50,14 +64,16 @@ def has_handovers(session: Session, cast: Cast, calendar: Calendar) -> bool:
     return session.exec(select(HandoverBatch.id).where(HandoverBatch.title == first)).first() is not None
 
 
-def _hand_over(session: Session, cast: Cast, calendar: Calendar, plan: BatchPlan) -> str:
+def _hand_over(session: Session, cast: Cast, timeline: list[datetime], plan: BatchPlan) -> str:
     department = cast[department_user(plan.department)]
     operator, bureau = cast[OPERATOR_USER], cast[APPROVER]
-    data = HandoverBatchCreate(title=plan.title, planned_date=calendar.today, items=batch_items(plan))
-    batch = batches.create_batch(session, data, actor=department)
+    with replaying(timeline[0]):
+        data = HandoverBatchCreate(title=plan.title, planned_date=business_date(timeline[1]), items=batch_items(plan))
+        batch = batches.create_batch(session, data, actor=department)
     if plan.fate == "draft":
         return batch.status.value
-    batch = handover.submit(session, batch.id, actor=department, expected_version=batch.version)
+    with replaying(timeline[1]):
+        batch = handover.submit(session, batch.id, actor=department, expected_version=batch.version)
     items = [item for chunk in batches.iter_items(session, batch) for item in chunk]
     rng = random.Random(plan.title)
     rejected = rng.sample(items, plan.rejected)
@@ -72,10 +88,12 @@ def _hand_over(session: Session, cast: Cast, calendar: Calendar, plan: BatchPlan
             if item not in rejected
         ]
     inspection = InspectionIn(decisions=decisions, accept_remaining=plan.fate == "completed")
-    batch = handover.inspect(session, batch.id, inspection, actor=operator, expected_version=batch.version)
+    with replaying(timeline[2]):
+        batch = handover.inspect(session, batch.id, inspection, actor=operator, expected_version=batch.version)
     if plan.fate == "completed":
-        for signer in (department, operator, bureau):
-            batch = handover.sign(session, batch.id, actor=signer, expected_version=batch.version)
+        for signer, when in zip((department, operator, bureau), timeline[3:], strict=True):
+            with replaying(when):
+                batch = handover.sign(session, batch.id, actor=signer, expected_version=batch.version)
     return batch.status.value
 
 
@@ -120,20 +138,27 @@ def add_ratings(session: Session, cast: Cast, calendar: Calendar) -> str:
     """Every department rates every instance it uses for the last two months, and some already for this one;
     the bureau has closed the month before last."""
     rng = random.Random("ratings")
-    months = [calendar.month_before_last, calendar.last_month]
     written = 0
-    for index, department in enumerate(DEPARTMENTS):
-        owned = session.exec(
-            select(ServiceInstance.id)
-            .where(ServiceInstance.department_id == cast.department(department))
-            .order_by(col(ServiceInstance.id))
-        ).all()
-        rated = months + ([calendar.this_month] if index % 3 == 0 else [])
-        items = [_rating(rng, instance_id, month) for instance_id in owned for month in rated]
-        if items:
-            ratings.rate_batch(session, RatingBatchIn(items=items), actor=cast[department_user(department)])
-            written += len(items)
-    closed = _close_month(session, cast, calendar.month_before_last)
+    schedule = [
+        (calendar.month_before_last, calendar.last_month.first_day + timedelta(days=2), range(len(DEPARTMENTS))),
+        (calendar.last_month, calendar.this_month.first_day + timedelta(days=2), range(len(DEPARTMENTS))),
+        (calendar.this_month, calendar.today, range(0, len(DEPARTMENTS), 3)),  # early birds
+    ]
+    for month, day, raters in schedule:
+        for index in raters:
+            department = DEPARTMENTS[index]
+            owned = session.exec(
+                select(ServiceInstance.id)
+                .where(ServiceInstance.department_id == cast.department(department))
+                .order_by(col(ServiceInstance.id))
+            ).all()
+            if owned:
+                with replaying(calendar.at(day, 9 + index % 8, 5 * index)):
+                    items = RatingBatchIn(items=[_rating(rng, instance_id, month) for instance_id in owned])
+                    ratings.rate_batch(session, items, actor=cast[department_user(department)])
+                written += len(owned)
+    with replaying(calendar.at(calendar.last_month.first_day + timedelta(days=9), 15)):
+        closed = _close_month(session, cast, calendar.month_before_last)
     return f"{written} ratings; {calendar.month_before_last} closed for {closed} contracts"
 
 

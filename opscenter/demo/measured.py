@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from contracts.agreements.models import Contract
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import InstanceStatus, ServiceInstance
-from opscenter.clock import start_of_day, today, utcnow
+from opscenter.clock import start_of_day, utcnow
 from opscenter.db import Database
 from opscenter.demo.probes import Probe, incidents, window, write_openmetrics
 from opscenter.demo.prometheus import LocalPrometheus
@@ -41,7 +41,7 @@ def ensure_prometheus(db: Database, settings: Settings, directory: Path, *, prog
     if not server.has_data():
         with db.transaction(write=False) as session:
             probes = probes_of(session)
-        since = Calendar(today()).last_month
+        since = Calendar(utcnow()).last_month
         first, end = window(utcnow(), start_of_day(since.first_day))
         plan = incidents(probes, first, end)
         server.directory.mkdir(parents=True, exist_ok=True)

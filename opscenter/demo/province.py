@@ -2,12 +2,12 @@
 seeded (``Calendar``), so a demo seeded any day has a contract year in progress and a last month to bill."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from contracts.agreements.models import ProcurementMethod
 from contracts.catalog.models import ServiceCategory
-from opscenter.clock import Period
+from opscenter.clock import SHANGHAI, Period, business_date
 from opscenter.organizations.models import OrgKind, Role
 
 BUREAU = "政务服务数据管理局"
@@ -115,9 +115,14 @@ RETIRED = "ECS-8C32G"  # taken off sale: new purchases can no longer choose it
 
 @dataclass(frozen=True)
 class Calendar:
-    """The demo's dates, from the day it is seeded: contracts began ten months ago and run two years."""
+    """The demo's dates, from the moment it is seeded: contracts began ten months ago and run two years, and
+    everything happened at a plausible time before now (``at``)."""
 
-    today: date
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return business_date(self.now)
 
     @property
     def this_month(self) -> Period:
@@ -143,9 +148,13 @@ class Calendar:
     def contract_end(self) -> date:
         return self.months_ago(-14) - timedelta(days=1)
 
-    @property
-    def next_month_start(self) -> date:
-        return self.months_ago(-1)
+    def at(self, day: date, hour: int = 10, minute: int = 0) -> datetime:
+        """That Asia/Shanghai time; if it has not come yet (a demo seeded early in a month), a moment ago."""
+        instant = datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI).astimezone(UTC)
+        return min(instant, self.now - timedelta(minutes=1))
+
+    def days_ago(self, days: int, hour: int = 10) -> datetime:
+        return self.at(self.today - timedelta(days=days), hour)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from opscenter.clock import today
+from opscenter.clock import replaying, utcnow
 from opscenter.db import Database
 from opscenter.demo import contracting, floor
 from opscenter.demo.cast import Cast, IssuedKey, add_people, issue_keys, keys_issued, read_cast
@@ -30,6 +30,7 @@ STEPS = (
     Step("instances", contracting.has_instances, contracting.add_instances),
     Step("handover", floor.has_handovers, floor.add_handovers),
     Step("ratings", floor.has_ratings, floor.add_ratings),
+    Step("recent requests", contracting.has_recent_requests, contracting.add_recent_requests),
 )
 
 
@@ -47,8 +48,8 @@ def is_empty(db: Database) -> bool:
 
 def seed(db: Database, *, progress: Callable[[str], None]) -> Outcome:
     """Build the province step by step, reporting each step through ``progress``."""
-    calendar = Calendar(today())
-    with db.transaction(write=True) as session:
+    calendar = Calendar(utcnow())
+    with db.transaction(write=True) as session, replaying(calendar.at(calendar.months_ago(13))):
         progress(f"people: {add_people(session)}")
     for step in STEPS:
         with db.transaction(write=True) as session:

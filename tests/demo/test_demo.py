@@ -9,7 +9,7 @@ from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from opscenter.app import create_app
 from opscenter.assets.handover.models import HandoverBatch, HandoverStatus
 from opscenter.assets.register.models import Asset, AssetState
-from opscenter.clock import today
+from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.demo.province import Calendar
 from opscenter.organizations.models import Role
@@ -91,7 +91,7 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
     def client(role: Role) -> httpx.Client:
         return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {keys[role.value]}"}, timeout=30)
 
-    last_month = str(Calendar(today()).last_month)
+    last_month = str(Calendar(utcnow()).last_month)
     with client(Role.ADMIN) as admin:
         assert admin.get("/api/v1/me").json()["user"]["name"] == "zhou.hua"
         assert admin.get("/api/v1/users", params={"count": "true"}).json()["total"] == 16
