@@ -26,7 +26,7 @@ def probes_of(session: Session) -> list[Probe]:
         .order_by(col(Contract.number), col(ServiceInstance.line_no))
     ).all()
     return [
-        Probe(instance.name, service.sli_metric, dict(instance.label_matchers), service.sli_interval_seconds)
+        Probe(str(instance.id), service.sli_metric, dict(instance.label_matchers), service.sli_interval_seconds)
         for instance, service in rows
     ]
 

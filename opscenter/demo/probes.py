@@ -3,7 +3,7 @@ instance whose prober was itself down for days (a gap: unknown, not down), writt
 ``promtool tsdb create-blocks-from openmetrics``. Plain data; the same every time for the same instances."""
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
@@ -15,7 +15,7 @@ from monitoring.promql import quote
 class Probe:
     """One instance's SLI series: its metric and labels, and how often the prober samples it."""
 
-    name: str  # for the demo's own report: which instance had which month
+    key: str  # the service instance's id
     metric: str
     labels: dict[str, str]
     interval_seconds: int
@@ -28,9 +28,16 @@ class Incident:
     kind: str  # "down": samples are 0; "gap": no samples at all
 
 
-def incidents(probes: Sequence[Probe], start: datetime, end: datetime) -> dict[str, list[Incident]]:
+def incidents(
+    probes: Sequence[Probe],
+    start: datetime,
+    end: datetime,
+    *,
+    maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
+) -> dict[str, list[Incident]]:
     """Which instances have which incidents between ``start`` and ``end``: most a minute or two of downtime,
-    a few an outage of hours (an SLA credit), one a three-day gap in its samples (insufficient coverage)."""
+    a few an outage of hours (an SLA credit), one a three-day gap in its samples (insufficient coverage); and
+    downtime in each instance's approved ``maintenance`` windows (which the SLA does not count)."""
     rng = random.Random("probes")
     first, last = int(start.timestamp()), int(end.timestamp())
     span = last - first
@@ -46,7 +53,9 @@ def incidents(probes: Sequence[Probe], start: datetime, end: datetime) -> dict[s
         if index == 7:  # the prober itself was down for three days: unknown, never downtime
             at = first + span // 3
             found.append(Incident(at, at + 3 * 86400, "gap"))
-        plan[probe.name] = sorted(found, key=lambda incident: incident.start)
+        for window_start, window_end in (maintenance or {}).get(probe.key, ()):
+            found.append(Incident(int(window_start.timestamp()), int(window_end.timestamp()), "down"))
+        plan[probe.key] = sorted(found, key=lambda incident: incident.start)
     return plan
 
 
@@ -58,7 +67,7 @@ def write_openmetrics(
     for probe in probes:
         inside = ",".join(f"{name}={quote(value)}" for name, value in sorted(probe.labels.items()))
         prefix = f"{probe.metric}{{{inside}}} "
-        lines = [f"{prefix}{value} {at}\n" for at, value in _samples(probe, plan[probe.name], start, end)]
+        lines = [f"{prefix}{value} {at}\n" for at, value in _samples(probe, plan[probe.key], start, end)]
         out.writelines(lines)
         written += len(lines)
     out.write("# EOF\n")

@@ -20,7 +20,7 @@ from tests.processes import free_port
 
 def _probes(count: int) -> list[Probe]:
     return [
-        Probe(f"instance {n}", "probe_success", {"job": "blackbox", "instance": f"https://s{n}.example.cn"}, 60)
+        Probe(f"instance-{n}", "probe_success", {"job": "blackbox", "instance": f"https://s{n}.example.cn"}, 60)
         for n in range(count)
     ]
 
@@ -50,6 +50,14 @@ def test_a_month_of_probes_has_blips_outages_of_hours_and_one_prober_gap() -> No
     assert len(healthy) >= 40
 
 
+def test_the_probes_are_down_during_approved_maintenance_windows() -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    window = (datetime(2026, 10, 14, 14, tzinfo=UTC), datetime(2026, 10, 14, 16, tzinfo=UTC))
+    plan = incidents(_probes(3), start, start + timedelta(days=31), maintenance={"instance-1": [window]})
+    assert Incident(int(window[0].timestamp()), int(window[1].timestamp()), "down") in plan["instance-1"]
+    assert all(incident.end - incident.start <= 180 for incident in plan["instance-2"])
+
+
 def test_the_samples_are_openmetrics_at_the_probes_interval_with_downtime_as_zero_and_gaps_missing() -> None:
     start = datetime(2026, 10, 1, tzinfo=UTC)
     end = start + timedelta(hours=1)
@@ -57,7 +65,7 @@ def test_the_samples_are_openmetrics_at_the_probes_interval_with_downtime_as_zer
     gap = Incident(int(start.timestamp()) + 600, int(start.timestamp()) + 900, "gap")
     down = Incident(int(start.timestamp()) + 1200, int(start.timestamp()) + 1320, "down")
     out = io.StringIO()
-    written = write_openmetrics(out, [probe], {probe.name: [gap, down]}, start, end)
+    written = write_openmetrics(out, [probe], {probe.key: [gap, down]}, start, end)
     lines = out.getvalue().splitlines()
     assert lines[-1] == "# EOF"
     assert written == len(lines) - 1 == 60 - 5
@@ -82,13 +90,13 @@ def test_the_demo_prometheus_answers_with_the_samples_it_was_backfilled_with(tmp
     try:
         assert server.is_ours()
         at, span = int(end.timestamp()) - 60, int((end - first).total_seconds()) // 60
-        assert _availability(plan[probes[5].name], first, end)[0] < span - 60, "an outage of hours"
-        assert _availability(plan[probes[7].name], first, end)[1] < span / 2, "a prober gap of days"
+        assert _availability(plan[probes[5].key], first, end)[0] < span - 60, "an outage of hours"
+        assert _availability(plan[probes[7].key], first, end)[1] < span / 2, "a prober gap of days"
         for probe in (probes[5], probes[7], probes[0]):
             selector = f'probe_success{{instance="{probe.labels["instance"]}"}}[{span}m] @ {at}'
-            up, present = _availability(plan[probe.name], first, end)
-            assert _query(server, f"sum_over_time({selector})") == up, probe.name
-            assert _query(server, f"count_over_time({selector})") == present, probe.name
+            up, present = _availability(plan[probe.key], first, end)
+            assert _query(server, f"sum_over_time({selector})") == up, probe.key
+            assert _query(server, f"count_over_time({selector})") == present, probe.key
     finally:
         os.kill(pid, signal.SIGTERM)
 
