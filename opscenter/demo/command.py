@@ -52,15 +52,20 @@ def demo(if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
         except NoPrometheus as exc:
             raise click.ClickException(str(exc)) from exc
     db = Database(settings)
+
+    def measure() -> None:
+        ensure_prometheus(db, settings, prometheus_dir, progress=_progress)
+
     try:
         if if_empty and not is_empty(db):
             click.echo("demo: the database already holds organizations; not seeding it", err=True)
             if with_prometheus and prometheus_dir.is_dir():  # seeded by an earlier demo: keep its Prometheus up
-                ensure_prometheus(db, settings, prometheus_dir, progress=_progress)
+                measure()
             return
-        outcome = seed(db, progress=_progress)
-        if with_prometheus:
-            ensure_prometheus(db, settings, prometheus_dir, progress=_progress)
+        measure = (
+            (lambda: ensure_prometheus(db, settings, prometheus_dir, progress=_progress)) if with_prometheus else None
+        )
+        outcome = seed(db, progress=_progress, measure=measure)
     except DomainError as exc:
         raise click.ClickException(f"the demo could not be seeded: {exc.detail}") from exc
     except NoPrometheus as exc:

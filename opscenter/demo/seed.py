@@ -32,6 +32,8 @@ STEPS = (
     Step("ratings", floor.has_ratings, floor.add_ratings),
     Step("recent requests", contracting.has_recent_requests, contracting.add_recent_requests),
 )
+# After the measurements (``demo --prometheus`` pulls them between the two): what is computed from them.
+SETTLING_STEPS: tuple[Step, ...] = ()
 
 
 @dataclass
@@ -46,18 +48,16 @@ def is_empty(db: Database) -> bool:
         return session.exec(select(Organization.id).limit(1)).first() is None
 
 
-def seed(db: Database, *, progress: Callable[[str], None]) -> Outcome:
-    """Build the province step by step, reporting each step through ``progress``."""
+def seed(db: Database, *, progress: Callable[[str], None], measure: Callable[[], None] | None = None) -> Outcome:
+    """Build the province step by step, reporting each step through ``progress``; ``measure`` (the demo's
+    Prometheus and the SLA pull) runs between the history and what is computed from measurements."""
     calendar = Calendar(utcnow())
     with db.transaction(write=True) as session, replaying(calendar.at(calendar.months_ago(13))):
         progress(f"people: {add_people(session)}")
-    for step in STEPS:
-        with db.transaction(write=True) as session:
-            cast = read_cast(session)
-            if step.done(session, cast, calendar):
-                progress(f"{step.name}: already there")
-                continue
-            progress(f"{step.name}: {step.run(session, cast, calendar)}")
+    _run(db, STEPS, calendar, progress)
+    if measure is not None:
+        measure()
+    _run(db, SETTLING_STEPS, calendar, progress)
     outcome = Outcome()
     with db.transaction(write=True) as session:
         cast = read_cast(session)
@@ -66,3 +66,13 @@ def seed(db: Database, *, progress: Callable[[str], None]) -> Outcome:
         else:
             outcome.keys = issue_keys(session, cast)
     return outcome
+
+
+def _run(db: Database, steps: tuple[Step, ...], calendar: Calendar, progress: Callable[[str], None]) -> None:
+    for step in steps:
+        with db.transaction(write=True) as session:
+            cast = read_cast(session)
+            if step.done(session, cast, calendar):
+                progress(f"{step.name}: already there")
+                continue
+            progress(f"{step.name}: {step.run(session, cast, calendar)}")
