@@ -62,10 +62,7 @@ def demo(if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
             if with_prometheus and prometheus_dir.is_dir():  # seeded by an earlier demo: keep its Prometheus up
                 measure()
             return
-        measure = (
-            (lambda: ensure_prometheus(db, settings, prometheus_dir, progress=_progress)) if with_prometheus else None
-        )
-        outcome = seed(db, progress=_progress, measure=measure)
+        outcome = seed(db, progress=_progress, measure=measure if with_prometheus else None)
     except DomainError as exc:
         raise click.ClickException(f"the demo could not be seeded: {exc.detail}") from exc
     except NoPrometheus as exc:
