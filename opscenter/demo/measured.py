@@ -35,8 +35,13 @@ def ensure_prometheus(db: Database, settings: Settings, directory: Path, *, prog
     """Backfill (once) and start the demo's Prometheus where OpsCenter reads; leave one that already answers."""
     server = LocalPrometheus(directory, settings.prometheus_url, opscenter_target=f"{settings.host}:{settings.port}")
     if server.is_ready():
-        whose = "the demo's" if server.is_ours() else "not the demo's: it may lack the demo's metrics"
-        progress(f"prometheus: already answering at {server.url} ({whose})")
+        if not server.is_ours():
+            progress(
+                f"prometheus: another Prometheus answers at {server.url}, without the demo's metrics; stop it, or "
+                "point OPSCENTER_PROMETHEUS_URL at a free port, and run the demo with --prometheus again"
+            )
+            return
+        progress(f"prometheus: the demo's is running at {server.url}")
         return
     if not server.has_data():
         with db.transaction(write=False) as session:
