@@ -78,7 +78,7 @@ def _service(session: Session, code: str) -> CatalogService:
 
 
 def add_purchases(session: Session, cast: Cast, calendar: Calendar) -> str:
-    """Budgets that cover what the bureau approves, then every request, taken as far as its plan says."""
+    """Budgets that cover what the bureau will approve, then the requests behind the running contracts."""
     needed: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for plan in REQUEST_PLANS:
         for item in plan.items:
