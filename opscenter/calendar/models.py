@@ -4,6 +4,7 @@ from typing import ClassVar
 
 from sqlmodel import Field, SQLModel
 
+from opscenter.calendar.clock import Span
 from opscenter.db import Identified, Timestamped, Versioned
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
 
@@ -67,11 +68,20 @@ class DaySource(LabeledEnum):
     UNKNOWN = "unknown", "未知年份"
 
 
-class HoursPublic(SQLModel):
-    """A span of working hours, Asia/Shanghai wall time."""
+_WALL_TIME = {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", "examples": ["09:00"]}
 
-    start: time
-    end: time
+
+class HoursPublic(SQLModel):
+    """A span of working hours, Asia/Shanghai wall time written HH:MM (an end of 24:00 is midnight)."""
+
+    start: str = Field(schema_extra={"json_schema_extra": _WALL_TIME})
+    end: str = Field(schema_extra={"json_schema_extra": _WALL_TIME})
+
+    @classmethod
+    def of(cls, span: Span) -> "HoursPublic":
+        return cls(
+            start=span.start.strftime("%H:%M"), end="24:00" if span.end == time.max else span.end.strftime("%H:%M")
+        )
 
 
 class CalendarDay(SQLModel):
@@ -85,7 +95,7 @@ class CalendarDay(SQLModel):
             "source_label": "国务院节假日安排",
             "name": "春节",
             "reason": None,
-            "hours": [{"start": "09:00:00", "end": "18:00:00"}],
+            "hours": [{"start": "09:00", "end": "18:00"}],
         }
     )
 

@@ -172,7 +172,7 @@ def list_days(session: Session, *, start: date, end: date) -> CalendarDays:
         ).all()
     )
     official = official_calendar()
-    hours = [HoursPublic(start=span.start, end=span.end) for span in calendar.hours]
+    hours = [HoursPublic.of(span) for span in calendar.hours]
     days: list[CalendarDay] = []
     unknown: list[int] = []
     day = start
