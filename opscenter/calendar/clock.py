@@ -162,7 +162,7 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` (an Asia/Shanghai date) is a working day; ``CalendarUnknown`` for an unknown year."""
-        run = self._run_of(day.toordinal(), day.year)
+        run = self._run_of(day.toordinal())
         index = bisect_left(run.working, day.toordinal())
         return index < len(run.working) and run.working[index] == day.toordinal()
 
@@ -220,18 +220,18 @@ class WorkingCalendar:
             return official.is_working
         return day.weekday() < 5
 
-    def _run_of(self, ordinal: int, year: int) -> _Run:
+    def _run_of(self, ordinal: int) -> _Run:
         for run in self._runs:
             if run.first_ordinal <= ordinal <= run.last_ordinal:
                 return run
-        raise CalendarUnknown(year)
+        raise CalendarUnknown(date.fromordinal(ordinal).year)
 
     def _position(self, instant: datetime) -> tuple[int, _Run]:
         """Working microseconds from the start of its run of known years to ``instant``; and that run."""
         local_us = _local_us(instant)
         days, into_day = divmod(local_us, _DAY_US)
         ordinal = days + _EPOCH_ORDINAL
-        run = self._run_of(ordinal, date.fromordinal(ordinal).year)
+        run = self._run_of(ordinal)
         index = bisect_left(run.working, ordinal)
         position = index * self._day_us
         if index < len(run.working) and run.working[index] == ordinal:
