@@ -40,12 +40,16 @@ _CACHE_SIZE = 4  # a process talks to one database; tests and benchmarks to a fe
 def working_calendar(session: Session) -> WorkingCalendar:
     """The business calendar as the database now says: the package's schedule under the overrides.
 
-    Cached per process, keyed on the overrides' count and latest change, so repeated calls (a sweep over
-    every ticket) cost one aggregate query; a set or removed override is seen by the next call, also in
+    Cached per process, keyed on the overrides' count, versions and latest change, so repeated calls (a
+    sweep over every ticket) cost one aggregate query; a set or removed override is seen by the next call, also in
     other processes. Its answers raise ``CalendarUnknown`` for years with neither package data nor override.
     """
-    count, latest = session.exec(select(func.count(), func.max(col(CalendarOverride.updated_at)))).one()
-    key = (str(session.get_bind().engine.url), count, latest)
+    # Every create and delete changes the count, every update the sum of versions (also when the writer's
+    # clock lags another server's, which could leave max(updated_at) as it was).
+    fingerprint = session.exec(
+        select(func.count(), func.sum(col(CalendarOverride.version)), func.max(col(CalendarOverride.updated_at)))
+    ).one()
+    key = (str(session.get_bind().engine.url), *fingerprint)
     with _cache_lock:
         calendar = _cached.get(key)
     if calendar is not None:
