@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Response
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from opscenter.auth.guards import EVERYONE, allow
@@ -119,6 +120,7 @@ class CalendarController(Controller):
         "/overrides/{day:date}",
         guards=[allow(Role.ADMIN)],
         opt={ALSO_ANSWERS: (412,)},
+        responses={201: ResponseSpec(data_container=OverridePublic, description="A new override, with its ETag")},
         description="Whether this Asia/Shanghai date is a working day, above the State Council's schedule and "
         "the week: 201 for a new override, 200 for a replaced one. Replacing needs If-Match with the "
         "override's ETag (409 without, 412 when stale); a new one takes none. Entering at least one day of a "
