@@ -21,7 +21,14 @@ def _override(world: World, api: ApiFactory) -> Prepared:
     )
 
 
+def _hours(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(body={"spans": [{"start": "08:30", "end": "17:30"}]})
+
+
 ROWS: list[Row] = [
+    Row("GET", "/api/v1/calendar/hours", only(200, *EVERYONE)),
+    # the first working hours the admin sets: 201
+    Row("PUT", "/api/v1/calendar/hours", only(201, ADMIN), _hours),
     Row("GET", "/api/v1/calendar", only(200, *EVERYONE)),
     Row("GET", "/api/v1/calendar/overrides", only(200, *EVERYONE)),
     Row("GET", "/api/v1/calendar/overrides/{day}", only(200, *EVERYONE), _override),
