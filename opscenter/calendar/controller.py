@@ -102,8 +102,9 @@ class CalendarController(Controller):
         description="Each day from `from` to `to` (both included, at most "
         f"{service.MAX_SPAN_DAYS}): whether it is a working day, what decided it (`override` by the admin, "
         "`package`: the State Council's schedule, else `weekday` or `weekend`), the holiday's name and the "
-        "working hours. Days before 1970-01-01 or after 2999-12-31 are read as those edges. A day of a year with neither schedule nor override has `is_working` null, source `unknown`, and its "
-        "year is in `unknown_years`: business-hour deadlines needing it are refused (409 `calendar-unknown`).",
+        "working hours. Days before 1970-01-01 or after 2999-12-31 are read as those edges. A day of a year "
+        "with neither schedule nor override has `is_working` null, source `unknown`, and its year is in "
+        "`unknown_years`: business-hour deadlines needing it are refused (409 `calendar-unknown`).",
     )
     def days(self, session: DbSession, start: From = None, end: To = None) -> CalendarDays:
         first = _day("from", start) or Period.of(today()).first_day
