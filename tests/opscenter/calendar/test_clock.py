@@ -2,11 +2,14 @@
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
+import litestar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from litestar.testing import create_test_client
 
 from opscenter.calendar.clock import CalendarUnknown, Span, WorkingCalendar
+from opscenter.errors import EXCEPTION_HANDLERS
 
 BEIJING = timezone(timedelta(hours=8))
 CALENDAR = WorkingCalendar()
@@ -189,3 +192,17 @@ def test_measuring_then_adding_lands_at_or_before_the_end(start: datetime, end: 
         if end > start:
             assert calendar.add_business_minutes(start, minutes) <= end
             assert calendar.add_business_minutes(start, minutes + 1) > end
+
+
+def test_an_unknown_year_is_answered_as_a_409_problem_naming_the_year() -> None:
+    @litestar.get("/deadline", sync_to_thread=False)
+    def deadline() -> str:
+        CALENDAR.add_business_minutes(beijing(2026, 12, 31, 17), 120)
+        return "never"
+
+    with create_test_client([deadline], exception_handlers=EXCEPTION_HANDLERS) as client:
+        answer = client.get("/deadline")
+    assert answer.status_code == 409
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:opscenter:problem:calendar-unknown"
+    assert "2027" in answer.json()["detail"]
