@@ -191,6 +191,30 @@ class WorkingCalendar:
         local_us = (run.working[k] - _EPOCH_ORDINAL) * _DAY_US + self._span_starts[span] + into_day
         return _EPOCH + timedelta(microseconds=local_us - _OFFSET_US)
 
+    @property
+    def minutes_per_day(self) -> int:
+        """Working minutes in one working day (540 for 09:00–18:00)."""
+        return self._day_us // _MINUTE_US
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same Asia/Shanghai wall time on the ``days``-th working day after ``start``'s date, in UTC.
+
+        For "five working days after resolve": resolved on Friday 2026-02-13 15:00 (+08:00), five working
+        days later is Friday 2026-02-27 15:00 (the 14th, a 调休 Saturday, counts; the festival does not).
+        ``days`` = 0 answers ``start``. ``CalendarUnknown`` as ``add_business_minutes``.
+        """
+        if days < 0:
+            raise ValueError("days must not be negative")
+        local_us = _local_us(start)
+        ordinal = local_us // _DAY_US + _EPOCH_ORDINAL
+        run = self._run_of(ordinal)
+        if days == 0:
+            return start.astimezone(UTC)
+        index = bisect_right(run.working, ordinal) + days - 1
+        if index >= len(run.working):
+            raise CalendarUnknown(run.last_year + 1)
+        return start.astimezone(UTC) + timedelta(days=run.working[index] - ordinal)
+
     def business_minutes_between(self, start: datetime, end: datetime) -> int:
         """Whole working minutes from ``start`` to ``end`` (0 when ``end`` <= ``start``), rounded down.
 

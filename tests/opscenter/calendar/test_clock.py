@@ -106,6 +106,18 @@ def test_overrides_win_over_the_package_and_the_week() -> None:
     assert corrected.add_business_minutes(beijing(2026, 2, 13, 17), 240) == beijing(2026, 2, 24, 12)
 
 
+def test_working_days_are_counted_as_the_state_council_set_them() -> None:
+    resolved = beijing(2026, 2, 13, 15)  # Friday before the Spring Festival
+    assert CALENDAR.add_working_days(resolved, 1) == beijing(2026, 2, 14, 15)  # the 调休 Saturday
+    assert CALENDAR.add_working_days(resolved, 5) == beijing(2026, 2, 27, 15)
+    assert CALENDAR.add_working_days(beijing(2026, 2, 16, 10), 1) == beijing(2026, 2, 24, 10)  # from a holiday
+    assert CALENDAR.add_working_days(resolved, 0) == resolved
+    assert CALENDAR.minutes_per_day == 540
+    assert LUNCH_BREAK.minutes_per_day == 450
+    with pytest.raises(CalendarUnknown, match="2027"):
+        CALENDAR.add_working_days(beijing(2026, 12, 28, 10), 5)
+
+
 def test_working_hours_may_break_for_lunch() -> None:
     assert LUNCH_BREAK.add_business_minutes(beijing(2026, 3, 2, 11), 90) == beijing(2026, 3, 2, 14)
     assert LUNCH_BREAK.add_business_minutes(beijing(2026, 3, 2, 11), 60) == beijing(2026, 3, 2, 12)
