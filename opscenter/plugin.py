@@ -37,6 +37,7 @@ from opscenter.audit.sequencer import backlog_on_metrics
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
+from opscenter.calendar.controller import CalendarController
 from opscenter.db import Database
 from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
@@ -80,6 +81,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     MeController,
     AuditEventController,
     NotificationController,
+    CalendarController,
     # contracts: the bureau's side
     CatalogController,
     BudgetController,
@@ -134,6 +136,7 @@ def load_all_models() -> None:
     import opscenter.assets.register.models
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.calendar.models
     import opscenter.idempotency.models
     import opscenter.job_runs
     import opscenter.notifications.models
