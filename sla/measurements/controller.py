@@ -32,9 +32,9 @@ class MeasurementController(Controller):
         page: Paging,
         service_instance_id: FromQuery[uuid.UUID | None] = None,
         first_day: Annotated[
-            date | None, QueryParameter(query="from", description="First day, inclusive (YYYY-MM-DD)")
+            date | None, QueryParameter(name="from", description="First day, inclusive (YYYY-MM-DD)")
         ] = None,
-        last_day: Annotated[date | None, QueryParameter(query="to", description="Last day, inclusive")] = None,
+        last_day: Annotated[date | None, QueryParameter(name="to", description="Last day, inclusive")] = None,
     ) -> CursorPage[MeasurementPublic]:
         if service_instance_id is not None:
             instances.get_instance(session, service_instance_id, actor=actor)  # 404 for another's

@@ -52,8 +52,8 @@ _EXAMPLE: dict[str, Any] = {
     "maintenance_seconds": 0,
     "pulled_at": "2026-10-05T17:15:00Z",
     "promql": [
-        'sum(sum_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[86399999ms] @ 1759683599.999))',
-        'sum(count_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[86399999ms] @ 1759683599.999))',
+        'sum(sum_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[86399999ms] @ 1791215999.999))',
+        'sum(count_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[86399999ms] @ 1791215999.999))',
     ],
 }
 

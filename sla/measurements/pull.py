@@ -113,7 +113,7 @@ def due(session: Session, days: Sequence[date], *, only_missing: bool = True) ->
         return dict(sorted(in_force.items()))
     table = core_table(Measurement)
     counts: dict[date, int] = dict(
-        session.connection()  # type: ignore[arg-type]
+        session.connection()
         .execute(select(table.c.day, func.count()).where(table.c.day.in_(list(in_force))).group_by(table.c.day))
         .all()
     )

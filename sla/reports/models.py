@@ -47,9 +47,9 @@ _EXAMPLE = {
     "maintenance_minutes": 0,
     "days_missing": 0,
     "promql": [
-        '(sum(sum_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[1900799999ms] @ 1761926399.999))'
+        '(sum(sum_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[1900799999ms] @ 1793462399.999))'
         " or vector(0))",
-        '(sum(count_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[1900799999ms] @ 1761926399.999))'
+        '(sum(count_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[1900799999ms] @ 1793462399.999))'
         " or vector(0))",
     ],
 }
