@@ -142,7 +142,8 @@ def load_all_models() -> None:
     import opscenter.pagination  # noqa: F401
     import sla.maintenance.models
     import sla.measurements.models
-    import sla.ratings.models  # noqa: F401
+    import sla.ratings.models
+    import sla.reports.models  # noqa: F401
 
 
 class OpsCenterPlugin(InitPluginProtocol):

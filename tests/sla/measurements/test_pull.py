@@ -31,7 +31,8 @@ def test_every_day_is_measured_to_the_exact_sample_with_requests_independent_of_
 
     result = steps.pull_october(db, prometheus)
 
-    assert result.failure is None and len(result.days) == 31
+    assert result.failure is None
+    assert len(result.days) == 31
     assert result.measured == 31 * len(october.PLANS)
     # two queries a day for every instance at once, and two more per extra window of the maintained day
     assert result.requests == 31 * 2 + 2 * 2
@@ -85,13 +86,15 @@ def test_prometheus_stopped_in_the_middle_of_a_pull_writes_nothing_for_that_day_
         broken = steps.pull_october(db, prometheus, transport=StopsPrometheus(prometheus, after=21))
     finally:
         prometheus.start()
-    assert broken.failure is not None and broken.failure.kind == "unreachable"
+    assert broken.failure is not None
+    assert broken.failure.kind == "unreachable"
     assert [day.isoformat() for day in broken.days][-1] == "2026-10-10"
     partial = steps.measurements(db)
     assert {day for _, day in partial} == {f"2026-10-{n:02d}" for n in range(1, 11)}
 
     retried = steps.pull_october(db, prometheus)
-    assert retried.failure is None and retried.measured == 21 * len(october.PLANS)
+    assert retried.failure is None
+    assert retried.measured == 21 * len(october.PLANS)
     after_retry = steps.measurements(db)
 
     with db.transaction(write=True) as session:
@@ -158,5 +161,7 @@ def test_a_bad_answer_writes_nothing(
 ) -> None:
     steps.provision_october(api, world)
     result = steps.pull_october(db, prometheus, transport=transport)
-    assert result.failure is not None and result.failure.kind == kind
-    assert result.days == [] and steps.measurements(db) == {}
+    assert result.failure is not None
+    assert result.failure.kind == kind
+    assert result.days == []
+    assert steps.measurements(db) == {}

@@ -29,7 +29,7 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
     october_ = steps.provision_october(api, world)
     steps.approve_maintenance(db, october_.of(october.MAINTAINED), *october.MAINTENANCE)
     # a second contract whose line starts on the 10th, watching the same service as OUTAGES
-    late, (late_instance,) = contracts.provisioned_contract(
+    _late, (late_instance,) = contracts.provisioned_contract(
         api, world, start="2026-10-10", number="SZSJ-2026-002", code="ECS-8C16G"
     )
     contracts.ok(
@@ -81,7 +81,9 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
             line_no=late_report["line_no"],
             period=Period(2026, 10),
         )
-    assert len(every) == 6 and one.availability == Decimal("99.81") and one.status is SlaStatus.BREACHED
+    assert len(every) == 6
+    assert one.availability == Decimal("99.81")
+    assert one.status is SlaStatus.BREACHED
     assert one.credit_pct == Decimal("5")
 
 
@@ -103,7 +105,8 @@ def test_a_department_reads_only_its_own_reports_and_measurements(
     )
     assert [(row["day"], row["samples"]) for row in days["items"]] == [("2026-10-08", 1260), ("2026-10-09", 1440)]
     refused = as_b.get("/api/v1/sla/measurements", params={"from": "2026-10-09", "to": "2026-10-08"})
-    assert refused.status_code == 400 and "to" in refused.text
+    assert refused.status_code == 400
+    assert "to" in refused.text
 
 
 def test_a_month_not_over_is_pending(api: ApiFactory, world: World, db: Database) -> None:
