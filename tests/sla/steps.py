@@ -36,15 +36,30 @@ class October:
 
 
 def provision_october(api: ApiFactory, world: World) -> October:
-    departments = [world.department_b if plan is october.GAP else world.department for plan in october.PLANS]
-    contract, instances = contracts.provisioned_contract(api, world, *departments, start="2026-09-01")
-    by_plan = {}
-    for plan, instance in zip(october.PLANS, instances, strict=True):
-        path = f"/api/v1/service-instances/{instance['id']}"
-        by_plan[plan.instance] = contracts.ok(
-            api.as_(world.operator).patch(path, {"label_matchers": plan.matchers}, headers={"If-Match": '"1"'})
-        )
+    """One request per department (B's for GAP, A's for the rest), one contract, an instance per line."""
+    service = contracts.catalog_service(api, world)
+    requests = {}
+    for department in (world.department, world.department_b):
+        contracts.budget(api, world, department, 2026, "1000000.00")
+        count = 1 if department is world.department_b else len(october.PLANS) - 1
+        items = [contracts.item(service, quantity=1, start="2026-09-01", end="2026-12-31")] * count
+        requests[department] = contracts.approved_request(api, world, department, *items)
+    contract = contracts.approved_contract(
+        api, world, list(requests.values()), signed_date="2026-08-15", start_date="2026-09-01", end_date="2026-12-31"
+    )
+    a_lines = iter(line for line in contract["lines"] if line["department_id"] == str(world.department.organization_id))
+    (b_line,) = [line for line in contract["lines"] if line["department_id"] == str(world.department_b.organization_id)]
+    by_plan = {
+        plan.instance: _instance(api, world, contract, b_line if plan is october.GAP else next(a_lines), plan)
+        for plan in october.PLANS
+    }
     return October(contract, by_plan)
+
+
+def _instance(api: ApiFactory, world: World, contract: JSON, line: JSON, plan: october.Plan) -> JSON:
+    body = {"contract_id": contract["id"], "line_no": line["line_no"], "name": plan.instance[:200],
+            "label_matchers": plan.matchers}  # fmt: skip
+    return contracts.ok(api.as_(world.operator).post("/api/v1/service-instances", body), 201)
 
 
 def approve_maintenance(db: Database, instance: JSON, starts_at: str, ends_at: str) -> uuid.UUID:
