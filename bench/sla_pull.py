@@ -101,7 +101,7 @@ def run(size: int, db_url: str, runs: int) -> str:
         server.backfill(root / "day.om")
         server.start()
         print(f"  {size:,} instances: seeded and backfilled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        settings = Settings(database_url=db_url, log_level="WARNING", prometheus_url=server.url)  # type: ignore[arg-type]
+        settings = Settings(database_url=db_url, log_level="WARNING", prometheus_url=server.url)
         database = Database(settings)
         try:
             recording = Recording()

@@ -7,6 +7,7 @@ raises one ``PromQLError`` subclass per kind of failure, and nothing partial is 
 """
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -178,6 +179,7 @@ class PrometheusClient:
         self.backoff = settings.prometheus_retry_backoff_seconds
         self.semantics = settings.prometheus_range_selectors
         self.requests = 0
+        self._counting = threading.Lock()  # one client may serve a pull and its look-ahead thread
         auth: httpx.Auth | None = None
         headers = dict(settings.prometheus_headers)
         if settings.prometheus_bearer_token is not None:
@@ -253,7 +255,8 @@ class PrometheusClient:
     def _send(self, path: str, form: dict[str, str]) -> httpx.Response:
         attempt = 0
         while True:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
                 response = self._http.post(path, data=form)
             except httpx.TimeoutException as exc:

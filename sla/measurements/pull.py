@@ -24,11 +24,21 @@ from contracts.agreements.activity import active_lines
 from contracts.catalog.models import CatalogService, SliKind
 from contracts.instances.models import ServiceInstance
 from monitoring.metrics import SLA_PULL_DAYS, SLA_PULL_DURATION, SLA_PULL_FAILURES, SLA_PULL_LAST_SUCCESS
-from monitoring.promql import MalformedAnswer, PrometheusClient, PromQLError, Window, aggregated, for_one
+from monitoring.promql import (
+    MalformedAnswer,
+    PrometheusClient,
+    PromQLError,
+    Sample,
+    Window,
+    aggregated,
+    for_one,
+    selector,
+)
 from opscenter.clock import Period, business_date, start_of_day
 from opscenter.db import core_table
-from opscenter.settings import Settings
+from opscenter.settings import RangeSelectors, Settings
 from sla.maintenance.service import approved_windows
+from sla.measurements.lookahead import Lookahead
 from sla.measurements.models import Measurement
 
 log = logging.getLogger(__name__)
@@ -94,20 +104,24 @@ def last_complete_day(now: datetime, settle_minutes: int) -> date:
     return business_date(now - timedelta(minutes=settle_minutes)) - timedelta(days=1)
 
 
-def due(session: Session, days: Sequence[date], *, only_missing: bool = True) -> dict[date, list[Target]]:
+def due(
+    session: Session, days: Sequence[date], all_targets: Sequence[Target] | None = None, *, only_missing: bool = True
+) -> dict[date, list[Target]]:
     """For each day, the instances whose contract line is in force that day and that have no measurement yet."""
-    all_targets = targets(session)
+    if all_targets is None:
+        all_targets = targets(session)
     by_line = {(target.contract_id, target.line_no): target for target in all_targets}
     in_force: dict[date, list[Target]] = defaultdict(list)
     for period in sorted({Period.of(day) for day in days}):
-        wanted = {day for day in days if Period.of(day) == period}
-        for line in active_lines(session, period=period, contract_ids={t.contract_id for t in all_targets}):
+        wanted = sorted({day for day in days if Period.of(day) == period})
+        # every contract's lines (an IN list of thousands of contracts would cost more than it filters)
+        for line in active_lines(session, period=period):
             target = by_line.get(line.key)
             if target is None:
                 continue
             for span in line.spans:
-                for offset in range(span.days):
-                    if (day := span.first_day + timedelta(days=offset)) in wanted:
+                for day in wanted:
+                    if span.first_day <= day <= span.last_day:
                         in_force[day].append(target)
     if not only_missing or not in_force:
         return dict(sorted(in_force.items()))
@@ -154,10 +168,18 @@ def _count(value: Decimal, query: str) -> int:
 
 
 def measure_day(
-    session: Session, prometheus: PrometheusClient, day: date, day_targets: Sequence[Target], *, now: datetime
+    session: Session,
+    prometheus: PrometheusClient,
+    day: date,
+    day_targets: Sequence[Target],
+    *,
+    now: datetime,
+    ask: Callable[[str], list[Sample]] | None = None,
 ) -> int:
     """Measure ``day`` for ``day_targets`` and write their rows; returns how many were written (a row another
-    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing."""
+    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing. ``ask`` answers
+    queries instead of ``prometheus`` (answers asked ahead)."""
+    ask = ask or prometheus.vector
     whole = day_window(day)
     start, end = start_of_day(day), start_of_day(day + timedelta(days=1))
     holes = approved_windows(session, [target.instance_id for target in day_targets], start=start, end=end)
@@ -171,7 +193,7 @@ def measure_day(
             for function in (UP, SAMPLES):
                 query = aggregated(function, metric, names, window, prometheus.semantics)
                 by_labels: dict[tuple[str, ...], int] = {}
-                for sample in prometheus.vector(query):  # the query's @ pins its time
+                for sample in ask(query):  # the query's @ pins its time
                     by_labels[tuple(sample.labels.get(name, "") for name in names)] = _count(sample.value, query)
                 for target in group:
                     counts[(target.instance_id, function)] += by_labels.get(tuple(v for _, v in target.matchers), 0)
@@ -179,11 +201,14 @@ def measure_day(
     rows = []
     for (metric, _names, windows), group in plan.items():
         measured_ms = sum(window.end_ms - window.start_ms for window in windows)
+        # the per-instance query around a placeholder, built once per group: only the selector differs
+        templates = [for_one(function, metric, {}, window, prometheus.semantics).replace(metric + "{}", "\0")
+                     for function in (UP, SAMPLES) for window in windows]  # fmt: skip
         for target in group:
             up, samples = counts[(target.instance_id, UP)], counts[(target.instance_id, SAMPLES)]
             if up > samples:
                 raise MalformedAnswer(f"{up} samples up of {samples} for {target.instance_id} on {day}")
-            matchers = dict(target.matchers)
+            series = selector(metric, dict(target.matchers))
             rows.append(
                 {
                     "id": uuid.uuid4(),
@@ -197,11 +222,7 @@ def measure_day(
                     "expected_samples": measured_ms // (target.interval_seconds * 1000),
                     "maintenance_seconds": (whole.end_ms - whole.start_ms - measured_ms) // 1000,
                     "pulled_at": now,
-                    "promql": [
-                        for_one(function, metric, matchers, window, prometheus.semantics)
-                        for function in (UP, SAMPLES)
-                        for window in windows
-                    ],
+                    "promql": [template.replace("\0", series) for template in templates],
                 }
             )
     return _insert_once(session, rows)
@@ -230,24 +251,46 @@ def pull(
     fails (that day writes nothing; the days before it stay written). Updates the pull's metrics."""
     started, requests_before = time.monotonic(), prometheus.requests
     result = PullResult(days=[], measured=0, requests=0)
-    for day, day_targets in due(session, days).items():
-        try:
-            written = measure_day(session, prometheus, day, day_targets, now=now)
-        except PromQLError as failure:
-            SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
-            log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
-            result.failure, result.failed_day = failure, day
-            break
-        result.days.append(day)
-        result.measured += written
-        SLA_PULL_DAYS.inc(written)
-        if progress is not None:
-            progress(day, written)
+    all_targets = targets(session)
+    with Lookahead(prometheus, _whole_day_queries(session, days, all_targets, prometheus.semantics)) as ahead:
+        for day, day_targets in due(session, days, all_targets).items():
+            ahead.reach(day)
+            try:
+                written = measure_day(session, prometheus, day, day_targets, now=now, ask=ahead.vector)
+            except PromQLError as failure:
+                SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
+                log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
+                result.failure, result.failed_day = failure, day
+                break
+            result.days.append(day)
+            result.measured += written
+            SLA_PULL_DAYS.inc(written)
+            if progress is not None:
+                progress(day, written)
     result.requests = prometheus.requests - requests_before
     SLA_PULL_DURATION.set(time.monotonic() - started)
     if result.failure is None:
         SLA_PULL_LAST_SUCCESS.set_to_current_time()
     return result
+
+
+def _whole_day_queries(
+    session: Session, days: Sequence[date], all_targets: Sequence[Target], semantics: RangeSelectors
+) -> dict[date, list[str]]:
+    """The whole-day queries of the days nobody measured yet, for asking ahead."""
+    if not all_targets or not days:
+        return {}
+    table = core_table(Measurement)
+    measured = set(
+        session.connection().execute(select(table.c.day).where(table.c.day.in_(list(days))).distinct()).scalars()
+    )
+    groups = sorted({(target.metric, target.label_names) for target in all_targets})
+    return {
+        day: [aggregated(function, metric, names, day_window(day), semantics)
+              for metric, names in groups for function in (UP, SAMPLES)]
+        for day in days
+        if day not in measured
+    }  # fmt: skip
 
 
 def horizon(now: datetime, settings: Settings) -> list[date]:
