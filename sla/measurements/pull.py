@@ -187,16 +187,19 @@ def measure_day(
     for target in day_targets:
         plan[(target.metric, target.label_names, cut(whole, holes.get(target.instance_id, ())))].append(target)
 
-    counts: dict[tuple[uuid.UUID, str], int] = defaultdict(int)
+    # per target (by its position in day_targets): [up, samples]
+    counts = [[0, 0] for _ in day_targets]
+    position = {id(target): n for n, target in enumerate(day_targets)}
     for (metric, names, windows), group in plan.items():
+        keys = [(position[id(target)], tuple(value for _, value in target.matchers)) for target in group]
         for window in windows:
-            for function in (UP, SAMPLES):
+            for figure, function in enumerate((UP, SAMPLES)):
                 query = aggregated(function, metric, names, window, prometheus.semantics)
                 by_labels: dict[tuple[str, ...], int] = {}
                 for sample in ask(query):  # the query's @ pins its time
                     by_labels[tuple(sample.labels.get(name, "") for name in names)] = _count(sample.value, query)
-                for target in group:
-                    counts[(target.instance_id, function)] += by_labels.get(tuple(v for _, v in target.matchers), 0)
+                for n, key in keys:
+                    counts[n][figure] += by_labels.get(key, 0)
 
     rows = []
     for (metric, _names, windows), group in plan.items():
@@ -205,7 +208,7 @@ def measure_day(
         templates = [for_one(function, metric, {}, window, prometheus.semantics).replace(metric + "{}", "\0")
                      for function in (UP, SAMPLES) for window in windows]  # fmt: skip
         for target in group:
-            up, samples = counts[(target.instance_id, UP)], counts[(target.instance_id, SAMPLES)]
+            up, samples = counts[position[id(target)]]
             if up > samples:
                 raise MalformedAnswer(f"{up} samples up of {samples} for {target.instance_id} on {day}")
             series = selector(metric, dict(target.matchers))
@@ -236,6 +239,7 @@ def _insert_once(session: Session, rows: list[dict[str, object]]) -> int:
     table = core_table(Measurement)
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).on_conflict_do_nothing(index_elements=["service_instance_id", "day"])
+    # RETURNING counts exactly what this pull wrote (psycopg gives no rowcount for a batch)
     return len(session.execute(statement.returning(table.c.id), rows).all())
 
 

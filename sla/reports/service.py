@@ -22,7 +22,7 @@ from contracts.instances.models import ServiceInstance
 from contracts.terms import ContractTerms
 from monitoring.promql import Window, over_window, selector
 from opscenter.auth.actor import Actor
-from opscenter.clock import Period, start_of_day, utcnow
+from opscenter.clock import Period, business_date, start_of_day, utcnow
 from opscenter.db import core_table
 from opscenter.errors import NotFound
 from opscenter.pagination import CursorPage, PageRequest, Slice
@@ -164,27 +164,24 @@ def _report(
     now: datetime,
     month_over: bool,
 ) -> LineReport:
-    active = _active_days(line)
-    over = [day for day in active if start_of_day(day + timedelta(days=1)) <= now]
+    today = business_date(now)  # the days before it are over
+    over = sum(max(0, (min(span.last_day, today - timedelta(days=1)) - span.first_day).days + 1) for span in line.spans)
     up = samples = expected = maintenance = 0
     measured: list[date] = []
-    if instance is not None and instance.id in days:
-        in_force = set(active)
+    missing = over
+    if instance is not None and instance.id in days:  # some days missing, or out of force: count day by day
+        in_force = set(_active_days(line))
         for day, day_up, day_samples, day_expected, day_maintenance in days[instance.id]:
             if day in in_force:
                 measured.append(day)
                 up, samples, expected = up + day_up, samples + day_samples, expected + day_expected
                 maintenance += day_maintenance
-    elif instance is not None and instance.id in sums:
+        missing = over - sum(1 for day in measured if day < today)
+    elif instance is not None and instance.id in sums:  # every active day measured: the sums are the line's
         total = sums[instance.id]
-        measured = active
-        up, samples, expected, maintenance = (
-            total.up_samples,
-            total.samples,
-            total.expected_samples,
-            (total.maintenance_seconds),
-        )
-    missing = len(set(over) - set(measured))
+        measured = _active_days(line)
+        up, samples, expected = total.up_samples, total.samples, total.expected_samples
+        maintenance, missing = total.maintenance_seconds, 0
     # A line without an instance has nothing that could ever be measured: once the month is over, that is a lack of
     # data, not a wait.
     final = month_over and (missing == 0 or instance is None)
@@ -222,13 +219,13 @@ def _promql(
     instance: _Instance, measured: Iterable[date], holes: Iterable[Window], semantics: RangeSelectors
 ) -> list[str]:
     """One expression per figure summing the measured days' windows (consecutive days merged, maintenance cut)."""
-    windows: list[Window] = []
+    runs: list[list[date]] = []  # consecutive days, as [first, last]
     for day in sorted(measured):
-        window = Window.of(start_of_day(day), start_of_day(day + timedelta(days=1)))
-        if windows and windows[-1].end_ms == window.start_ms:
-            windows[-1] = Window(windows[-1].start_ms, window.end_ms)
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1][1] = day
         else:
-            windows.append(window)
+            runs.append([day, day])
+    windows = [Window.of(start_of_day(first), start_of_day(last + timedelta(days=1))) for first, last in runs]
     pieces = [piece for window in windows for piece in cut(window, holes)]
     series = selector(instance.metric, instance.matchers)
     return [

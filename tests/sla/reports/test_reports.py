@@ -1,12 +1,17 @@
 """Monthly reports over HTTP, from October's measured days (tests/sla/october.py)."""
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import col
 
 from monitoring.promql import PrometheusClient
 from opscenter.clock import Period
 from opscenter.db import Database
+from sla.measurements.models import Measurement
 from sla.reports.models import SlaStatus
 from sla.reports.service import line_report, line_reports
 from tests.conftest import ApiFactory
@@ -71,6 +76,24 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
         ):
             up, samples = (int(client.vector(query)[0].value) for query in report["promql"])
             assert (up, samples) == (report["up_samples"], report["samples"])
+
+    # a day not measured (yet): the month waits, and its PromQL leaves the day out as the counts do
+    steady = october_.of(october.STEADY)
+    with db.transaction(write=True) as session:
+        session.execute(
+            delete(Measurement).where(
+                col(Measurement.service_instance_id) == uuid.UUID(steady["id"]),
+                col(Measurement.day) == date(2026, 10, 20),
+            )
+        )
+    waiting = contracts.ok(
+        api.as_(world.department).get(
+            "/api/v1/sla/reports", params={"period": "2026-10", "service_instance_id": steady["id"]}
+        )
+    )["items"][0]
+    assert _figures(waiting) == ("pending", "100.00", "100.0", "0", None, 43200, 43200, 43200, 0, 1)
+    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+        assert [int(client.vector(query)[0].value) for query in waiting["promql"]] == [43200, 43200]
 
     # what billing calls: every line at once, or one
     with db.transaction(write=False) as session:
