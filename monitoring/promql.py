@@ -179,7 +179,7 @@ class PrometheusClient:
         self.backoff = settings.prometheus_retry_backoff_seconds
         self.semantics = settings.prometheus_range_selectors
         self.requests = 0
-        self._counting = threading.Lock()  # one client may serve a pull and its look-ahead thread
+        self._counting = threading.Lock()  # a client may be shared between threads
         auth: httpx.Auth | None = None
         headers = dict(settings.prometheus_headers)
         if settings.prometheus_bearer_token is not None:

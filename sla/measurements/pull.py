@@ -28,7 +28,6 @@ from monitoring.promql import (
     MalformedAnswer,
     PrometheusClient,
     PromQLError,
-    Sample,
     Window,
     aggregated,
     for_one,
@@ -36,9 +35,8 @@ from monitoring.promql import (
 )
 from opscenter.clock import Period, business_date, start_of_day
 from opscenter.db import core_table
-from opscenter.settings import RangeSelectors, Settings
+from opscenter.settings import Settings
 from sla.maintenance.service import approved_windows
-from sla.measurements.lookahead import Lookahead
 from sla.measurements.models import Measurement
 
 log = logging.getLogger(__name__)
@@ -174,12 +172,9 @@ def measure_day(
     day_targets: Sequence[Target],
     *,
     now: datetime,
-    ask: Callable[[str], list[Sample]] | None = None,
 ) -> int:
     """Measure ``day`` for ``day_targets`` and write their rows; returns how many were written (a row another
-    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing. ``ask`` answers
-    queries instead of ``prometheus`` (answers asked ahead)."""
-    ask = ask or prometheus.vector
+    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing."""
     whole = day_window(day)
     start, end = start_of_day(day), start_of_day(day + timedelta(days=1))
     holes = approved_windows(session, [target.instance_id for target in day_targets], start=start, end=end)
@@ -196,7 +191,7 @@ def measure_day(
             for figure, function in enumerate((UP, SAMPLES)):
                 query = aggregated(function, metric, names, window, prometheus.semantics)
                 by_labels: dict[tuple[str, ...], int] = {}
-                for sample in ask(query):  # the query's @ pins its time
+                for sample in prometheus.vector(query):  # the query's @ pins its time
                     by_labels[tuple(sample.labels.get(name, "") for name in names)] = _count(sample.value, query)
                 for n, key in keys:
                     counts[n][figure] += by_labels.get(key, 0)
@@ -255,46 +250,24 @@ def pull(
     fails (that day writes nothing; the days before it stay written). Updates the pull's metrics."""
     started, requests_before = time.monotonic(), prometheus.requests
     result = PullResult(days=[], measured=0, requests=0)
-    all_targets = targets(session)
-    with Lookahead(prometheus, _whole_day_queries(session, days, all_targets, prometheus.semantics)) as ahead:
-        for day, day_targets in due(session, days, all_targets).items():
-            ahead.reach(day)
-            try:
-                written = measure_day(session, prometheus, day, day_targets, now=now, ask=ahead.vector)
-            except PromQLError as failure:
-                SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
-                log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
-                result.failure, result.failed_day = failure, day
-                break
-            result.days.append(day)
-            result.measured += written
-            SLA_PULL_DAYS.inc(written)
-            if progress is not None:
-                progress(day, written)
+    for day, day_targets in due(session, days).items():
+        try:
+            written = measure_day(session, prometheus, day, day_targets, now=now)
+        except PromQLError as failure:
+            SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
+            log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
+            result.failure, result.failed_day = failure, day
+            break
+        result.days.append(day)
+        result.measured += written
+        SLA_PULL_DAYS.inc(written)
+        if progress is not None:
+            progress(day, written)
     result.requests = prometheus.requests - requests_before
     SLA_PULL_DURATION.set(time.monotonic() - started)
     if result.failure is None:
         SLA_PULL_LAST_SUCCESS.set_to_current_time()
     return result
-
-
-def _whole_day_queries(
-    session: Session, days: Sequence[date], all_targets: Sequence[Target], semantics: RangeSelectors
-) -> dict[date, list[str]]:
-    """The whole-day queries of the days nobody measured yet, for asking ahead."""
-    if not all_targets or not days:
-        return {}
-    table = core_table(Measurement)
-    measured = set(
-        session.connection().execute(select(table.c.day).where(table.c.day.in_(list(days))).distinct()).scalars()
-    )
-    groups = sorted({(target.metric, target.label_names) for target in all_targets})
-    return {
-        day: [aggregated(function, metric, names, day_window(day), semantics)
-              for metric, names in groups for function in (UP, SAMPLES)]
-        for day in days
-        if day not in measured
-    }  # fmt: skip
 
 
 def horizon(now: datetime, settings: Settings) -> list[date]:
