@@ -142,13 +142,15 @@ def _active_days(line: ActiveLine) -> list[date]:
 
 
 def _regular(line: ActiveLine, sums: measurements.MonthTotals | None) -> bool:
-    """True when the measured days are exactly all the line's active days (the usual case)."""
+    """True when the sums alone tell the line's figures: its active days are one run (amendments included) and the
+    measured days one run inside it (all of them, or those of a month still going)."""
     if sums is None:
         return True
-    return len(line.spans) == 1 and (sums.days, sums.first_day, sums.last_day) == (
-        line.active_days,
-        line.first_day,
-        line.last_day,
+    return (
+        line.active_days == (line.last_day - line.first_day).days + 1
+        and sums.days == (sums.last_day - sums.first_day).days + 1
+        and line.first_day <= sums.first_day
+        and sums.last_day <= line.last_day
     )
 
 
@@ -177,11 +179,12 @@ def _report(
                 up, samples, expected = up + day_up, samples + day_samples, expected + day_expected
                 maintenance += day_maintenance
         missing = over - sum(1 for day in measured if day < today)
-    elif instance is not None and instance.id in sums:  # every active day measured: the sums are the line's
+    elif instance is not None and instance.id in sums:  # one run of measured days inside the line's: the sums
         total = sums[instance.id]
-        measured = _active_days(line)
+        measured = [total.first_day + timedelta(days=n) for n in range(total.days)]
         up, samples, expected = total.up_samples, total.samples, total.expected_samples
-        maintenance, missing = total.maintenance_seconds, 0
+        maintenance = total.maintenance_seconds
+        missing = over - sum(1 for day in measured if day < today)
     # A line without an instance has nothing that could ever be measured: once the month is over, that is a lack of
     # data, not a wait.
     final = month_over and (missing == 0 or instance is None)

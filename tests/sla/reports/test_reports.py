@@ -95,6 +95,24 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
     with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
         assert [int(client.vector(query)[0].value) for query in waiting["promql"]] == [43200, 43200]
 
+    # the last week not measured (yet): the days before it still tell their figures
+    outages = october_.of(october.OUTAGES)
+    with db.transaction(write=True) as session:
+        session.execute(
+            delete(Measurement).where(
+                col(Measurement.service_instance_id) == uuid.UUID(outages["id"]),
+                col(Measurement.day) >= date(2026, 10, 25),
+            )
+        )
+    short = contracts.ok(
+        api.as_(world.bureau).get(
+            "/api/v1/sla/reports", params={"period": "2026-10", "service_instance_id": outages["id"]}
+        )
+    )["items"][0]
+    assert _figures(short) == ("pending", "99.47", "100.0", "0", None, 34380, 34560, 34560, 0, 7)
+    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+        assert [int(client.vector(query)[0].value) for query in short["promql"]] == [34380, 34560]
+
     # what billing calls: every line at once, or one
     with db.transaction(write=False) as session:
         every = line_reports(session, period=Period(2026, 10))
@@ -127,9 +145,8 @@ def test_a_department_reads_only_its_own_reports_and_measurements(
         as_b.get("/api/v1/sla/measurements", params={"from": "2026-10-08", "to": "2026-10-09", "limit": 10})
     )
     assert [(row["day"], row["samples"]) for row in days["items"]] == [("2026-10-08", 1260), ("2026-10-09", 1440)]
-    refused = as_b.get("/api/v1/sla/measurements", params={"from": "2026-10-09", "to": "2026-10-08"})
-    assert refused.status_code == 400
-    assert "to" in refused.text
+    backwards = as_b.get("/api/v1/sla/measurements", params={"from": "2026-10-09", "to": "2026-10-08"})
+    assert contracts.ok(backwards)["items"] == []
 
 
 def test_a_month_not_over_is_pending(api: ApiFactory, world: World, db: Database) -> None:
