@@ -41,7 +41,8 @@ def provide_idempotency_key(
         HeaderParameter(
             name=HEADER,
             required=True,
-            pattern=_KEY.pattern,  # stated, so that what the document calls valid is what is accepted
+            # stated (checked below, to name the header), so what the document calls valid is what is accepted
+            schema_extra={"pattern": _KEY.pattern},
             description="A unique key per logical request (e.g. a UUID), 1–255 visible ASCII characters. "
             "Retrying with the same key and body returns the first answer and changes nothing; the same key "
             "with another body is refused (422). Keys are scoped to your organization and kept 24 hours.",
