@@ -50,8 +50,14 @@ from opscenter.organizations.controller import OrganizationController, UserContr
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
+from sla.maintenance.controller import MaintenanceWindowController
+from sla.measurements import figures as sla_figures
+from sla.measurements.cli import sla as sla_cli
+from sla.measurements.controller import MeasurementController
+from sla.measurements.jobs import JOBS as SLA_JOBS
 from sla.ratings import metrics as rating_metrics
 from sla.ratings.controller import RatingController, RatingPeriodController
+from sla.reports.controller import SlaReportController
 
 
 class MetricsController(Controller):
@@ -91,19 +97,23 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     # sla: ratings
     RatingController,
     RatingPeriodController,
+    # sla: measurements from Prometheus, maintenance windows, monthly reports
+    MeasurementController,
+    MaintenanceWindowController,
+    SlaReportController,
     # the operations floor: handover and the asset register
     HandoverController,
     AssetController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS]
 
 # Business figures on /metrics, read from the database when scraped (monitoring/figures.py): the dashboards' data.
-FIGURE_SOURCES: list[FigureSource] = [budget_metrics.figures, rating_metrics.figures]
+FIGURE_SOURCES: list[FigureSource] = [budget_metrics.figures, rating_metrics.figures, sla_figures.figures]
 FIGURES.use(FIGURE_SOURCES)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [demo]
+CLI_COMMANDS: list[click.Command] = [demo, sla_cli]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
@@ -142,7 +152,10 @@ def load_all_models() -> None:
     import opscenter.notifications.models
     import opscenter.organizations.models
     import opscenter.pagination  # noqa: F401
-    import sla.ratings.models  # noqa: F401
+    import sla.maintenance.models
+    import sla.measurements.models
+    import sla.ratings.models
+    import sla.reports.models  # noqa: F401
 
 
 class OpsCenterPlugin(InitPluginProtocol):

@@ -14,6 +14,7 @@ from opscenter.db import Database
 from opscenter.demo.province import Calendar
 from opscenter.organizations.models import Role
 from opscenter.settings import Settings
+from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from tests.demo.steps import run_demo
 from tests.support import RunningServer
 
@@ -44,7 +45,9 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
             operated = session.execute(
                 select(func.count()).select_from(Asset).where(col(Asset.state) == AssetState.OPERATED)
             ).scalar_one()
+            window_states = set(session.execute(select(col(MaintenanceWindow.status)).distinct()).scalars())
         assert request_states == set(PurchaseStatus), "a purchase request in every state"
+        assert window_states == set(MaintenanceStatus), "a maintenance window in every state"
         assert {HandoverStatus.COMPLETED, HandoverStatus.SUBMITTED} <= batch_states, "one batch still in inspection"
         assert 250 <= operated <= 350
 
@@ -111,6 +114,8 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
         assert approved.json()["status"] == "approved"
         assert bureau.get("/api/v1/contracts", params={"count": "true"}).json()["total"] == 4
         assert bureau.post("/api/v1/services", json={}).status_code == 403, "the catalog is the operator's"
+        proposed = bureau.get("/api/v1/maintenance-windows", params={"status": "proposed"}).json()["items"]
+        assert len(proposed) == 1, "a maintenance window awaits the bureau"
 
     with client(Role.OPERATOR) as operator:
         assert operator.get("/api/v1/service-instances", params={"count": "true"}).json()["total"] == 50
