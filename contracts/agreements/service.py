@@ -26,6 +26,7 @@ from contracts.agreements.models import (
     VersionStatus,
 )
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
+from contracts.terms import ContractTerms
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
@@ -98,6 +99,21 @@ def _readable_versions(contract: Contract, actor: Actor) -> SelectOfScalar[Contr
     if not actor.sees_all:  # drafts of amendments stay inside the bureau (and its auditors)
         query = query.where(ContractVersion.status == VersionStatus.APPROVED)
     return query
+
+
+def terms_in_force(session: Session, contract_id: uuid.UUID) -> ContractTerms:
+    """The terms of the contract's latest approved version, for domains that apply them (tickets' SLA targets).
+
+    Not scoped: the caller reached the contract through something the actor may see (a service instance).
+    """
+    terms = session.exec(
+        select(ContractVersion.terms)
+        .join(Contract, col(Contract.id) == ContractVersion.contract_id)
+        .where(Contract.id == contract_id, ContractVersion.number == Contract.current_version)
+    ).first()
+    if terms is None:
+        raise NotFound("contract")
+    return ContractTerms.model_validate(terms)
 
 
 def shown_version(versions: list[ContractVersion], contract: Contract) -> ContractVersion:
