@@ -73,6 +73,7 @@ def register_scrape_time(collector: Collector) -> None:
     REGISTRY.register(collector)
     SCRAPE_TIME_COLLECTORS.append(collector)
 
+
 # Tickets (opscenter/tickets): breaches as they are recorded, each once; the minute sweep's duration. Open
 # tickets by priority and state are read from the database when scraped (opscenter/tickets/jobs.py).
 TICKET_BREACHES = Counter(

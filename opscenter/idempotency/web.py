@@ -20,7 +20,8 @@ from opscenter.idempotency import service
 from opscenter.idempotency.service import HEADER, Answer, Claim
 from opscenter.web import post
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, e.g. a UUID
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # visible ASCII, e.g. a UUID
+_KEY = re.compile(KEY_PATTERN)
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
@@ -41,6 +42,8 @@ def provide_idempotency_key(
         HeaderParameter(
             name=HEADER,
             required=True,
+            # Documented, and checked below (where a refusal names the header): no client takes "" for a key.
+            schema_extra={"pattern": KEY_PATTERN},
             description="A unique key per logical request (e.g. a UUID), 1–255 visible ASCII characters. "
             "Retrying with the same key and body returns the first answer and changes nothing; the same key "
             "with another body is refused (422). Keys are scoped to your organization and kept 24 hours.",

@@ -28,7 +28,7 @@ def open_counts(session: Session) -> dict[tuple[str, str], int]:
         .where(col(Ticket.status).in_(OPEN))
         .group_by(col(Ticket.priority), col(Ticket.status))
     ).all()
-    return {(priority.value, status.value): count for priority, status, count in rows}
+    return {(str(priority), str(status)): count for priority, status, count in rows}
 
 
 class _OpenTickets(Collector):

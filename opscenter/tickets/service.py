@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -51,10 +52,13 @@ def sees_internal_notes(actor: Actor) -> bool:
 
 
 def calendar_of(session: Session) -> CalendarSource:
-    """The working calendar, fetched only when a business clock needs it."""
+    """The working calendar, fetched (once) only when a business clock needs it."""
+    fetched: list[BusinessCalendar] = []
 
     def source() -> BusinessCalendar:
-        return working_calendar(session)
+        if not fetched:
+            fetched.append(working_calendar(session))
+        return fetched[0]
 
     return source
 
@@ -238,14 +242,21 @@ def resolution_breaches(
     start, end = period.bounds()
     breached_at = col(Ticket.resolution_breached_at)
     query = (
-        select(Ticket.id, Ticket.number, Ticket.priority, breached_at, Ticket.contract_id, Ticket.line_no)
+        sa_select(
+            col(Ticket.id),
+            col(Ticket.number),
+            col(Ticket.priority),
+            breached_at,
+            col(Ticket.contract_id),
+            col(Ticket.line_no),
+        )
         .where(breached_at >= start, breached_at < end)
         .order_by(breached_at, col(Ticket.id))
     )
     if contract_ids is not None:
         query = query.where(col(Ticket.contract_id).in_(list(contract_ids)))
     found: dict[tuple[uuid.UUID, int], list[ResolutionBreach]] = defaultdict(list)
-    for ticket_id, number, priority, due_at, contract_id, line_no in session.exec(query).all():
+    for ticket_id, number, priority, due_at, contract_id, line_no in session.execute(query).all():
         assert due_at is not None  # the WHERE clause
         found[(contract_id, line_no)].append(ResolutionBreach(ticket_id, number, priority, due_at))
     return dict(found)

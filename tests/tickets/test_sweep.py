@@ -78,7 +78,9 @@ def test_the_sweep_escalates_at_three_quarters_then_records_the_resolution_breac
         april = service.resolution_breaches(session, period=Period(2026, 4))
         assert service.resolution_breaches(session, period=Period(2026, 3)) == {}
         assert service.resolution_breaches(session, period=Period(2026, 4), contract_ids=[]) == {}
-        only_this = service.resolution_breaches(session, period=Period(2026, 4), contract_ids=[uuid.UUID(late["contract_id"])])
+        only_this = service.resolution_breaches(
+            session, period=Period(2026, 4), contract_ids=[uuid.UUID(late["contract_id"])]
+        )
     ((key, breaches),) = april.items()
     assert key == (uuid.UUID(late["contract_id"]), late["line_no"])
     assert [(b.number, b.priority.value, b.resolution_due_at) for b in breaches] == [
@@ -100,7 +102,8 @@ def test_a_resolved_ticket_closes_itself_after_five_working_days_then_takes_one_
     assert sweep(db, beijing(2026, 2, 27, 14, 59)).auto_closed == 0
     assert sweep(db, beijing(2026, 2, 27, 15, 1)).auto_closed == 1
     closed = steps.read(api, world.department, ticket)
-    assert closed["status"] == "closed" and closed["closed_at"] is not None
+    assert closed["status"] == "closed"
+    assert closed["closed_at"] is not None
     history = ok(api.as_(world.auditor).get(f"{steps.path(ticket)}/history"))["items"]
     assert history[-1]["action"] == "ticket.auto_close"
     rated = act(api, world.department, ticket, "satisfaction", {"score": 5, "comment": "处理及时。"})
@@ -121,12 +124,14 @@ def test_a_department_reopens_within_ten_days_and_the_clock_runs_again(
         steps.resolved(api, world, second)
         clock.advance(days=2)
         reopened = act(api, world.department, first, "reopen", {"reason": "登录再次失败。"})
-        assert reopened["status"] == "in_progress" and reopened["reopen_count"] == 1
+        assert reopened["status"] == "in_progress"
+        assert reopened["reopen_count"] == 1
         # Resolved for two days: the due time moves by exactly that.
         assert instant(reopened["resolution_due_at"]) == beijing(2026, 3, 4, 18)
         clock.advance(days=8, seconds=1)
         late = api.as_(world.department).act(steps.path(second), "reopen", {"reason": "又坏了。"})
-    assert late.status_code == 409 and "10 days" in late.json()["detail"]
+    assert late.status_code == 409
+    assert "10 days" in late.json()["detail"]
 
 
 def test_metrics_show_open_tickets_breaches_and_the_sweep(
