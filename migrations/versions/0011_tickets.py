@@ -106,14 +106,23 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_ticket_department_id_resolution_due_at_id", ["department_id", "resolution_due_at", "id"], unique=False
         )
-        batch_op.create_index("ix_ticket_resolution_breached_at", ["resolution_breached_at"], unique=False)
         batch_op.create_index("ix_ticket_resolution_due_at_id", ["resolution_due_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ticket_service_instance_id"), ["service_instance_id"], unique=False)
         batch_op.create_index("ix_ticket_status_auto_close_at", ["status", "auto_close_at"], unique=False)
-        batch_op.create_index("ix_ticket_status_escalation_due_at", ["status", "escalation_due_at"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_escalated_at_status_due", ["escalated_at", "status", "escalation_due_at"], unique=False
+        )
         batch_op.create_index("ix_ticket_status_id", ["status", "id"], unique=False)
-        batch_op.create_index("ix_ticket_status_resolution_due_at", ["status", "resolution_due_at"], unique=False)
-        batch_op.create_index("ix_ticket_status_response_due_at", ["status", "response_due_at"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_resolution_breached_at_status_due",
+            ["resolution_breached_at", "status", "resolution_due_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_ticket_response_breached_at_status_due",
+            ["response_breached_at", "status", "response_due_at"],
+            unique=False,
+        )
 
     op.create_table(
         "ticket_asset",
@@ -152,14 +161,13 @@ def downgrade() -> None:
 
     op.drop_table("ticket_asset")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.drop_index("ix_ticket_status_response_due_at")
-        batch_op.drop_index("ix_ticket_status_resolution_due_at")
+        batch_op.drop_index("ix_ticket_response_breached_at_status_due")
+        batch_op.drop_index("ix_ticket_resolution_breached_at_status_due")
         batch_op.drop_index("ix_ticket_status_id")
-        batch_op.drop_index("ix_ticket_status_escalation_due_at")
+        batch_op.drop_index("ix_ticket_escalated_at_status_due")
         batch_op.drop_index("ix_ticket_status_auto_close_at")
         batch_op.drop_index(batch_op.f("ix_ticket_service_instance_id"))
         batch_op.drop_index("ix_ticket_resolution_due_at_id")
-        batch_op.drop_index("ix_ticket_resolution_breached_at")
         batch_op.drop_index("ix_ticket_department_id_resolution_due_at_id")
         batch_op.drop_index("ix_ticket_department_id_id")
         batch_op.drop_index(batch_op.f("ix_ticket_assignee_id"))

@@ -11,7 +11,7 @@ measured on the ticket's own clock.
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -162,13 +162,13 @@ def resolve(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_ve
     return ticket
 
 
-def auto_close_time(session: Session, resolved_at: datetime) -> datetime | None:
-    """When a ticket resolved at ``resolved_at`` closes itself; None while the calendar does not know the days
-    (the sweep tries again once an admin has entered them)."""
+def auto_close_time(session: Session, resolved_at: datetime) -> datetime:
+    """When a ticket resolved at ``resolved_at`` closes itself: five working days later. While the calendar does
+    not know those days yet, the earliest it could be (five calendar days); the sweep asks again then."""
     try:
         return clocks.auto_close_at(calendar_of(session)(), resolved_at)
     except CalendarUnknown:
-        return None
+        return resolved_at + timedelta(days=clocks.AUTO_CLOSE_WORKING_DAYS)
 
 
 def close(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Ticket:
@@ -180,9 +180,24 @@ def close(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_vers
     return ticket
 
 
-def auto_close(session: Session, ticket: Ticket, *, actor: Actor, now: datetime) -> None:
-    """Close a resolved ticket whose department said nothing for five working days (the sweep; row locked)."""
+def auto_close(session: Session, ticket: Ticket, *, actor: Actor, now: datetime) -> bool:
+    """Close a resolved ticket whose department said nothing for five working days (the sweep; row locked).
+
+    Its ``auto_close_at`` is checked on the calendar first: one set while the calendar lacked those days was
+    only the earliest possible time; it moves to the real one (or, still unknown, a day on) and the ticket
+    stays resolved. True when it closed.
+    """
+    assert ticket.resolved_at is not None  # every resolved ticket has it
+    try:
+        due = clocks.auto_close_at(calendar_of(session)(), ticket.resolved_at)
+    except CalendarUnknown:
+        due = now + timedelta(days=1)
+    if due > now:
+        ticket.auto_close_at = due
+        session.flush()
+        return False
     _close(session, ticket, actor=actor, action="auto_close", now=now)
+    return True
 
 
 def _close(session: Session, ticket: Ticket, *, actor: Actor, action: str, now: datetime) -> None:

@@ -48,7 +48,6 @@ def sweep(session: Session, context: JobContext) -> SweepResult:
     running = col(Ticket.status).in_(CLOCK_RUNNING)
     resolution = _mark(session, col(Ticket.resolution_breached_at), col(Ticket.resolution_due_at), running, now)
     escalations = _mark(session, col(Ticket.escalated_at), col(Ticket.escalation_due_at), running, now)
-    _schedule_auto_close(session)
     closed = _auto_close(session, context)
     TICKET_BREACHES.labels(kind=BreachKind.RESPONSE.value).inc(response)
     TICKET_BREACHES.labels(kind=BreachKind.RESOLUTION.value).inc(resolution)
@@ -67,19 +66,6 @@ def _mark(session: Session, mark: Any, due: Any, in_state: ColumnElement[bool], 
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def _schedule_auto_close(session: Session) -> None:
-    """Resolved tickets whose close date needed a year the calendar did not know then: try again."""
-    waiting = session.exec(
-        select(Ticket)
-        .where(Ticket.status == TicketStatus.RESOLVED, col(Ticket.auto_close_at).is_(None))
-        .limit(AUTO_CLOSE_BATCH)
-    ).all()
-    for ticket in waiting:
-        assert ticket.resolved_at is not None
-        ticket.auto_close_at = flows.auto_close_time(session, ticket.resolved_at)
-    session.flush()
-
-
 def _auto_close(session: Session, context: JobContext) -> int:
     due = session.exec(
         select(Ticket)
@@ -88,9 +74,7 @@ def _auto_close(session: Session, context: JobContext) -> int:
         .limit(AUTO_CLOSE_BATCH)
         .with_for_update(skip_locked=True)  # a ticket the department is closing right now is theirs to close
     ).all()
-    for ticket in due:
-        flows.auto_close(session, ticket, actor=context.actor, now=context.now)
-    return len(due)
+    return sum(flows.auto_close(session, ticket, actor=context.actor, now=context.now) for ticket in due)
 
 
 JOBS = [

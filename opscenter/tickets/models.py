@@ -74,13 +74,13 @@ class Ticket(TicketBase, Identified, Timestamped, Versioned, table=True):
         Index("ix_ticket_department_id_resolution_due_at_id", "department_id", "resolution_due_at", "id"),
         Index("ix_ticket_status_id", "status", "id"),
         Index("ix_ticket_resolution_due_at_id", "resolution_due_at", "id"),
-        # The sweep: each of its statements is a range over one of these, whatever the number of open tickets.
-        Index("ix_ticket_status_response_due_at", "status", "response_due_at"),
-        Index("ix_ticket_status_resolution_due_at", "status", "resolution_due_at"),
-        Index("ix_ticket_status_escalation_due_at", "status", "escalation_due_at"),
+        # The sweep: each of its statements is a range over the unmarked rows only (mark IS NULL, state, due <
+        # now), whatever the number of open or long-marked tickets. The resolution one also gives billing a
+        # month's breaches (a range on its leading column).
+        Index("ix_ticket_response_breached_at_status_due", "response_breached_at", "status", "response_due_at"),
+        Index("ix_ticket_resolution_breached_at_status_due", "resolution_breached_at", "status", "resolution_due_at"),
+        Index("ix_ticket_escalated_at_status_due", "escalated_at", "status", "escalation_due_at"),
         Index("ix_ticket_status_auto_close_at", "status", "auto_close_at"),
-        # Billing: a month's resolution breaches.
-        Index("ix_ticket_resolution_breached_at", "resolution_breached_at"),
     )
 
     number: str = Field(max_length=20, unique=True, description="e.g. T-2026-000123")
@@ -202,7 +202,10 @@ class TicketPublic(TicketBase, PublicRecord):
     responded_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    auto_close_at: datetime | None = Field(description="Closed automatically then, five working days after resolve")
+    auto_close_at: datetime | None = Field(
+        description="Closes itself then, five working days after resolve (while the calendar lacks those days, "
+        "the earliest it could be)"
+    )
     response_breached_at: datetime | None
     resolution_breached_at: datetime | None
     escalated_at: datetime | None

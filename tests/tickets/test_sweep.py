@@ -17,6 +17,7 @@ from opscenter.tickets.jobs import SweepResult
 from tests.conftest import ApiFactory
 from tests.contracts.steps import ok
 from tests.factories import World
+from tests.opscenter.calendar import steps as calendar
 from tests.tickets import steps
 from tests.tickets.steps import act, beijing, instant, open_ticket
 
@@ -148,3 +149,23 @@ def test_metrics_show_open_tickets_breaches_and_the_sweep(
     assert 'opscenter_tickets_open{priority="P2",state="new"} 0.0' in text
     assert 'opscenter_ticket_breaches_total{kind="response"}' in text
     assert "opscenter_ticket_sweep_seconds_count" in text
+
+
+def test_auto_close_waits_for_the_calendar_of_a_year_it_does_not_know(
+    api: ApiFactory, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = steps.instance(api, world)
+    with steps.tickets_clock(monkeypatch, beijing(2026, 12, 29, 9)) as clock:
+        ticket = open_ticket(api, world.department, instance, "P1")
+        clock.advance(hours=1)
+        resolved = steps.resolved(api, world, ticket)
+    # Five working days from Tuesday 2026-12-29 reach into 2027, which nobody has entered: the earliest possible.
+    assert instant(resolved["auto_close_at"]) == beijing(2027, 1, 3, 10)
+    assert sweep(db, beijing(2027, 1, 3, 10, 1)).auto_closed == 0  # never guessed: it waits a day
+    assert instant(steps.read(api, world.department, ticket)["auto_close_at"]) == beijing(2027, 1, 4, 10, 1)
+    calendar.enter_2027_new_year(api, world)
+    # 30th, 31st, (New Year's Day off, the weekend) 4th, 5th, 6th.
+    assert sweep(db, beijing(2027, 1, 4, 10, 2)).auto_closed == 0
+    assert instant(steps.read(api, world.department, ticket)["auto_close_at"]) == beijing(2027, 1, 6, 10)
+    assert sweep(db, beijing(2027, 1, 6, 10, 1)).auto_closed == 1
+    assert steps.read(api, world.department, ticket)["status"] == "closed"
