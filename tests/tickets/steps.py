@@ -44,6 +44,8 @@ class SetClock:
 
 @contextmanager
 def tickets_clock(monkeypatch: pytest.MonkeyPatch, start: datetime) -> Iterator[SetClock]:
+    """Set the tickets' clock (service and flows) to ``start``; it stays where the block left it until the test
+    ends (the sweep takes its own ``now``)."""
     clock = SetClock(start)
     monkeypatch.setattr(service, "utcnow", clock)
     monkeypatch.setattr(flows, "utcnow", clock)

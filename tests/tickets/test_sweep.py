@@ -4,6 +4,7 @@ five working days; billing's breaches of a month; the figures on /metrics."""
 import threading
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from prometheus_client import REGISTRY
@@ -111,6 +112,10 @@ def test_a_resolved_ticket_closes_itself_after_five_working_days_then_takes_one_
     assert (rated["satisfaction_score"], rated["satisfaction_comment"]) == (5, "处理及时。")
     again = api.as_(world.department).act(steps.path(ticket), "satisfaction", {"score": 1})
     assert again.status_code == 409
+    with db.transaction(write=False) as session:
+        given = service.satisfaction_summary(session, period=Period(2026, 2))  # the tickets' clock stays set
+        assert (given.count, given.mean) == (1, Decimal("5.00"))
+        assert service.satisfaction_summary(session, period=Period(2026, 3)).count == 0
     assert sweep(db, beijing(2026, 3, 2)).auto_closed == 0
 
 
