@@ -1,4 +1,5 @@
-"""The business calendar: an admin's overrides of the official schedule, one per Asia/Shanghai date.
+"""The business calendar: an admin's overrides of the official schedule, one per Asia/Shanghai date, and the
+working hours (one row at most; without it, 09:00–18:00).
 
 Revision ID: 0010
 Revises: 0008
@@ -32,7 +33,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_override")),
         sa.UniqueConstraint("day", name=op.f("uq_calendar_override_day")),
     )
+    op.create_table(
+        "calendar_hours",
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("spans", sa.JSON(), nullable=False),
+        sa.Column("set_by_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(["set_by_id"], ["user.id"], name=op.f("fk_calendar_hours_set_by_id_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_hours")),
+        sa.UniqueConstraint("scope", name=op.f("uq_calendar_hours_scope")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("calendar_hours")
     op.drop_table("calendar_override")

@@ -162,7 +162,7 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` (an Asia/Shanghai date) is a working day; ``CalendarUnknown`` for an unknown year."""
-        run = self._run_of(day.toordinal(), day.year)
+        run = self._run_of(day.toordinal())
         index = bisect_left(run.working, day.toordinal())
         return index < len(run.working) and run.working[index] == day.toordinal()
 
@@ -190,6 +190,30 @@ class WorkingCalendar:
             span += 1
         local_us = (run.working[k] - _EPOCH_ORDINAL) * _DAY_US + self._span_starts[span] + into_day
         return _EPOCH + timedelta(microseconds=local_us - _OFFSET_US)
+
+    @property
+    def minutes_per_day(self) -> int:
+        """Working minutes in one working day (540 for 09:00–18:00)."""
+        return self._day_us // _MINUTE_US
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same Asia/Shanghai wall time on the ``days``-th working day after ``start``'s date, in UTC.
+
+        For "five working days after resolve": resolved on Friday 2026-02-13 15:00 (+08:00), five working
+        days later is Friday 2026-02-27 15:00 (the 14th, a 调休 Saturday, counts; the festival does not).
+        ``days`` = 0 answers ``start``. ``CalendarUnknown`` as ``add_business_minutes``.
+        """
+        if days < 0:
+            raise ValueError("days must not be negative")
+        local_us = _local_us(start)
+        ordinal = local_us // _DAY_US + _EPOCH_ORDINAL
+        run = self._run_of(ordinal)
+        if days == 0:
+            return start.astimezone(UTC)
+        index = bisect_right(run.working, ordinal) + days - 1
+        if index >= len(run.working):
+            raise CalendarUnknown(run.last_year + 1)
+        return start.astimezone(UTC) + timedelta(days=run.working[index] - ordinal)
 
     def business_minutes_between(self, start: datetime, end: datetime) -> int:
         """Whole working minutes from ``start`` to ``end`` (0 when ``end`` <= ``start``), rounded down.
@@ -220,18 +244,18 @@ class WorkingCalendar:
             return official.is_working
         return day.weekday() < 5
 
-    def _run_of(self, ordinal: int, year: int) -> _Run:
+    def _run_of(self, ordinal: int) -> _Run:
         for run in self._runs:
             if run.first_ordinal <= ordinal <= run.last_ordinal:
                 return run
-        raise CalendarUnknown(year)
+        raise CalendarUnknown(date.fromordinal(ordinal).year)
 
     def _position(self, instant: datetime) -> tuple[int, _Run]:
         """Working microseconds from the start of its run of known years to ``instant``; and that run."""
         local_us = _local_us(instant)
         days, into_day = divmod(local_us, _DAY_US)
         ordinal = days + _EPOCH_ORDINAL
-        run = self._run_of(ordinal, date.fromordinal(ordinal).year)
+        run = self._run_of(ordinal)
         index = bisect_left(run.working, ordinal)
         position = index * self._day_us
         if index < len(run.working) and run.working[index] == ordinal:

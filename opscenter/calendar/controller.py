@@ -6,11 +6,19 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Response
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from opscenter.auth.guards import EVERYONE, allow
 from opscenter.calendar import service
-from opscenter.calendar.models import CalendarDays, OverrideIn, OverridePublic
+from opscenter.calendar.models import (
+    CalendarDays,
+    CalendarHours,
+    OverrideIn,
+    OverridePublic,
+    WorkingHoursIn,
+    WorkingHoursPublic,
+)
 from opscenter.clock import Period, today
 from opscenter.errors import InvalidInput
 from opscenter.openapi import ALSO_ANSWERS
@@ -24,6 +32,7 @@ from opscenter.web import (
     ExpectedVersion,
     Paging,
     delete,
+    etag,
     get,
     provide_expected_version,
     put,
@@ -69,7 +78,8 @@ OptionalIfMatch = Annotated[
     HeaderParameter(
         name="If-Match",
         pattern=IF_MATCH_PATTERN,
-        description='The ETag of the day\'s override as last read, e.g. "3"; omit when the day has none yet',
+        description='The ETag as last read, e.g. "3"; omit when there is none yet (no override of the day, '
+        "the default hours)",
     ),
 ]
 
@@ -91,9 +101,10 @@ class CalendarController(Controller):
         "/",
         description="Each day from `from` to `to` (both included, at most "
         f"{service.MAX_SPAN_DAYS}): whether it is a working day, what decided it (`override` by the admin, "
-        "`package`: the State Council's schedule, else the week), the holiday's name and the working hours. "
-        "A day of a year with neither schedule nor override has `is_working` null, source `unknown`, and its "
-        "year is in `unknown_years`: business-hour deadlines needing it are refused (409 `calendar-unknown`).",
+        "`package`: the State Council's schedule, else `weekday` or `weekend`), the holiday's name and the "
+        "working hours. Days before 1970-01-01 or after 2999-12-31 are read as those edges. A day of a year "
+        "with neither schedule nor override has `is_working` null, source `unknown`, and its year is in "
+        "`unknown_years`: business-hour deadlines needing it are refused (409 `calendar-unknown`).",
     )
     def days(self, session: DbSession, start: From = None, end: To = None) -> CalendarDays:
         first = _day("from", start) or Period.of(today()).first_day
@@ -119,6 +130,7 @@ class CalendarController(Controller):
         "/overrides/{day:date}",
         guards=[allow(Role.ADMIN)],
         opt={ALSO_ANSWERS: (412,)},
+        responses={201: ResponseSpec(data_container=OverridePublic, description="A new override, with its ETag")},
         description="Whether this Asia/Shanghai date is a working day, above the State Council's schedule and "
         "the week: 201 for a new override, 200 for a replaced one. Replacing needs If-Match with the "
         "override's ETag (409 without, 412 when stale); a new one takes none. Entering at least one day of a "
@@ -145,3 +157,31 @@ class CalendarController(Controller):
         self, session: DbSession, actor: CurrentActor, day: FromPath[date], expected_version: ExpectedVersion
     ) -> None:
         service.remove_override(session, day, actor=actor, expected_version=expected_version)
+
+    @get("/hours", description="The working hours of every working day; 09:00–18:00 until the admin sets others.")
+    def hours(self, session: DbSession) -> Response[WorkingHoursPublic]:
+        return _hours_answer(service.working_hours(session))
+
+    @put(
+        "/hours",
+        guards=[allow(Role.ADMIN)],
+        opt={ALSO_ANSWERS: (412,)},
+        responses={201: ResponseSpec(data_container=WorkingHoursPublic, description="The first hours the admin set")},
+        description="Replace the working hours (one to six spans, in order, not overlapping; 422 naming "
+        "`spans.N.start` otherwise). The first setting takes no If-Match (201); later ones need the ETag (409 "
+        "without, 412 when stale). Due times already computed stay; business deadlines computed from now on use "
+        "the new hours. Audited.",
+    )
+    def set_hours(
+        self, session: DbSession, actor: CurrentActor, data: JSONBody[WorkingHoursIn], if_match: OptionalIfMatch = None
+    ) -> Response[WorkingHoursPublic]:
+        expected = None if if_match is None else provide_expected_version(if_match)
+        hours, created = service.set_working_hours(session, data, actor=actor, expected_version=expected)
+        return _hours_answer(hours, status_code=201 if created else 200)
+
+
+def _hours_answer(hours: CalendarHours | None, status_code: int = 200) -> Response[WorkingHoursPublic]:
+    public = service.hours_public(hours)
+    if public.version is None:
+        return Response(public, status_code=status_code)
+    return Response(public, status_code=status_code, headers={"ETag": etag(public.version)})

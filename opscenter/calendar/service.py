@@ -1,8 +1,9 @@
-"""The business calendar as records: the admin's overrides, the calendar of a span of days, and the clock.
+"""The business calendar as records: the admin's overrides and working hours, the calendar of a span of days,
+and the clock.
 
 ``working_calendar(session)`` is what every domain asks for its business clock. It is cached per
-process and rebuilt only when the overrides change (one small aggregate query per call tells), so a
-sweep over every open ticket may call it freely.
+process and rebuilt only when the overrides or the hours change (one small aggregate query per call
+tells), so a sweep over every open ticket may call it freely.
 """
 
 import threading
@@ -10,20 +11,33 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.calendar.clock import WorkingCalendar, official_calendar
+from opscenter.calendar.clock import DEFAULT_HOURS, Span, WorkingCalendar, official_calendar
 from opscenter.calendar.models import (
     CalendarDay,
     CalendarDays,
+    CalendarHours,
     CalendarOverride,
     DaySource,
     HoursPublic,
     OverrideIn,
+    WorkingHoursIn,
+    WorkingHoursPublic,
+    wall_time,
 )
-from opscenter.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, PreconditionFailed
+from opscenter.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidInput,
+    InvalidInputs,
+    NotFound,
+    PreconditionFailed,
+)
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.schemas import EARLIEST, LATEST
 
@@ -38,25 +52,109 @@ _CACHE_SIZE = 4  # a process talks to one database; tests and benchmarks to a fe
 
 
 def working_calendar(session: Session) -> WorkingCalendar:
-    """The business calendar as the database now says: the package's schedule under the overrides.
+    """The business calendar as the database now says: the package's schedule under the overrides, and the
+    working hours (09:00–18:00 unless the admin set others).
 
-    Cached per process, keyed on the overrides' count and latest change, so repeated calls (a sweep over
-    every ticket) cost one aggregate query; a set or removed override is seen by the next call, also in
-    other processes. Its answers raise ``CalendarUnknown`` for years with neither package data nor override.
+    Cached per process, keyed on the overrides' count, versions and latest change and the hours' version, so
+    repeated calls (a sweep over every ticket) cost one aggregate query; a change is seen by the next call, also
+    in other processes. Its answers raise ``CalendarUnknown`` for years with neither package data nor override.
     """
-    count, latest = session.exec(select(func.count(), func.max(col(CalendarOverride.updated_at)))).one()
-    key = (str(session.get_bind().engine.url), count, latest)
+    # Every create and delete changes the count, every update the sum of versions (also when the writer's
+    # clock lags another server's, which could leave max(updated_at) as it was).
+    hours_version = (
+        sa_select(col(CalendarHours.version)).where(col(CalendarHours.scope) == HOURS_SCOPE).scalar_subquery()
+    )
+    fingerprint = session.execute(
+        sa_select(
+            func.count(col(CalendarOverride.id)),
+            func.sum(col(CalendarOverride.version)),
+            func.max(col(CalendarOverride.updated_at)),
+            hours_version,
+        )
+    ).one()
+    key = (str(session.get_bind().engine.url), *fingerprint)
     with _cache_lock:
         calendar = _cached.get(key)
     if calendar is not None:
         return calendar
     rows = session.exec(select(col(CalendarOverride.day), col(CalendarOverride.is_working))).all()
-    calendar = WorkingCalendar(dict(rows))
+    calendar = WorkingCalendar(dict(rows), hours=_spans(working_hours(session)))
     with _cache_lock:
         if len(_cached) >= _CACHE_SIZE:
             _cached.pop(next(iter(_cached)))
         _cached[key] = calendar
     return calendar
+
+
+# ---- working hours -----------------------------------------------------------------------------------------------
+
+HOURS_SCOPE = "default"
+
+
+def working_hours(session: Session, *, for_update: bool = False) -> CalendarHours | None:
+    """The admin's working hours; None while the default (09:00–18:00) holds."""
+    query = select(CalendarHours).where(CalendarHours.scope == HOURS_SCOPE)
+    return session.exec(query.with_for_update() if for_update else query).first()
+
+
+def _spans(hours: CalendarHours | None) -> tuple[Span, ...]:
+    if hours is None:
+        return DEFAULT_HOURS
+    return tuple(Span(wall_time(start), wall_time(end)) for start, end in hours.spans)
+
+
+def hours_public(hours: CalendarHours | None) -> WorkingHoursPublic:
+    return WorkingHoursPublic(
+        spans=[HoursPublic.of(span) for span in _spans(hours)],
+        is_default=hours is None,
+        version=None if hours is None else hours.version,
+        set_by_id=None if hours is None else hours.set_by_id,
+        updated_at=None if hours is None else hours.updated_at,
+    )
+
+
+def set_working_hours(
+    session: Session, data: WorkingHoursIn, *, actor: Actor, expected_version: int | None
+) -> tuple[CalendarHours, bool]:
+    """Replace the working hours of every working day; (the row, whether it is the first the admin set).
+
+    Spans in order and not overlapping, else 422 naming ``spans.N.start``. As with overrides: the first time
+    takes no If-Match, later ones need the version (409 without, 412 when stale). Due times already computed
+    stay as they are; what is computed from now on uses the new hours. Audited as ``calendar_hours.set``.
+    """
+    spans = [(item.start, item.end) for item in data.spans]
+    errors = [
+        FieldError(f"spans.{index}.end", "must be after its start")
+        for index, (start, end) in enumerate(spans)
+        if wall_time(end) <= wall_time(start)
+    ]
+    errors += [
+        FieldError(f"spans.{index}.start", "must not be before the end of the span before it")
+        for index in range(1, len(spans))
+        if wall_time(spans[index][0]) < wall_time(spans[index - 1][1])
+    ]
+    if errors:
+        raise InvalidInputs("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+    hours = working_hours(session, for_update=True)
+    if hours is None:
+        if expected_version is not None:
+            raise PreconditionFailed("The default working hours hold; send the request without If-Match.")
+        hours = CalendarHours(spans=[list(span) for span in spans], set_by_id=actor.user_id)
+        session.add(hours)
+        session.flush()  # a racing first setting fails here: 409
+        audit.record_create(session, actor=actor, action="calendar_hours.set", row=hours)
+        session.flush()
+        return hours, True
+    if expected_version is None:
+        raise Conflict(
+            f'Working hours are set (version {hours.version}): replace them with If-Match: "{hours.version}".',
+            errors=[FieldError("If-Match", "required to replace the working hours")],
+        )
+    hours.require_version(expected_version)
+    with audit.change(session, actor=actor, action="calendar_hours.set", row=hours):
+        hours.spans, hours.set_by_id = [list(span) for span in spans], actor.user_id
+    session.flush()
+    return hours, False
 
 
 # ---- overrides ---------------------------------------------------------------------------------------------------
@@ -172,7 +270,7 @@ def list_days(session: Session, *, start: date, end: date) -> CalendarDays:
         ).all()
     )
     official = official_calendar()
-    hours = [HoursPublic(start=span.start, end=span.end) for span in calendar.hours]
+    hours = [HoursPublic.of(span) for span in calendar.hours]
     days: list[CalendarDay] = []
     unknown: list[int] = []
     day = start

@@ -1,5 +1,5 @@
-from tests.permissions import assets, contracts, core, ratings, tickets
+from tests.permissions import assets, calendar, contracts, core, ratings, tickets
 from tests.permissions.table import Row
 
 # Every route of the app, once. A new domain adds its module here.
-ROWS: list[Row] = [*core.ROWS, *contracts.ROWS, *ratings.ROWS, *assets.ROWS, *tickets.ROWS]
+ROWS: list[Row] = [*core.ROWS, *contracts.ROWS, *ratings.ROWS, *assets.ROWS, *calendar.ROWS, *tickets.ROWS]

@@ -16,7 +16,7 @@ from tests.opscenter.calendar import steps
 from tests.support import race
 
 BEIJING = timezone(timedelta(hours=8))
-NINE_TO_SIX = [{"start": "09:00:00", "end": "18:00:00"}]
+NINE_TO_SIX = [{"start": "09:00", "end": "18:00"}]
 
 
 def test_everyone_reads_the_spring_festival_of_2026_as_the_state_council_set_it(world: World, api: ApiFactory) -> None:

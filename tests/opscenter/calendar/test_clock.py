@@ -2,11 +2,14 @@
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
+import litestar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from litestar.testing import create_test_client
 
 from opscenter.calendar.clock import CalendarUnknown, Span, WorkingCalendar
+from opscenter.errors import EXCEPTION_HANDLERS
 
 BEIJING = timezone(timedelta(hours=8))
 CALENDAR = WorkingCalendar()
@@ -66,7 +69,7 @@ def test_a_business_deadline_needing_2027_without_overrides_is_refused_naming_th
     with pytest.raises(CalendarUnknown, match="2027") as refused:
         CALENDAR.add_business_minutes(beijing(2026, 12, 31, 17), 120)
     assert refused.value.year == 2027
-    assert refused.value.status == 409
+    assert (refused.value.status, refused.value.code) == (409, "calendar-unknown")
     with pytest.raises(CalendarUnknown, match="2027"):
         CALENDAR.add_business_minutes(beijing(2027, 3, 1, 10), 10)
     with pytest.raises(CalendarUnknown, match="2027"):
@@ -101,6 +104,18 @@ def test_overrides_win_over_the_package_and_the_week() -> None:
     assert not corrected.is_working_day(date(2026, 2, 14))
     assert corrected.is_working_day(date(2026, 3, 7))
     assert corrected.add_business_minutes(beijing(2026, 2, 13, 17), 240) == beijing(2026, 2, 24, 12)
+
+
+def test_working_days_are_counted_as_the_state_council_set_them() -> None:
+    resolved = beijing(2026, 2, 13, 15)  # Friday before the Spring Festival
+    assert CALENDAR.add_working_days(resolved, 1) == beijing(2026, 2, 14, 15)  # the 调休 Saturday
+    assert CALENDAR.add_working_days(resolved, 5) == beijing(2026, 2, 27, 15)
+    assert CALENDAR.add_working_days(beijing(2026, 2, 16, 10), 1) == beijing(2026, 2, 24, 10)  # from a holiday
+    assert CALENDAR.add_working_days(resolved, 0) == resolved
+    assert CALENDAR.minutes_per_day == 540
+    assert LUNCH_BREAK.minutes_per_day == 450
+    with pytest.raises(CalendarUnknown, match="2027"):
+        CALENDAR.add_working_days(beijing(2026, 12, 28, 10), 5)
 
 
 def test_working_hours_may_break_for_lunch() -> None:
@@ -189,3 +204,17 @@ def test_measuring_then_adding_lands_at_or_before_the_end(start: datetime, end: 
         if end > start:
             assert calendar.add_business_minutes(start, minutes) <= end
             assert calendar.add_business_minutes(start, minutes + 1) > end
+
+
+def test_an_unknown_year_is_answered_as_a_409_problem_naming_the_year() -> None:
+    @litestar.get("/deadline", sync_to_thread=False)
+    def deadline() -> str:
+        CALENDAR.add_business_minutes(beijing(2026, 12, 31, 17), 120)
+        return "never"
+
+    with create_test_client([deadline], exception_handlers=EXCEPTION_HANDLERS) as client:
+        answer = client.get("/deadline")
+    assert answer.status_code == 409
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:opscenter:problem:calendar-unknown"
+    assert "2027" in answer.json()["detail"]
