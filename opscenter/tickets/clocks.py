@@ -14,14 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from contracts.terms import Clock
-from opscenter.clock import SHANGHAI, as_utc, business_date
+from opscenter.clock import as_utc
 
 # The escalation flag rises when this share of the resolution time has passed.
 ESCALATION_NUMERATOR, ESCALATION_DENOMINATOR = 3, 4
 AUTO_CLOSE_WORKING_DAYS = 5
 REOPEN_WINDOW = timedelta(days=10)
-# No official schedule has ever had more than nine days off in a row; this bounds the search all the same.
-_MAX_DAYS_SEARCHED = 60
 
 
 class BusinessCalendar(Protocol):
@@ -32,6 +30,8 @@ class BusinessCalendar(Protocol):
     def business_minutes_between(self, start: datetime, end: datetime) -> int: ...
 
     def is_working_day(self, day: date) -> bool: ...
+
+    def add_working_days(self, start: datetime, days: int) -> datetime: ...
 
 
 CalendarSource = Callable[[], BusinessCalendar]
@@ -86,15 +86,7 @@ def due_times(
 def auto_close_at(calendar: BusinessCalendar, resolved_at: datetime) -> datetime:
     """Five working days after ``resolved_at``: the same time of day (Asia/Shanghai) on the fifth working day
     after the day it was resolved."""
-    day, counted = business_date(resolved_at), 0
-    for _ in range(_MAX_DAYS_SEARCHED):
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            counted += 1
-            if counted == AUTO_CLOSE_WORKING_DAYS:
-                local = as_utc(resolved_at).astimezone(SHANGHAI)
-                return as_utc(datetime.combine(day, local.timetz()))
-    raise RuntimeError(f"no {AUTO_CLOSE_WORKING_DAYS} working days within {_MAX_DAYS_SEARCHED} days of {day}")
+    return as_utc(calendar.add_working_days(resolved_at, AUTO_CLOSE_WORKING_DAYS))
 
 
 def may_reopen(resolved_at: datetime, now: datetime) -> bool:
