@@ -49,6 +49,10 @@ from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
+from opscenter.tickets import figures as ticket_figures
+from opscenter.tickets.controller import TicketController
+from opscenter.tickets.jobs import JOBS as TICKET_JOBS
+from opscenter.tickets.metrics import open_tickets_on_metrics
 from opscenter.web import DEPENDENCIES
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements import figures as sla_figures
@@ -104,12 +108,19 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     # the operations floor: handover and the asset register
     HandoverController,
     AssetController,
+    # the operations floor: tickets under SLA clocks
+    TicketController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS]
 
 # Business figures on /metrics, read from the database when scraped (monitoring/figures.py): the dashboards' data.
-FIGURE_SOURCES: list[FigureSource] = [budget_metrics.figures, rating_metrics.figures, sla_figures.figures]
+FIGURE_SOURCES: list[FigureSource] = [
+    budget_metrics.figures,
+    rating_metrics.figures,
+    sla_figures.figures,
+    ticket_figures.figures,
+]
 FIGURES.use(FIGURE_SOURCES)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
@@ -151,7 +162,8 @@ def load_all_models() -> None:
     import opscenter.job_runs
     import opscenter.notifications.models
     import opscenter.organizations.models
-    import opscenter.pagination  # noqa: F401
+    import opscenter.pagination
+    import opscenter.tickets.models  # noqa: F401
     import sla.maintenance.models
     import sla.measurements.models
     import sla.ratings.models
@@ -211,7 +223,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db), FIGURES.watching(db):
+            with backlog_on_metrics(db), FIGURES.watching(db), open_tickets_on_metrics(db):
                 yield
         finally:
             if scheduler is not None:

@@ -38,8 +38,8 @@ from opscenter.settings import get_settings
 def demo(if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
     """Seed a realistic province: the bureau, the operations center, ten departments and their people, a catalog,
     budgets, purchase requests in every state, contracts, service instances, infrastructure handed over, ratings,
-    maintenance windows;
-    and one API key for a user of each role, printed once.
+    maintenance windows, tickets in every state; and one API key for a user of each role, printed once. Each
+    part happened when it plausibly did, over the last year.
 
     Running it again duplicates nothing: what an earlier run built is kept, anything missing is added.
     """

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from opscenter.clock import replaying, utcnow
 from opscenter.db import Database
-from opscenter.demo import contracting, floor, maintenance
+from opscenter.demo import contracting, floor, maintenance, tickets
 from opscenter.demo.cast import Cast, IssuedKey, add_people, issue_keys, keys_issued, read_cast
 from opscenter.demo.province import Calendar
 from opscenter.organizations.models import Organization
@@ -31,6 +31,7 @@ STEPS = (
     Step("handover", floor.has_handovers, floor.add_handovers),
     Step("ratings", floor.has_ratings, floor.add_ratings),
     Step("maintenance", maintenance.has_maintenance, maintenance.add_maintenance),
+    Step("tickets", tickets.has_tickets, tickets.add_tickets),
     Step("recent requests", contracting.has_recent_requests, contracting.add_recent_requests),
 )
 # After the measurements (``demo --prometheus`` pulls them between the two): what is computed from them.

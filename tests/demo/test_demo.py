@@ -14,6 +14,7 @@ from opscenter.db import Database
 from opscenter.demo.province import Calendar
 from opscenter.organizations.models import Role
 from opscenter.settings import Settings
+from opscenter.tickets.models import Ticket, TicketStatus
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from tests.demo.steps import run_demo
 from tests.support import RunningServer
@@ -46,8 +47,14 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
                 select(func.count()).select_from(Asset).where(col(Asset.state) == AssetState.OPERATED)
             ).scalar_one()
             window_states = set(session.execute(select(col(MaintenanceWindow.status)).distinct()).scalars())
+            ticket_states = set(session.execute(select(col(Ticket.status)).distinct()).scalars())
+            late = session.execute(
+                select(func.count()).select_from(Ticket).where(col(Ticket.resolution_breached_at).is_not(None))
+            ).scalar_one()
         assert request_states == set(PurchaseStatus), "a purchase request in every state"
         assert window_states == set(MaintenanceStatus), "a maintenance window in every state"
+        assert ticket_states == set(TicketStatus), "a ticket in every state"
+        assert late >= 2, "some tickets missed their resolution target"
         assert {HandoverStatus.COMPLETED, HandoverStatus.SUBMITTED} <= batch_states, "one batch still in inspection"
         assert 250 <= operated <= 350
 
@@ -124,6 +131,7 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
         assert operator.get("/api/v1/ratings").status_code == 403, "the operations center sees aggregates only"
         inspecting = operator.get("/api/v1/handovers", params={"status": "submitted"}).json()["items"]
         assert len(inspecting) == 1
+        assert operator.get("/api/v1/tickets", params={"count": "true"}).json()["total"] >= 20
 
     with client(Role.DEPARTMENT) as department:
         me = department.get("/api/v1/me").json()
@@ -136,6 +144,9 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
         assert assets["total"] > 0
         assert {asset["owner_department_id"] for asset in assets["items"]} == {me["organization"]["id"]}
         assert department.get("/api/v1/audit-events").status_code == 403
+        own_tickets = department.get("/api/v1/tickets", params={"limit": 200}).json()["items"]
+        assert own_tickets
+        assert {ticket["department_id"] for ticket in own_tickets} == {me["organization"]["id"]}
 
     with client(Role.AUDITOR) as auditor:
         assert auditor.get("/api/v1/audit-events").status_code == 200
