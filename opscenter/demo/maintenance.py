@@ -63,7 +63,8 @@ def add_maintenance(session: Session, cast: Cast, calendar: Calendar) -> str:
     states: dict[str, int] = defaultdict(int)
     for plan in WINDOW_PLANS:
         states[_window(session, cast, calendar, plan).status.value] += 1
-    return "maintenance windows: " + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+    summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+    return f"{len(WINDOW_PLANS)} windows ({summary})"
 
 
 def has_maintenance(session: Session, cast: Cast, calendar: Calendar) -> bool:
