@@ -44,7 +44,7 @@ def add_handovers(session: Session, cast: Cast, calendar: Calendar) -> str:
         linked = _link_assets(session, cast)
     operated = session.exec(select(Asset.id).where(Asset.state == AssetState.OPERATED)).all()
     summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-    return f"{len(BATCH_PLANS)} batches ({summary}); {len(operated)} assets operated, {linked} linked to service instances"
+    return f"{len(BATCH_PLANS)} batches ({summary}); {len(operated)} assets operated, {linked} back an instance"
 
 
 def _batch_timeline(calendar: Calendar, index: int, plan: BatchPlan) -> list[datetime]:
