@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "contracts": {"core", "monitoring", "contracts"},
     "opscenter.assets": {"core", "monitoring", "contracts", "opscenter.assets"},
     "opscenter.tickets": {"core", "monitoring", "contracts", "opscenter.assets", "opscenter.tickets"},
-    "sla": {"core", "monitoring", "contracts", "sla"},
+    # the ratings summary shows the tickets' satisfaction beside the ratings, read through the tickets' service
+    "sla": {"core", "monitoring", "contracts", "opscenter.tickets", "sla"},
     "billing": {"core", "monitoring", "contracts", "sla", "opscenter.tickets", "billing"},
 }
 

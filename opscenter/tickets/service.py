@@ -284,16 +284,23 @@ class SatisfactionSummary:
 
 
 def satisfaction_summary(
-    session: Session, *, period: Period, service_instance_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    period: Period | None = None,
+    service_instance_id: uuid.UUID | None = None,
+    department_id: uuid.UUID | None = None,
 ) -> SatisfactionSummary:
-    """Scores given in ``period`` (when given, Asia/Shanghai), of one instance or all: for the monthly figures."""
-    start, end = period.bounds()
-    given = col(Ticket.satisfaction_at)
-    query = select(func.count(col(Ticket.satisfaction_score)), func.sum(col(Ticket.satisfaction_score))).where(
-        given >= start, given < end
-    )
+    """Satisfaction scores given in ``period`` (Asia/Shanghai; None: ever), of one instance or all, of one
+    department's tickets or everyone's: for the monthly figures beside the ratings."""
+    query = select(func.count(col(Ticket.satisfaction_score)), func.sum(col(Ticket.satisfaction_score)))
+    if period is not None:
+        start, end = period.bounds()
+        given = col(Ticket.satisfaction_at)
+        query = query.where(given >= start, given < end)
     if service_instance_id is not None:
         query = query.where(Ticket.service_instance_id == service_instance_id)
+    if department_id is not None:
+        query = query.where(Ticket.department_id == department_id)
     count, total = session.exec(query).one()
     if not count or total is None:
         return SatisfactionSummary(0, None)

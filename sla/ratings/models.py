@@ -168,7 +168,7 @@ class DimensionMeans(SQLModel):
 
 
 class RatingSummary(SQLModel):
-    """Aggregates only: never who rated, never comments. (The tickets' satisfaction joins as its own figure.)"""
+    """Aggregates only: never who rated, never comments. The tickets' satisfaction is its own figure."""
 
     model_config = schema_config(
         example={
@@ -184,6 +184,7 @@ class RatingSummary(SQLModel):
                 {"min_score": 60, "max_score": 69, "count": 0},
                 {"min_score": 0, "max_score": 59, "count": 0},
             ],
+            "ticket_satisfaction": {"count": 4, "mean": "4.25"},
         }
     )
 
@@ -193,6 +194,14 @@ class RatingSummary(SQLModel):
     mean_score: MeanScore | None = Field(description="null when nothing was rated")
     dimensions: DimensionMeans
     distribution: list[ScoreBand] = Field(description="Ratings per score band, best first")
+    ticket_satisfaction: "TicketSatisfaction" = Field(
+        description="Its own figure: the 1–5 scores departments gave closed tickets in the period (same filters)"
+    )
+
+
+class TicketSatisfaction(SQLModel):
+    count: int
+    mean: MeanScore | None = Field(description="Mean of the 1–5 scores, two decimals; null when none was given")
 
 
 # ---- rating periods: open until the contract's month is closed -----------------------------------------------------

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, func, select
 from contracts.instances import service as instances
 from opscenter.auth.actor import Actor
 from opscenter.clock import Period
-from sla.ratings.models import DimensionMeans, Rating, RatingSummary, ScoreBand
+from opscenter.tickets import service as tickets
+from sla.ratings.models import DimensionMeans, Rating, RatingSummary, ScoreBand, TicketSatisfaction
 
 CENT = Decimal("0.01")
 # Best first; they cover 0–100 without gaps.
@@ -55,6 +56,12 @@ def summarize(
     if service_instance_id is not None:
         query = query.where(Rating.service_instance_id == service_instance_id)
     count, score_sum, rated, quality, timeliness, attitude, *bands = session.exec(query).one()
+    satisfaction = tickets.satisfaction_summary(
+        session,
+        period=period,
+        service_instance_id=service_instance_id,
+        department_id=actor.org_id if actor.is_department else None,
+    )
     return RatingSummary(
         period=str(period) if period is not None else None,
         service_instance_id=service_instance_id,
@@ -70,6 +77,7 @@ def summarize(
             ScoreBand(min_score=low, max_score=high, count=int(band or 0))
             for (low, high), band in zip(BANDS, bands, strict=True)
         ],
+        ticket_satisfaction=TicketSatisfaction(count=satisfaction.count, mean=satisfaction.mean),
     )
 
 

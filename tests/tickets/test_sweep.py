@@ -116,6 +116,13 @@ def test_a_resolved_ticket_closes_itself_after_five_working_days_then_takes_one_
         given = service.satisfaction_summary(session, period=Period(2026, 2))  # the tickets' clock stays set
         assert (given.count, given.mean) == (1, Decimal("5.00"))
         assert service.satisfaction_summary(session, period=Period(2026, 3)).count == 0
+    # the ratings summary carries it as its own figure, to the operations center and the department itself only
+    for who, expected in (
+        (world.operator, {"count": 1, "mean": "5.00"}),
+        (world.department_b, {"count": 0, "mean": None}),
+    ):
+        summary = ok(api.as_(who).get("/api/v1/ratings/summary", params={"period": "2026-02"}))
+        assert summary["ticket_satisfaction"] == expected
     assert sweep(db, beijing(2026, 3, 2)).auto_closed == 0
 
 

@@ -124,6 +124,7 @@ def test_the_operations_center_reads_aggregates_never_a_rating(world: World, api
             {"min_score": 60, "max_score": 69, "count": 0},
             {"min_score": 0, "max_score": 59, "count": 0},
         ],
+        "ticket_satisfaction": {"count": 0, "mean": None},
     }
     police = operator.get("/api/v1/ratings/summary", params={"service_instance_id": instances[1]["id"]}).json()
     assert (police["count"], police["mean_score"], police["dimensions"]["quality"]) == (2, "67.00", None)
