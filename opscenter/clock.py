@@ -6,6 +6,9 @@ of a period, so that no naive datetime and no server-local timezone ever leaks i
 
 import calendar
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Self
@@ -17,9 +20,29 @@ PERIOD_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"
 _PERIOD = re.compile(PERIOD_PATTERN, re.ASCII)
 
 
+# Replaying history (`replaying`): how far this context's clock is set back from the real one; None nearly always.
+_REPLAY_OFFSET: ContextVar[timedelta | None] = ContextVar("opscenter_replay_offset", default=None)
+
+
 def utcnow() -> datetime:
-    """The current instant, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The current instant, timezone-aware UTC (inside ``replaying``, the replayed one)."""
+    offset = _REPLAY_OFFSET.get()
+    return datetime.now(UTC) if offset is None else datetime.now(UTC) + offset
+
+
+@contextmanager
+def replaying(instant: datetime) -> Iterator[None]:
+    """Within the block, in this context only, now is ``instant`` (plus the time the block has taken so far):
+    for building a history step by step as it happened (``opscenter demo``). Other threads and requests keep
+    the real clock. Nothing may be replayed in the future: that would be a forecast, not a history."""
+    real = datetime.now(UTC)
+    if as_utc(instant) > real:
+        raise ValueError(f"cannot replay {instant.isoformat()}: it has not happened yet")
+    token = _REPLAY_OFFSET.set(as_utc(instant) - real)
+    try:
+        yield
+    finally:
+        _REPLAY_OFFSET.reset(token)
 
 
 def as_utc(instant: datetime) -> datetime:

@@ -21,10 +21,12 @@ from prometheus_client import CONTENT_TYPE_LATEST
 import opscenter
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
+from contracts.budgets import metrics as budget_metrics
 from contracts.budgets.controller import BudgetController
 from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
+from monitoring.figures import FIGURES, FigureSource
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from monitoring.multiprocess import exposition
 from opscenter.assets.handover.controller import HandoverController
@@ -37,6 +39,7 @@ from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.calendar.controller import CalendarController
 from opscenter.db import Database
+from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
 from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
@@ -46,14 +49,17 @@ from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
+from opscenter.tickets import figures as ticket_figures
 from opscenter.tickets.controller import TicketController
 from opscenter.tickets.jobs import JOBS as TICKET_JOBS
 from opscenter.tickets.metrics import open_tickets_on_metrics
 from opscenter.web import DEPENDENCIES
 from sla.maintenance.controller import MaintenanceWindowController
+from sla.measurements import figures as sla_figures
 from sla.measurements.cli import sla as sla_cli
 from sla.measurements.controller import MeasurementController
 from sla.measurements.jobs import JOBS as SLA_JOBS
+from sla.ratings import metrics as rating_metrics
 from sla.ratings.controller import RatingController, RatingPeriodController
 from sla.reports.controller import SlaReportController
 
@@ -108,8 +114,17 @@ CONTROLLERS: list[ControllerRouterHandler] = [
 
 JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS]
 
+# Business figures on /metrics, read from the database when scraped (monitoring/figures.py): the dashboards' data.
+FIGURE_SOURCES: list[FigureSource] = [
+    budget_metrics.figures,
+    rating_metrics.figures,
+    sla_figures.figures,
+    ticket_figures.figures,
+]
+FIGURES.use(FIGURE_SOURCES)
+
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [sla_cli]
+CLI_COMMANDS: list[click.Command] = [demo, sla_cli]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
@@ -208,7 +223,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db), open_tickets_on_metrics(db):
+            with backlog_on_metrics(db), FIGURES.watching(db), open_tickets_on_metrics(db):
                 yield
         finally:
             if scheduler is not None:

@@ -13,8 +13,8 @@ from opscenter.organizations.models import Role
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("opscenter", "contracts", "sla", "billing", "monitoring")
 
-# The wiring knows every domain; nothing else may import it.
-WIRING = {"opscenter.plugin", "opscenter.app", "opscenter.cli"}
+# The wiring knows every domain; nothing else may import it. The demo builds a province through every domain.
+WIRING = {"opscenter.plugin", "opscenter.app", "opscenter.cli", "opscenter.demo"}
 # The operations floor lives inside opscenter/ but is a domain, not the core.
 FLOOR = ("opscenter.tickets", "opscenter.assets")
 

@@ -52,6 +52,10 @@ def test_the_register_filters_by_kind_state_location_owner_and_text(world: World
     )
     assert (len(rest["items"]), rest["next_cursor"]) == (1, None)
     assert api.as_(bureau).get(ASSETS, params={"state": "lost"}).status_code == 400
+    for name in ("q", "location", "serial_prefix"):
+        refused = api.as_(bureau).get(ASSETS, params={name: "F~5)\x00_"})
+        assert refused.status_code == 400, f"a NUL in {name} is refused, never sent to the database"
+        assert refused.json()["errors"][0]["field"] == name
 
 
 def test_a_department_sees_only_its_own_assets(world: World, api: ApiFactory) -> None:

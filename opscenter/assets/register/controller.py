@@ -20,6 +20,7 @@ from opscenter.auth.guards import BUSINESS_ROLES, allow
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
+from opscenter.parameters import harden
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
 from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
@@ -27,6 +28,9 @@ Filters = NamedDependency[service.AssetFilter]
 Answer = Response[AssetDetail]
 
 
+# Hardened like a handler's own parameters: the house decorators do not reach a dependency's (a NUL in ``q``
+# reached PostgreSQL and answered 500 under the fuzzer).
+@harden
 def provide_filters(
     owner_department_id: Annotated[uuid.UUID | None, QueryParameter(description="The owning department")] = None,
     kind: Annotated[AssetKind | None, QueryParameter()] = None,
