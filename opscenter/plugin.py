@@ -19,6 +19,10 @@ from litestar.types import ControllerRouterHandler
 from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
+from billing.statements.cli import billing as billing_cli
+from billing.statements.controller import BillingController, DisputeController, StatementController
+from billing.statements.jobs import JOBS as BILLING_JOBS
+from billing.statements.metrics import billing_on_metrics
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
 from contracts.budgets.controller import BudgetController
@@ -88,12 +92,16 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     # the operations floor: handover and the asset register
     HandoverController,
     AssetController,
+    # billing: runs, statements, disputes, credit notes
+    BillingController,
+    StatementController,
+    DisputeController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *BILLING_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = []
+CLI_COMMANDS: list[click.Command] = [billing_cli]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
@@ -117,6 +125,9 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
 def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
     before. A new domain adds its models modules here."""
+    import billing.credit_notes.models
+    import billing.disputes.models
+    import billing.statements.models  # noqa: F401  (also imported above, for the controllers)
     import contracts.agreements.models
     import contracts.budgets.models
     import contracts.catalog.models
@@ -187,7 +198,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db):
+            with backlog_on_metrics(db), billing_on_metrics(db):
                 yield
         finally:
             if scheduler is not None:

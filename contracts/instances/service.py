@@ -123,3 +123,16 @@ def public(session: Session, instance: ServiceInstance) -> ServiceInstancePublic
     return ServiceInstancePublic.model_validate(
         instance, update={"sli_selector": selector(service.sli_metric, instance.label_matchers)}
     )
+
+
+def instance_ids_by_line(
+    session: Session, contract_ids: Collection[uuid.UUID] | None
+) -> dict[tuple[uuid.UUID, int], uuid.UUID]:
+    """The instance of each (contract, line_no) of ``contract_ids`` (or of every contract), in one query
+    (billing reads a line's ratings through it)."""
+    if contract_ids is not None and not contract_ids:
+        return {}
+    query = select(ServiceInstance.contract_id, ServiceInstance.line_no, ServiceInstance.id)
+    if contract_ids is not None:
+        query = query.where(col(ServiceInstance.contract_id).in_(contract_ids))
+    return {(contract_id, line_no): instance_id for contract_id, line_no, instance_id in session.exec(query).all()}
