@@ -93,10 +93,10 @@ class StatementController(Controller):
         page: Paging,
         period: PeriodQuery = None,
         contract_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
-        state: Annotated[StatementStatus | None, QueryParameter(name="state")] = None,
+        statement_state: Annotated[StatementStatus | None, QueryParameter(name="state")] = None,
     ) -> CursorPage[StatementPublic]:
         rows = service.list_statements(
-            session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=state
+            session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=statement_state
         )
         return rows.page_of(service.publics(session, list(rows), actor=actor))
 
