@@ -109,7 +109,11 @@ def test_a_second_run_refreshes_drafts_and_leaves_issued_statements_alone(
     kept = steps.statement_of(api, world.bureau, first, "2026-03")
     refreshed = steps.statement_of(api, world.bureau, second, "2026-03")
     assert (kept["status"], steps.line(kept, 1)["availability"], kept["version"]) == ("issued", "100.00", 2)
-    assert (refreshed["status"], steps.line(refreshed, 1)["availability"], refreshed["version"]) == ("draft", "98.00", 2)
+    assert (refreshed["status"], steps.line(refreshed, 1)["availability"], refreshed["version"]) == (
+        "draft",
+        "98.00",
+        2,
+    )
     assert len(steps.statements(api, world.bureau, period="2026-03")) == 2
 
 
