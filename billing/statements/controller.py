@@ -27,6 +27,7 @@ from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.actor import Actor
 from opscenter.auth.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
+from opscenter.clock import today
 from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD
 from opscenter.organizations.models import Role
@@ -71,9 +72,12 @@ class BillingController(Controller):
         self,
         session: DbSession,
         actor: CurrentActor,
-        fiscal_year: Annotated[int, QueryParameter(ge=2000, le=2100, description="The calendar year")],
+        fiscal_year: Annotated[
+            int | None, QueryParameter(ge=2000, le=2100, description="The calendar year; omitted: this year")
+        ] = None,
     ) -> spending.SpendList:
-        return spending.spend(session, fiscal_year=fiscal_year, actor=actor)
+        year = fiscal_year if fiscal_year is not None else today().year
+        return spending.spend(session, fiscal_year=year, actor=actor)
 
 
 class StatementController(Controller):

@@ -7,6 +7,7 @@ figures the test sets. The end-to-end test (test_end_to_end.py) runs with the re
 
 import uuid
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,9 @@ from billing.statements.models import SlaVerdict
 from contracts.terms import ContractTerms, Priority
 from opscenter.clock import Period
 from tests.conftest import ApiFactory
+from tests.contracts import steps as contracts
 from tests.contracts.steps import JSON, ok
+from tests.factories import World
 
 TERMS = ContractTerms()
 
@@ -102,3 +105,34 @@ def act(api: ApiFactory, who: Any, statement: JSON, action: str, body: Any = Non
 def line(statement: JSON, line_no: int) -> JSON:
     found: JSON = next(item for item in statement["lines"] if item["line_no"] == line_no)
     return found
+
+
+@contextmanager
+def chosen_inputs() -> Iterator[ChosenInputs]:
+    """``ChosenInputs`` for the length of a block, where no fixture reaches (permission rows, fuzz seeds)."""
+    saved, sources = inputs.SOURCES, ChosenInputs()
+    inputs.SOURCES = sources
+    try:
+        yield sources
+    finally:
+        inputs.SOURCES = saved
+
+
+def statement_in(api: ApiFactory, world: World, state: str, *, period: str = "2026-02", **options: Any) -> JSON:
+    """A statement of a contract of world.department, taken as far as ``state`` (draft, issued, approved, paid)."""
+    contract, _ = contracts.provisioned_contract(api, world, **options)
+    with chosen_inputs():
+        run(api, world.operator, period)
+    statement = statement_of(api, world.bureau, contract, period)
+    for step, who, body in (
+        ("issued", world.operator, None),
+        ("approved", world.bureau, None),
+        ("paid", world.bureau, {"paid_on": "2026-03-20", "reference": "GK-0001"}),
+    ):
+        if statement["status"] == state:
+            break
+        statement = ok(act(api, who, statement, step_action[step], body))
+    return statement
+
+
+step_action = {"issued": "issue", "approved": "approve", "paid": "pay"}

@@ -10,7 +10,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from contracts.agreements.models import ContractVersion
-
 from opscenter.db import Database
 from tests.billing import steps
 from tests.billing.steps import ChosenInputs
@@ -50,7 +49,8 @@ def test_a_resolved_dispute_recomputes_its_line_and_approval_freezes_the_stateme
     assert (line["flags"], line["sla_credit"], line["coefficient"]) == (["insufficient_data"], "0.00", "0.93")
 
     refused = steps.act(api, world.bureau, statement, "approve")
-    assert refused.status_code == 409 and "line 1 has insufficient SLA data" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "line 1 has insufficient SLA data" in refused.json()["detail"]
 
     dispute = _dispute(api, world.department, statement)
     assert _dispute_again(api, world.bureau, statement).status_code == 409, "one open dispute per line"
@@ -73,7 +73,9 @@ def test_a_resolved_dispute_recomputes_its_line_and_approval_freezes_the_stateme
         "4890.00",
         "25110.00",
     )
-    assert line["flags"] == [] and recomputed["amount"] == "25110.00" and line["manual_note"] == "按维护窗口复核"
+    assert line["flags"] == []
+    assert recomputed["amount"] == "25110.00"
+    assert line["manual_note"] == "按维护窗口复核"
     score = _dispute(api, world.bureau, recomputed)
     _resolve(api, world, score, {"resolution": "manual_score", "score": "95", "reason": "评价系误操作"})
     line = steps.line(steps.read(api, world.bureau, statement["id"]), 1)
@@ -203,9 +205,11 @@ def test_a_statement_that_would_take_the_contract_over_its_ceiling_cannot_be_app
     assert not first["over_ceiling"]
     ok(steps.act(api, world.bureau, first, "approve"))
     second = _issued(api, world, contract, "2026-02")
-    assert second["over_ceiling"] and (second["billed_before"], second["ceiling"]) == ("30000.00", "45000.00")
+    assert second["over_ceiling"]
+    assert (second["billed_before"], second["ceiling"]) == ("30000.00", "45000.00")
     refused = steps.act(api, world.bureau, second, "approve")
-    assert refused.status_code == 409 and "ceiling" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "ceiling" in refused.json()["detail"]
     spend = ok(api.as_(world.bureau).get("/api/v1/billing/spend", params={"fiscal_year": 2026}))["items"]
     mine = [item for item in spend if item["department_id"] == str(world.department.organization_id)]
     assert [(item["budget"], item["spent"], item["remaining"]) for item in mine] == [

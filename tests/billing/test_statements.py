@@ -45,12 +45,16 @@ def test_the_worked_example_becomes_a_statement_line_to_the_fen(
     assert (statement["status"], statement["base"], statement["amount"]) == ("draft", "21290.32", "16646.45")
 
     exported = api.as_(world.bureau).get(f"/api/v1/statements/{statement['id']}/export", params={"format": "csv"})
-    assert exported.status_code == 200 and exported.content.startswith(b"\xef\xbb\xbf")
+    assert exported.status_code == 200
+    assert exported.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["行号", "受益部门ID", "服务实例ID"]
-    assert rows[-1][0] == "合计" and rows[-1][7] == "21290.32" and rows[-1][21] == statement["amount"]
+    assert rows[-1][0] == "合计"
+    assert rows[-1][7] == "21290.32"
+    assert rows[-1][21] == statement["amount"]
     xlsx = api.as_(world.bureau).get(f"/api/v1/statements/{statement['id']}/export", params={"format": "xlsx"})
-    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert xlsx.status_code == 200
+    assert xlsx.content.startswith(b"PK")
 
 
 def test_lines_starting_and_ending_mid_month_are_prorated_by_their_days_in_each_month(
@@ -74,7 +78,8 @@ def test_lines_starting_and_ending_mid_month_are_prorated_by_their_days_in_each_
         "9677.42",  # 20 × 1500.00 × 10 / 31 = 9677.419…
     )
     assert steps.statements(api, world.bureau, period="2026-08") == [], "no statement for a month with no day in force"
-    assert june["flags"] == ["unrated"] and june["coefficient"] == "1"
+    assert june["flags"] == ["unrated"]
+    assert june["coefficient"] == "1"
 
 
 def test_the_months_of_instants_are_asia_shanghai_months() -> None:
@@ -154,5 +159,6 @@ def test_a_department_sees_issued_statements_of_its_contracts_with_only_its_own_
         )
         assert foreign.status_code == 422
     whole = steps.read(api, world.bureau, draft["id"])
-    assert len(whole["lines"]) == 2 and whole["amount"] == "60000.00"
+    assert len(whole["lines"]) == 2
+    assert whole["amount"] == "60000.00"
     assert api.as_(world.department).get(f"/api/v1/statements/{uuid.uuid4()}").status_code == 404

@@ -6,9 +6,9 @@ names them, e.g. ``{"contract_id": [...]}``. The fuzzer draws a path parameter f
 then, makes one up (which must answer 404).
 """
 
-from tests.fuzz.seeds import assets, contracts, core, ratings
+from tests.fuzz.seeds import assets, billing, contracts, core, ratings
 from tests.fuzz.seeds.world import Known, Seed
 
-SEEDS: list[Seed] = [core.seed, contracts.seed, ratings.seed, assets.seed]
+SEEDS: list[Seed] = [core.seed, contracts.seed, ratings.seed, assets.seed, billing.seed]
 
 __all__ = ["SEEDS", "Known", "Seed"]

@@ -1,0 +1,29 @@
+"""Billing: a run, an issued statement with an open dispute, an approved one with a credit note."""
+
+from tests.billing import steps
+from tests.conftest import ApiFactory
+from tests.contracts.steps import ok
+from tests.factories import World
+from tests.fuzz.seeds.world import Known
+from tests.sla.ratings.steps import new_key
+
+
+def seed(api: ApiFactory, world: World) -> Known:
+    issued = steps.statement_in(api, world, "issued", number="SZSJ-2026-951", code="FUZZ-BILL-1")
+    approved = steps.statement_in(api, world, "approved", number="SZSJ-2026-952", code="FUZZ-BILL-2")
+    dispute = ok(
+        api.as_(world.department).post(
+            f"/api/v1/statements/{issued['id']}/disputes", {"line_no": 1, "reason": "可用率有误"}
+        ),
+        201,
+    )
+    ok(
+        api.as_(world.bureau).post(
+            f"/api/v1/statements/{approved['id']}/credit-notes",
+            {"line_no": 1, "amount": "100.00", "reason": "工单复核"},
+            headers={"Idempotency-Key": new_key()},
+        ),
+        201,
+    )
+    run = steps.run(api, world.bureau, "2026-01")
+    return {"statement_id": [issued["id"], approved["id"]], "dispute_id": [dispute["id"]], "run_id": [run["id"]]}
