@@ -7,6 +7,7 @@ ticket breaches come through ``Sources``, so that the run can be exercised with 
 real sources are ``SOURCES`` below.
 """
 
+import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class PeriodInputs:
     breaches: dict[Key, list[Breach]]
     scores: dict[Key, LineScore]
     contracts: dict[uuid.UUID, agreements.BillingFacts]
+    seconds: dict[str, float] = field(default_factory=dict)  # per source, for the benchmark's breakdown
 
     def sla_of(self, key: Key) -> SlaFigures:
         """A line without a report (no instance to measure) cannot earn a credit: insufficient data."""
@@ -94,9 +96,18 @@ def gather(
     contract_ids: Collection[uuid.UUID] | None = None,
 ) -> PeriodInputs:
     """Every input of a period's statements, for the contracts ``contract_ids`` (or every contract in force)."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        seconds[name] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
     lines = active_lines(session, period=period, contract_ids=contract_ids)
     keys = [line.key for line in lines]
     in_force = sorted({line.contract_id for line in lines})
+    lap("lines in force")
     instance_of = instances.instance_ids_by_line(session, in_force)
     by_instance = ratings.instance_scores(session, service_instance_ids=set(instance_of.values()), period=period)
     scores = {}
@@ -104,14 +115,14 @@ def gather(
         instance_id = instance_of.get(key)
         rated = by_instance.get(instance_id) if instance_id is not None else None
         scores[key] = LineScore(instance_id, rated.score if rated else None, rated.ratings if rated else 0)
-    return PeriodInputs(
-        period=period,
-        lines=lines,
-        sla=sources.sla(session, period=period, keys=keys, now=now) if keys else {},
-        breaches=sources.breaches(session, period=period, contract_ids=in_force) if in_force else {},
-        scores=scores,
-        contracts=agreements.billing_facts(session, in_force),
-    )
+    lap("ratings")
+    sla = sources.sla(session, period=period, keys=keys, now=now) if keys else {}
+    lap("sla reports")
+    breaches = sources.breaches(session, period=period, contract_ids=in_force) if in_force else {}
+    lap("ticket breaches")
+    contracts = agreements.billing_facts(session, in_force)
+    lap("contracts")
+    return PeriodInputs(period, lines, sla, breaches, scores, contracts, seconds)
 
 
 class _NotYetWired:

@@ -26,8 +26,8 @@ from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.actor import Actor
 from opscenter.auth.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
-from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.clock import today
+from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD
 from opscenter.organizations.models import Role

@@ -43,9 +43,9 @@ class BilledTerms:
 
 
 def line_values(
-    inputs: PeriodInputs, line: ActiveLine, *, statement_id: uuid.UUID, line_id: uuid.UUID
+    inputs: PeriodInputs, line: ActiveLine, *, statement_id: uuid.UUID | None, line_id: uuid.UUID
 ) -> dict[str, Any]:
-    """Every column of the statement line for ``line`` (insertable as is)."""
+    """Every column of the statement line for ``line`` (insertable once ``statement_id`` is set)."""
     period = inputs.period
     last = line.spans[-1]
     base = formula.base(

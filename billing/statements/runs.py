@@ -73,13 +73,17 @@ def run(
     seconds: dict[str, float] = {}
     progress("inputs", 0, 1)
     inputs = gather(session, period=period, sources=sources, now=now or started)
-    seconds["inputs"] = _lap(clock)
+    seconds.update({f"inputs: {name}": value for name, value in inputs.seconds.items()})
     progress("inputs", 1, 1)
 
     clock = time.perf_counter()
-    by_contract: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for line in inputs.lines:
-        by_contract[line.contract_id].append(line)
+    # Every line's figures first (pure computation), keyed by contract; the statement ids follow once locked.
+    by_contract: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for done, line in enumerate(inputs.lines, start=1):
+        by_contract[line.contract_id].append(line_values(inputs, line, statement_id=None, line_id=new_id()))
+        if done % BATCH == 0:
+            progress("compute", done, len(inputs.lines))
+    progress("compute", len(inputs.lines), len(inputs.lines))
     contract_ids = sorted(by_contract)
     run_row = BillingRun(
         id=new_id(),
@@ -110,9 +114,9 @@ def run(
     lines_done, batch = 0, []
     for row in drafts:
         sums = totals.setdefault(row.id, {"base_fen": 0, "deduction_fen": 0, "amount_fen": 0})
-        for line in by_contract.get(row.contract_id, []):
-            values = line_values(inputs, line, statement_id=row.id, line_id=new_id())
-            manual = overrides.get((row.id, line.line_no))
+        for values in by_contract.get(row.contract_id, []):
+            values["statement_id"] = row.id
+            manual = overrides.get((row.id, values["line_no"]))
             if manual:
                 values = override(values, **manual)
             for name in sums:
