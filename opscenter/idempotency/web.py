@@ -41,6 +41,7 @@ def provide_idempotency_key(
         HeaderParameter(
             name=HEADER,
             required=True,
+            schema_extra={"pattern": _KEY.pattern},  # documented; checked below, naming the header
             description="A unique key per logical request (e.g. a UUID), 1–255 visible ASCII characters. "
             "Retrying with the same key and body returns the first answer and changes nothing; the same key "
             "with another body is refused (422). Keys are scoped to your organization and kept 24 hours.",
