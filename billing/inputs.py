@@ -69,6 +69,7 @@ class PeriodInputs:
     scores: dict[Key, LineScore]
     contracts: dict[uuid.UUID, agreements.BillingFacts]
     seconds: dict[str, float] = field(default_factory=dict)  # per source, for the benchmark's breakdown
+    memo: dict[int, Any] = field(default_factory=dict)  # what the run derives once per terms object
 
     def sla_of(self, key: Key) -> SlaFigures:
         """A line without a report (no instance to measure) cannot earn a credit: insufficient data."""

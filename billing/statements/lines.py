@@ -52,6 +52,7 @@ def line_values(
         [SpanCharge(span.quantity, from_fen(span.unit_price_fen), span.days) for span in line.spans], period.days
     )
     terms = line.terms
+    billed_terms = _dumped(inputs, terms)
     sla = inputs.sla_of(line.key)
     breaches = inputs.breaches.get(line.key, [])
     score = inputs.scores.get(line.key, LineScore(None, None, 0))
@@ -81,11 +82,21 @@ def line_values(
         "ratings": score.ratings,
         "manual_note": "",
         "evidence": {**sla.evidence, "sla_status": sla.status.value},
-        "terms": BilledTerms.of(terms).dump(),
+        "terms": billed_terms[1],
     }
     values.update(_sla_part(sla))
-    values.update(_priced(values, BilledTerms.of(terms)))
+    values.update(_priced(values, billed_terms[0]))
     return values
+
+
+def _dumped(inputs: PeriodInputs, terms: ContractTerms) -> tuple[BilledTerms, dict[str, Any]]:
+    """A version's terms, as applied and as stored, made once per run (lines of a version share the object)."""
+    found = inputs.memo.get(id(terms))
+    if found is None or found[0] is not terms:
+        billed = BilledTerms.of(terms)
+        found = inputs.memo[id(terms)] = (terms, (billed, billed.dump()))
+    memoized: tuple[BilledTerms, dict[str, Any]] = found[1]
+    return memoized
 
 
 def _ticket(breach: Breach, penalty: Decimal) -> dict[str, Any]:
