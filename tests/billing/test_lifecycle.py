@@ -215,3 +215,24 @@ def test_a_statement_that_would_take_the_contract_over_its_ceiling_cannot_be_app
     assert [(item["budget"], item["spent"], item["remaining"]) for item in mine] == [
         ("1000000.00", "30000.00", "970000.00")
     ]
+
+
+def test_a_refreshed_draft_keeps_what_a_resolved_dispute_set_and_a_stale_etag_is_refused(
+    world: World, api: ApiFactory, chosen: ChosenInputs
+) -> None:
+    contract, _ = contracts.provisioned_contract(api, world)
+    steps.run(api, world.operator, "2026-05")
+    draft = steps.statement_of(api, world.bureau, contract, "2026-05")
+    dispute = _dispute(api, world.bureau, draft)
+    _resolve(api, world, dispute, {"resolution": "manual_score", "score": "60", "reason": "部门评价复核"})
+    stale = api.as_(world.operator).get(f"/api/v1/statements/{draft['id']}").headers["ETag"]
+    chosen.set_sla(contract, 1, steps.measured("99.60"))
+
+    assert steps.run(api, world.operator, "2026-05")["refreshed"] == 1
+
+    line = steps.line(steps.read(api, world.bureau, draft["id"]), 1)
+    # base 30000.00; 99.60 → 5 % → 1500.00; score 60 → 0.85: (30000 − 1500) × 0.15 = 4275.00; total 5775.00
+    assert (line["availability"], line["score"], line["manual_score"]) == ("99.60", "60", "60")
+    assert (line["sla_credit"], line["rating_ded"], line["amount"]) == ("1500.00", "4275.00", "24225.00")
+    issued = api.as_(world.operator).post(f"/api/v1/statements/{draft['id']}/issue", headers={"If-Match": stale})
+    assert issued.status_code == 412
