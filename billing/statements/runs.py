@@ -133,7 +133,7 @@ def run(
     seconds["write"] = _lap(clock)
 
     clock = time.perf_counter()
-    subject = Statement(id=new_id(), contract_number="", period=str(period))
+    subject = Statement(id=new_id(), contract_id=new_id(), contract_number="", supplier_id=new_id(), period=str(period))
     with session.no_autoflush:
         for row in drafts:
             after: dict[str, Any] = {**totals[row.id], "over_ceiling": ceilings[row.contract_id][1]}

@@ -4,6 +4,7 @@ UPDATE on PostgreSQL) and closes the month's ratings, credit notes that never ov
 import uuid
 from functools import partial
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -16,7 +17,7 @@ from tests.billing.steps import ChosenInputs
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.contracts.steps import JSON, ok
-from tests.factories import World
+from tests.factories import Identity, World
 from tests.sla.ratings import steps as ratings
 from tests.support import race
 
@@ -27,7 +28,7 @@ def _issued(api: ApiFactory, world: World, contract: JSON, period: str) -> JSON:
     return ok(steps.act(api, world.operator, draft, "issue"))
 
 
-def _dispute(api: ApiFactory, who: object, statement: JSON, line_no: int = 1) -> JSON:
+def _dispute(api: ApiFactory, who: Identity, statement: JSON, line_no: int = 1) -> JSON:
     created = api.as_(who).post(
         f"/api/v1/statements/{statement['id']}/disputes", {"line_no": line_no, "reason": "停电所致，已报备"}
     )
@@ -107,7 +108,7 @@ def test_a_resolved_dispute_recomputes_its_line_and_approval_freezes_the_stateme
     assert steps.act(api, world.bureau, paid, "pay", {"paid_on": "2026-11-21", "reference": "X"}).status_code == 409
 
 
-def _dispute_again(api: ApiFactory, who: object, statement: JSON) -> object:
+def _dispute_again(api: ApiFactory, who: Identity, statement: JSON) -> httpx.Response:
     return api.as_(who).post(f"/api/v1/statements/{statement['id']}/disputes", {"line_no": 1, "reason": "再次申诉"})
 
 

@@ -5,20 +5,19 @@ from typing import Any
 from tests.billing import steps
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, OPERATOR, READERS, Prepared, Row, only
+from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, OPERATOR, READERS, Prepare, Prepared, Row, only
 from tests.sla.ratings.steps import new_key
 
 STATEMENTS = "/api/v1/statements"
 
 
-def _statement(state: str, body: Any = None, **headers: str) -> Any:
+def _statement(state: str, body: Any = None) -> Prepare:
     def prepare(world: World, api: ApiFactory) -> Prepared:
         statement = steps.statement_in(api, world, state)
         return Prepared(
             params={"statement_id": statement["id"]},
             body=body,
             etag_of=f"{STATEMENTS}/{statement['id']}",
-            headers={name.replace("_", "-"): value() if callable(value) else value for name, value in headers.items()},
         )
 
     return prepare
