@@ -80,12 +80,14 @@ class Sources(Protocol):
     """Where SLA reports and ticket breaches come from; each call answers for many lines at once."""
 
     def sla(
-        self, session: Session, *, period: Period, keys: Collection[Key], now: datetime
-    ) -> dict[Key, SlaFigures]: ...
+        self, session: Session, *, period: Period, keys: Collection[Key] | None, now: datetime
+    ) -> dict[Key, SlaFigures]:
+        """The reports of the lines ``keys``, or (None) of every line in force in ``period``."""
 
     def breaches(
-        self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID]
-    ) -> dict[Key, list[Breach]]: ...
+        self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID] | None
+    ) -> dict[Key, list[Breach]]:
+        """The breaches of the lines of ``contract_ids``, or (None) of every contract's."""
 
 
 def gather(
@@ -117,9 +119,13 @@ def gather(
         rated = by_instance.get(instance_id) if instance_id is not None else None
         scores[key] = LineScore(instance_id, rated.score if rated else None, rated.ratings if rated else 0)
     lap("ratings")
-    sla = sources.sla(session, period=period, keys=keys, now=now) if keys else {}
+    # A whole period is asked for as such: the sources then read every line without an IN list of thousands.
+    everything = contract_ids is None
+    sla = sources.sla(session, period=period, keys=None if everything else keys, now=now) if keys else {}
     lap("sla reports")
-    breaches = sources.breaches(session, period=period, contract_ids=in_force) if in_force else {}
+    breaches = (
+        sources.breaches(session, period=period, contract_ids=None if everything else in_force) if in_force else {}
+    )
     lap("ticket breaches")
     contracts = agreements.billing_facts(session, in_force)
     lap("contracts")
@@ -129,11 +135,13 @@ def gather(
 class _NotYetWired:
     """The SLA reports and ticket breaches arrive with their domains; until then a run refuses to guess."""
 
-    def sla(self, session: Session, *, period: Period, keys: Collection[Key], now: datetime) -> dict[Key, SlaFigures]:
+    def sla(
+        self, session: Session, *, period: Period, keys: Collection[Key] | None, now: datetime
+    ) -> dict[Key, SlaFigures]:
         raise NotImplementedError("SLA reports are not available in this build")
 
     def breaches(
-        self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID]
+        self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID] | None
     ) -> dict[Key, list[Breach]]:
         raise NotImplementedError("ticket breaches are not available in this build")
 

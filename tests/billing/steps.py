@@ -19,6 +19,7 @@ from sqlmodel import Session
 from billing import inputs
 from billing.inputs import Breach, Key, SlaFigures
 from billing.statements.models import SlaVerdict
+from contracts.agreements.activity import active_lines
 from contracts.terms import ContractTerms, Priority
 from opscenter.clock import Period
 from tests.conftest import ApiFactory
@@ -53,14 +54,19 @@ class ChosenInputs:
     breach_lists: dict[Key, list[Breach]] = field(default_factory=dict)
     calls: int = 0
 
-    def sla(self, session: Session, *, period: Period, keys: Collection[Key], now: datetime) -> dict[Key, SlaFigures]:
+    def sla(
+        self, session: Session, *, period: Period, keys: Collection[Key] | None, now: datetime
+    ) -> dict[Key, SlaFigures]:
         self.calls += 1
-        return {key: self.sla_figures.get(key, PERFECT) for key in keys}
+        lines = keys if keys is not None else [line.key for line in active_lines(session, period=period)]
+        return {key: self.sla_figures.get(key, PERFECT) for key in lines}
 
     def breaches(
-        self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID]
+        self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID] | None
     ) -> dict[Key, list[Breach]]:
-        return {key: found for key, found in self.breach_lists.items() if key[0] in contract_ids}
+        return {
+            key: found for key, found in self.breach_lists.items() if contract_ids is None or key[0] in contract_ids
+        }
 
     def set_sla(self, contract: JSON, line_no: int, figures: SlaFigures) -> None:
         self.sla_figures[(uuid.UUID(contract["id"]), line_no)] = figures
