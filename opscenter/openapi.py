@@ -217,7 +217,8 @@ def _describe_operation(
     statuses |= set(handler.opt.get(ALSO_ANSWERS, ()))
     for parameter in parameters:
         if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
-            parameter["required"] = True
+            # Required where the handler takes the version; optional where it creates or replaces (a PUT).
+            parameter["required"] = versioned
             parameter["schema"] = {"type": "string", "pattern": IF_MATCH_PATTERN}
         elif parameter.get("required"):
             _not_null(parameter["schema"])

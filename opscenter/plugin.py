@@ -39,6 +39,7 @@ from opscenter.audit.sequencer import backlog_on_metrics
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
+from opscenter.calendar.controller import CalendarController
 from opscenter.db import Database
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
@@ -80,6 +81,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     MeController,
     AuditEventController,
     NotificationController,
+    CalendarController,
     # contracts: the bureau's side
     CatalogController,
     BudgetController,
@@ -137,6 +139,7 @@ def load_all_models() -> None:
     import opscenter.assets.register.models
     import opscenter.audit.models
     import opscenter.auth.models
+    import opscenter.calendar.models
     import opscenter.idempotency.models
     import opscenter.job_runs
     import opscenter.notifications.models

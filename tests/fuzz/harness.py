@@ -6,9 +6,11 @@ edges of every schema, systematically: boundaries, wrong types, missing and unkn
 runs; the few statuses this API gives on purpose beyond Schemathesis' defaults are named below, with reasons.
 """
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import hypothesis.strategies as st
@@ -105,7 +107,7 @@ def fuzz(
         the schema stays, so that a negative case stays negative."""
         if query and _schema_valid_cursor(query.get("cursor")):
             query = {name: value for name, value in query.items() if name != "cursor"}
-        return query
+        return _bounded_range(query)
 
     findings: list[Finding] = []
     requests = 0
@@ -126,6 +128,27 @@ def fuzz(
     return _unique(findings), requests
 
 
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
+
+
+def _bounded_range(query: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A ``from``…``to`` pair of dates is bounded by a rule across the two that no schema states (in order, at
+    most a year: the calendar answers 400 naming ``to`` otherwise). Two schema-valid dates that break it become
+    a one-day range; anything schema-invalid is left as it is, so that a negative case stays negative."""
+    if not query:
+        return query
+    start, end = query.get("from"), query.get("to")
+    if not (
+        isinstance(start, str) and isinstance(end, str) and _ISO_DATE.fullmatch(start) and _ISO_DATE.fullmatch(end)
+    ):
+        return query
+    try:
+        span = (date.fromisoformat(end) - date.fromisoformat(start)).days
+    except ValueError:
+        return query
+    return query if 0 <= span < 366 else {**query, "to": start}
+
+
 def _schema_valid_cursor(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= CURSOR_MAX_LENGTH
 
@@ -135,6 +158,8 @@ def _swappable(value: Any, known: list[str] | None) -> bool:
         return False
     if known[0].isdigit():
         return type(value) is int and INT_MIN <= value <= INT_MAX
+    if _ISO_DATE.fullmatch(known[0]):  # objects keyed by a date (calendar overrides)
+        return isinstance(value, str) and _ISO_DATE.fullmatch(value) is not None
     try:
         return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
     except ValueError:

@@ -1,0 +1,1 @@
+"""The business calendar: official working days, admin overrides, working hours and the business clock."""
