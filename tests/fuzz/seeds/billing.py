@@ -9,8 +9,10 @@ from tests.sla.ratings.steps import new_key
 
 
 def seed(api: ApiFactory, world: World) -> Known:
-    issued = steps.statement_in(api, world, "issued", number="SZSJ-2026-951", code="FUZZ-BILL-1")
-    approved = steps.statement_in(api, world, "approved", number="SZSJ-2026-952", code="FUZZ-BILL-2")
+    # a quarter each, so that the other seeds' contracts leave room in the department's budget
+    quarter = {"start": "2026-01-01", "end": "2026-03-31"}
+    issued = steps.statement_in(api, world, "issued", number="SZSJ-2026-951", code="FUZZ-BILL-1", **quarter)
+    approved = steps.statement_in(api, world, "approved", number="SZSJ-2026-952", code="FUZZ-BILL-2", **quarter)
     dispute = ok(
         api.as_(world.department).post(
             f"/api/v1/statements/{issued['id']}/disputes", {"line_no": 1, "reason": "可用率有误"}
