@@ -24,6 +24,8 @@ from contracts.instances import service as instances
 from contracts.terms import Priority
 from opscenter.clock import Period
 from sla.ratings import summary as ratings
+from sla.reports import service as sla_reports
+from sla.reports.models import LineReport
 
 Key = tuple[uuid.UUID, int]
 
@@ -132,13 +134,14 @@ def gather(
     return PeriodInputs(period, lines, sla, breaches, scores, contracts, seconds)
 
 
-class _NotYetWired:
-    """The SLA reports and ticket breaches arrive with their domains; until then a run refuses to guess."""
+class _Domains:
+    """The real sources: the SLA domain's monthly line reports and the tickets' resolution breaches."""
 
     def sla(
         self, session: Session, *, period: Period, keys: Collection[Key] | None, now: datetime
     ) -> dict[Key, SlaFigures]:
-        raise NotImplementedError("SLA reports are not available in this build")
+        reports = sla_reports.line_reports(session, period=period, keys=keys, now=now)
+        return {key: _figures(report) for key, report in reports.items()}
 
     def breaches(
         self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID] | None
@@ -146,4 +149,23 @@ class _NotYetWired:
         raise NotImplementedError("ticket breaches are not available in this build")
 
 
-SOURCES: Sources = _NotYetWired()
+def _figures(report: LineReport) -> SlaFigures:
+    evidence = {
+        "up_samples": report.up_samples,
+        "samples": report.samples,
+        "expected_samples": report.expected_samples,
+        "maintenance_minutes": report.maintenance_minutes,
+        "days_missing": report.days_missing,
+        "promql": list(report.promql),
+    }
+    return SlaFigures(
+        SlaVerdict(report.status.value),
+        report.availability,
+        report.coverage,
+        report.credit_pct,
+        report.credit_tier_below,
+        evidence,
+    )
+
+
+SOURCES: Sources = _Domains()

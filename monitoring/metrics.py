@@ -72,3 +72,21 @@ def register_scrape_time(collector: Collector) -> None:
     """Serve ``collector``'s figures on /metrics, read at scrape time, in one process or several."""
     REGISTRY.register(collector)
     SCRAPE_TIME_COLLECTORS.append(collector)
+
+
+# The SLA pull (sla/measurements): alert when it goes stale or fails (monitoring/rules/sla.yml).
+SLA_PULL_LAST_SUCCESS = Gauge(
+    "opscenter_sla_pull_last_success_timestamp_seconds",
+    "When the SLA pull last finished without a failure",
+    multiprocess_mode="max",
+)
+SLA_PULL_DURATION = Gauge(
+    "opscenter_sla_pull_duration_seconds", "How long the last SLA pull took", multiprocess_mode="mostrecent"
+)
+SLA_PULL_DAYS = Counter("opscenter_sla_pull_days_measured_total", "Instance-days measured and written")
+SLA_PULL_FAILURES = Counter(
+    "opscenter_sla_pull_failures_total",
+    "SLA pulls that stopped on a failed day (nothing written for it), by kind: unreachable, timeout, "
+    "server_error, refused, malformed, partial, not_a_number",
+    ["kind"],
+)

@@ -51,7 +51,12 @@ from opscenter.organizations.controller import OrganizationController, UserContr
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
+from sla.maintenance.controller import MaintenanceWindowController
+from sla.measurements.cli import sla as sla_cli
+from sla.measurements.controller import MeasurementController
+from sla.measurements.jobs import JOBS as SLA_JOBS
 from sla.ratings.controller import RatingController, RatingPeriodController
+from sla.reports.controller import SlaReportController
 
 
 class MetricsController(Controller):
@@ -91,6 +96,10 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     # sla: ratings
     RatingController,
     RatingPeriodController,
+    # sla: measurements from Prometheus, maintenance windows, monthly reports
+    MeasurementController,
+    MaintenanceWindowController,
+    SlaReportController,
     # the operations floor: handover and the asset register
     HandoverController,
     AssetController,
@@ -100,10 +109,10 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     DisputeController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *BILLING_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *BILLING_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [billing_cli]
+CLI_COMMANDS: list[click.Command] = [sla_cli, billing_cli]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
@@ -145,7 +154,10 @@ def load_all_models() -> None:
     import opscenter.notifications.models
     import opscenter.organizations.models
     import opscenter.pagination  # noqa: F401
-    import sla.ratings.models  # noqa: F401
+    import sla.maintenance.models
+    import sla.measurements.models
+    import sla.ratings.models
+    import sla.reports.models  # noqa: F401
 
 
 class OpsCenterPlugin(InitPluginProtocol):

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from functools import cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +12,11 @@ class LogLevel(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
+
+
+class RangeSelectors(StrEnum):
+    CLOSED = "closed"
+    LEFT_OPEN = "left_open"
 
 
 class Settings(BaseSettings):
@@ -30,8 +35,31 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = LogLevel.INFO
 
-    prometheus_url: str = "http://127.0.0.1:9090"
-    prometheus_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The PromQL HTTP API the SLA pull reads (Prometheus, Thanos Query, Grafana Mimir, VictoriaMetrics).
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090",
+        description="Base URL of the query API, without /api/v1 (Mimir: …/prometheus)",
+    )
+    prometheus_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    prometheus_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    prometheus_bearer_token: SecretStr | None = None
+    prometheus_username: str | None = Field(default=None, description="Basic auth, with prometheus_password")
+    prometheus_password: SecretStr | None = None
+    prometheus_headers: dict[str, str] = Field(
+        default_factory=dict, description='Extra headers as JSON, e.g. {"X-Scope-OrgID": "bureau"} for Mimir'
+    )
+    prometheus_ca_bundle: str | None = Field(default=None, description="PEM file of the CAs to trust for https")
+    prometheus_retries: int = Field(default=3, ge=0, le=10, description="After connection errors and 5xx only")
+    prometheus_retry_backoff_seconds: float = Field(default=0.5, ge=0, description="Doubled after each retry")
+    prometheus_range_selectors: RangeSelectors = Field(
+        default=RangeSelectors.CLOSED,
+        description="`closed` [t-d, t] (Prometheus 2.x, Thanos, Mimir 2.x) or `left_open` (t-d, t] (Prometheus 3.x): "
+        "how windows are cut to the exact sample",
+    )
+
+    # SLA: the hourly pull measures complete days this far back, once a day has been over this long.
+    sla_pull_horizon_days: int = Field(default=35, ge=1, le=400)
+    sla_pull_settle_minutes: int = Field(default=15, ge=0, le=24 * 60)
 
     # SQLite waits this long for the write lock before giving up.
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
@@ -85,6 +113,14 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ValueError("a replica is a PostgreSQL streaming replica: postgresql://…")
         return value
+
+    @model_validator(mode="after")
+    def _one_prometheus_auth(self) -> "Settings":
+        if self.prometheus_bearer_token is not None and self.prometheus_username is not None:
+            raise ValueError("prometheus: a bearer token or basic auth, not both")
+        if (self.prometheus_username is None) != (self.prometheus_password is None):
+            raise ValueError("prometheus basic auth needs both prometheus_username and prometheus_password")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

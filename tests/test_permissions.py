@@ -88,7 +88,9 @@ def test_route_answers_role(row: Row, role: Role, world: World, api: ApiFactory)
     if prepared.etag_of is not None:
         headers["If-Match"] = api.as_(world.auditor).get(prepared.etag_of).headers["ETag"]
     client = api.as_(world.by_role(role))
-    response = client.http.request(row.method, row.path.format(**prepared.params), json=prepared.body, headers=headers)
+    response = client.http.request(
+        row.method, row.path.format(**prepared.params), json=prepared.body, headers=headers, params=prepared.query
+    )
     assert response.status_code == row.expect[role], response.text
 
 

@@ -79,6 +79,13 @@ def visible_instance_ids(session: Session, instance_ids: Collection[uuid.UUID], 
     return {instance.id for instance in session.exec(query).all()}
 
 
+def instances_by_id(session: Session, instance_ids: Collection[uuid.UUID], *, actor: Actor) -> list[ServiceInstance]:
+    """Those of ``instance_ids`` that exist and ``actor`` may see, in one query."""
+    if not instance_ids:
+        return []
+    return list(session.exec(_scoped(select(ServiceInstance).where(col(ServiceInstance.id).in_(instance_ids)), actor)))
+
+
 def list_instances(
     session: Session,
     *,

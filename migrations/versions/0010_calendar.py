@@ -2,7 +2,7 @@
 working hours (one row at most; without it, 09:00–18:00).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009 (0009, the SLA tables, landed after this was written; the chain stays one line)
 Create Date: 2026-11-27 20:30:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -115,6 +115,7 @@ class RatingController(Controller):
 
     @get(
         "/summary",
+        opt={ALSO_ANSWERS: (404,)},
         description="Aggregates only, for every business role: count, mean score, dimension means and the "
         "distribution over score bands; never who rated, never comments. A department's summary covers its own.",
     )

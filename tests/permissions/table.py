@@ -21,13 +21,14 @@ ADMIN, BUREAU, OPERATOR, DEPARTMENT, AUDITOR = (
 
 @dataclass
 class Prepared:
-    """What a row needs to be sent: path parameters, a body, the object whose ETag goes in If-Match, and any
-    other headers (e.g. Idempotency-Key)."""
+    """What a row needs to be sent: path parameters, a body, the object whose ETag goes in If-Match, any
+    other headers (e.g. Idempotency-Key), and query parameters a route requires (e.g. period)."""
 
     params: dict[str, str] = field(default_factory=dict)
     body: Any = None
     etag_of: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
 
 
 Prepare = Callable[[World, ApiFactory], Prepared]

@@ -1,0 +1,142 @@
+"""The daily SLA pull against a real Prometheus, beside Prometheus alone answering the very same queries.
+
+For 1,000 and 10,000 service instances (one contract line each), one day (2026-10-15, Asia/Shanghai) of 1-minute
+``probe_success`` per instance is backfilled into its own Prometheus (``tests/prometheus.py``), and:
+
+- pull:       ``sla.measurements.pull.pull`` for that day: the queries, the counts matched to instances, the
+              rows written (in a transaction rolled back after each run, so every run does the whole day);
+- Prometheus: the same HTTP requests the pull made, replayed with a bare httpx client: the time Prometheus
+              alone takes to answer them, the floor of any pull.
+
+Printed per size: the pull's wall time (median of ``--runs``), its HTTP requests, Prometheus alone, and the ratio
+(goal <= 1.5x); and the requests, which must not grow with the number of instances.
+
+    .venv/bin/python bench/sla_pull.py [--sizes 1000,10000] [--runs 5] [--db sqlite|postgresql]
+
+Needs ``prometheus`` and ``promtool`` (Debian's package). Figures from a shared machine are noisy.
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import databases  # noqa: E402
+from bench.ratings_api import seed  # noqa: E402
+from monitoring.promql import PrometheusClient  # noqa: E402
+from opscenter.db import Database  # noqa: E402
+from opscenter.settings import Settings  # noqa: E402
+from sla.measurements.pull import pull  # noqa: E402
+from tests.prometheus import Prometheus, minutes, write_series  # noqa: E402
+
+DAY = date(2026, 10, 15)
+
+
+class Recording(httpx.HTTPTransport):
+    """Keeps the form of every request the pull sends, for the replay."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, bytes]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.forms.append((request.url.path, request.read()))
+        return super().handle_request(request)
+
+
+def write_day(path: Path, instances: int) -> None:
+    """``instances`` series ``probe_success{instance="iN"}``, each down for N mod 30 minutes of the day."""
+    stamps = list(minutes(DAY, DAY))
+    with path.open("w") as out:
+        out.write("# TYPE probe_success gauge\n")
+        for n in range(1, instances + 1):
+            down = n % 30
+            write_series(out, "probe_success", {"instance": f"i{n}"},
+                         ((at, 0 if k < down else 1) for k, at in enumerate(stamps)))  # fmt: skip
+        out.write("# EOF\n")
+
+
+def one_pull(database: Database, settings: Settings, transport: httpx.BaseTransport | None = None) -> tuple[float, int]:
+    """(seconds, instance-days written) of one pull of DAY, rolled back afterwards."""
+    session = database.session(write=True)
+    try:
+        with PrometheusClient(settings, transport=transport) as prometheus:
+            started = time.perf_counter()
+            result = pull(session, prometheus, [DAY], now=datetime.now(UTC))
+            session.flush()
+            elapsed = time.perf_counter() - started
+        if result.failure is not None:
+            raise RuntimeError(f"the pull failed: {result.failure}")
+        return elapsed, result.measured
+    finally:
+        session.rollback()
+        session.close()
+
+
+def replay(url: str, forms: list[tuple[str, bytes]]) -> float:
+    with httpx.Client(base_url=url, timeout=120) as client:
+        started = time.perf_counter()
+        for path, body in forms:
+            answer = client.post(path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+            answer.raise_for_status()
+            answer.json()  # Prometheus alone includes reading its JSON, as the pull must
+        return time.perf_counter() - started
+
+
+def run(size: int, db_url: str, runs: int) -> str:
+    with tempfile.TemporaryDirectory(prefix="bench-sla-") as scratch:
+        root = Path(scratch)
+        started = time.perf_counter()
+        seed(db_url, instances=size)
+        write_day(root / "day.om", size)
+        server = Prometheus(root / "prometheus")
+        server.backfill(root / "day.om")
+        server.start()
+        print(f"  {size:,} instances: seeded and backfilled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        settings = Settings(database_url=db_url, log_level="WARNING", prometheus_url=server.url)
+        database = Database(settings)
+        try:
+            recording = Recording()
+            _, measured = one_pull(database, settings, recording)  # also warms Prometheus and the database
+            if measured != size:
+                raise RuntimeError(f"measured {measured} instances, expected {size}")
+            replay(server.url, recording.forms)
+            pulls, alone = [], []
+            for _ in range(runs):
+                pulls.append(one_pull(database, settings)[0])
+                alone.append(replay(server.url, recording.forms))
+        finally:
+            database.dispose()
+            server.stop()
+    pull_s, alone_s = statistics.median(pulls), statistics.median(alone)
+    return (
+        f"sla pull, {size:>6,} instances, 1 day: {pull_s:7.3f} s wall, {len(recording.forms)} HTTP requests | "
+        f"Prometheus alone, same requests: {alone_s:7.3f} s | ratio {pull_s / alone_s:.2f}x (goal <= 1.5x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+    lines = []
+    for size in (int(text) for text in args.sizes.split(",")):
+        with databases([args.db]) as urls:
+            lines.append(run(size, urls[args.db], args.runs))
+    print(f"SLA daily pull ({args.db}, median of {args.runs} runs; a shared machine: figures are noisy)")
+    for line in lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Maintenance windows as records: proposing, reading, and the approved windows the SLA pull cuts out.
+The decisions (approve, reject, withdraw) live in flows.py."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Exists, exists
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from contracts.instances import service as instances
+from monitoring.promql import Window
+from opscenter.audit import service as audit
+from opscenter.auth.actor import Actor
+from opscenter.clock import utcnow
+from opscenter.errors import InvalidInput, NotFound
+from opscenter.pagination import PageRequest, Slice, keyset
+from sla.maintenance.models import (
+    MaintenanceStatus,
+    MaintenanceWindow,
+    MaintenanceWindowCreate,
+    MaintenanceWindowInstance,
+)
+
+
+def _touches(**match: uuid.UUID) -> Exists:
+    """SQL: the window touches an instance with these values (``department_id=…``, ``service_instance_id=…``)."""
+    touched = select(MaintenanceWindowInstance.service_instance_id).where(
+        MaintenanceWindowInstance.maintenance_window_id == MaintenanceWindow.id
+    )
+    for name, value in match.items():
+        touched = touched.where(getattr(MaintenanceWindowInstance, name) == value)
+    return exists(touched)
+
+
+def _scoped(query: SelectOfScalar[MaintenanceWindow], actor: Actor) -> SelectOfScalar[MaintenanceWindow]:
+    """A department sees the windows that touch one of its instances; the others all."""
+    return query.where(_touches(department_id=actor.org_id)) if actor.is_department else query
+
+
+def propose(session: Session, data: MaintenanceWindowCreate, *, actor: Actor) -> MaintenanceWindow:
+    """The operator's proposal, made before the window starts."""
+    if data.starts_at <= utcnow():
+        raise InvalidInput("starts_at", "a maintenance window is proposed before it starts")
+    ids = list(dict.fromkeys(data.service_instance_ids))
+    found = {instance.id: instance for instance in instances.instances_by_id(session, ids, actor=actor)}
+    for position, instance_id in enumerate(data.service_instance_ids):
+        if instance_id not in found:
+            raise InvalidInput(f"service_instance_ids.{position}", "no such service instance")
+    window = MaintenanceWindow(
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        reason=data.reason,
+        proposed_by_id=actor.user_id,
+        instance_ids=[str(instance_id) for instance_id in ids],
+    )
+    session.add(window)
+    session.flush()
+    session.add_all(
+        MaintenanceWindowInstance(
+            maintenance_window_id=window.id,
+            service_instance_id=instance_id,
+            department_id=found[instance_id].department_id,
+        )
+        for instance_id in ids
+    )
+    audit.record_create(session, actor=actor, action="maintenance_window.propose", row=window)
+    session.flush()
+    return window
+
+
+def get_window(session: Session, window_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> MaintenanceWindow:
+    query = _scoped(select(MaintenanceWindow).where(MaintenanceWindow.id == window_id), actor)
+    window = session.exec(query.with_for_update() if for_update else query).first()
+    if window is None:
+        raise NotFound("maintenance window")
+    return window
+
+
+def list_windows(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    status: MaintenanceStatus | None = None,
+    service_instance_id: uuid.UUID | None = None,
+) -> Slice[MaintenanceWindow]:
+    query = _scoped(select(MaintenanceWindow).order_by(col(MaintenanceWindow.id).desc()), actor)
+    if status is not None:
+        query = query.where(MaintenanceWindow.status == status)
+    if service_instance_id is not None:
+        query = query.where(_touches(service_instance_id=service_instance_id))
+    return keyset(session, query, page)
+
+
+def approved_windows(
+    session: Session, instance_ids: Collection[uuid.UUID], *, start: datetime, end: datetime
+) -> dict[uuid.UUID, list[Window]]:
+    """The approved windows of each instance that overlap [start, end), in one query (for the SLA pull)."""
+    if not instance_ids:
+        return {}
+    rows = session.exec(
+        select(MaintenanceWindowInstance.service_instance_id, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at)
+        .join(MaintenanceWindow, col(MaintenanceWindow.id) == MaintenanceWindowInstance.maintenance_window_id)
+        .where(
+            MaintenanceWindow.status == MaintenanceStatus.APPROVED,
+            MaintenanceWindow.starts_at < end,
+            MaintenanceWindow.ends_at > start,
+        )
+    ).all()
+    wanted = set(instance_ids)
+    by_instance: dict[uuid.UUID, list[Window]] = defaultdict(list)
+    for instance_id, starts_at, ends_at in rows:
+        if instance_id in wanted:
+            by_instance[instance_id].append(Window.of(starts_at, ends_at))
+    return dict(by_instance)

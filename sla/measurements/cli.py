@@ -1,0 +1,58 @@
+"""``opscenter sla pull --period 2026-10``: measure a month by hand, one line of progress per day."""
+
+from datetime import date, timedelta
+
+import click
+
+from monitoring.promql import PrometheusClient
+from opscenter.clock import Period, utcnow
+from opscenter.db import Database
+from opscenter.migrate import schema_problem
+from opscenter.settings import Settings, get_settings
+from sla.measurements.pull import PullResult, last_complete_day, pull
+
+
+def pull_month(database: Database, settings: Settings, period: Period, *, echo=click.echo) -> PullResult:  # type: ignore[no-untyped-def]
+    """Every complete day of ``period`` not measured yet (beyond the job's horizon too), in one transaction: a day
+    that fails writes nothing, and the days before it are kept."""
+    now = utcnow()
+    last = min(period.last_day, last_complete_day(now, settings.sla_pull_settle_minutes))
+    days = [period.first_day + timedelta(days=n) for n in range((last - period.first_day).days + 1)]
+    if not days:
+        raise click.ClickException(f"{period} has no complete day yet")
+
+    def progress(day: date, written: int) -> None:
+        echo(f"{day}  {written} instances measured")
+
+    with database.transaction(write=True) as session, PrometheusClient(settings) as prometheus:
+        result = pull(session, prometheus, days, now=now, progress=progress)
+    echo(f"{period}: {result.measured} instance-days over {len(result.days)} days, {result.requests} requests")
+    return result
+
+
+@click.group("sla")
+def sla() -> None:
+    """SLA measurements from Prometheus."""
+
+
+@sla.command("pull")
+@click.option("--period", required=True, help="The month, YYYY-MM (Asia/Shanghai), e.g. 2026-10.")
+def pull_command(period: str) -> None:
+    """Measure every complete day of a month not measured yet, for every service instance."""
+    try:
+        month = Period.parse(period)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
+    settings = get_settings()
+    if (problem := schema_problem(settings)) is not None:
+        raise click.ClickException(problem)
+    database = Database(settings)
+    try:
+        result = pull_month(database, settings, month)
+    finally:
+        database.dispose()
+    if result.failure is not None:
+        raise click.ClickException(
+            f"{result.failed_day}: {result.failure.kind}: {result.failure}. Nothing was written for that day or "
+            "after it; the days before it are kept. Run again when Prometheus answers."
+        )

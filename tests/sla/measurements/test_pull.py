@@ -1,0 +1,162 @@
+"""The daily pull against a real Prometheus holding October 2026 (tests/sla/october.py)."""
+
+import threading
+from typing import Any
+
+import httpx
+from sqlalchemy import delete
+
+from monitoring.promql import PrometheusClient
+from opscenter.db import Database
+from sla.measurements.models import Measurement
+from tests.conftest import ApiFactory
+from tests.factories import World
+from tests.prometheus import Prometheus
+from tests.sla import october, steps
+
+FULL_DAY = 1440
+
+
+def _figures(rows: dict[tuple[str, str], Any], instance: dict[str, Any], day: str) -> tuple[int, int, int, int]:
+    row = rows[(instance["id"], day)]
+    return row["up_samples"], row["samples"], row["expected_samples"], row["maintenance_seconds"]
+
+
+def test_every_day_is_measured_to_the_exact_sample_with_requests_independent_of_instances(
+    api: ApiFactory, world: World, db: Database, prometheus: Prometheus
+) -> None:
+    october_ = steps.provision_october(api, world)
+    steps.approve_maintenance(db, october_.of(october.MAINTAINED), *october.MAINTENANCE)
+
+    result = steps.pull_october(db, prometheus)
+
+    assert result.failure is None
+    assert len(result.days) == 31
+    assert result.measured == 31 * len(october.PLANS)
+    # two queries a day for every instance at once, and two more per extra window of the maintained day
+    assert result.requests == 31 * 2 + 2 * 2
+    rows = steps.measurements(db)
+    outages, gap = october_.of(october.OUTAGES), october_.of(october.GAP)
+    assert _figures(rows, outages, "2026-10-05") == (FULL_DAY - 120, FULL_DAY, FULL_DAY, 0)
+    # the outage across midnight counts on both days, 30 minutes each
+    assert _figures(rows, outages, "2026-10-12") == (FULL_DAY - 30, FULL_DAY, FULL_DAY, 0)
+    assert _figures(rows, outages, "2026-10-13") == (FULL_DAY - 30, FULL_DAY, FULL_DAY, 0)
+    # a three-hour gap: fewer samples, not downtime
+    assert _figures(rows, gap, "2026-10-08") == (FULL_DAY - 180, FULL_DAY - 180, FULL_DAY, 0)
+    assert _figures(rows, october_.of(october.MISSING_DAYS), "2026-10-20") == (0, 0, FULL_DAY, 0)
+    # 14:30–16:00 cut out: of the 14:00–15:00 outage only its first half counts
+    assert _figures(rows, october_.of(october.MAINTAINED), "2026-10-15") == (1320, 1350, 1350, 90 * 60)
+    assert _figures(rows, october_.of(october.STEADY), "2026-10-31") == (FULL_DAY, FULL_DAY, FULL_DAY, 0)
+
+    # the stored PromQL, pasted into Prometheus, gives the stored counts
+    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+        for instance, day in ((outages, "2026-10-12"), (october_.of(october.MAINTAINED), "2026-10-15")):
+            row = rows[(instance["id"], day)]
+            answers = [int(client.vector(query)[0].value) for query in row["promql"]]
+            half = len(answers) // 2
+            assert (sum(answers[:half]), sum(answers[half:])) == (row["up_samples"], row["samples"])
+
+    again = steps.pull_october(db, prometheus)
+    assert (again.measured, again.requests) == (0, 0)
+    assert steps.measurements(db) == rows
+
+
+class StopsPrometheus(httpx.HTTPTransport):
+    """Stops the real server once ``after`` requests went through: Prometheus going away in the middle of a pull."""
+
+    def __init__(self, server: Prometheus, after: int) -> None:
+        super().__init__()
+        self.server, self.after, self.seen = server, after, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen += 1
+        if self.seen == self.after + 1:
+            self.server.stop()
+        return super().handle_request(request)
+
+
+def test_prometheus_stopped_in_the_middle_of_a_pull_writes_nothing_for_that_day_and_the_retry_equals_a_clean_run(
+    api: ApiFactory, world: World, db: Database, prometheus: Prometheus
+) -> None:
+    october_ = steps.provision_october(api, world)
+    steps.approve_maintenance(db, october_.of(october.MAINTAINED), *october.MAINTENANCE)
+    # 21 requests: ten days (two each) and the first query of the eleventh
+    try:
+        broken = steps.pull_october(db, prometheus, transport=StopsPrometheus(prometheus, after=21))
+    finally:
+        prometheus.start()
+    assert broken.failure is not None
+    assert broken.failure.kind == "unreachable"
+    assert [day.isoformat() for day in broken.days][-1] == "2026-10-10"
+    partial = steps.measurements(db)
+    assert {day for _, day in partial} == {f"2026-10-{n:02d}" for n in range(1, 11)}
+
+    retried = steps.pull_october(db, prometheus)
+    assert retried.failure is None
+    assert retried.measured == 21 * len(october.PLANS)
+    after_retry = steps.measurements(db)
+
+    with db.transaction(write=True) as session:
+        session.execute(delete(Measurement))
+    clean = steps.pull_october(db, prometheus)
+    assert clean.measured == 31 * len(october.PLANS)
+    assert steps.measurements(db) == after_retry
+
+
+def test_two_pulls_racing_write_each_day_once(
+    api: ApiFactory, world: World, db: Database, prometheus: Prometheus
+) -> None:
+    steps.provision_october(api, world)
+    barrier, results = threading.Barrier(2), []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(steps.pull_october(db, prometheus))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(result.failure is None for result in results)
+    assert sum(result.measured for result in results) == 31 * len(october.PLANS)
+    assert len(steps.measurements(db)) == 31 * len(october.PLANS)
+
+
+def _answer(status: int = 200, body: Any = None, *, after: Exception | None = None) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if after is not None:
+            raise after
+        return httpx.Response(status, json=body)
+
+    return httpx.MockTransport(handle)
+
+
+def _vector(*values: str) -> dict[str, Any]:
+    result = [{"metric": {"instance": f"i{n}"}, "value": [1793462399.999, v]} for n, v in enumerate(values)]
+    return {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
+FAULTS = {
+    "server_error": _answer(503, {"status": "error"}),
+    "timeout": _answer(after=httpx.ReadTimeout("slow")),
+    "unreachable": _answer(after=httpx.ConnectError("refused")),
+    "partial": _answer(200, {**_vector("1440"), "warnings": ["store gateway unavailable"]}),
+    "not_a_number": _answer(200, _vector("NaN")),
+    "not_a_number (inf)": _answer(200, _vector("+Inf")),
+    "malformed (not a count)": _answer(200, _vector("0.5")),
+    "malformed (a matrix)": _answer(200, {"status": "success", "data": {"resultType": "matrix", "result": []}}),
+    "malformed (status error)": _answer(200, {"status": "error", "error": "boom"}),
+    "refused": _answer(400, {"status": "error", "errorType": "bad_data", "error": "parse error"}),
+    "refused (a redirect)": _answer(302, None),
+}
+
+
+def test_a_bad_answer_writes_nothing(api: ApiFactory, world: World, db: Database, prometheus: Prometheus) -> None:
+    steps.provision_october(api, world)
+    for name, transport in FAULTS.items():
+        result = steps.pull_october(db, prometheus, transport=transport)
+        assert result.failure is not None, name
+        assert result.failure.kind == name.split(" ")[0]
+        assert result.days == [], name
+        assert steps.measurements(db) == {}, name
