@@ -25,7 +25,7 @@ from opscenter.clock import Period
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.contracts.steps import JSON, ok
-from tests.factories import World
+from tests.factories import Identity, World
 
 TERMS = ContractTerms()
 
@@ -124,9 +124,18 @@ def chosen_inputs() -> Iterator[ChosenInputs]:
         inputs.SOURCES = saved
 
 
-def statement_in(api: ApiFactory, world: World, state: str, *, period: str = "2026-02", **options: Any) -> JSON:
-    """A statement of a contract of world.department, taken as far as ``state`` (draft, issued, approved, paid)."""
-    contract, _ = contracts.provisioned_contract(api, world, **options)
+def statement_in(
+    api: ApiFactory,
+    world: World,
+    state: str,
+    *,
+    period: str = "2026-02",
+    department: Identity | None = None,
+    **options: Any,
+) -> JSON:
+    """A statement of a contract of ``department`` (world.department when None), taken as far as ``state``
+    (draft, issued, approved, paid)."""
+    contract, _ = contracts.provisioned_contract(api, world, department or world.department, **options)
     with chosen_inputs():
         run(api, world.operator, period)
     statement = statement_of(api, world.bureau, contract, period)
