@@ -18,6 +18,7 @@ The machine is shared: run it twice and read both.
 """
 
 import argparse
+import itertools
 import sys
 import time
 import uuid
@@ -43,6 +44,7 @@ from opscenter.db import Database, core_table  # noqa: E402
 from opscenter.plugin import load_all_models  # noqa: E402
 
 GOAL_SECONDS = 10.0
+SERIALS = itertools.count(1)  # ticket serials, unique across seeds
 PERIOD = Period(2026, 10)
 LINES_PER_CONTRACT = 10
 NOW = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -127,8 +129,41 @@ def seed(engine: Engine, lines: int, tag: str) -> dict[str, int]:
 
 
 def seed_measurements_and_tickets(engine: Engine, instances: list[dict[str, Any]], tag: str) -> dict[str, int]:
-    """Daily SLA measurements and breached tickets (their tables arrive with the sla and tickets domains)."""
-    return {}
+    """A month of daily SLA measurements per instance (one in seven had an outage), and a P1 ticket past its
+    resolution deadline on one line in twenty."""
+    pulled = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
+    promql = ['sum(sum_over_time(probe_success{instance="…"}[86399999ms] @ …))']
+
+    def measurements() -> Iterator[dict[str, Any]]:
+        for n, instance in enumerate(instances):
+            for day in range(1, PERIOD.days + 1):
+                down = 190 if n % 7 == 0 and day == 12 else 0
+                yield {"id": uuid.uuid4(), "service_instance_id": instance["id"], "day": date(2026, 10, day),
+                       "up_samples": 1440 - down, "samples": 1440, "expected_samples": 1440,
+                       "maintenance_seconds": 0, "pulled_at": pulled, "promql": promql,
+                       "department_id": instance["department_id"], "contract_id": instance["contract_id"],
+                       "line_no": instance["line_no"]}  # fmt: skip
+
+    due = datetime(2026, 10, 15, 6, 0, tzinfo=UTC)
+    opened = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
+    tickets = [
+        _stamp(
+            {"kind": "incident", "priority": "P1", "title": "系统无法登录", "description": "",
+             "number": f"GD{tag}-{n:06d}", "serial": next(SERIALS), "service_instance_id": instance["id"],
+             "department_id": instance["department_id"], "contract_id": instance["contract_id"],
+             "line_no": instance["line_no"], "status": "in_progress", "clock": "24x7", "response_minutes": 15,
+             "resolution_minutes": 240, "response_due_at": opened, "resolution_due_at": due,
+             "escalation_due_at": due, "paused_seconds": 0, "resolution_breached_at": due, "pending_question": "",
+             "resolution_note": "", "reopen_count": 0, "reopen_reason": "", "satisfaction_comment": ""},
+            1_790_000_000_000 + n,
+        )
+        for n, instance in enumerate(instances)
+        if n % 20 == 0
+    ]  # fmt: skip
+    return {
+        "measurements": bulk_insert(engine, _table("sla_measurement"), measurements(), batch=20_000),
+        "breached tickets": bulk_insert(engine, _table("ticket"), tickets),
+    }
 
 
 @contextmanager

@@ -51,7 +51,8 @@ BIN = Path(sys.executable).parent
 class Load:
     """One request shape for wrk. ``baseline`` names the figure this one is compared against.
 
-    A ``body`` containing ``{n}`` gets a value unique to each request there (for fields that must be unique).
+    A ``body`` or header value containing ``{n}`` gets a value unique to each request there (for fields that
+    must be unique, an ``Idempotency-Key``), unique across runs too.
     """
 
     name: str
@@ -81,12 +82,20 @@ _WRK_SCRIPT = """
 wrk.method = {method}
 wrk.body = {body}
 {headers}
-local prefix, counter = tostring(math.random(1, 1e9)), 0
-if wrk.body and string.find(wrk.body, "{{n}}", 1, true) then
-  local template = wrk.body
+-- "{{n}}" in the body or in a header value becomes a value unique to each request (an Idempotency-Key, a
+-- number that must be unique); the prefix is new in every run, so no run replays an earlier one's keys.
+local prefix, counter = {prefix}, 0
+local templated = {{}}
+for name, value in pairs(wrk.headers) do
+  if string.find(value, "{{n}}", 1, true) then templated[name] = value end
+end
+local body_template = wrk.body and string.find(wrk.body, "{{n}}", 1, true) and wrk.body or nil
+if body_template or next(templated) ~= nil then
   request = function()
     counter = counter + 1
-    return wrk.format(nil, nil, nil, (string.gsub(template, "{{n}}", prefix .. "-" .. counter)))
+    local n = prefix .. "-" .. counter
+    for name, value in pairs(templated) do wrk.headers[name] = (string.gsub(value, "{{n}}", n)) end
+    return wrk.format(nil, nil, nil, body_template and (string.gsub(body_template, "{{n}}", n)) or nil)
   end
 end
 done = function(summary, latency, requests)
@@ -106,7 +115,12 @@ def _lua(value: str) -> str:
 def drive(server: "Server", load: Load, *, seconds: int, connections: int) -> Figure:
     """Load ``server`` with wrk (one thread, pinned to ``WRK_CPU``) and return what it measured."""
     headers = "\n".join(f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in load.headers.items())
-    script = _WRK_SCRIPT.format(method=_lua(load.method), body=_lua(load.body) if load.body else "nil", headers=headers)
+    script = _WRK_SCRIPT.format(
+        method=_lua(load.method),
+        body=_lua(load.body) if load.body else "nil",
+        headers=headers,
+        prefix=_lua(uuid.uuid4().hex[:12]),
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     cpu_before = server.cpu_seconds()

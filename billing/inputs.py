@@ -4,7 +4,8 @@ its instance's ratings (sla.ratings), and the contracts' ceilings.
 
 Billing reads other domains only through their service functions, and only here. The SLA reports and the
 ticket breaches come through ``Sources``, so that the run can be exercised with figures chosen by a test; the
-real sources are ``SOURCES`` below.
+real sources are ``SOURCES`` below: ``sla.reports.service.line_reports`` and
+``opscenter.tickets.service.resolution_breaches``, each called once per run for all the lines.
 """
 
 import time
@@ -23,6 +24,7 @@ from contracts.agreements.activity import ActiveLine, active_lines
 from contracts.instances import service as instances
 from contracts.terms import Priority
 from opscenter.clock import Period
+from opscenter.tickets import service as tickets
 from sla.ratings import summary as ratings
 from sla.reports import service as sla_reports
 from sla.reports.models import LineReport
@@ -146,7 +148,11 @@ class _Domains:
     def breaches(
         self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID] | None
     ) -> dict[Key, list[Breach]]:
-        raise NotImplementedError("ticket breaches are not available in this build")
+        found = tickets.resolution_breaches(session, period=period, contract_ids=contract_ids)
+        return {
+            key: [Breach(b.ticket_id, b.number, b.priority, b.resolution_due_at) for b in breaches]
+            for key, breaches in found.items()
+        }
 
 
 def _figures(report: LineReport) -> SlaFigures:

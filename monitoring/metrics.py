@@ -10,7 +10,7 @@ sums them: counters and histograms add up; each gauge says how with ``multiproce
 
 import platform
 
-from prometheus_client import REGISTRY, Counter, Gauge, Info
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info
 from prometheus_client.registry import Collector
 
 import opscenter
@@ -89,4 +89,18 @@ SLA_PULL_FAILURES = Counter(
     "SLA pulls that stopped on a failed day (nothing written for it), by kind: unreachable, timeout, "
     "server_error, refused, malformed, partial, not_a_number",
     ["kind"],
+)
+
+
+# Tickets (opscenter/tickets): breaches as they are recorded, each once; the minute sweep's duration. Open
+# tickets by priority and state are read from the database when scraped (opscenter/tickets/jobs.py).
+TICKET_BREACHES = Counter(
+    "opscenter_ticket_breaches_total",
+    "SLA breaches recorded on tickets, by kind (response, resolution); each breach counts once",
+    ["kind"],
+)
+TICKET_SWEEP_SECONDS = Histogram(
+    "opscenter_ticket_sweep_seconds",
+    "Duration of the ticket sweep (breaches, escalations, auto-close)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )

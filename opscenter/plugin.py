@@ -50,6 +50,9 @@ from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
+from opscenter.tickets.controller import TicketController
+from opscenter.tickets.jobs import JOBS as TICKET_JOBS
+from opscenter.tickets.metrics import open_tickets_on_metrics
 from opscenter.web import DEPENDENCIES
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements.cli import sla as sla_cli
@@ -103,13 +106,15 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     # the operations floor: handover and the asset register
     HandoverController,
     AssetController,
+    # the operations floor: tickets under SLA clocks
+    TicketController,
     # billing: runs, statements, disputes, credit notes
     BillingController,
     StatementController,
     DisputeController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *BILLING_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = [sla_cli, billing_cli]
@@ -153,7 +158,8 @@ def load_all_models() -> None:
     import opscenter.job_runs
     import opscenter.notifications.models
     import opscenter.organizations.models
-    import opscenter.pagination  # noqa: F401
+    import opscenter.pagination
+    import opscenter.tickets.models  # noqa: F401
     import sla.maintenance.models
     import sla.measurements.models
     import sla.ratings.models
@@ -213,7 +219,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db), billing_on_metrics(db):
+            with backlog_on_metrics(db), open_tickets_on_metrics(db), billing_on_metrics(db):
                 yield
         finally:
             if scheduler is not None:

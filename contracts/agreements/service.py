@@ -28,6 +28,7 @@ from contracts.agreements.models import (
     VersionStatus,
 )
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
+from contracts.terms import ContractTerms
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
@@ -100,6 +101,33 @@ def _readable_versions(contract: Contract, actor: Actor) -> SelectOfScalar[Contr
     if not actor.sees_all:  # drafts of amendments stay inside the bureau (and its auditors)
         query = query.where(ContractVersion.status == VersionStatus.APPROVED)
     return query
+
+
+# An approved version never changes (an amendment is a new version): its parsed terms are kept per process.
+_TERMS_BY_VERSION: dict[uuid.UUID, ContractTerms] = {}
+_TERMS_KEPT = 1000
+
+
+def terms_in_force(session: Session, contract_id: uuid.UUID) -> ContractTerms:
+    """The terms of the contract's latest approved version, for domains that apply them (tickets' SLA targets).
+
+    Not scoped: the caller reached the contract through something the actor may see (a service instance).
+    One indexed query; the terms are parsed once per version and process.
+    """
+    version_id = session.exec(
+        select(ContractVersion.id)
+        .join(Contract, col(Contract.id) == ContractVersion.contract_id)
+        .where(Contract.id == contract_id, ContractVersion.number == Contract.current_version)
+    ).first()
+    if version_id is None:
+        raise NotFound("contract")
+    terms = _TERMS_BY_VERSION.get(version_id)
+    if terms is None:
+        terms = ContractTerms.model_validate(session.get_one(ContractVersion, version_id).terms)
+        if len(_TERMS_BY_VERSION) >= _TERMS_KEPT:
+            _TERMS_BY_VERSION.clear()
+        _TERMS_BY_VERSION[version_id] = terms
+    return terms
 
 
 def shown_version(versions: list[ContractVersion], contract: Contract) -> ContractVersion:

@@ -1,7 +1,7 @@
 """Billing: runs, statements and their lines, disputes, credit notes; on PostgreSQL, approved statements frozen.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-27 20:22:49.484475
 """
 
@@ -56,7 +56,7 @@ CREATE TRIGGER statement_line_frozen_once_approved BEFORE INSERT OR UPDATE OR DE
 
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,6 +33,8 @@ EVERYONE = tuple(Role)
 # The business roles but the operations center: what departments spend or say (budgets, individual ratings)
 # stays with them, the bureau and auditors; the one who operates never sees who rated what (管运分离).
 WITHOUT_OPERATIONS = (Role.BUREAU, Role.DEPARTMENT, Role.AUDITOR)
+# The two sides of the operations floor: who uses a service and who operates it (tickets, their comments).
+SERVICE_PARTIES = (Role.DEPARTMENT, Role.OPERATOR)
 
 
 def admitted_roles(handler: BaseRouteHandler) -> frozenset[Role] | None:

@@ -1,5 +1,14 @@
-from tests.permissions import assets, billing, calendar, contracts, core, ratings, sla
+from tests.permissions import assets, billing, calendar, contracts, core, ratings, sla, tickets
 from tests.permissions.table import Row
 
 # Every route of the app, once. A new domain adds its module here.
-ROWS: list[Row] = [*core.ROWS, *contracts.ROWS, *ratings.ROWS, *assets.ROWS, *calendar.ROWS, *sla.ROWS, *billing.ROWS]
+ROWS: list[Row] = [
+    *core.ROWS,
+    *contracts.ROWS,
+    *ratings.ROWS,
+    *assets.ROWS,
+    *calendar.ROWS,
+    *sla.ROWS,
+    *tickets.ROWS,
+    *billing.ROWS,
+]
