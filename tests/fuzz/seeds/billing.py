@@ -10,9 +10,13 @@ from tests.sla.ratings.steps import new_key
 
 def seed(api: ApiFactory, world: World) -> Known:
     # department B's, a quarter each: the other seeds spend department A's budget
-    quarter = {"start": "2026-01-01", "end": "2026-03-31", "department": world.department_b}
-    issued = steps.statement_in(api, world, "issued", number="SZSJ-2026-951", code="FUZZ-BILL-1", **quarter)
-    approved = steps.statement_in(api, world, "approved", number="SZSJ-2026-952", code="FUZZ-BILL-2", **quarter)
+    issued, approved = (
+        steps.statement_in(
+            api, world, state, department=world.department_b, start="2026-01-01", end="2026-03-31",
+            number=f"SZSJ-2026-95{n}", code=f"FUZZ-BILL-{n}",
+        )
+        for n, state in ((1, "issued"), (2, "approved"))
+    )  # fmt: skip
     dispute = ok(
         api.as_(world.department_b).post(
             f"/api/v1/statements/{issued['id']}/disputes", {"line_no": 1, "reason": "可用率有误"}
