@@ -83,6 +83,13 @@ def test_every_handler_with_a_session_runs_in_the_house_transaction(
 @pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.path}")
 def test_route_answers_role(row: Row, role: Role, world: World, api: ApiFactory) -> None:
+    if row.expect[role] == 403:
+        # The role guard refuses before anything is read: an id that names nothing must get the same 403 (a
+        # guard that let the role through would answer 404 or 4xx for it), and building the row's world, the
+        # costly part of the table, is spared.
+        response = api.as_(world.by_role(role)).http.request(row.method, _made_up(row.path))
+        assert response.status_code == 403, response.text
+        return
     prepared = row.prepare(world, api)
     headers = dict(prepared.headers)
     if prepared.etag_of is not None:
@@ -101,7 +108,11 @@ def test_unauthenticated_requests_get_401_on_every_route(
     for method, path in served:
         if _is_public(path):
             continue
-        concrete = re.sub(r"\{number\}", "1", path)
-        concrete = re.sub(r"\{day\}", "2027-01-01", concrete)  # paths keyed by a date (calendar overrides)
-        concrete = re.sub(r"\{\w+\}", "01a21ce5-662f-7bdf-87f6-32407b9e9fef", concrete)
-        assert anonymous.http.request(method, concrete).status_code == 401, (method, path)
+        assert anonymous.http.request(method, _made_up(path)).status_code == 401, (method, path)
+
+
+def _made_up(path: str) -> str:
+    """The path with parameters of the right shape that name nothing."""
+    concrete = re.sub(r"\{number\}", "1", path)
+    concrete = re.sub(r"\{day\}", "2027-01-01", concrete)  # paths keyed by a date (calendar overrides)
+    return re.sub(r"\{\w+\}", "01a21ce5-662f-7bdf-87f6-32407b9e9fef", concrete)

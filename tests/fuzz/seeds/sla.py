@@ -10,7 +10,10 @@ from tests.fuzz.seeds.world import Known
 
 
 def seed(api: ApiFactory, world: World) -> Known:
-    _, instance = steps.provisioned_instance(api, world, number="SZSJ-2026-902", code="FUZZ-SLA")
+    # the last quarter of 2026 only: every seed spends department A's 2026 budget
+    _, instance = steps.provisioned_instance(
+        api, world, number="SZSJ-2026-902", code="FUZZ-SLA", start="2026-10-01", end="2026-12-31"
+    )
     starts = utcnow() + timedelta(days=3)
     body = {
         "service_instance_ids": [instance["id"]],

@@ -8,7 +8,10 @@ from tests.tickets import steps
 
 
 def seed(api: ApiFactory, world: World) -> Known:
-    instance = steps.instance(api, world, number="SZSJ-2026-902", code="FUZZ-TICKETS")
+    # the last quarter of 2026 only: every seed spends department A's 2026 budget
+    instance = steps.instance(
+        api, world, number="SZSJ-2026-903", code="FUZZ-TICKETS", start="2026-10-01", end="2026-12-31"
+    )
     new = steps.open_ticket(api, world.department, instance, "P2")
     working = steps.open_ticket(api, world.operator, instance, "P1")
     steps.in_progress(api, world, working)
