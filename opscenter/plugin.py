@@ -19,6 +19,10 @@ from litestar.types import ControllerRouterHandler
 from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
+from billing.statements.cli import billing as billing_cli
+from billing.statements.controller import BillingController, DisputeController, StatementController
+from billing.statements.jobs import JOBS as BILLING_JOBS
+from billing.statements.metrics import billing_on_metrics
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
 from contracts.budgets import metrics as budget_metrics
@@ -110,9 +114,13 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     AssetController,
     # the operations floor: tickets under SLA clocks
     TicketController,
+    # billing: runs, statements, disputes, credit notes
+    BillingController,
+    StatementController,
+    DisputeController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
 
 # Business figures on /metrics, read from the database when scraped (monitoring/figures.py): the dashboards' data.
 FIGURE_SOURCES: list[FigureSource] = [
@@ -124,7 +132,7 @@ FIGURE_SOURCES: list[FigureSource] = [
 FIGURES.use(FIGURE_SOURCES)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [demo, sla_cli]
+CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
@@ -148,6 +156,9 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
 def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
     before. A new domain adds its models modules here."""
+    import billing.credit_notes.models
+    import billing.disputes.models
+    import billing.statements.models  # noqa: F401  (also imported above, for the controllers)
     import contracts.agreements.models
     import contracts.budgets.models
     import contracts.catalog.models
@@ -223,7 +234,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db), FIGURES.watching(db), open_tickets_on_metrics(db):
+            with backlog_on_metrics(db), FIGURES.watching(db), open_tickets_on_metrics(db), billing_on_metrics(db):
                 yield
         finally:
             if scheduler is not None:

@@ -7,6 +7,7 @@ governs from its effective date until the day before version n+1 takes effect (t
 date); a terminated contract stops after its termination date.
 """
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -148,6 +149,7 @@ def active_lines(
 
 def _spans_of(rows: Iterable[Any], period: Period) -> Iterable[ActiveLine]:
     terms_of: dict[uuid.UUID, ContractTerms] = {}  # validated once per version, not once per line
+    by_text: dict[str, ContractTerms] = {}  # and once per distinct terms: most contracts share the standard ones
     versions: dict[uuid.UUID, dict[int, VersionSpan]] = defaultdict(dict)
     terms_by_number: dict[tuple[uuid.UUID, int], ContractTerms] = {}
     lines: dict[tuple[uuid.UUID, int], dict[int, Any]] = defaultdict(dict)
@@ -155,7 +157,10 @@ def _spans_of(rows: Iterable[Any], period: Period) -> Iterable[ActiveLine]:
     for row in rows:
         terminated[row.contract_id] = row.terminated_on
         if row.version_id not in terms_of:
-            terms_of[row.version_id] = ContractTerms.model_validate(row.terms or {})
+            text = json.dumps(row.terms or {}, sort_keys=True)
+            if text not in by_text:
+                by_text[text] = ContractTerms.model_validate(row.terms or {})
+            terms_of[row.version_id] = by_text[text]
         terms_by_number[(row.contract_id, row.number)] = terms_of[row.version_id]
         versions[row.contract_id][row.number] = VersionSpan(row.number, row.effective_date, row.end_date, None, None)
         if row.line_no is not None:

@@ -6,6 +6,8 @@ center reads the contracts it supplies once approved; the bureau and auditors re
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy import Exists
 from sqlmodel import Session, col, exists, select
@@ -331,3 +333,24 @@ def version_public(version: ContractVersion, *, actor: Actor) -> ContractVersion
             "total_value": from_fen(sum(line.total_value_fen for line in lines)),
         },
     )
+
+
+@dataclass(frozen=True)
+class BillingFacts:
+    """What billing needs of a contract: its number, its supplier and the ceiling of its latest approved version."""
+
+    number: str
+    supplier_id: uuid.UUID
+    ceiling_fen: int
+
+
+def billing_facts(session: Session, contract_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, BillingFacts]:
+    """The facts of each contract of ``contract_ids`` (approved or terminated ones), in one query."""
+    if not contract_ids:
+        return {}
+    rows = session.exec(
+        select(Contract.id, Contract.number, Contract.supplier_id, ContractVersion.ceiling_fen)
+        .join(ContractVersion, col(ContractVersion.contract_id) == Contract.id)
+        .where(col(Contract.id).in_(contract_ids), ContractVersion.number == Contract.current_version)
+    ).all()
+    return {row[0]: BillingFacts(row[1], row[2], row[3]) for row in rows}

@@ -155,3 +155,9 @@ def _find(session: Session, department_id: uuid.UUID, fiscal_year: int) -> Budge
     return session.exec(
         select(Budget).where(Budget.department_id == department_id, Budget.fiscal_year == fiscal_year)
     ).first()
+
+
+def budget_amounts(session: Session, *, fiscal_year: int, actor: Actor) -> dict[uuid.UUID, int]:
+    """Each department's budget for ``fiscal_year`` in fen, as ``actor`` may see them (one query)."""
+    query = _scoped(select(Budget).where(Budget.fiscal_year == fiscal_year), actor)
+    return {budget.department_id: budget.amount_fen for budget in session.exec(query)}

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Collection
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -19,6 +20,7 @@ from contracts.instances.models import (
 from monitoring.promql import selector
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
+from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound, referenced
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
@@ -130,3 +132,18 @@ def public(session: Session, instance: ServiceInstance) -> ServiceInstancePublic
     return ServiceInstancePublic.model_validate(
         instance, update={"sli_selector": selector(service.sli_metric, instance.label_matchers)}
     )
+
+
+def instance_ids_by_line(
+    session: Session, contract_ids: Collection[uuid.UUID] | None
+) -> dict[tuple[uuid.UUID, int], uuid.UUID]:
+    """The instance of each (contract, line_no) of ``contract_ids`` (or of every contract), in one query
+    (billing reads a line's ratings through it)."""
+    if contract_ids is not None and not contract_ids:
+        return {}
+    table = core_table(ServiceInstance)  # a Core query: thousands of rows, no ORM objects needed
+    query = sa_select(table.c.contract_id, table.c.line_no, table.c.id)
+    if contract_ids is not None:
+        query = query.where(table.c.contract_id.in_(contract_ids))
+    rows = session.connection().execute(query)
+    return {(contract_id, line_no): instance_id for contract_id, line_no, instance_id in rows}

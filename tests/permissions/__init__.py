@@ -1,4 +1,4 @@
-from tests.permissions import assets, calendar, contracts, core, ratings, sla, tickets
+from tests.permissions import assets, billing, calendar, contracts, core, ratings, sla, tickets
 from tests.permissions.table import Row
 
 # Every route of the app, once. A new domain adds its module here.
@@ -10,4 +10,5 @@ ROWS: list[Row] = [
     *calendar.ROWS,
     *sla.ROWS,
     *tickets.ROWS,
+    *billing.ROWS,
 ]

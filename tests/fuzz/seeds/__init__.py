@@ -6,9 +6,18 @@ names them, e.g. ``{"contract_id": [...]}`` (``{"day": ["2027-01-01"]}`` for a d
 parameter from these ids or, now and then, makes one up (which must answer 404).
 """
 
-from tests.fuzz.seeds import assets, calendar, contracts, core, ratings, sla, tickets
+from tests.fuzz.seeds import assets, billing, calendar, contracts, core, ratings, sla, tickets
 from tests.fuzz.seeds.world import Known, Seed
 
-SEEDS: list[Seed] = [core.seed, contracts.seed, ratings.seed, assets.seed, calendar.seed, sla.seed, tickets.seed]
+SEEDS: list[Seed] = [
+    core.seed,
+    contracts.seed,
+    ratings.seed,
+    assets.seed,
+    calendar.seed,
+    sla.seed,
+    tickets.seed,
+    billing.seed,
+]
 
 __all__ = ["SEEDS", "Known", "Seed"]

@@ -1,0 +1,31 @@
+"""The monthly billing run: on the first of each month (Asia/Shanghai), the month that just ended.
+
+Idempotent by the statements' unique (contract, period): a missed run caught up later, or a second worker,
+refreshes drafts and never doubles a statement.
+"""
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session
+
+from billing.statements.runs import run_period
+from opscenter.clock import SHANGHAI, Period, business_date
+from opscenter.scheduler import Job, JobContext
+
+
+def previous(period: Period) -> Period:
+    """The month before ``period``: what a run on its first day bills."""
+    return Period(period.year - 1, 12) if period.month == 1 else Period(period.year, period.month - 1)
+
+
+def run_monthly(session: Session, context: JobContext) -> None:
+    run_period(session, period=previous(Period.of(business_date(context.now))), actor=context.actor, now=context.now)
+
+
+JOBS = [
+    Job(
+        id="billing.monthly_run",
+        description="Generate the draft statements of the month that just ended (Asia/Shanghai)",
+        trigger=CronTrigger(day=1, hour=2, minute=0, timezone=SHANGHAI),
+        run=run_monthly,
+    ),
+]
