@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
+from billing.statements import figures as statement_figures
 from billing.statements.cli import billing as billing_cli
 from billing.statements.controller import BillingController, DisputeController, StatementController
 from billing.statements.jobs import JOBS as BILLING_JOBS
@@ -128,6 +129,7 @@ FIGURE_SOURCES: list[FigureSource] = [
     rating_metrics.figures,
     sla_figures.figures,
     ticket_figures.figures,
+    statement_figures.figures,
 ]
 FIGURES.use(FIGURE_SOURCES)
 

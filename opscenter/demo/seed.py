@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from opscenter.clock import replaying, utcnow
 from opscenter.db import Database
-from opscenter.demo import contracting, floor, maintenance, tickets
+from opscenter.demo import contracting, floor, maintenance, statements, tickets
 from opscenter.demo.cast import Cast, IssuedKey, add_people, issue_keys, keys_issued, read_cast
 from opscenter.demo.province import Calendar
 from opscenter.organizations.models import Organization
@@ -35,7 +35,7 @@ STEPS = (
     Step("recent requests", contracting.has_recent_requests, contracting.add_recent_requests),
 )
 # After the measurements (``demo --prometheus`` pulls them between the two): what is computed from them.
-SETTLING_STEPS: tuple[Step, ...] = ()
+SETTLING_STEPS: tuple[Step, ...] = (Step("statements", statements.has_statements, statements.add_statements),)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlmodel import SQLModel, col
 
+from billing.statements.models import Statement
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from opscenter.app import create_app
 from opscenter.assets.handover.models import HandoverBatch, HandoverStatus
@@ -31,6 +32,7 @@ def row_counts(db: Database) -> dict[str, int]:
 def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo_settings: Settings) -> None:
     first = run_demo(demo_settings, "--if-empty")  # what scripts/serve runs on a fresh install
     keys = dict(line.split("\t")[0::2] for line in first.stdout.splitlines())
+    last_month = str(Calendar(utcnow()).last_month)
     assert sorted(keys) == sorted(role.value for role in Role), "one key per role, printed once"
 
     db = Database(demo_settings)
@@ -48,6 +50,9 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
             ).scalar_one()
             window_states = set(session.execute(select(col(MaintenanceWindow.status)).distinct()).scalars())
             ticket_states = set(session.execute(select(col(Ticket.status)).distinct()).scalars())
+            statements = session.execute(
+                select(func.count()).select_from(Statement).where(col(Statement.period) == last_month)
+            ).scalar_one()
             late = session.execute(
                 select(func.count()).select_from(Ticket).where(col(Ticket.resolution_breached_at).is_not(None))
             ).scalar_one()
@@ -55,6 +60,7 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
         assert window_states == set(MaintenanceStatus), "a maintenance window in every state"
         assert ticket_states == set(TicketStatus), "a ticket in every state"
         assert late >= 2, "some tickets missed their resolution target"
+        assert statements == 3, "last month's statement of each contract in force"
         assert {HandoverStatus.COMPLETED, HandoverStatus.SUBMITTED} <= batch_states, "one batch still in inspection"
         assert 250 <= operated <= 350
 
@@ -132,6 +138,7 @@ def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, st
         inspecting = operator.get("/api/v1/handovers", params={"status": "submitted"}).json()["items"]
         assert len(inspecting) == 1
         assert operator.get("/api/v1/tickets", params={"count": "true"}).json()["total"] >= 20
+        assert len(operator.get("/api/v1/statements", params={"period": last_month}).json()["items"]) == 3
 
     with client(Role.DEPARTMENT) as department:
         me = department.get("/api/v1/me").json()
