@@ -167,6 +167,11 @@ class DimensionMeans(SQLModel):
     attitude: MeanScore | None
 
 
+class TicketSatisfaction(SQLModel):
+    count: int
+    mean: MeanScore | None = Field(description="Mean of the 1–5 scores, two decimals; null when none was given")
+
+
 class RatingSummary(SQLModel):
     """Aggregates only: never who rated, never comments. The tickets' satisfaction is its own figure."""
 
@@ -194,14 +199,9 @@ class RatingSummary(SQLModel):
     mean_score: MeanScore | None = Field(description="null when nothing was rated")
     dimensions: DimensionMeans
     distribution: list[ScoreBand] = Field(description="Ratings per score band, best first")
-    ticket_satisfaction: "TicketSatisfaction" = Field(
+    ticket_satisfaction: TicketSatisfaction = Field(
         description="Its own figure: the 1–5 scores departments gave closed tickets in the period (same filters)"
     )
-
-
-class TicketSatisfaction(SQLModel):
-    count: int
-    mean: MeanScore | None = Field(description="Mean of the 1–5 scores, two decimals; null when none was given")
 
 
 # ---- rating periods: open until the contract's month is closed -----------------------------------------------------
