@@ -20,10 +20,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
 from billing.statements import figures as statement_figures
+from billing.statements import metrics as billing_metrics
 from billing.statements.cli import billing as billing_cli
 from billing.statements.controller import BillingController, DisputeController, StatementController
 from billing.statements.jobs import JOBS as BILLING_JOBS
-from billing.statements.metrics import billing_on_metrics
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
 from contracts.budgets import metrics as budget_metrics
@@ -55,9 +55,9 @@ from opscenter.organizations.controller import OrganizationController, UserContr
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.tickets import figures as ticket_figures
+from opscenter.tickets import metrics as ticket_metrics
 from opscenter.tickets.controller import TicketController
 from opscenter.tickets.jobs import JOBS as TICKET_JOBS
-from opscenter.tickets.metrics import open_tickets_on_metrics
 from opscenter.web import DEPENDENCIES
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements import figures as sla_figures
@@ -128,7 +128,9 @@ FIGURE_SOURCES: list[FigureSource] = [
     budget_metrics.figures,
     rating_metrics.figures,
     sla_figures.figures,
+    ticket_metrics.figures,
     ticket_figures.figures,
+    billing_metrics.figures,
     statement_figures.figures,
 ]
 FIGURES.use(FIGURE_SOURCES)
@@ -236,7 +238,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db), FIGURES.watching(db), open_tickets_on_metrics(db), billing_on_metrics(db):
+            with backlog_on_metrics(db), FIGURES.watching(db):
                 yield
         finally:
             if scheduler is not None:
