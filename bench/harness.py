@@ -378,3 +378,74 @@ def top_frames(collapsed: Path, *, limit: int = 25, own: bool = False) -> list[t
             counts[name] = counts.get(name, 0) + samples
     ranked = sorted(counts.items(), key=lambda item: -item[1])[:limit]
     return [(name, count / max(total, 1)) for name, count in ranked]
+
+
+def provisioned_lines(
+    session: Any, *, number: str, supplier_id: uuid.UUID, start: Any, end: Any, department_ids: Iterable[uuid.UUID]
+) -> list[Any]:
+    """An approved contract for a 1500.00/month service over [start, end] with one line per department id (in
+    order) and a service instance for each line, as the API would leave them; flushed. Returns the instances."""
+    from contracts.agreements.models import (
+        Contract,
+        ContractLine,
+        ContractStatus,
+        ContractVersion,
+        ProcurementMethod,
+        VersionStatus,
+    )
+    from contracts.catalog.models import CatalogService, ServiceCategory
+    from contracts.instances.models import ServiceInstance
+
+    service = CatalogService(
+        code=f"ECS-{number}", name="云服务器", category=ServiceCategory.COMPUTE, unit="台/月", list_price_fen=150000
+    )
+    contract = Contract(
+        number=number,
+        title="压测合同",
+        procurement_method=ProcurementMethod.PUBLIC_TENDER,
+        signed_date=start,
+        start_date=start,
+        supplier_id=supplier_id,
+        status=ContractStatus.APPROVED,
+        current_version=1,
+    )
+    version = ContractVersion(
+        contract_id=contract.id,
+        number=1,
+        status=VersionStatus.APPROVED,
+        effective_date=start,
+        end_date=end,
+        ceiling_fen=10**15,
+        terms={},  # the standard terms
+    )
+    session.add_all([service, contract, version])
+    session.flush()
+    rows: list[Any] = []
+    instances: list[Any] = []
+    for line_no, department_id in enumerate(department_ids, start=1):
+        rows.append(
+            ContractLine(
+                contract_version_id=version.id,
+                line_no=line_no,
+                service_id=service.id,
+                department_id=department_id,
+                quantity=1,
+                unit_price_fen=150000,
+                start_date=start,
+                end_date=end,
+                total_value_fen=ContractLine.value_fen(1, 150000, start, end),
+            )
+        )
+        instances.append(
+            ServiceInstance(
+                name=f"实例{line_no}",
+                label_matchers={"instance": f"i{line_no}"},
+                contract_id=contract.id,
+                line_no=line_no,
+                service_id=service.id,
+                department_id=department_id,
+            )
+        )
+    session.add_all(rows + instances)
+    session.flush()
+    return instances

@@ -48,6 +48,8 @@ from litestar import Litestar  # noqa: E402
 from litestar.di import NamedDependency, Provide  # noqa: E402
 from sqlmodel import Field, Session, SQLModel  # noqa: E402
 
+from bench.harness import provisioned_lines  # noqa: E402
+
 INSTANCES = 500
 LOAD_MONTHS = [f"{year}-{month:02d}" for year in range(2020, 2026) for month in range(1, 13)]  # 36,000 pairs
 BATCH_MONTHS = ["2026-01", "2026-02", "2026-03"]  # one month of all 500 instances per batch
@@ -68,16 +70,6 @@ class Seeded:
 def seed(url: str, *, instances: int = INSTANCES) -> Seeded:
     """Migrate; one department with ``instances`` service instances, each on its own line of one approved
     contract in force 2020-01-01..2026-12-31; the bare table. Written directly, in one transaction."""
-    from contracts.agreements.models import (
-        Contract,
-        ContractLine,
-        ContractStatus,
-        ContractVersion,
-        ProcurementMethod,
-        VersionStatus,
-    )
-    from contracts.catalog.models import CatalogService, ServiceCategory
-    from contracts.instances.models import ServiceInstance
     from opscenter.db import Database
     from opscenter.migrate import upgrade
     from opscenter.organizations.models import OrgKind, Role
@@ -92,59 +84,16 @@ def seed(url: str, *, instances: int = INSTANCES) -> Seeded:
         database, user_name="bench.dept", role=Role.DEPARTMENT, org_name="市卫生健康委员会", org_kind=OrgKind.DEPARTMENT
     )
     operator_id = organization(database, "数字政府运营中心", OrgKind.OPERATOR)
-    start, end = date(2020, 1, 1), date(2026, 12, 31)
     with database.transaction(write=True) as session:
-        service = CatalogService(
-            code="ECS-BENCH", name="云服务器", category=ServiceCategory.COMPUTE, unit="台/月", list_price_fen=150000
-        )
-        contract = Contract(
+        placed = provisioned_lines(
+            session,
             number="BENCH-001",
-            title="压测合同",
-            procurement_method=ProcurementMethod.PUBLIC_TENDER,
-            signed_date=date(2019, 12, 1),
-            start_date=start,
             supplier_id=operator_id,
-            status=ContractStatus.APPROVED,
-            current_version=1,
+            start=date(2020, 1, 1),
+            end=date(2026, 12, 31),
+            department_ids=[department.organization_id] * instances,
         )
-        version = ContractVersion(
-            contract_id=contract.id,
-            number=1,
-            status=VersionStatus.APPROVED,
-            effective_date=start,
-            end_date=end,
-            ceiling_fen=10**15,
-        )
-        session.add_all([service, contract, version])
-        session.flush()
-        rows: list[SQLModel] = []
-        for line_no in range(1, instances + 1):
-            rows.append(
-                ContractLine(
-                    contract_version_id=version.id,
-                    line_no=line_no,
-                    service_id=service.id,
-                    department_id=department.organization_id,
-                    quantity=1,
-                    unit_price_fen=150000,
-                    start_date=start,
-                    end_date=end,
-                    total_value_fen=ContractLine.value_fen(1, 150000, start, end),
-                )
-            )
-            rows.append(
-                ServiceInstance(
-                    name=f"实例{line_no}",
-                    label_matchers={"instance": f"i{line_no}"},
-                    contract_id=contract.id,
-                    line_no=line_no,
-                    service_id=service.id,
-                    department_id=department.organization_id,
-                )
-            )
-        session.add_all(rows)
-        session.flush()
-        instance_ids = [str(row.id) for row in rows if isinstance(row, ServiceInstance)]
+        instance_ids = [str(instance.id) for instance in placed]
     database.dispose()
     return Seeded(department.key, instance_ids)
 

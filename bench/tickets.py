@@ -49,6 +49,7 @@ from bench.harness import (  # noqa: E402
     identity,
     opscenter_server,
     print_figures,
+    provisioned_lines,
     require_tools,
     settings_for,
     uuid7_at,
@@ -66,16 +67,6 @@ def seed(url: str, tickets: int, now: datetime) -> tuple[str, str, str]:
     """Ten departments with five instances each under one approved contract, and ``tickets`` open tickets over
     them, opened during the last 20 days; breaches and escalations already marked as a running sweep would
     have them, up to a minute ago. Returns (operator key, a department key, one of its instance ids)."""
-    from contracts.agreements.models import (
-        Contract,
-        ContractLine,
-        ContractStatus,
-        ContractVersion,
-        ProcurementMethod,
-        VersionStatus,
-    )
-    from contracts.catalog.models import CatalogService, ServiceCategory
-    from contracts.instances.models import ServiceInstance
     from opscenter.db import Database
     from opscenter.tickets.models import Ticket
 
@@ -87,61 +78,15 @@ def seed(url: str, tickets: int, now: datetime) -> tuple[str, str, str]:
         for n in range(DEPARTMENTS)
     ]
     database = Database(settings_for(url))
-    start, end = date(2026, 1, 1), date(2026, 12, 31)
-    instances: list[ServiceInstance] = []
     with database.transaction(write=True) as session:
-        service = CatalogService(
-            code="ECS-BENCH", name="云服务器", category=ServiceCategory.COMPUTE, unit="台/月", list_price_fen=150000
-        )
-        contract = Contract(
+        instances = provisioned_lines(
+            session,
             number="BENCH-TICKETS",
-            title="压测合同",
-            procurement_method=ProcurementMethod.PUBLIC_TENDER,
-            signed_date=date(2025, 12, 1),
-            start_date=start,
             supplier_id=operator_org,
-            status=ContractStatus.APPROVED,
-            current_version=1,
+            start=date(2026, 1, 1),
+            end=date(2026, 12, 31),
+            department_ids=[department_id for department_id, _ in departments for _ in range(INSTANCES_PER_DEPARTMENT)],
         )
-        version = ContractVersion(
-            contract_id=contract.id,
-            number=1,
-            status=VersionStatus.APPROVED,
-            effective_date=start,
-            end_date=end,
-            ceiling_fen=10**15,
-            terms={},  # the standard terms
-        )
-        session.add_all([service, contract, version])
-        session.flush()
-        line_no = 0
-        for department_id, _ in departments:
-            for _ in range(INSTANCES_PER_DEPARTMENT):
-                line_no += 1
-                session.add(
-                    ContractLine(
-                        contract_version_id=version.id,
-                        line_no=line_no,
-                        service_id=service.id,
-                        department_id=department_id,
-                        quantity=1,
-                        unit_price_fen=150000,
-                        start_date=start,
-                        end_date=end,
-                        total_value_fen=ContractLine.value_fen(1, 150000, start, end),
-                    )
-                )
-                instance = ServiceInstance(
-                    name=f"实例{line_no}",
-                    label_matchers={"instance": f"i{line_no}"},
-                    contract_id=contract.id,
-                    line_no=line_no,
-                    service_id=service.id,
-                    department_id=department_id,
-                )
-                session.add(instance)
-                instances.append(instance)
-        session.flush()
         placed = [(i.id, i.department_id, i.contract_id, i.line_no) for i in instances]
     randomness = random.Random(10)
     began = time.monotonic()
