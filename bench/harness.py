@@ -355,8 +355,9 @@ def profiled(server: Server, out: Path | None) -> Iterator[None]:
         yield
         return
     spy = shutil.which("py-spy") or str(BIN / "py-spy")
-    command = [spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", "200", "--output", str(out)]
-    process = subprocess.Popen([*command, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # --gil: only the thread holding the GIL, so threads waiting for it do not count as work
+    command = [spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", "200", "--gil", "--nonblocking"]
+    process = subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield
     finally:
@@ -370,6 +371,8 @@ def top_frames(collapsed: Path, *, limit: int = 25, own: bool = False) -> list[t
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, number = line.rpartition(" ")
+        if not number.isdigit():
+            continue  # py-spy ends the file with an empty line
         samples = int(number)
         total += samples
         frames = stack.split(";")

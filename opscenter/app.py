@@ -1,5 +1,6 @@
 """``create_app(settings)``: the Litestar application, wired by the OpsCenter plugin."""
 
+import gc
 import logging
 import os
 
@@ -26,6 +27,20 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     return app
 
 
+def frozen(app: Litestar) -> Litestar:
+    """``app``, with everything alive now moved out of the garbage collector's sight, for a serving process.
+
+    A started app holds about 225,000 objects (modules, models, routes, the OpenAPI document) that live as long as
+    the process. Left tracked, every full collection walks them all: a pause of 60-110 ms on this machine, which
+    requests' cyclic garbage (sessions, frames) triggers every few hundred requests and which was the whole p99 of a
+    list page at one connection (p50 3.7 ms, p99 120 ms). Frozen, a full collection walks only what serving made.
+    Collected first so that no garbage is frozen with them.
+    """
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 # Set by ``opscenter serve --workers N --no-scheduler`` for the API processes it starts.
 NO_SCHEDULER_VARIABLE = "_OPSCENTER_SERVE_NO_SCHEDULER"
 
@@ -33,4 +48,4 @@ NO_SCHEDULER_VARIABLE = "_OPSCENTER_SERVE_NO_SCHEDULER"
 def serve_app() -> Litestar:
     """The app factory of ``opscenter serve --workers N``: each API process builds its own app from the
     environment (settings, and whether ``serve`` was told ``--no-scheduler``)."""
-    return create_app(get_settings(), run_scheduler=os.environ.get(NO_SCHEDULER_VARIABLE) != "1")
+    return frozen(create_app(get_settings(), run_scheduler=os.environ.get(NO_SCHEDULER_VARIABLE) != "1"))

@@ -101,9 +101,9 @@ def serve(host: str | None, port: int | None, workers: int, no_scheduler: bool) 
         "proxy_headers": True,
     }
     if workers == 1:
-        from opscenter.app import create_app
+        from opscenter.app import create_app, frozen
 
-        uvicorn.run(create_app(settings, run_scheduler=not no_scheduler), **bind)  # type: ignore[arg-type]
+        uvicorn.run(frozen(create_app(settings, run_scheduler=not no_scheduler)), **bind)  # type: ignore[arg-type]
         return
     from monitoring.multiprocess import shared_metrics_directory
     from opscenter.app import NO_SCHEDULER_VARIABLE
