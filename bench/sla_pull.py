@@ -33,6 +33,7 @@ from bench.harness import databases  # noqa: E402
 from bench.ratings_api import seed  # noqa: E402
 from monitoring.promql import PrometheusClient  # noqa: E402
 from opscenter.db import Database  # noqa: E402
+from opscenter.heap import freeze_startup_heap  # noqa: E402
 from opscenter.settings import Settings  # noqa: E402
 from sla.measurements.pull import pull  # noqa: E402
 from tests.prometheus import Prometheus, minutes, write_series  # noqa: E402
@@ -103,6 +104,7 @@ def run(size: int, db_url: str, runs: int) -> str:
         print(f"  {size:,} instances: seeded and backfilled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         settings = Settings(database_url=db_url, log_level="WARNING", prometheus_url=server.url)
         database = Database(settings)
+        freeze_startup_heap()  # as `opscenter worker` and `opscenter sla pull` do once they are set up
         try:
             recording = Recording()
             _, measured = one_pull(database, settings, recording)  # also warms Prometheus and the database

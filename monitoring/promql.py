@@ -278,7 +278,7 @@ class PrometheusClient:
 
 
 def _sample(item: Any) -> Sample:
-    if not isinstance(item, dict) or not isinstance(item.get("metric"), dict):
+    if not isinstance(item, dict) or not isinstance(labels := item.get("metric"), dict):
         raise MalformedAnswer("a series without labels")
     point = item.get("value")
     if not isinstance(point, list) or len(point) != 2 or not isinstance(point[1], str):
@@ -288,8 +288,11 @@ def _sample(item: Any) -> Sample:
     except InvalidOperation as exc:
         raise MalformedAnswer(f"a value that is not a number: {point[1]!r}") from exc
     if not value.is_finite():
-        raise NotANumber(f"{point[1]} for {item['metric']}")
-    return Sample(labels={str(k): str(v) for k, v in item["metric"].items()}, value=value)
+        raise NotANumber(f"{point[1]} for {labels}")
+    # JSON object keys are strings; values are too in any answer of Prometheus's (kept as they are, not copied)
+    if not all(isinstance(text, str) for text in labels.values()):
+        labels = {name: str(text) for name, text in labels.items()}
+    return Sample(labels=labels, value=value)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from opscenter.auth.models import ApiKeyCreate
 from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.errors import DomainError
+from opscenter.heap import freeze_startup_heap
 from opscenter.migrate import schema_problem, upgrade
 from opscenter.organizations import service as organizations
 from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
@@ -135,6 +136,7 @@ def worker(metrics_port: int | None) -> None:
         start_http_server(metrics_port, addr=settings.host)
     db = Database(settings)
     scheduler = leader_scheduler(db, settings)
+    freeze_startup_heap()
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda *_: scheduler.stop())
     jobs = ", ".join(job.id for job in scheduler.jobs)

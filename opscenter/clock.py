@@ -5,6 +5,7 @@ of a period, so that no naive datetime and no server-local timezone ever leaks i
 """
 
 import calendar
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,11 @@ def days_between(start: date, end: date) -> int:
     return max((end - start).days + 1, 0)
 
 
+@functools.cache
+def _days_in_month(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     """A business month, written ``YYYY-MM``."""
@@ -100,7 +106,7 @@ class Period:
 
     @property
     def days(self) -> int:
-        return calendar.monthrange(self.year, self.month)[1]
+        return _days_in_month(self.year, self.month)
 
     def next(self) -> "Period":
         return Period.of(self.last_day + timedelta(days=1))

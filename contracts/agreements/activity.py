@@ -111,30 +111,15 @@ def active_lines(
 ) -> list[ActiveLine]:
     """Every line in force on at least one day of ``period`` (of ``contract_ids``, or of every contract).
 
-    One query for any number of lines; ordered by contract id, then line number.
+    Two queries for any number of lines (the versions that may govern in the month, with their terms; then their
+    lines); ordered by contract id, then line number.
     """
     if contract_ids is not None and not contract_ids:
         return []
     contract, version, line = (core_table(model) for model in (Contract, ContractVersion, ContractLine))
-    query = (
-        select(
-            contract.c.id.label("contract_id"),
-            contract.c.terminated_on,
-            version.c.id.label("version_id"),
-            version.c.number,
-            version.c.effective_date,
-            version.c.end_date,
-            version.c.terms,
-            line.c.line_no,
-            line.c.department_id,
-            line.c.service_id,
-            line.c.quantity,
-            line.c.unit_price_fen,
-            line.c.start_date.label("line_start"),
-            line.c.end_date.label("line_end"),
-        )
-        .join(version, version.c.contract_id == contract.c.id)
-        .outerjoin(line, line.c.contract_version_id == version.c.id)
+    governing = (
+        select(version.c.id)
+        .join(contract, contract.c.id == version.c.contract_id)
         .where(
             contract.c.status.in_(_IN_FORCE),
             version.c.status == VersionStatus.APPROVED,
@@ -143,48 +128,90 @@ def active_lines(
         )
     )
     if contract_ids is not None:
-        query = query.where(contract.c.id.in_(contract_ids))
-    return list(_spans_of(session.connection().execute(query).all(), period))
+        governing = governing.where(contract.c.id.in_(contract_ids))
+    connection = session.connection()
+    version_rows = connection.execute(
+        select(
+            version.c.id,
+            version.c.contract_id,
+            contract.c.terminated_on,
+            version.c.number,
+            version.c.effective_date,
+            version.c.end_date,
+            version.c.terms,
+        )
+        .join(contract, contract.c.id == version.c.contract_id)
+        .where(version.c.id.in_(governing))
+    ).all()
+    if not version_rows:
+        return []
+    # Terms are read once per version here (a line row would repeat its version's), and validated once per
+    # distinct text: most contracts share the standard ones.
+    line_rows = connection.execute(
+        select(
+            line.c.contract_version_id,
+            line.c.line_no,
+            line.c.department_id,
+            line.c.service_id,
+            line.c.quantity,
+            line.c.unit_price_fen,
+            line.c.start_date,
+            line.c.end_date,
+        ).where(line.c.contract_version_id.in_(governing))
+    ).all()
+    return _spans_of(version_rows, line_rows, period)
 
 
-def _spans_of(rows: Iterable[Any], period: Period) -> Iterable[ActiveLine]:
-    terms_of: dict[uuid.UUID, ContractTerms] = {}  # validated once per version, not once per line
-    by_text: dict[str, ContractTerms] = {}  # and once per distinct terms: most contracts share the standard ones
-    versions: dict[uuid.UUID, dict[int, VersionSpan]] = defaultdict(dict)
-    terms_by_number: dict[tuple[uuid.UUID, int], ContractTerms] = {}
-    lines: dict[tuple[uuid.UUID, int], dict[int, Any]] = defaultdict(dict)
+@dataclass(frozen=True)
+class _Version:
+    contract_id: uuid.UUID
+    number: int
+    effective_date: date
+    governs_until: date  # its end date, or the day before the next version takes effect
+    terms: ContractTerms
+
+
+def _spans_of(version_rows: Iterable[Any], line_rows: Iterable[Any], period: Period) -> list[ActiveLine]:
+    by_text: dict[str, ContractTerms] = {}
+    by_contract: dict[uuid.UUID, list[Any]] = defaultdict(list)
     terminated: dict[uuid.UUID, date | None] = {}
-    for row in rows:
+    for row in version_rows:
+        by_contract[row.contract_id].append(row)
         terminated[row.contract_id] = row.terminated_on
-        if row.version_id not in terms_of:
+    versions: dict[uuid.UUID, _Version] = {}
+    month_end: dict[uuid.UUID, date] = {}
+    for contract_id, rows in by_contract.items():
+        rows.sort(key=lambda row: row.number)
+        ended = terminated[contract_id]
+        month_end[contract_id] = period.last_day if ended is None else min(period.last_day, ended)
+        for position, row in enumerate(rows):
             text = json.dumps(row.terms or {}, sort_keys=True)
             if text not in by_text:
                 by_text[text] = ContractTerms.model_validate(row.terms or {})
-            terms_of[row.version_id] = by_text[text]
-        terms_by_number[(row.contract_id, row.number)] = terms_of[row.version_id]
-        versions[row.contract_id][row.number] = VersionSpan(row.number, row.effective_date, row.end_date, None, None)
-        if row.line_no is not None:
-            lines[(row.contract_id, row.line_no)][row.number] = row
-    for (contract_id, line_no), by_version in sorted(lines.items(), key=lambda item: (str(item[0][0]), item[0][1])):
-        # every version of the contract counts (a later one ends an earlier one), with this line's dates in it
-        spans_of_line = [
-            VersionSpan(
-                version.number,
-                version.effective_date,
-                version.end_date,
-                by_version[version.number].line_start if version.number in by_version else None,
-                by_version[version.number].line_end if version.number in by_version else None,
-            )
-            for version in versions[contract_id].values()
-        ]
-        spans = []
-        for version, first, last in days_in_force(spans_of_line, period, terminated[contract_id]):
-            row = by_version[version.number]
-            terms = terms_by_number[(contract_id, version.number)]
-            spans.append(ActiveSpan(version.number, first, last, row.quantity, row.unit_price_fen, terms))
-        if spans:
-            any_row = next(iter(by_version.values()))
-            yield ActiveLine(contract_id, line_no, any_row.department_id, any_row.service_id, tuple(spans))
+            until = row.end_date
+            if position + 1 < len(rows):
+                until = min(until, rows[position + 1].effective_date - timedelta(days=1))
+            versions[row.id] = _Version(contract_id, row.number, row.effective_date, until, by_text[text])
+
+    # A line is in force under a version on the days the version governs, its dates cover, and the month holds
+    # (see days_in_force, which says the same of one line's versions).
+    spans: dict[tuple[uuid.UUID, int], list[tuple[int, ActiveSpan, Any]]] = defaultdict(list)
+    first_of_month = period.first_day
+    for row in line_rows:
+        version = versions[row.contract_version_id]
+        first = max(first_of_month, version.effective_date, row.start_date)
+        last = min(month_end[version.contract_id], version.governs_until, row.end_date)
+        if first <= last:
+            span = ActiveSpan(version.number, first, last, row.quantity, row.unit_price_fen, version.terms)
+            spans[(version.contract_id, row.line_no)].append((version.number, span, row))
+    lines = []
+    for (contract_id, line_no), found in sorted(spans.items()):
+        found.sort(key=lambda item: item[0])
+        last_row = found[-1][2]
+        lines.append(
+            ActiveLine(contract_id, line_no, last_row.department_id, last_row.service_id, tuple(s for _, s, _ in found))
+        )
+    return lines
 
 
 def line_in_force(session: Session, *, contract_id: uuid.UUID, line_no: int, period: Period) -> ActiveLine | None:

@@ -7,6 +7,7 @@ import click
 from monitoring.promql import PrometheusClient
 from opscenter.clock import Period, utcnow
 from opscenter.db import Database
+from opscenter.heap import freeze_startup_heap
 from opscenter.migrate import schema_problem
 from opscenter.settings import Settings, get_settings
 from sla.measurements.pull import PullResult, last_complete_day, pull
@@ -47,6 +48,7 @@ def pull_command(period: str) -> None:
     if (problem := schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     database = Database(settings)
+    freeze_startup_heap()
     try:
         result = pull_month(database, settings, month)
     finally:

@@ -11,9 +11,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -160,9 +162,66 @@ def cut(window: Window, maintenance: Iterable[Window]) -> tuple[Window, ...]:
 
 
 def _count(value: Decimal, query: str) -> int:
-    if value != value.to_integral_value() or value < 0:
+    count = int(value)
+    if count != value or count < 0:
         raise MalformedAnswer(f"{value} is not a count of samples (is the SLI a 0/1 gauge?): {query}")
-    return int(value)
+    return count
+
+
+def counts_by(prometheus: PrometheusClient, query: str, names: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+    """The answer to an aggregated count query, by the values of the labels it aggregates ``by``."""
+    return {
+        tuple([sample.labels.get(name, "") for name in names]): _count(sample.value, query)
+        for sample in prometheus.vector(query)  # the query's @ pins its time
+    }
+
+
+class Ahead:
+    """Whole-day queries asked of Prometheus in a background thread while the pull reads the database.
+
+    Most of a pull's time is Prometheus answering; the due instance-days, the maintenance windows and the rows
+    are the database's part. Asking a day's whole-day queries first and reading the database meanwhile hides the
+    one behind the other. The pull asks ahead only for days with no measurement yet (their whole-day queries are
+    almost surely needed), one day ahead at most (an answer for 10,000 instances is held until it is used). An
+    answer never taken is dropped; a failure is raised where its answer is taken, as if it had been asked then.
+    """
+
+    def __init__(self, prometheus: PrometheusClient, all_targets: Sequence[Target]) -> None:
+        self._prometheus = prometheus
+        self._groups = sorted({(target.metric, target.label_names) for target in all_targets})
+        self._asked: dict[str, Future[dict[tuple[str, ...], int]]] = {}
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sla-pull-ahead")
+
+    def ask_day(self, day: date) -> None:
+        """Start asking ``day``'s whole-day queries, one per metric and label-name set and count."""
+        window = day_window(day)
+        for metric, names in self._groups:
+            for function in (UP, SAMPLES):
+                query = aggregated(function, metric, names, window, self._prometheus.semantics)
+                if query not in self._asked:
+                    self._asked[query] = self._thread.submit(counts_by, self._prometheus, query, names)
+
+    def take(self, query: str, names: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+        """The answer to ``query``: the one asked ahead, or asked now."""
+        asked = self._asked.pop(query, None)
+        if asked is None:
+            return counts_by(self._prometheus, query, names)
+        return asked.result()
+
+    def close(self) -> None:
+        for asked in self._asked.values():
+            asked.cancel()
+        self._asked.clear()
+        self._thread.shutdown(wait=True)
+
+
+def _unmeasured(session: Session, days: Sequence[date]) -> list[date]:
+    """Those of ``days`` with no measurement at all, in order."""
+    table = core_table(Measurement)
+    measured = set(
+        session.connection().execute(select(table.c.day).where(table.c.day.in_(list(days))).distinct()).scalars()
+    )
+    return sorted(day for day in set(days) if day not in measured)
 
 
 def measure_day(
@@ -172,9 +231,11 @@ def measure_day(
     day_targets: Sequence[Target],
     *,
     now: datetime,
+    ahead: Ahead | None = None,
 ) -> int:
     """Measure ``day`` for ``day_targets`` and write their rows; returns how many were written (a row another
-    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing."""
+    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing. Queries that
+    ``ahead`` already asked are answered from it."""
     whole = day_window(day)
     start, end = start_of_day(day), start_of_day(day + timedelta(days=1))
     holes = approved_windows(session, [target.instance_id for target in day_targets], start=start, end=end)
@@ -182,32 +243,16 @@ def measure_day(
     for target in day_targets:
         plan[(target.metric, target.label_names, cut(whole, holes.get(target.instance_id, ())))].append(target)
 
-    # per target (by its position in day_targets): [up, samples]
-    counts = [[0, 0] for _ in day_targets]
-    position = {id(target): n for n, target in enumerate(day_targets)}
+    # The rows first, all but their counts: built while the answers asked ahead are still coming.
+    rows: dict[tuple[str, tuple[str, ...], tuple[Window, ...]], list[tuple[tuple[str, ...], dict[str, Any]]]] = {}
     for (metric, names, windows), group in plan.items():
-        keys = [(position[id(target)], tuple(value for _, value in target.matchers)) for target in group]
-        for window in windows:
-            for figure, function in enumerate((UP, SAMPLES)):
-                query = aggregated(function, metric, names, window, prometheus.semantics)
-                by_labels: dict[tuple[str, ...], int] = {}
-                for sample in prometheus.vector(query):  # the query's @ pins its time
-                    by_labels[tuple(sample.labels.get(name, "") for name in names)] = _count(sample.value, query)
-                for n, key in keys:
-                    counts[n][figure] += by_labels.get(key, 0)
-
-    rows = []
-    for (metric, _names, windows), group in plan.items():
         measured_ms = sum(window.end_ms - window.start_ms for window in windows)
         # the per-instance query around a placeholder, built once per group: only the selector differs
         templates = [for_one(function, metric, {}, window, prometheus.semantics).replace(metric + "{}", "\0")
                      for function in (UP, SAMPLES) for window in windows]  # fmt: skip
-        for target in group:
-            up, samples = counts[position[id(target)]]
-            if up > samples:
-                raise MalformedAnswer(f"{up} samples up of {samples} for {target.instance_id} on {day}")
-            series = selector(metric, dict(target.matchers))
-            rows.append(
+        rows[(metric, names, windows)] = [
+            (
+                tuple(value for _, value in target.matchers),
                 {
                     "id": uuid.uuid4(),
                     "service_instance_id": target.instance_id,
@@ -215,27 +260,46 @@ def measure_day(
                     "line_no": target.line_no,
                     "department_id": target.department_id,
                     "day": day,
-                    "up_samples": up,
-                    "samples": samples,
+                    "up_samples": 0,
+                    "samples": 0,
                     "expected_samples": measured_ms // (target.interval_seconds * 1000),
                     "maintenance_seconds": (whole.end_ms - whole.start_ms - measured_ms) // 1000,
                     "pulled_at": now,
                     "promql": [template.replace("\0", series) for template in templates],
-                }
+                },
             )
-    return _insert_once(session, rows)
+            for target in group
+            for series in (selector(metric, dict(target.matchers)),)
+        ]
+
+    for (metric, names, windows), group_rows in rows.items():
+        for window in windows:
+            for column, function in (("up_samples", UP), ("samples", SAMPLES)):
+                query = aggregated(function, metric, names, window, prometheus.semantics)
+                by_labels = ahead.take(query, names) if ahead is not None else counts_by(prometheus, query, names)
+                for key, row in group_rows:
+                    row[column] += by_labels.get(key, 0)
+
+    written = [row for group_rows in rows.values() for _, row in group_rows]
+    for row in written:
+        if row["up_samples"] > row["samples"]:
+            raise MalformedAnswer(
+                f"{row['up_samples']} samples up of {row['samples']} for {row['service_instance_id']} on {day}"
+            )
+    return _insert_once(session, written)
 
 
-def _insert_once(session: Session, rows: list[dict[str, object]]) -> int:
-    """``INSERT … ON CONFLICT (service_instance_id, day) DO NOTHING`` for every row in one statement batch:
-    under a race the second pull waits for the first to commit (PostgreSQL), then skips its rows."""
+def _insert_once(session: Session, rows: list[dict[str, Any]]) -> int:
+    """``INSERT … ON CONFLICT (service_instance_id, day) DO NOTHING`` for every row in one executemany: under a race
+    the second pull waits for the first to commit (PostgreSQL), then skips its rows. Returns the rows written: the
+    drivers' summed row count (sqlite3 and psycopg 3 count what each row inserted, a skipped one as 0). Asking for
+    the ids back instead costs 2.6 times as long on PostgreSQL (10,000 rows: 0.65 s against 0.25 s)."""
     if not rows:
         return 0
     table = core_table(Measurement)
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).on_conflict_do_nothing(index_elements=["service_instance_id", "day"])
-    # RETURNING counts exactly what this pull wrote (psycopg gives no rowcount for a batch)
-    return len(session.execute(statement.returning(table.c.id), rows).all())
+    return session.connection().execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
 
 
 def pull(
@@ -250,19 +314,29 @@ def pull(
     fails (that day writes nothing; the days before it stay written). Updates the pull's metrics."""
     started, requests_before = time.monotonic(), prometheus.requests
     result = PullResult(days=[], measured=0, requests=0)
-    for day, day_targets in due(session, days).items():
-        try:
-            written = measure_day(session, prometheus, day, day_targets, now=now)
-        except PromQLError as failure:
-            SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
-            log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
-            result.failure, result.failed_day = failure, day
-            break
-        result.days.append(day)
-        result.measured += written
-        SLA_PULL_DAYS.inc(written)
-        if progress is not None:
-            progress(day, written)
+    all_targets = targets(session)
+    fresh = _unmeasured(session, days) if all_targets else []
+    ahead = Ahead(prometheus, all_targets)
+    try:
+        if fresh:  # asked while the due instance-days are worked out
+            ahead.ask_day(fresh[0])
+        for day, day_targets in due(session, days, all_targets).items():
+            if following := next((later for later in fresh if later > day), None):
+                ahead.ask_day(following)  # asked while this day is measured and written
+            try:
+                written = measure_day(session, prometheus, day, day_targets, now=now, ahead=ahead)
+            except PromQLError as failure:
+                SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
+                log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
+                result.failure, result.failed_day = failure, day
+                break
+            result.days.append(day)
+            result.measured += written
+            SLA_PULL_DAYS.inc(written)
+            if progress is not None:
+                progress(day, written)
+    finally:
+        ahead.close()
     result.requests = prometheus.requests - requests_before
     SLA_PULL_DURATION.set(time.monotonic() - started)
     if result.failure is None:
