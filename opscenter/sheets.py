@@ -18,10 +18,9 @@ from enum import StrEnum
 from typing import Any
 
 from litestar import Response
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.utils.exceptions import InvalidFileException
+
+# openpyxl is imported where a workbook is read or written: imported with the app it would add 6 MiB to every
+# serving process's memory (and 45 ms to its start) for the few requests that exchange XLSX files.
 
 # Litestar appends "; charset=utf-8" to a text/* media type itself.
 CSV_MEDIA_TYPE = "text/csv"
@@ -105,6 +104,9 @@ def _unescape(cell: str) -> str:
 
 
 def _read_xlsx(content: bytes) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -159,20 +161,23 @@ def _escape(cell: str) -> str:
 
 def write_xlsx(title: str, header: list[str], rows: Iterable[list[str]]) -> bytes:
     """One sheet; every cell is text (never a formula), so Excel shows exactly what the register holds."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([_cell(sheet, value) for value in header])
+
+    def text(value: str) -> Any:  # a Cell (openpyxl's WriteOnlyCell is a function making one)
+        cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", value))
+        cell.data_type = "s"  # openpyxl would take text starting with "=" for a formula
+        return cell
+
+    sheet.append([text(value) for value in header])
     for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
+        sheet.append([text(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _cell(sheet: Any, value: str) -> Cell:
-    cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", value))
-    cell.data_type = "s"  # openpyxl would take text starting with "=" for a formula
-    return cell
 
 
 class ExportFormat(StrEnum):
