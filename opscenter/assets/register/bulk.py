@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, insert, update
 from sqlmodel import Session, col, select
 
-from opscenter.assets.register.models import Asset, AssetDescription, AssetHistory, AssetKind, AssetState
+from opscenter.assets.register.models import Asset, AssetDescription, AssetHistory, AssetState
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
@@ -140,15 +140,13 @@ def _record(
         for asset_id, change in zip(asset_ids, changes, strict=True)
     ]
     insert_rows(session, _HISTORY, history)
-    # audit.append needs a row only for its table and id: one transient Asset stands for each asset in turn
-    # (building a full ORM object per asset is what this module avoids).
-    reference = Asset(
-        kind=AssetKind.OTHER, name="-", serial_number="-", original_value_fen=0, owner_department_id=uuid.UUID(int=0)
+    audit.append_many(
+        session,
+        actor=actor,
+        action=f"asset.{action}",
+        object_type=_ASSETS.name,
+        changes=list(zip(asset_ids, changes, strict=True)),
     )
-    with session.no_autoflush:
-        for asset_id, change in zip(asset_ids, changes, strict=True):
-            reference.id = asset_id
-            audit.append(session, actor=actor, action=f"asset.{action}", row=reference, changes=change)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
