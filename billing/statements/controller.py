@@ -102,7 +102,7 @@ class StatementController(Controller):
         rows = service.list_statements(
             session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=statement_state
         )
-        return rows.page_of(service.publics(session, list(rows), actor=actor))
+        return rows.page_of(service.to_public(session, list(rows), actor=actor))
 
     @get("/{statement_id:uuid}", description="With its lines and their evidence, disputes and credit notes.")
     def read(self, session: DbSession, actor: CurrentActor, statement_id: FromPath[uuid.UUID]) -> Answer:

@@ -110,7 +110,7 @@ def _disputes(session: Session, statement_ids: list[uuid.UUID]) -> dict[uuid.UUI
     return found
 
 
-def publics(session: Session, statements: list[Statement], *, actor: Actor) -> list[StatementPublic]:
+def to_public(session: Session, statements: list[Statement], *, actor: Actor) -> list[StatementPublic]:
     """The list shapes, batched: a constant number of queries for a page."""
     return [
         StatementPublic.model_validate(full.model_dump(exclude={"lines", "disputes", "credit_notes"}))

@@ -35,14 +35,14 @@ class ContractController(Controller):
     @post("/", guards=[allow(Role.BUREAU)], description="A draft from approved purchase requests.")
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[ContractCreate]) -> ContractAnswer:
         contract = service.create_draft(session, data, actor=actor)
-        return with_etag(service.public(session, contract, actor=actor), status_code=201)
+        return with_etag(service.to_public_one(session, contract, actor=actor), status_code=201)
 
     @get("/", description="Departments: contracts they benefit from, with their own lines only.")
     def index(
         self, session: DbSession, actor: CurrentActor, page: Paging, status: FromQuery[ContractStatus | None] = None
     ) -> CursorPage[ContractPublic]:
         rows = service.list_contracts(session, actor=actor, page=page, status=status)
-        return rows.page_of(service.publics(session, rows.rows, actor=actor))
+        return rows.page_of(service.to_public(session, rows.rows, actor=actor))
 
     @get("/{contract_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID]) -> ContractAnswer:
@@ -167,4 +167,4 @@ class ContractController(Controller):
 
 
 def _contract(session: Session, contract: Contract, actor: Actor) -> ContractAnswer:
-    return with_etag(service.public(session, contract, actor=actor))
+    return with_etag(service.to_public_one(session, contract, actor=actor))

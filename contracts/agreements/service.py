@@ -278,7 +278,7 @@ def _require_free_number(session: Session, number: str) -> None:
 # ---- what readers see ----------------------------------------------------------------------------------------------
 
 
-def publics(session: Session, contracts: list[Contract], *, actor: Actor) -> list[ContractPublic]:
+def to_public(session: Session, contracts: list[Contract], *, actor: Actor) -> list[ContractPublic]:
     """Contracts as the reader may see them, each with its current version (three queries for any number)."""
     ids = [contract.id for contract in contracts]
     versions: dict[uuid.UUID, list[ContractVersion]] = defaultdict(list)
@@ -312,8 +312,8 @@ def publics(session: Session, contracts: list[Contract], *, actor: Actor) -> lis
     return answers
 
 
-def public(session: Session, contract: Contract, *, actor: Actor) -> ContractPublic:
-    return publics(session, [contract], actor=actor)[0]
+def to_public_one(session: Session, contract: Contract, *, actor: Actor) -> ContractPublic:
+    return to_public(session, [contract], actor=actor)[0]
 
 
 def visible_lines(version: ContractVersion, actor: Actor) -> list[ContractLine]:

@@ -19,7 +19,7 @@ class BudgetController(Controller):
     @post("/", guards=[allow(Role.BUREAU)])
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[BudgetCreate]) -> Response[BudgetPublic]:
         budget = service.create_budget(session, data, actor=actor)
-        return with_etag(service.public(session, budget), status_code=201)
+        return with_etag(service.to_public_one(session, budget), status_code=201)
 
     @get("/", description="A department sees its own budgets.")
     def index(
@@ -33,11 +33,11 @@ class BudgetController(Controller):
         rows = service.list_budgets(
             session, actor=actor, page=page, department_id=department_id, fiscal_year=fiscal_year
         )
-        return rows.page_of(service.publics(session, rows.rows))
+        return rows.page_of(service.to_public(session, rows.rows))
 
     @get("/{budget_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, budget_id: FromPath[uuid.UUID]) -> Response[BudgetPublic]:
-        return with_etag(service.public(session, service.get_budget(session, budget_id, actor=actor)))
+        return with_etag(service.to_public_one(session, service.get_budget(session, budget_id, actor=actor)))
 
     @patch("/{budget_id:uuid}", guards=[allow(Role.BUREAU)], description="Never below what is already committed.")
     def update(
@@ -49,4 +49,4 @@ class BudgetController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[BudgetPublic]:
         budget = service.update_budget(session, budget_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(service.public(session, budget))
+        return with_etag(service.to_public_one(session, budget))

@@ -82,7 +82,7 @@ def committed_fen(session: Session, budget_id: uuid.UUID) -> int:
     return int(total)
 
 
-def publics(session: Session, budgets: list[Budget]) -> list[BudgetPublic]:
+def to_public(session: Session, budgets: list[Budget]) -> list[BudgetPublic]:
     """Budgets as the API shows them, with what is committed and what remains (one query for all)."""
     committed = dict(
         session.exec(
@@ -104,8 +104,8 @@ def publics(session: Session, budgets: list[Budget]) -> list[BudgetPublic]:
     ]
 
 
-def public(session: Session, budget: Budget) -> BudgetPublic:
-    return publics(session, [budget])[0]
+def to_public_one(session: Session, budget: Budget) -> BudgetPublic:
+    return to_public(session, [budget])[0]
 
 
 def reserve(

@@ -25,7 +25,7 @@ class ServiceInstanceController(Controller):
 
     @post("/", guards=[allow(Role.OPERATOR)], description="One per line of an approved contract.")
     def provision(self, session: DbSession, actor: CurrentActor, data: JSONBody[ServiceInstanceCreate]) -> Answer:
-        return with_etag(service.public(session, service.provision(session, data, actor=actor)), status_code=201)
+        return with_etag(service.to_public_one(session, service.provision(session, data, actor=actor)), status_code=201)
 
     @get("/", description="A department sees the instances of its own contract lines.")
     def index(
@@ -37,11 +37,11 @@ class ServiceInstanceController(Controller):
         status: FromQuery[InstanceStatus | None] = None,
     ) -> CursorPage[ServiceInstancePublic]:
         rows = service.list_instances(session, actor=actor, page=page, contract_id=contract_id, status=status)
-        return rows.page_of([service.public(session, row) for row in rows])
+        return rows.page_of(service.to_public(session, rows.rows))
 
     @get("/{instance_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, instance_id: FromPath[uuid.UUID]) -> Answer:
-        return with_etag(service.public(session, service.get_instance(session, instance_id, actor=actor)))
+        return with_etag(service.to_public_one(session, service.get_instance(session, instance_id, actor=actor)))
 
     @patch("/{instance_id:uuid}", guards=[allow(Role.OPERATOR)])
     def update(
@@ -53,7 +53,7 @@ class ServiceInstanceController(Controller):
         expected_version: ExpectedVersion,
     ) -> Answer:
         instance = service.update_instance(session, instance_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(service.public(session, instance))
+        return with_etag(service.to_public_one(session, instance))
 
     @post("/{instance_id:uuid}/decommission", guards=[allow(Role.OPERATOR)], status_code=200)
     def decommission(
@@ -64,4 +64,4 @@ class ServiceInstanceController(Controller):
         expected_version: ExpectedVersion,
     ) -> Answer:
         instance = service.decommission(session, instance_id, actor=actor, expected_version=expected_version)
-        return with_etag(service.public(session, instance))
+        return with_etag(service.to_public_one(session, instance))

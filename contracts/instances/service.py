@@ -1,7 +1,7 @@
 """Provisioning: one service instance per approved contract line, identified in Prometheus by labels."""
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -127,11 +127,25 @@ def decommission(session: Session, instance_id: uuid.UUID, *, actor: Actor, expe
     return instance
 
 
-def public(session: Session, instance: ServiceInstance) -> ServiceInstancePublic:
-    service = session.get_one(CatalogService, instance.service_id)
-    return ServiceInstancePublic.model_validate(
-        instance, update={"sli_selector": selector(service.sli_metric, instance.label_matchers)}
-    )
+def to_public(session: Session, instances: Sequence[ServiceInstance]) -> list[ServiceInstancePublic]:
+    """The public answers of ``instances``, with the PromQL selector of each one's SLI: one query for the
+    services of the whole page."""
+    service_ids = {instance.service_id for instance in instances}
+    metric_of: dict[uuid.UUID, str] = {}
+    if service_ids:
+        table = core_table(CatalogService)
+        query = sa_select(table.c.id, table.c.sli_metric).where(table.c.id.in_(service_ids))
+        metric_of = dict(session.connection().execute(query).all())
+    return [
+        ServiceInstancePublic.model_validate(
+            instance, update={"sli_selector": selector(metric_of[instance.service_id], instance.label_matchers)}
+        )
+        for instance in instances
+    ]
+
+
+def to_public_one(session: Session, instance: ServiceInstance) -> ServiceInstancePublic:
+    return to_public(session, [instance])[0]
 
 
 def instance_ids_by_line(

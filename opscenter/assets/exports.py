@@ -29,7 +29,7 @@ def register_file(
 def _register_rows(session: Session, *, actor: Actor, filters: register.AssetFilter) -> Iterator[list[str]]:
     for assets in register.iter_assets(session, actor=actor, filters=filters):
         names = _organization_names(session, assets)
-        for asset in register.publics(session, assets, actor=actor):
+        for asset in register.to_public(session, assets, actor=actor):
             yield [
                 str(asset.id),
                 *columns.description_cells(asset, asset.original_value),

@@ -18,5 +18,5 @@ parameter, ``idempotency_key: IdempotencyKey``::
     @idempotent_post("/", guards=[allow(Role.DEPARTMENT)])
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[RatingIn],
                idempotency_key: IdempotencyKey) -> Response[RatingPublic]:
-        return with_etag(service.public(service.rate(session, data, actor=actor)), status_code=201)
+        return with_etag(RatingPublic.model_validate(service.rate(session, data, actor=actor)), status_code=201)
 """

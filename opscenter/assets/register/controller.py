@@ -66,7 +66,7 @@ class AssetController(Controller):
     @get("/", description="Newest first. A department sees the assets it owns; the others see all.")
     def index(self, session: DbSession, actor: CurrentActor, page: Paging, filters: Filters) -> CursorPage[AssetPublic]:
         rows = service.list_assets(session, actor=actor, page=page, filters=filters)
-        return rows.page_of(service.publics(session, rows.rows, actor=actor))
+        return rows.page_of(service.to_public(session, rows.rows, actor=actor))
 
     @get(
         "/export",

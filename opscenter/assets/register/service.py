@@ -240,7 +240,7 @@ def history_of(session: Session, asset: Asset) -> list[AssetHistory]:
     return list(session.exec(query).all())
 
 
-def publics(session: Session, assets: Collection[Asset], *, actor: Actor) -> list[AssetPublic]:
+def to_public(session: Session, assets: Collection[Asset], *, actor: Actor) -> list[AssetPublic]:
     """The public answers for ``assets``, each showing only the service instances ``actor`` may see (one query)."""
     linked = {link.service_instance_id for asset in assets for link in asset.links}
     visible = instances.visible_instance_ids(session, linked, actor=actor)
@@ -259,6 +259,6 @@ def publics(session: Session, assets: Collection[Asset], *, actor: Actor) -> lis
 
 
 def detail(session: Session, asset: Asset, *, actor: Actor) -> AssetDetail:
-    (public,) = publics(session, [asset], actor=actor)
+    (public,) = to_public(session, [asset], actor=actor)
     history = [AssetHistoryPublic.model_validate(row) for row in history_of(session, asset)]
     return AssetDetail.model_validate({**public.model_dump(), "history": history})
