@@ -215,13 +215,13 @@ class Ahead:
         self._thread.shutdown(wait=True)
 
 
-def _unmeasured(session: Session, days: Sequence[date]) -> list[date]:
-    """Those of ``days`` with no measurement at all, in order."""
+def _unmeasured(session: Session, days: Sequence[date]) -> set[date]:
+    """Those of ``days`` with no measurement at all."""
     table = core_table(Measurement)
     measured = set(
         session.connection().execute(select(table.c.day).where(table.c.day.in_(list(days))).distinct()).scalars()
     )
-    return sorted(day for day in set(days) if day not in measured)
+    return {day for day in days if day not in measured}
 
 
 def measure_day(
@@ -315,13 +315,15 @@ def pull(
     started, requests_before = time.monotonic(), prometheus.requests
     result = PullResult(days=[], measured=0, requests=0)
     all_targets = targets(session)
-    fresh = _unmeasured(session, days) if all_targets else []
+    fresh = _unmeasured(session, days) if all_targets else set()
     ahead = Ahead(prometheus, all_targets)
     try:
-        if fresh:  # asked while the due instance-days are worked out
-            ahead.ask_day(fresh[0])
-        for day, day_targets in due(session, days, all_targets).items():
-            if following := next((later for later in fresh if later > day), None):
+        if fresh:  # asked while the due instance-days are worked out (a guess: no line may be in force that day)
+            ahead.ask_day(min(fresh))
+        due_days = due(session, days, all_targets)
+        asked_ahead = [day for day in due_days if day in fresh]
+        for day, day_targets in due_days.items():
+            if following := next((later for later in asked_ahead if later > day), None):
                 ahead.ask_day(following)  # asked while this day is measured and written
             try:
                 written = measure_day(session, prometheus, day, day_targets, now=now, ahead=ahead)
