@@ -123,10 +123,10 @@ def serve_variant(variant: str, url: str, port: int) -> None:
     import uvicorn
 
     if variant == "ratings":
-        from opscenter.app import create_app
+        from opscenter.app import create_app, frozen
         from opscenter.settings import Settings
 
-        app = create_app(Settings(database_url=url, log_level="WARNING"))
+        app = frozen(create_app(Settings(database_url=url, log_level="WARNING")))  # as `opscenter serve` does
     else:
         app = bare_app(url)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
