@@ -244,6 +244,11 @@ def opscenter_server(url: str, **settings: str) -> Server:
     return Server([str(BIN / "opscenter"), "serve", "--no-scheduler"], env, "/health")
 
 
+def floor_server(url: str) -> Server:
+    """OpsCenter plus the house floor of a write: an audited POST without its SQL (``bench/floor.py``)."""
+    return Server([sys.executable, "-m", "bench.floor", "--url", url], {}, "/health")
+
+
 def bare_server(url: str) -> Server:
     """The baseline: a bare Litestar endpoint inserting one row per request (``bench/bare.py``)."""
     return Server([sys.executable, "-m", "bench.bare", "--url", url], {}, "/health")

@@ -7,7 +7,9 @@ wrk to the other:
 - ``GET /api/v1/me`` with a department's API key, against ``/health`` (goal ≥ 0.5×);
 - ``GET /api/v1/services?limit=50`` (a handful of rows), against ``/health``;
 - ``POST /api/v1/purchase-requests`` (one item, validated, audited), against a bare Litestar endpoint
-  inserting one row into the same database (goal ≥ 0.5×, p99 ≤ 100 ms).
+  inserting one row into the same database (goal ≥ 0.5×, p99 ≤ 100 ms);
+- the house's floor for that write (``bench/floor.py``: the same authentication, validation, worker thread
+  and session, and no SQL), against the same bare insert: what is left for the write's own database work.
 
 On PostgreSQL it also samples ``pg_stat_activity`` during the write load and prints what the server's
 connections were doing: running, waiting for a lock (the audit chain head), or waiting for the app.
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.floor import FLOOR_PATH  # noqa: E402
 from bench.harness import (  # noqa: E402
     BARE_INSERT,
     HEALTH,
@@ -36,6 +39,7 @@ from bench.harness import (  # noqa: E402
     check,
     databases,
     drive,
+    floor_server,
     identity,
     opscenter_server,
     print_figures,
@@ -96,6 +100,13 @@ def run(db_name: str, url: str, args: argparse.Namespace) -> None:
                     print(f"   pg_stat_activity during {load.name}: {sampler.summary()}")
             if out is not None:
                 _print_profile(load.name, out)
+    with floor_server(url) as floor:
+        floor_load = Load(
+            "house floor: same POST, no SQL", FLOOR_PATH, method="POST", headers=as_department, body=body,
+            baseline=BARE_INSERT.name,
+        )  # fmt: skip
+        check(floor, floor_load, expect=201)
+        figures.append(drive(floor, floor_load, seconds=args.seconds, connections=args.connections))
     with bare_server(url) as bare:
         check(bare, BARE_INSERT, expect=201)
         figures.append(drive(bare, BARE_INSERT, seconds=args.seconds, connections=args.connections))
