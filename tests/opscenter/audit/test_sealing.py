@@ -200,6 +200,31 @@ def test_events_of_one_transaction_are_sealed_in_the_order_they_were_written(db:
     assert [event.changes["name"][1] for event in by_seq] == written
 
 
+def test_a_batch_of_events_is_queued_whole_and_sealed_in_its_order(db: Database) -> None:
+    """A bulk change (an inventory of assets taken over) audits each row in one statement pair."""
+    with db.transaction(write=True) as session:
+        organizations = [_audited_write(session, f"单位{n:03}") for n in range(3)]
+        renamed = [(organization.id, {"name": [organization.name, f"{organization.name}（更名）"]})
+                   for organization in organizations]  # fmt: skip
+        ids = service.append_many(
+            session, actor=SETUP, action="organization.rename", object_type="organization", changes=renamed
+        )
+    assert len(ids) == 3
+    assert ids == sorted(ids), "time-ordered ids: sealed in the order written"
+    assert queued(db) == 6
+    with db.transaction(write=True) as session:
+        assert service.append_many(session, actor=SETUP, action="x.y", object_type="organization", changes=[]) == []
+    seal_backlog(db)
+    with db.transaction(write=False) as session:
+        events = service.list_events(session, page=_ALL, filters=service.EventFilter(action="organization.rename"))
+    by_seq = sorted(events.rows, key=lambda event: event.seq or 0)
+    assert [event.id for event in by_seq] == ids
+    assert [event.object_id for event in by_seq] == [str(organization.id) for organization in organizations]
+    assert by_seq[0].changes == {"name": ["单位000", "单位000（更名）"]}
+    assert by_seq[0].actor_name == SETUP.user_name
+    _assert_sealed_once_without_gaps(db)
+
+
 def test_the_nightly_verification_sets_its_gauges(db: Database) -> None:
     for n in range(3):
         _write(db, f"部门{n}")
