@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from contracts.agreements.models import Contract, ContractLine, ContractStatus, ContractVersion, VersionStatus
@@ -212,6 +212,22 @@ def _spans_of(version_rows: Iterable[Any], line_rows: Iterable[Any], period: Per
             ActiveLine(contract_id, line_no, last_row.department_id, last_row.service_id, tuple(s for _, s, _ in found))
         )
     return lines
+
+
+def in_force_bounds(session: Session) -> tuple[date, date] | None:
+    """The first and last day any approved version of an approved or terminated contract covers, or None when
+    there is none: no line is in force outside them (a bound for a guess; ``active_lines`` says exactly)."""
+    contract, version = core_table(Contract), core_table(ContractVersion)
+    first, last = (
+        session.connection()
+        .execute(
+            select(func.min(version.c.effective_date), func.max(version.c.end_date))
+            .join(contract, contract.c.id == version.c.contract_id)
+            .where(contract.c.status.in_(_IN_FORCE), version.c.status == VersionStatus.APPROVED)
+        )
+        .one()
+    )
+    return None if first is None or last is None else (first, last)
 
 
 def line_in_force(session: Session, *, contract_id: uuid.UUID, line_no: int, period: Period) -> ActiveLine | None:

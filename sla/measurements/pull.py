@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from contracts.agreements.activity import active_lines
+from contracts.agreements.activity import active_lines, in_force_bounds
 from contracts.catalog.models import CatalogService, SliKind
 from contracts.instances.models import ServiceInstance
 from monitoring.metrics import SLA_PULL_DAYS, SLA_PULL_DURATION, SLA_PULL_FAILURES, SLA_PULL_LAST_SUCCESS
@@ -215,6 +215,14 @@ class Ahead:
         self._thread.shutdown(wait=True)
 
 
+def _first_due_guess(session: Session, fresh: set[date]) -> date | None:
+    """The oldest unmeasured day that some contract may cover: most likely the first day the pull measures."""
+    bounds = in_force_bounds(session) if fresh else None
+    if bounds is None:
+        return None
+    return next((day for day in sorted(fresh) if bounds[0] <= day <= bounds[1]), None)
+
+
 def _unmeasured(session: Session, days: Sequence[date]) -> set[date]:
     """Those of ``days`` with no measurement at all."""
     table = core_table(Measurement)
@@ -318,8 +326,8 @@ def pull(
     fresh = _unmeasured(session, days) if all_targets else set()
     ahead = Ahead(prometheus, all_targets)
     try:
-        if fresh:  # asked while the due instance-days are worked out (a guess: no line may be in force that day)
-            ahead.ask_day(min(fresh))
+        if guess := _first_due_guess(session, fresh):  # asked while the due instance-days are worked out
+            ahead.ask_day(guess)
         due_days = due(session, days, all_targets)
         asked_ahead = [day for day in due_days if day in fresh]
         for day, day_targets in due_days.items():

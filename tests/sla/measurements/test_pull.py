@@ -1,14 +1,17 @@
 """The daily pull against a real Prometheus holding October 2026 (tests/sla/october.py)."""
 
 import threading
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import delete
 
 from monitoring.promql import PrometheusClient
+from opscenter.clock import utcnow
 from opscenter.db import Database
 from sla.measurements.models import Measurement
+from sla.measurements.pull import pull
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.prometheus import Prometheus
@@ -59,6 +62,18 @@ def test_every_day_is_measured_to_the_exact_sample_with_requests_independent_of_
     again = steps.pull_october(db, prometheus)
     assert (again.measured, again.requests) == (0, 0)
     assert steps.measurements(db) == rows
+
+
+def test_days_no_contract_covers_cost_no_request(
+    api: ApiFactory, world: World, db: Database, prometheus: Prometheus
+) -> None:
+    steps.provision_october(api, world)  # the contract runs from 2026-09-01
+    days = [date(2026, 8, 25) + timedelta(days=n) for n in range(9)]  # 08-25 … 09-02
+    with db.transaction(write=True) as session, PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+        result = pull(session, client, days, now=utcnow())
+    assert result.days == [date(2026, 9, 1), date(2026, 9, 2)]
+    assert result.measured == 2 * len(october.PLANS)
+    assert result.requests == 2 * 2, "two queries for each covered day; none for the seven before the contract"
 
 
 class StopsPrometheus(httpx.HTTPTransport):
