@@ -2,6 +2,8 @@
 role sets are defined. A new domain is held to them the day it lands."""
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,11 @@ def test_load_all_models_imports_every_models_module() -> None:
     imported = {alias.name for node in ast.walk(loader) if isinstance(node, ast.Import) for alias in node.names}
     models = {name for name, _, _ in MODULES if name.endswith(".models") or name.endswith(".models.__init__")}
     assert sorted(models - imported) == []
+
+
+def test_a_serving_process_does_not_load_the_spreadsheet_library() -> None:
+    """openpyxl is imported where a workbook is read or written (opscenter/sheets.py): loaded with the app it would
+    cost every serving process 6 MiB for the few requests that exchange XLSX files."""
+    probe = "import sys; import opscenter.app, opscenter.cli; print('openpyxl' in sys.modules)"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert answer.stdout.strip() == "False"
