@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -105,11 +105,10 @@ def last_complete_day(now: datetime, settle_minutes: int) -> date:
 
 
 def due(
-    session: Session, days: Sequence[date], all_targets: Sequence[Target] | None = None, *, only_missing: bool = True
+    session: Session, days: Sequence[date], all_targets: Sequence[Target], unmeasured: set[date]
 ) -> dict[date, list[Target]]:
-    """For each day, the instances whose contract line is in force that day and that have no measurement yet."""
-    if all_targets is None:
-        all_targets = targets(session)
+    """For each day, the instances whose contract line is in force that day and that have no measurement yet
+    (``unmeasured``: those of ``days`` with no measurement at all, as ``_unmeasured`` finds them)."""
     by_line = {(target.contract_id, target.line_no): target for target in all_targets}
     in_force: dict[date, list[Target]] = defaultdict(list)
     for period in sorted({Period.of(day) for day in days}):
@@ -123,17 +122,10 @@ def due(
                 for day in wanted:
                     if span.first_day <= day <= span.last_day:
                         in_force[day].append(target)
-    if not only_missing or not in_force:
-        return dict(sorted(in_force.items()))
     table = core_table(Measurement)
-    counts: dict[date, int] = dict(
-        session.connection()
-        .execute(select(table.c.day, func.count()).where(table.c.day.in_(list(in_force))).group_by(table.c.day))
-        .all()
-    )
     result: dict[date, list[Target]] = {}
     for day, day_targets in sorted(in_force.items()):
-        if counts.get(day, 0) == 0:
+        if day in unmeasured:
             result[day] = day_targets
             continue
         measured = set(
@@ -328,7 +320,7 @@ def pull(
     try:
         if guess := _first_due_guess(session, fresh):  # asked while the due instance-days are worked out
             ahead.ask_day(guess)
-        due_days = due(session, days, all_targets)
+        due_days = due(session, days, all_targets, fresh)
         asked_ahead = [day for day in due_days if day in fresh]
         for day, day_targets in due_days.items():
             if following := next((later for later in asked_ahead if later > day), None):
