@@ -26,6 +26,10 @@ def _check_matchers(matchers: dict[str, str]) -> dict[str, str]:
     return matchers
 
 
+# An instance's id and what never changes about it once provisioned (an update may change only its name and matchers).
+MEASURED_COPIES = ("id", "contract_id", "line_no", "department_id")
+
+
 class ServiceInstanceBase(SQLModel):
     name: str = Field(min_length=1, max_length=200, description="e.g. 电子健康档案系统 生产环境")
     label_matchers: dict[str, str] = Field(
@@ -40,6 +44,9 @@ class ServiceInstance(ServiceInstanceBase, Identified, Timestamped, Versioned, t
     __table_args__ = (
         UniqueConstraint("contract_id", "line_no"),
         Index("ix_service_instance_department_id_id", "department_id", "id"),  # a department's, keyset pages
+        # What a measurement's one foreign key refers to: the instance with the contract line and department
+        # copied onto the measurement (id alone is unique; the index makes the four a key).
+        Index("uq_service_instance_id_contract_id_line_no_department_id", *MEASURED_COPIES, unique=True),
     )
 
     contract_id: uuid.UUID = Field(foreign_key="contract.id", index=True)
