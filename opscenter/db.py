@@ -6,13 +6,15 @@ instead of failing half-way with "database is locked". Reads begin deferred and 
 PostgreSQL is the production database. Services ``flush()``; whoever opens the transaction commits.
 """
 
+import enum
+import json
 import os
 import secrets
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +22,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Engine, Table, create_engine, event
+from sqlalchemy import JSON, DateTime, Dialect, Engine, Table, create_engine, event, insert
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -297,6 +299,38 @@ def core_table(model: type[SQLModel]) -> Table:
     per-statement work (about half the cost of a small query)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert plain rows (dicts with the same keys) in the session's transaction, without ORM objects.
+
+    On PostgreSQL through COPY: for 10,000 handover items about twice as fast as a pipelined executemany, in
+    this process and in the server (for 10,000 SLA measurements 0.15 s against 0.30 s). A row that breaks a
+    constraint fails the whole COPY (raised as psycopg's error). On SQLite an executemany per 1,000 rows, each
+    one prepared statement already.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for start in range(0, len(rows), 1000):
+            session.execute(insert(table), list(rows[start : start + 1000]))
+        return
+    names = list(rows[0])
+    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
+    quote = connection.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copyable(row[name], name in as_json) for name in names])
+
+
+def _copyable(value: Any, as_json: bool) -> Any:
+    if as_json:
+        return json.dumps(value, ensure_ascii=False)
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, Any], *, unique: Sequence[str]) -> Any:

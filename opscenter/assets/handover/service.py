@@ -22,11 +22,10 @@ from opscenter.assets.handover.models import (
     InspectionResult,
     KindCount,
 )
-from opscenter.assets.register import bulk
 from opscenter.assets.register.models import Asset, AssetIn, AssetKind, AssetState
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
-from opscenter.db import new_id
+from opscenter.db import core_table, insert_rows, new_id
 from opscenter.errors import FieldError, InvalidRows, NotFound
 from opscenter.money import to_fen
 from opscenter.organizations.models import Role
@@ -174,7 +173,7 @@ def _append(
     for position, row in enumerate(rows, start=batch.item_count + 1):
         row["position"] = position
     if rows:
-        bulk.insert_rows(session, HandoverItem.__table__, rows)  # type: ignore[attr-defined]
+        insert_rows(session, core_table(HandoverItem), rows)
     with audit.change(session, actor=actor, action="handover_batch.add_items", row=batch):
         batch.item_count += len(rows)
     session.flush()

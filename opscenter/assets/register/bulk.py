@@ -8,20 +8,19 @@ history row with the same content (field → [before, after]) as the one-asset p
 """
 
 import enum
-import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, update
+from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
 from opscenter.assets.register.models import Asset, AssetDescription, AssetHistory, AssetState
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
-from opscenter.db import new_id
+from opscenter.db import insert_rows, new_id
 
 CHUNK = 1000
 _DESCRIPTION = tuple(AssetDescription.model_fields)
@@ -147,36 +146,6 @@ def _record(
         object_type=_ASSETS.name,
         changes=list(zip(asset_ids, changes, strict=True)),
     )
-
-
-def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert plain rows (dicts with the same keys) in the session's transaction, without ORM objects.
-
-    On PostgreSQL through COPY: for 10,000 handover items about twice as fast as a pipelined executemany, in
-    this process and in the server. On SQLite an executemany, which is already one prepared statement.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        for chunk in _chunks(list(rows)):
-            session.execute(insert(table), chunk)
-        return
-    names = list(rows[0])
-    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
-    quote = connection.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([_copyable(row[name], name in as_json) for name in names])
-
-
-def _copyable(value: Any, as_json: bool) -> Any:
-    if as_json:
-        return json.dumps(value, ensure_ascii=False)
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
