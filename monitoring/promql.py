@@ -209,10 +209,19 @@ class PrometheusClient:
 
     def vector(self, query: str, *, at: datetime | None = None) -> list[Sample]:
         """An instant query whose answer must be a vector of finite values."""
+        return self.vector_of(self.send(query, at=at))
+
+    def send(self, query: str, *, at: datetime | None = None) -> httpx.Response:
+        """Sends an instant query and returns its answer unread, for ``vector_of`` to read: one thread may wait on
+        Prometheus for the next answer while another reads this one. Raises the failures of the sending."""
         form = {"query": query}
         if at is not None:
             form["time"] = _at(_ms(at))
-        data = self._call("/api/v1/query", form)
+        return self._send("/api/v1/query", form)
+
+    def vector_of(self, response: httpx.Response) -> list[Sample]:
+        """The answer to an instant query that ``send`` returned, read as strictly as ``vector`` reads it."""
+        data = self._read(response)
         if data.get("resultType") != "vector" or not isinstance(data.get("result"), list):
             raise MalformedAnswer(f"expected a vector, got {data.get('resultType')!r}")
         return [_sample(item) for item in data["result"]]
@@ -231,7 +240,10 @@ class PrometheusClient:
         return series
 
     def _call(self, path: str, form: dict[str, str]) -> dict[str, Any]:
-        response = self._send(path, form)
+        return self._read(self._send(path, form))
+
+    def _read(self, response: httpx.Response) -> dict[str, Any]:
+        path = response.request.url.path
         if response.is_redirect:
             raise PrometheusRefused(f"{path} answered {response.status_code} (a redirect; not followed)")
         try:

@@ -6,6 +6,7 @@ day into sub-day windows for the instances it touches; instances with the same w
 Everything for a day is asked before anything is written: a day whose pull fails writes nothing.
 """
 
+import json
 import logging
 import time
 import uuid
@@ -17,7 +18,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+import httpx
+from psycopg.errors import UniqueViolation
+from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -30,13 +33,14 @@ from monitoring.promql import (
     MalformedAnswer,
     PrometheusClient,
     PromQLError,
+    Sample,
     Window,
     aggregated,
     for_one,
     selector,
 )
 from opscenter.clock import Period, business_date, start_of_day
-from opscenter.db import core_table
+from opscenter.db import core_table, insert_rows, new_id
 from opscenter.settings import Settings
 from sla.maintenance.service import approved_windows
 from sla.measurements.models import Measurement
@@ -160,51 +164,72 @@ def _count(value: Decimal, query: str) -> int:
     return count
 
 
-def counts_by(prometheus: PrometheusClient, query: str, names: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+def counts_by(answer: Iterable[Sample], query: str, names: tuple[str, ...]) -> dict[tuple[str, ...], int]:
     """The answer to an aggregated count query, by the values of the labels it aggregates ``by``."""
-    return {
-        tuple([sample.labels.get(name, "") for name in names]): _count(sample.value, query)
-        for sample in prometheus.vector(query)  # the query's @ pins its time
-    }
+    return {tuple([sample.labels.get(name, "") for name in names]): _count(sample.value, query) for sample in answer}
 
 
 class Ahead:
-    """Whole-day queries asked of Prometheus in a background thread while the pull reads the database.
+    """Whole-day queries sent to Prometheus from a background thread while the pull reads the database.
 
-    Most of a pull's time is Prometheus answering; the due instance-days, the maintenance windows and the rows
-    are the database's part. Asking a day's whole-day queries first and reading the database meanwhile hides the
-    one behind the other. The pull asks ahead only for days with no measurement yet (their whole-day queries are
-    almost surely needed), one day ahead at most (an answer for 10,000 instances is held until it is used). An
-    answer never taken is dropped; a failure is raised where its answer is taken, as if it had been asked then.
+    Most of a pull's time is Prometheus answering; the targets, the due instance-days, the maintenance windows and
+    the rows are the database's part. Sending a day's whole-day queries first and reading the database meanwhile
+    hides the one behind the other. The thread only sends: it waits for one answer and sends the next query while
+    the pull reads the answer before (reading 10,000 series is not quick). The pull asks ahead only for days with
+    no measurement yet (their whole-day queries are almost surely needed), one day ahead at most (an answer for
+    10,000 instances is held until it is used). An answer never taken is dropped; a failure is raised where its
+    answer is taken, as if it had been asked then.
     """
 
-    def __init__(self, prometheus: PrometheusClient, all_targets: Sequence[Target]) -> None:
+    def __init__(self, prometheus: PrometheusClient, groups: Iterable[tuple[str, tuple[str, ...]]]) -> None:
         self._prometheus = prometheus
-        self._groups = sorted({(target.metric, target.label_names) for target in all_targets})
-        self._asked: dict[str, Future[dict[tuple[str, ...], int]]] = {}
+        self._groups = sorted(set(groups))
+        self._asked: dict[str, Future[httpx.Response]] = {}
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sla-pull-ahead")
 
     def ask_day(self, day: date) -> None:
-        """Start asking ``day``'s whole-day queries, one per metric and label-name set and count."""
+        """Start sending ``day``'s whole-day queries, one per metric and label-name set and count."""
         window = day_window(day)
         for metric, names in self._groups:
             for function in (UP, SAMPLES):
                 query = aggregated(function, metric, names, window, self._prometheus.semantics)
                 if query not in self._asked:
-                    self._asked[query] = self._thread.submit(counts_by, self._prometheus, query, names)
+                    self._asked[query] = self._thread.submit(self._prometheus.send, query)
 
     def take(self, query: str, names: tuple[str, ...]) -> dict[tuple[str, ...], int]:
-        """The answer to ``query``: the one asked ahead, or asked now."""
+        """The counts ``query`` answers: to the one sent ahead, or sent now."""
         asked = self._asked.pop(query, None)
-        if asked is None:
-            return counts_by(self._prometheus, query, names)
-        return asked.result()
+        answer = self._prometheus.send(query) if asked is None else asked.result()
+        return counts_by(self._prometheus.vector_of(answer), query, names)
 
     def close(self) -> None:
         for asked in self._asked.values():
             asked.cancel()
         self._asked.clear()
         self._thread.shutdown(wait=True)
+
+
+# The sorted label names of an instance's matchers, read by the database: it has a JSON function for it.
+_LABEL_NAMES = {
+    "postgresql": "ARRAY(SELECT json_object_keys(service_instance.label_matchers) ORDER BY 1)",
+    "sqlite": "(SELECT json_group_array(key) FROM"
+    " (SELECT key FROM json_each(service_instance.label_matchers) ORDER BY key))",
+}
+
+
+def sli_groups(session: Session) -> set[tuple[str, tuple[str, ...]]]:
+    """The (metric, label names) of the instances with an availability SLI: the whole-day queries a day needs,
+    known without reading every target (one row per distinct set)."""
+    instance, service = core_table(ServiceInstance), core_table(CatalogService)
+    names: ColumnElement[Any] = literal_column(_LABEL_NAMES[session.get_bind().dialect.name])
+    rows = session.connection().execute(
+        select(service.c.sli_metric, names)
+        .distinct()
+        .select_from(instance.join(service, service.c.id == instance.c.service_id))
+        .where(service.c.sli_kind == SliKind.AVAILABILITY)
+    )
+    # sorted here as ``Target.label_names`` sorts them (a database's collation may not sort by code point)
+    return {(metric, tuple(sorted(json.loads(keys) if isinstance(keys, str) else keys))) for metric, keys in rows}
 
 
 def _first_due_guess(session: Session, fresh: set[date]) -> date | None:
@@ -232,10 +257,11 @@ def measure_day(
     *,
     now: datetime,
     ahead: Ahead | None = None,
+    fresh: bool = False,
 ) -> int:
     """Measure ``day`` for ``day_targets`` and write their rows; returns how many were written (a row another
     pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing. Queries that
-    ``ahead`` already asked are answered from it."""
+    ``ahead`` already asked are answered from it; ``fresh``: the day had no measurement when the pull began."""
     whole = day_window(day)
     start, end = start_of_day(day), start_of_day(day + timedelta(days=1))
     holes = approved_windows(session, [target.instance_id for target in day_targets], start=start, end=end)
@@ -254,7 +280,7 @@ def measure_day(
             (
                 tuple(value for _, value in target.matchers),
                 {
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     "service_instance_id": target.instance_id,
                     "contract_id": target.contract_id,
                     "line_no": target.line_no,
@@ -276,7 +302,9 @@ def measure_day(
         for window in windows:
             for column, function in (("up_samples", UP), ("samples", SAMPLES)):
                 query = aggregated(function, metric, names, window, prometheus.semantics)
-                by_labels = ahead.take(query, names) if ahead is not None else counts_by(prometheus, query, names)
+                by_labels = (
+                    ahead.take(query, names) if ahead is not None else counts_by(prometheus.vector(query), query, names)
+                )
                 for key, row in group_rows:
                     row[column] += by_labels.get(key, 0)
 
@@ -286,18 +314,32 @@ def measure_day(
             raise MalformedAnswer(
                 f"{row['up_samples']} samples up of {row['samples']} for {row['service_instance_id']} on {day}"
             )
-    return _insert_once(session, written)
+    return write_once(session, written, fresh=fresh)
 
 
-def _insert_once(session: Session, rows: list[dict[str, Any]]) -> int:
-    """``INSERT … ON CONFLICT (service_instance_id, day) DO NOTHING`` for every row in one executemany: under a race
-    the second pull waits for the first to commit (PostgreSQL), then skips its rows. Returns the rows written: the
-    drivers' summed row count (sqlite3 and psycopg 3 count what each row inserted, a skipped one as 0). Asking for
-    the ids back instead costs 2.6 times as long on PostgreSQL (10,000 rows: 0.65 s against 0.25 s)."""
+def write_once(session: Session, rows: list[dict[str, Any]], *, fresh: bool = False) -> int:
+    """Write each row unless a row of its (instance, day) exists; returns how many were written. Under a race the
+    second pull waits for the first to commit (PostgreSQL), then skips the rows the first wrote.
+
+    Rows are written in the order of their instances, as every pull writes them (two racing pulls wait on each
+    other, never deadlock). ``fresh`` says nobody had measured the day when the pull began: on PostgreSQL the rows
+    then go in by COPY (10,000 in 0.15 s against 0.30 s), in a savepoint; should a racing pull have written some
+    meanwhile, the COPY fails whole and the rows go in as below. Otherwise ``INSERT … ON CONFLICT (instance, day)
+    DO NOTHING`` in one executemany, counted by the drivers' summed row count (sqlite3 and psycopg 3 count what
+    each row inserted, a skipped one as 0; asking for the ids back costs 2.6 times as long on PostgreSQL)."""
     if not rows:
         return 0
+    rows = sorted(rows, key=lambda row: row["service_instance_id"])
     table = core_table(Measurement)
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if fresh and postgresql:
+        try:
+            with session.begin_nested():
+                insert_rows(session, table, rows)
+            return len(rows)
+        except UniqueViolation:
+            log.info("another pull wrote some of %s meanwhile; writing the rest", rows[0]["day"])
+    insert = postgresql_insert if postgresql else sqlite_insert
     statement = insert(table).on_conflict_do_nothing(index_elements=["service_instance_id", "day"])
     return session.connection().execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
 
@@ -314,19 +356,20 @@ def pull(
     fails (that day writes nothing; the days before it stay written). Updates the pull's metrics."""
     started, requests_before = time.monotonic(), prometheus.requests
     result = PullResult(days=[], measured=0, requests=0)
-    all_targets = targets(session)
-    fresh = _unmeasured(session, days) if all_targets else set()
-    ahead = Ahead(prometheus, all_targets)
+    groups = sli_groups(session)
+    fresh = _unmeasured(session, days) if groups else set()
+    ahead = Ahead(prometheus, groups)
     try:
-        if guess := _first_due_guess(session, fresh):  # asked while the due instance-days are worked out
+        if guess := _first_due_guess(session, fresh):  # asked while the targets and due instance-days are read
             ahead.ask_day(guess)
+        all_targets = targets(session)
         due_days = due(session, days, all_targets, fresh)
         asked_ahead = [day for day in due_days if day in fresh]
         for day, day_targets in due_days.items():
             if following := next((later for later in asked_ahead if later > day), None):
                 ahead.ask_day(following)  # asked while this day is measured and written
             try:
-                written = measure_day(session, prometheus, day, day_targets, now=now, ahead=ahead)
+                written = measure_day(session, prometheus, day, day_targets, now=now, ahead=ahead, fresh=day in fresh)
             except PromQLError as failure:
                 SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
                 log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)

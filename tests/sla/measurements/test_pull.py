@@ -1,18 +1,22 @@
 """The daily pull against a real Prometheus holding October 2026 (tests/sla/october.py)."""
 
 import threading
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import delete
+import pytest
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from monitoring.promql import PrometheusClient
 from opscenter.clock import utcnow
-from opscenter.db import Database
+from opscenter.db import Database, core_table, new_id
 from sla.measurements.models import Measurement
-from sla.measurements.pull import pull
+from sla.measurements.pull import pull, sli_groups, targets, write_once
 from tests.conftest import ApiFactory
+from tests.contracts import steps as contracts
 from tests.factories import World
 from tests.prometheus import Prometheus
 from tests.sla import october, steps
@@ -136,6 +140,88 @@ def test_two_pulls_racing_write_each_day_once(
     assert all(result.failure is None for result in results)
     assert sum(result.measured for result in results) == 31 * len(october.PLANS)
     assert len(steps.measurements(db)) == 31 * len(october.PLANS)
+
+
+def test_the_queries_sent_ahead_are_the_targets_whatever_their_label_names(
+    api: ApiFactory, world: World, db: Database, prometheus: Prometheus
+) -> None:
+    october_ = steps.provision_october(api, world)
+    operator = api.as_(world.operator)
+    # label names that a database's collation and Python sort apart; one set shared by two instances
+    relabeled = (
+        (october.STEADY, {"instance": "x", "Zone": "east", "_env": "prod"}),
+        (october.OUTAGES, {"_env": "prod", "instance": "y", "Zone": "west"}),
+        (october.GAP, {"job": "blackbox", "instance": "z", "zone": "a"}),
+    )
+    for plan, matchers in relabeled:
+        path = f"/api/v1/service-instances/{october_.of(plan)['id']}"
+        etag = operator.get(path).headers["ETag"]
+        contracts.ok(operator.patch(path, {"label_matchers": matchers}, headers={"If-Match": etag}))
+
+    with db.transaction(write=False) as session:
+        groups = sli_groups(session)
+        assert groups == {(target.metric, target.label_names) for target in targets(session)}
+    assert groups == {
+        ("probe_success", ("Zone", "_env", "instance")),
+        ("probe_success", ("instance", "job", "zone")),
+        ("probe_success", ("instance", "job")),
+    }
+    with db.transaction(write=True) as session, PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+        result = pull(session, client, [date(2026, 10, 1)], now=utcnow())
+    assert result.measured == len(october.PLANS)
+    assert result.requests == 3 * 2, "two queries for each label-name set, each sent once"
+    rows = steps.measurements(db)
+    assert _figures(rows, october_.of(october.STEADY), "2026-10-01") == (0, 0, FULL_DAY, 0)  # no such series
+    assert _figures(rows, october_.of(october.MAINTAINED), "2026-10-01") == (FULL_DAY, FULL_DAY, FULL_DAY, 0)
+
+
+def test_a_measurement_carries_its_instance_s_own_contract_line_and_department(
+    api: ApiFactory, world: World, db: Database
+) -> None:
+    october_ = steps.provision_october(api, world)
+    instance, other = october_.of(october.STEADY), october_.of(october.GAP)
+    row = {
+        "id": new_id(), "service_instance_id": uuid.UUID(instance["id"]), "day": date(2026, 10, 1),
+        "contract_id": uuid.UUID(instance["contract_id"]), "line_no": instance["line_no"],
+        "department_id": uuid.UUID(instance["department_id"]),
+        "up_samples": 1440, "samples": 1440, "expected_samples": 1440, "maintenance_seconds": 0,
+        "pulled_at": utcnow(), "promql": ["up"],
+    }  # fmt: skip
+    for wrong in (
+        {"department_id": uuid.UUID(other["department_id"])},
+        {"line_no": other["line_no"]},
+        {"contract_id": new_id()},
+        {"service_instance_id": new_id()},
+    ):
+        with pytest.raises(IntegrityError), db.transaction(write=True) as session:
+            session.connection().execute(insert(core_table(Measurement)), {**row, **wrong})
+    assert steps.measurements(db) == {}
+    with db.transaction(write=True) as session:
+        session.connection().execute(insert(core_table(Measurement)), row)
+    assert list(steps.measurements(db)) == [(instance["id"], "2026-10-01")]
+
+
+def test_a_fresh_day_that_a_racing_pull_wrote_in_part_meanwhile_gets_the_rest_written_once(
+    api: ApiFactory, world: World, db: Database, prometheus: Prometheus
+) -> None:
+    steps.provision_october(api, world)
+    with db.transaction(write=True) as session, PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+        pull(session, client, [date(2026, 10, 1)], now=utcnow())
+    table = core_table(Measurement)
+    with db.transaction(write=False) as session:
+        rows = [dict(row) for row in session.connection().execute(select(table)).mappings()]
+    with db.transaction(write=True) as session:
+        session.connection().execute(delete(table).where(table.c.id.in_([row["id"] for row in rows[1:]])))
+    before = steps.measurements(db)
+    assert len(before) == 1
+
+    # the pull read the day as fresh; the racing pull's row is there by the time it writes
+    with db.transaction(write=True) as session:
+        assert write_once(session, [{**row, "id": new_id()} for row in rows], fresh=True) == len(rows) - 1
+        assert write_once(session, [{**row, "id": new_id()} for row in rows], fresh=True) == 0
+    after = steps.measurements(db)
+    assert len(after) == len(rows)
+    assert {key: after[key] for key in before} == before
 
 
 def _answer(status: int = 200, body: Any = None, *, after: Exception | None = None) -> httpx.MockTransport:
