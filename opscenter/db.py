@@ -8,13 +8,14 @@ PostgreSQL is the production database. Services ``flush()``; whoever opens the t
 
 import enum
 import json
+import operator
 import os
 import secrets
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -317,20 +318,33 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
             session.execute(insert(table), list(rows[start : start + 1000]))
         return
     names = list(rows[0])
-    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
+    # Only JSON and enum columns need a value made copyable; the rest psycopg adapts as they are.
+    converted = [
+        (at, convert) for at, name in enumerate(names) if (convert := _copyable(table.c[name].type)) is not None
+    ]
     quote = connection.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
+    values = operator.itemgetter(*names)
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([_copyable(row[name], name in as_json) for name in names])
+            line = list(values(row)) if len(names) > 1 else [values(row)]
+            for at, convert in converted:
+                line[at] = convert(line[at])
+            copy.write_row(line)
 
 
-def _copyable(value: Any, as_json: bool) -> Any:
-    if as_json:
-        return json.dumps(value, ensure_ascii=False)
-    return value.value if isinstance(value, enum.Enum) else value
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps with options builds one per call
+
+
+def _copyable(column_type: Any) -> Callable[[Any], Any] | None:
+    """What makes a value of a column of ``column_type`` copyable: JSON as text, an enum by its value."""
+    if isinstance(column_type, JSON):
+        return _JSON_TEXT
+    if isinstance(column_type, SAEnum):
+        return lambda value: value.value if isinstance(value, enum.Enum) else value
+    return None
 
 
 def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, Any], *, unique: Sequence[str]) -> Any:
