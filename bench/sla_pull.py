@@ -9,8 +9,10 @@ For 1,000 and 10,000 service instances (one contract line each), one day (2026-1
 - Prometheus: the same HTTP requests the pull made, replayed with a bare httpx client: the time Prometheus
               alone takes to answer them, the floor of any pull.
 
-Printed per size: the pull's wall time (median of ``--runs``), its HTTP requests, Prometheus alone, and the ratio
-(goal <= 1.5x); and the requests, which must not grow with the number of instances.
+Printed per size: the pull's wall time (median of ``--runs``), its HTTP requests, Prometheus alone, the pull's own
+time beyond it, and the ratio. The goal (<= 1.5x) is the issue's, for 10,000 instances; 1,000 shows that the
+requests do not grow with the number of instances (there Prometheus answers in about 0.1 s, so the pull's fixed
+tens of milliseconds and the machine's noise weigh more in the ratio).
 
     .venv/bin/python bench/sla_pull.py [--sizes 1000,10000] [--runs 5] [--db sqlite|postgresql]
 
@@ -140,7 +142,8 @@ def run(size: int, db_url: str, runs: int) -> str:
     pull_s, alone_s = statistics.median(pulls), statistics.median(alone)
     return (
         f"sla pull, {size:>6,} instances, 1 day: {pull_s:7.3f} s wall, {len(recording.forms)} HTTP requests | "
-        f"Prometheus alone, same requests: {alone_s:7.3f} s | ratio {pull_s / alone_s:.2f}x (goal <= 1.5x)"
+        f"Prometheus alone, same requests: {alone_s:7.3f} s | the pull's own {1000 * (pull_s - alone_s):4.0f} ms | "
+        f"ratio {pull_s / alone_s:.2f}x{' (goal <= 1.5x)' if size == 10_000 else ''}"
     )
 
 
