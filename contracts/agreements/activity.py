@@ -10,7 +10,7 @@ date); a terminated contract stops after its termination date.
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -91,19 +91,41 @@ def days_in_force(
     """The first and last day of ``period`` on which each version keeps the line in force (versions of one
     contract, any order; a version with no such day is left out)."""
     ordered = sorted(versions, key=lambda version: version.number)
-    month_end = period.last_day if terminated_on is None else min(period.last_day, terminated_on)
+    month_end = _month_end(period, terminated_on)
     spans = []
-    for position, version in enumerate(ordered):
+    for version, until in zip(ordered, _governs_until(ordered), strict=True):
         if version.line_start is None or version.line_end is None:
             continue
-        governs_until = version.end_date
-        if position + 1 < len(ordered):
-            governs_until = min(governs_until, ordered[position + 1].effective_date - timedelta(days=1))
-        first = max(period.first_day, version.effective_date, version.line_start)
-        last = min(month_end, governs_until, version.line_end)
-        if first <= last:
-            spans.append((version, first, last))
+        if days := _days(period, month_end, version.effective_date, until, version.line_start, version.line_end):
+            spans.append((version, *days))
     return spans
+
+
+# The rule both the one-line and the every-line reading follow: a line is in force under a version on the days the
+# version governs, the line's dates in it cover, and the month (up to a termination) holds.
+
+
+def _month_end(period: Period, terminated_on: date | None) -> date:
+    """The last day of ``period`` a contract terminated on ``terminated_on`` (or not) can be in force."""
+    return period.last_day if terminated_on is None else min(period.last_day, terminated_on)
+
+
+def _days(
+    period: Period, month_end: date, effective_date: date, governs_until: date, line_start: date, line_end: date
+) -> tuple[date, date] | None:
+    """The first and last day of ``period`` a line is in force under one version, or None when there is none."""
+    first = max(period.first_day, effective_date, line_start)
+    last = min(month_end, governs_until, line_end)
+    return (first, last) if first <= last else None
+
+
+def _governs_until(ordered: Sequence[Any]) -> list[date]:
+    """For versions of one contract in number order (each with ``effective_date`` and ``end_date``), the last day
+    each governs: its end date, or the day before the next version takes effect."""
+    return [
+        version.end_date if following is None else min(version.end_date, following.effective_date - timedelta(days=1))
+        for version, following in zip(ordered, [*ordered[1:], None], strict=True)
+    ]
 
 
 def active_lines(
@@ -182,27 +204,19 @@ def _spans_of(version_rows: Iterable[Any], line_rows: Iterable[Any], period: Per
     month_end: dict[uuid.UUID, date] = {}
     for contract_id, rows in by_contract.items():
         rows.sort(key=lambda row: row.number)
-        ended = terminated[contract_id]
-        month_end[contract_id] = period.last_day if ended is None else min(period.last_day, ended)
-        for position, row in enumerate(rows):
+        month_end[contract_id] = _month_end(period, terminated[contract_id])
+        for row, until in zip(rows, _governs_until(rows), strict=True):
             text = json.dumps(row.terms or {}, sort_keys=True)
             if text not in by_text:
                 by_text[text] = ContractTerms.model_validate(row.terms or {})
-            until = row.end_date
-            if position + 1 < len(rows):
-                until = min(until, rows[position + 1].effective_date - timedelta(days=1))
             versions[row.id] = _Version(contract_id, row.number, row.effective_date, until, by_text[text])
 
-    # A line is in force under a version on the days the version governs, its dates cover, and the month holds
-    # (see days_in_force, which says the same of one line's versions).
     spans: dict[tuple[uuid.UUID, int], list[tuple[int, ActiveSpan, Any]]] = defaultdict(list)
-    first_of_month = period.first_day
     for row in line_rows:
         version = versions[row.contract_version_id]
-        first = max(first_of_month, version.effective_date, row.start_date)
-        last = min(month_end[version.contract_id], version.governs_until, row.end_date)
-        if first <= last:
-            span = ActiveSpan(version.number, first, last, row.quantity, row.unit_price_fen, version.terms)
+        ends = month_end[version.contract_id]
+        if days := _days(period, ends, version.effective_date, version.governs_until, row.start_date, row.end_date):
+            span = ActiveSpan(version.number, *days, row.quantity, row.unit_price_fen, version.terms)
             spans[(version.contract_id, row.line_no)].append((version.number, span, row))
     lines = []
     for (contract_id, line_no), found in sorted(spans.items()):
