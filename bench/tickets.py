@@ -67,8 +67,8 @@ def seed(url: str, tickets: int, now: datetime) -> tuple[str, str, str]:
     """Ten departments with five instances each under one approved contract, and ``tickets`` open tickets over
     them, opened during the last 20 days; breaches and escalations already marked as a running sweep would
     have them, up to a minute ago. Returns (operator key, a department key, one of its instance ids)."""
+    from operations.tickets.models import Ticket
     from opscenter.db import Database
-    from opscenter.tickets.models import Ticket
 
     operator_org, operator_key = identity(
         url, user_name="bench.operator", role="operator", org_name="数字政府运营中心", org_kind="operator"
@@ -162,10 +162,10 @@ def time_sweeps(url: str, now: datetime) -> list[str]:
     from sqlalchemy import and_, or_, update
     from sqlmodel import col, func, select
 
+    from operations.tickets.jobs import JOBS
+    from operations.tickets.models import Ticket, TicketStatus
     from opscenter.db import Database
     from opscenter.scheduler import run_job
-    from opscenter.tickets.jobs import JOBS
-    from opscenter.tickets.models import Ticket, TicketStatus
 
     database = Database(settings_for(url))
     lines = []

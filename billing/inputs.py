@@ -5,7 +5,7 @@ its instance's ratings (sla.ratings), and the contracts' ceilings.
 Billing reads other domains only through their service functions, and only here. The SLA reports and the
 ticket breaches come through ``Sources``, so that the run can be exercised with figures chosen by a test; the
 real sources are ``SOURCES`` below: ``sla.reports.service.line_reports`` and
-``opscenter.tickets.service.resolution_breaches``, each called once per run for all the lines.
+``operations.tickets.service.resolution_breaches``, each called once per run for all the lines.
 """
 
 import time
@@ -23,8 +23,8 @@ from contracts.agreements import service as agreements
 from contracts.agreements.activity import ActiveLine, active_lines
 from contracts.instances import service as instances
 from contracts.terms import Priority
+from operations.tickets import service as tickets
 from opscenter.clock import Period
-from opscenter.tickets import service as tickets
 from sla.ratings import summary as ratings
 from sla.reports import service as sla_reports
 from sla.reports.models import LineReport

@@ -92,8 +92,8 @@ SLA_PULL_FAILURES = Counter(
 )
 
 
-# Tickets (opscenter/tickets): breaches as they are recorded, each once; the minute sweep's duration. Open
-# tickets by priority and state are read from the database when scraped (opscenter/tickets/jobs.py).
+# Tickets (operations/tickets): breaches as they are recorded, each once; the minute sweep's duration. Open
+# tickets by priority and state are read from the database when scraped (operations/tickets/jobs.py).
 TICKET_BREACHES = Counter(
     "opscenter_ticket_breaches_total",
     "SLA breaches recorded on tickets, by kind (response, resolution); each breach counts once",

@@ -34,8 +34,12 @@ from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.figures import FIGURES, FigureSource
 from monitoring.metrics import HTTP_METRICS_PREFIX
 from monitoring.multiprocess import exposition
-from opscenter.assets.handover.controller import HandoverController
-from opscenter.assets.register.controller import AssetController
+from operations.assets.handover.controller import HandoverController
+from operations.assets.register.controller import AssetController
+from operations.tickets import figures as ticket_figures
+from operations.tickets import metrics as ticket_metrics
+from operations.tickets.controller import TicketController
+from operations.tickets.jobs import JOBS as TICKET_JOBS
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.audit.sequencer import backlog_on_metrics
@@ -54,10 +58,6 @@ from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
-from opscenter.tickets import figures as ticket_figures
-from opscenter.tickets import metrics as ticket_metrics
-from opscenter.tickets.controller import TicketController
-from opscenter.tickets.jobs import JOBS as TICKET_JOBS
 from opscenter.web import DEPENDENCIES
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements import figures as sla_figures
@@ -168,8 +168,9 @@ def load_all_models() -> None:
     import contracts.catalog.models
     import contracts.instances.models
     import contracts.purchasing.models  # noqa: F401
-    import opscenter.assets.handover.models
-    import opscenter.assets.register.models
+    import operations.assets.handover.models
+    import operations.assets.register.models
+    import operations.tickets.models  # noqa: F401
     import opscenter.audit.models
     import opscenter.auth.models
     import opscenter.calendar.models
@@ -177,8 +178,7 @@ def load_all_models() -> None:
     import opscenter.job_runs
     import opscenter.notifications.models
     import opscenter.organizations.models
-    import opscenter.pagination
-    import opscenter.tickets.models  # noqa: F401
+    import opscenter.pagination  # noqa: F401
     import sla.maintenance.models
     import sla.measurements.models
     import sla.ratings.models

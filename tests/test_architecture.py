@@ -13,23 +13,23 @@ from opscenter.auth import guards
 from opscenter.organizations.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("opscenter", "contracts", "sla", "billing", "monitoring")
+PACKAGES = ("opscenter", "contracts", "operations", "sla", "billing", "monitoring")
 
 # The wiring knows every domain; nothing else may import it. The demo builds a province through every domain.
 WIRING = {"opscenter.plugin", "opscenter.app", "opscenter.cli", "opscenter.demo"}
-# The operations floor lives inside opscenter/ but is a domain, not the core.
-FLOOR = ("opscenter.tickets", "opscenter.assets")
+# The operations floor is a domain above contracts.
+FLOOR = ("operations.tickets", "operations.assets")
 
 # Which layers each layer may import (besides itself and the standard library / third parties).
 ALLOWED: dict[str, set[str]] = {
     "core": {"core", "monitoring"},
     "monitoring": {"core", "monitoring"},
     "contracts": {"core", "monitoring", "contracts"},
-    "opscenter.assets": {"core", "monitoring", "contracts", "opscenter.assets"},
-    "opscenter.tickets": {"core", "monitoring", "contracts", "opscenter.assets", "opscenter.tickets"},
+    "operations.assets": {"core", "monitoring", "contracts", "operations.assets"},
+    "operations.tickets": {"core", "monitoring", "contracts", "operations.assets", "operations.tickets"},
     # the ratings summary shows the tickets' satisfaction beside the ratings, read through the tickets' service
-    "sla": {"core", "monitoring", "contracts", "opscenter.tickets", "sla"},
-    "billing": {"core", "monitoring", "contracts", "sla", "opscenter.tickets", "billing"},
+    "sla": {"core", "monitoring", "contracts", "operations.tickets", "sla"},
+    "billing": {"core", "monitoring", "contracts", "sla", "operations.tickets", "billing"},
 }
 
 

@@ -1,4 +1,4 @@
-"""Tickets under SLA clocks (opscenter/tickets): tickets, their linked assets, comments and internal notes.
+"""Tickets under SLA clocks (operations/tickets): tickets, their linked assets, comments and internal notes.
 
 On PostgreSQL, the sequence that numbers tickets (T-2026-000123).
 

@@ -11,17 +11,17 @@ from sqlmodel import Session, col, select
 from contracts.agreements.models import Contract
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import ServiceInstance
-from opscenter.assets.handover import flows as handover
-from opscenter.assets.handover import service as batches
-from opscenter.assets.handover.models import (
+from operations.assets.handover import flows as handover
+from operations.assets.handover import service as batches
+from operations.assets.handover.models import (
     HandoverBatch,
     HandoverBatchCreate,
     InspectionIn,
     InspectionResult,
     ItemDecision,
 )
-from opscenter.assets.register import service as register
-from opscenter.assets.register.models import Asset, AssetKind, AssetState, AssetUpdate
+from operations.assets.register import service as register
+from operations.assets.register.models import Asset, AssetKind, AssetState, AssetUpdate
 from opscenter.clock import Period, business_date, replaying
 from opscenter.demo.cast import Cast
 from opscenter.demo.inventory import BATCH_PLANS, BatchPlan, batch_items

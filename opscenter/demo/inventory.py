@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from opscenter.assets.register.models import AssetIn, AssetKind
+from operations.assets.register.models import AssetIn, AssetKind
 from opscenter.demo.province import DEPARTMENTS, Department
 
 

@@ -12,15 +12,15 @@ from sqlmodel import Session, col, select
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import ServiceInstance
 from contracts.terms import Priority
+from operations.tickets import flows
+from operations.tickets import service as tickets
+from operations.tickets.jobs import sweep
+from operations.tickets.models import Ticket, TicketCreate, TicketKind
 from opscenter.auth.actor import Actor
 from opscenter.clock import replaying, utcnow
 from opscenter.demo.cast import SEEDER, Cast
 from opscenter.demo.province import DEPARTMENTS, OPERATOR_USER, Calendar, department_user
 from opscenter.scheduler import JobContext
-from opscenter.tickets import flows
-from opscenter.tickets import service as tickets
-from opscenter.tickets.jobs import sweep
-from opscenter.tickets.models import Ticket, TicketCreate, TicketKind
 
 K, P = TicketKind, Priority
 H, D = 60, 24 * 60  # minutes

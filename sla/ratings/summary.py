@@ -13,9 +13,9 @@ from sqlalchemy import and_, case
 from sqlmodel import Session, col, func, select
 
 from contracts.instances import service as instances
+from operations.tickets import service as tickets
 from opscenter.auth.actor import Actor
 from opscenter.clock import Period
-from opscenter.tickets import service as tickets
 from sla.ratings.models import DimensionMeans, Rating, RatingSummary, ScoreBand, TicketSatisfaction
 
 CENT = Decimal("0.01")

@@ -14,12 +14,12 @@ from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.contracts.steps import ok
 from tests.factories import World
+from tests.operations.tickets import steps as tickets
+from tests.operations.tickets.test_sweep import sweep
 from tests.prometheus import minutes, running, write_series
 from tests.sla.october import span
 from tests.sla.ratings import steps as ratings
 from tests.sla.steps import pull_october
-from tests.tickets import steps as tickets
-from tests.tickets.test_sweep import sweep
 
 
 def _october(path: Path, matchers: dict[str, str]) -> Path:

@@ -7,15 +7,15 @@ from sqlmodel import SQLModel, col
 
 from billing.statements.models import Statement
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
+from operations.assets.handover.models import HandoverBatch, HandoverStatus
+from operations.assets.register.models import Asset, AssetState
+from operations.tickets.models import Ticket, TicketStatus
 from opscenter.app import create_app
-from opscenter.assets.handover.models import HandoverBatch, HandoverStatus
-from opscenter.assets.register.models import Asset, AssetState
 from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.demo.province import Calendar
 from opscenter.organizations.models import Role
 from opscenter.settings import Settings
-from opscenter.tickets.models import Ticket, TicketStatus
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from tests.demo.steps import run_demo
 from tests.support import RunningServer

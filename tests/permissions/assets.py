@@ -2,10 +2,10 @@
 
 from dataclasses import replace
 
-from tests.assets import steps
-from tests.assets.steps import item
 from tests.conftest import ApiFactory
 from tests.factories import World
+from tests.operations.assets import steps
+from tests.operations.assets.steps import item
 from tests.permissions.table import BUREAU, DEPARTMENT, OPERATOR, READERS, Prepared, Row, only
 
 

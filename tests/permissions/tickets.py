@@ -7,8 +7,8 @@ from typing import Any
 
 from tests.conftest import ApiFactory
 from tests.factories import World
+from tests.operations.tickets import steps
 from tests.permissions.table import DEPARTMENT, OPERATOR, READERS, Prepared, Row, only
-from tests.tickets import steps
 
 Walk = Callable[[ApiFactory, World, dict[str, Any]], object]
 

@@ -1,10 +1,10 @@
 """The operations floor's register: a completed handover (its assets operated), a batch waiting for inspection
 and a draft batch."""
 
-from tests.assets import steps
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.fuzz.seeds.world import Known
+from tests.operations.assets import steps
 
 
 def seed(api: ApiFactory, world: World) -> Known:

@@ -4,7 +4,7 @@ from tests.conftest import ApiFactory
 from tests.contracts.steps import ok
 from tests.factories import World
 from tests.fuzz.seeds.world import Known
-from tests.tickets import steps
+from tests.operations.tickets import steps
 
 
 def seed(api: ApiFactory, world: World) -> Known:

@@ -1,0 +1,70 @@
+"""Exports for people with Excel: the asset register and a handover inventory, as CSV or XLSX, with Chinese
+headers. Uploading an export into a handover batch reads it back (see columns.py)."""
+
+import uuid
+from collections.abc import Iterator
+
+from sqlmodel import Session, col, select
+
+from operations.assets import columns
+from operations.assets.handover.models import HandoverBatch
+from operations.assets.handover.service import iter_items
+from operations.assets.register import service as register
+from operations.assets.register.models import Asset
+from opscenter.auth.actor import Actor
+from opscenter.clock import today
+from opscenter.money import from_fen
+from opscenter.organizations.models import Organization
+from opscenter.sheets import ExportFile, ExportFormat, spreadsheet
+
+
+def register_file(
+    session: Session, *, actor: Actor, filters: register.AssetFilter, file_format: ExportFormat
+) -> ExportFile:
+    """The register as the actor may see it (filtered as the list is), oldest asset first."""
+    rows = _register_rows(session, actor=actor, filters=filters)
+    return _file(f"assets-{today().isoformat()}", "资产台账", columns.REGISTER, rows, file_format)
+
+
+def _register_rows(session: Session, *, actor: Actor, filters: register.AssetFilter) -> Iterator[list[str]]:
+    for assets in register.iter_assets(session, actor=actor, filters=filters):
+        names = _organization_names(session, assets)
+        for asset in register.to_public(session, assets, actor=actor):
+            yield [
+                str(asset.id),
+                *columns.description_cells(asset, asset.original_value),
+                asset.state.label,
+                names.get(asset.owner_department_id, ""),
+                names.get(asset.operator_organization_id, "") if asset.operator_organization_id else "",
+                asset.transferred_on.isoformat() if asset.transferred_on else "",
+                ";".join(str(instance_id) for instance_id in asset.service_instance_ids),
+            ]
+
+
+def _organization_names(session: Session, assets: list[Asset]) -> dict[uuid.UUID, str]:
+    ids = {asset.owner_department_id for asset in assets} | {
+        asset.operator_organization_id for asset in assets if asset.operator_organization_id
+    }
+    query = select(Organization.id, Organization.name).where(col(Organization.id).in_(ids))
+    return dict(session.exec(query).all())
+
+
+def inventory_file(session: Session, batch: HandoverBatch, *, file_format: ExportFormat) -> ExportFile:
+    """A batch's inventory with each item's inspection. Callers check first that the reader may see the batch."""
+    rows = (
+        [
+            str(item.position),
+            *columns.description_cells(item, from_fen(item.original_value_fen)),
+            item.result.label,
+            item.defect_note,
+        ]
+        for items in iter_items(session, batch)
+        for item in items
+    )
+    return _file(f"handover-{batch.id}", "移交清单", columns.INVENTORY, rows, file_format)
+
+
+def _file(
+    name: str, sheet: str, layout: tuple[columns.Column, ...], rows: Iterator[list[str]], file_format: ExportFormat
+) -> ExportFile:
+    return spreadsheet(name, sheet, columns.headers(layout), rows, file_format)

@@ -1,0 +1,182 @@
+import uuid
+from typing import Annotated
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+
+from operations.assets import exports
+from operations.assets.handover import flows, service
+from operations.assets.handover.models import (
+    HandoverBatch,
+    HandoverBatchCreate,
+    HandoverBatchPublic,
+    HandoverItemPublic,
+    HandoverItemsIn,
+    HandoverStatus,
+    InspectionIn,
+    InspectionReport,
+    InspectionResult,
+    SignatureIn,
+)
+from opscenter.auth.guards import BUSINESS_ROLES, allow
+from opscenter.money import from_fen
+from opscenter.openapi import FILE_DOWNLOAD
+from opscenter.organizations.models import Role
+from opscenter.pagination import CursorPage
+from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
+
+# A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+Answer = Response[HandoverBatchPublic]
+
+
+def _answer(batch: HandoverBatch, status_code: int = 200) -> Answer:
+    return with_etag(HandoverBatchPublic.model_validate(batch), status_code=status_code)
+
+
+class HandoverController(Controller):
+    path = "/api/v1/handovers"
+    tags = ["handovers"]
+    guards = [allow(*BUSINESS_ROLES)]
+
+    @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft batch for the caller's department.")
+    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[HandoverBatchCreate]) -> Answer:
+        return _answer(service.create_batch(session, data, actor=actor), status_code=201)
+
+    @get("/", description="A department sees its own batches; the operations center sees submitted ones.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        status: FromQuery[HandoverStatus | None] = None,
+        department_id: FromQuery[uuid.UUID | None] = None,
+    ) -> CursorPage[HandoverBatchPublic]:
+        rows = service.list_batches(session, actor=actor, page=page, status=status, department_id=department_id)
+        return rows.page_of([HandoverBatchPublic.model_validate(row) for row in rows])
+
+    @get("/{batch_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, batch_id: FromPath[uuid.UUID]) -> Answer:
+        return _answer(service.get_batch(session, batch_id, actor=actor))
+
+    @get("/{batch_id:uuid}/items", description="The inventory in the order it was listed.")
+    def items(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        batch_id: FromPath[uuid.UUID],
+        page: Paging,
+        result: FromQuery[InspectionResult | None] = None,
+    ) -> CursorPage[HandoverItemPublic]:
+        batch = service.get_batch(session, batch_id, actor=actor)
+        rows = service.list_items(session, batch, page=page, result=result)
+        public = [
+            HandoverItemPublic.model_validate(row, update={"original_value": from_fen(row.original_value_fen)})
+            for row in rows
+        ]
+        return rows.page_of(public)
+
+    @post(
+        "/{batch_id:uuid}/items",
+        guards=[allow(Role.DEPARTMENT)],
+        status_code=200,
+        description="Add items to a draft: all of them, or none with every problem named.",
+    )
+    def add_items(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        batch_id: FromPath[uuid.UUID],
+        data: JSONBody[HandoverItemsIn],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(service.add_items(session, batch_id, data, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{batch_id:uuid}/items/import",
+        guards=[allow(Role.DEPARTMENT)],
+        status_code=200,
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        description="The request body is the file itself (`curl --data-binary @inventory.csv`): CSV in UTF-8 (with "
+        "or without BOM) or GB18030, or XLSX; a header row with Chinese or English column names; at most 20,000 "
+        "rows and 16 MiB. A bad file is answered 422 with every problem (line, column, message), and nothing "
+        "is added.",
+    )
+    def import_items(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        batch_id: FromPath[uuid.UUID],
+        body: RawBody,
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(service.import_items(session, batch_id, body, actor=actor, expected_version=expected_version))
+
+    @post("/{batch_id:uuid}/submit", guards=[allow(Role.DEPARTMENT)], status_code=200)
+    def submit(
+        self, session: DbSession, actor: CurrentActor, batch_id: FromPath[uuid.UUID], expected_version: ExpectedVersion
+    ) -> Answer:
+        return _answer(flows.submit(session, batch_id, actor=actor, expected_version=expected_version))
+
+    @post("/{batch_id:uuid}/cancel", guards=[allow(Role.DEPARTMENT)], status_code=200, description="Only a draft.")
+    def cancel(
+        self, session: DbSession, actor: CurrentActor, batch_id: FromPath[uuid.UUID], expected_version: ExpectedVersion
+    ) -> Answer:
+        return _answer(flows.cancel(session, batch_id, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{batch_id:uuid}/inspect",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="Accept or reject items (a rejection needs a defect note); each item is decided once.",
+    )
+    def inspect(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        batch_id: FromPath[uuid.UUID],
+        data: JSONBody[InspectionIn],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        return _answer(flows.inspect(session, batch_id, data, actor=actor, expected_version=expected_version))
+
+    @get("/{batch_id:uuid}/inspection-report", description="Counts overall and by kind, and every defect.")
+    def inspection_report(
+        self, session: DbSession, actor: CurrentActor, batch_id: FromPath[uuid.UUID]
+    ) -> InspectionReport:
+        return service.inspection_report(session, service.get_batch(session, batch_id, actor=actor))
+
+    @post(
+        "/{batch_id:uuid}/sign",
+        guards=[allow(Role.DEPARTMENT, Role.OPERATOR, Role.BUREAU)],
+        status_code=200,
+        description="Sign for your party once inspection is complete; the third signature completes the handover. "
+        "If-Match may carry any ETag read since inspection completed: other parties' signatures do not "
+        "make it stale.",
+    )
+    def sign(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        batch_id: FromPath[uuid.UUID],
+        expected_version: ExpectedVersion,
+        data: JSONBody[SignatureIn | None] = None,
+    ) -> Answer:
+        comment = data.comment if data is not None else ""
+        return _answer(flows.sign(session, batch_id, actor=actor, expected_version=expected_version, comment=comment))
+
+    @get(
+        "/{batch_id:uuid}/inventory",
+        opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES},
+        description="The inventory with inspection results, as CSV or XLSX.",
+    )
+    def inventory(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        batch_id: FromPath[uuid.UUID],
+        file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
+    ) -> Response[bytes]:
+        batch = service.get_batch(session, batch_id, actor=actor)
+        return download(exports.inventory_file(session, batch, file_format=file_format))

@@ -1,0 +1,276 @@
+"""Tickets under SLA clocks: opening, the workflow actions, comments and internal notes, lists."""
+
+import uuid
+
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from contracts.terms import Priority
+from operations.tickets import flows, service
+from operations.tickets.models import (
+    Assignment,
+    CommentIn,
+    CommentPublic,
+    Question,
+    ReopenReason,
+    Reprioritization,
+    Resolution,
+    SatisfactionIn,
+    Ticket,
+    TicketCreate,
+    TicketPublic,
+    TicketStatus,
+)
+from operations.tickets.service import TicketFilter, TicketSort
+from opscenter.audit import service as audit
+from opscenter.audit.models import AuditEventPublic
+from opscenter.auth.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
+from opscenter.idempotency.web import IdempotencyKey, idempotent_post
+from opscenter.organizations.models import Role
+from opscenter.pagination import CursorPage
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
+
+Answer = Response[TicketPublic]
+TicketId = FromPath[uuid.UUID]
+
+
+def _answer(session: DbSession, ticket: Ticket, status_code: int = 200) -> Answer:
+    response = with_etag(service.to_public(session, [ticket])[0], status_code=status_code)
+    if status_code == 201:
+        response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    return response
+
+
+class TicketController(Controller):
+    path = "/api/v1/tickets"
+    tags = ["tickets"]
+    guards = [allow(*BUSINESS_ROLES)]
+
+    @idempotent_post(
+        "/",
+        guards=[allow(*SERVICE_PARTIES)],
+        summary="Open a ticket",
+        description="A department opens tickets on its own service instances, the operations center on any. "
+        "The response and resolution due times follow from the terms of the contract behind the instance "
+        "(its priority's targets, on the 7×24 or the business clock). A business-clock due time in a year "
+        "the working calendar does not know is refused, naming the year. Requires `Idempotency-Key`.",
+    )
+    def create(
+        self, session: DbSession, actor: CurrentActor, data: JSONBody[TicketCreate], idempotency_key: IdempotencyKey
+    ) -> Answer:
+        return _answer(session, service.open_ticket(session, data, actor=actor), status_code=201)
+
+    @get("/", description="Departments see their own. Newest first, or `sort=due`: the earliest resolution due first.")
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        status: FromQuery[TicketStatus | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        breached: FromQuery[bool | None] = None,
+        escalated: FromQuery[bool | None] = None,
+        service_instance_id: FromQuery[uuid.UUID | None] = None,
+        department_id: FromQuery[uuid.UUID | None] = None,
+        assignee_id: FromQuery[uuid.UUID | None] = None,
+        sort: FromQuery[TicketSort] = TicketSort.CREATED,
+    ) -> CursorPage[TicketPublic]:
+        filters = TicketFilter(
+            status=status,
+            priority=priority,
+            breached=breached,
+            escalated=escalated,
+            service_instance_id=service_instance_id,
+            department_id=department_id,
+            assignee_id=assignee_id,
+        )
+        rows = service.list_tickets(session, actor=actor, page=page, filters=filters, sort=sort)
+        return rows.page_of(service.to_public(session, rows.rows))
+
+    @get("/{ticket_id:uuid}")
+    def read(self, session: DbSession, actor: CurrentActor, ticket_id: TicketId) -> Answer:
+        return _answer(session, service.get_ticket(session, ticket_id, actor=actor))
+
+    @post(
+        "/{ticket_id:uuid}/acknowledge",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="new → acknowledged: the response clock stops; an unassigned ticket becomes the caller's.",
+    )
+    def acknowledge(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, expected_version: ExpectedVersion
+    ) -> Answer:
+        return _answer(session, flows.acknowledge(session, ticket_id, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{ticket_id:uuid}/start",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="acknowledged → in_progress.",
+    )
+    def start(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, expected_version: ExpectedVersion
+    ) -> Answer:
+        return _answer(session, flows.start(session, ticket_id, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{ticket_id:uuid}/pend",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="in_progress → pending_customer, asking the department a question: the resolution clock "
+        "stands still until it resumes.",
+    )
+    def pend(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[Question],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        ticket = flows.pend(session, ticket_id, actor=actor, expected_version=expected_version, question=data.question)
+        return _answer(session, ticket)
+
+    @post(
+        "/{ticket_id:uuid}/resume",
+        guards=[allow(*SERVICE_PARTIES)],
+        status_code=200,
+        description="pending_customer → in_progress (the department answered, in a comment): the resolution due "
+        "times move by the time waited, measured on the ticket's clock.",
+    )
+    def resume(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, expected_version: ExpectedVersion
+    ) -> Answer:
+        return _answer(session, flows.resume(session, ticket_id, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{ticket_id:uuid}/resolve",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="in_progress or pending_customer → resolved, with a resolution note. Closes itself five "
+        "working days later unless the department closes or reopens it.",
+    )
+    def resolve(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[Resolution],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        ticket = flows.resolve(session, ticket_id, actor=actor, expected_version=expected_version, note=data.note)
+        return _answer(session, ticket)
+
+    @post(
+        "/{ticket_id:uuid}/close",
+        guards=[allow(Role.DEPARTMENT)],
+        status_code=200,
+        description="resolved → closed: the department confirms the resolution.",
+    )
+    def close(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, expected_version: ExpectedVersion
+    ) -> Answer:
+        return _answer(session, flows.close(session, ticket_id, actor=actor, expected_version=expected_version))
+
+    @post(
+        "/{ticket_id:uuid}/reopen",
+        guards=[allow(Role.DEPARTMENT)],
+        status_code=200,
+        description="resolved → in_progress, within ten days of the resolution, saying why.",
+    )
+    def reopen(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[ReopenReason],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        ticket = flows.reopen(session, ticket_id, actor=actor, expected_version=expected_version, reason=data.reason)
+        return _answer(session, ticket)
+
+    @post(
+        "/{ticket_id:uuid}/assign",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="To a user of the operations center, or to nobody (null), while the ticket is open.",
+    )
+    def assign(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[Assignment],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        ticket = flows.assign(
+            session, ticket_id, actor=actor, expected_version=expected_version, assignee_id=data.assignee_id
+        )
+        return _answer(session, ticket)
+
+    @post(
+        "/{ticket_id:uuid}/reprioritize",
+        guards=[allow(Role.OPERATOR)],
+        status_code=200,
+        description="A new priority while open: its targets from the contract, the due times computed again "
+        "from creation, the breaches judged again.",
+    )
+    def reprioritize(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[Reprioritization],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        ticket = flows.reprioritize(
+            session, ticket_id, actor=actor, expected_version=expected_version, priority=data.priority
+        )
+        return _answer(session, ticket)
+
+    @post(
+        "/{ticket_id:uuid}/satisfaction",
+        guards=[allow(Role.DEPARTMENT)],
+        status_code=200,
+        description="After close, the department's satisfaction, 1–5, and a comment; once.",
+    )
+    def satisfaction(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[SatisfactionIn],
+        expected_version: ExpectedVersion,
+    ) -> Answer:
+        ticket = flows.rate_satisfaction(
+            session, ticket_id, actor=actor, expected_version=expected_version, score=data.score, comment=data.comment
+        )
+        return _answer(session, ticket)
+
+    @post(
+        "/{ticket_id:uuid}/comments",
+        guards=[allow(*SERVICE_PARTIES)],
+        status_code=201,
+        description="A comment by either side; `internal: true` (an internal note) only by the operations center.",
+    )
+    def comment(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, data: JSONBody[CommentIn]
+    ) -> CommentPublic:
+        return CommentPublic.model_validate(service.add_comment(session, ticket_id, data, actor=actor))
+
+    @get(
+        "/{ticket_id:uuid}/comments",
+        description="Oldest first. Internal notes only for the operations center (and auditors).",
+    )
+    def comments(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, page: Paging
+    ) -> CursorPage[CommentPublic]:
+        rows = service.list_comments(session, ticket_id, actor=actor, page=page)
+        return rows.page_of([CommentPublic.model_validate(row) for row in rows])
+
+    @get("/{ticket_id:uuid}/history", description="Every step of this ticket, oldest first.")
+    def history(
+        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, page: Paging
+    ) -> CursorPage[AuditEventPublic]:
+        rows = audit.history(session, service.get_ticket(session, ticket_id, actor=actor), page=page)
+        return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])

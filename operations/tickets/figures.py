@@ -1,0 +1,65 @@
+"""Ticket SLA figures on /metrics (``monitoring.figures``): the clocks of the open tickets (past due, due within
+the hour) and the breaches recorded last month and this month, for the dashboards."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlmodel import Session, col, func, select
+
+from contracts.terms import Priority
+from operations.tickets.models import CLOCK_RUNNING, Ticket, TicketStatus
+from opscenter.clock import Period, start_of_day, today, utcnow
+
+
+def figures(session: Session | None) -> Iterable[Metric]:
+    overdue = GaugeMetricFamily(
+        "opscenter_tickets_overdue",
+        "Open tickets past a due time not met yet, by priority and target (response: not acknowledged; "
+        "resolution: clock running)",
+        labels=["priority", "target"],
+    )
+    due_soon = GaugeMetricFamily(
+        "opscenter_tickets_due_within_hour",
+        "Open tickets whose resolution is due within the next hour, by priority",
+        labels=["priority"],
+    )
+    breaches = GaugeMetricFamily(
+        "opscenter_ticket_breaches",
+        "Breaches whose due time fell in the month, by kind (response, resolution) and month (last, this)",
+        labels=["kind", "month"],
+    )
+    if session is not None:
+        now = utcnow()
+        running = col(Ticket.status).in_(CLOCK_RUNNING)
+        late_response = _by_priority(session, Ticket.status == TicketStatus.NEW, col(Ticket.response_due_at) < now)
+        late_resolution = _by_priority(session, running, col(Ticket.resolution_due_at) < now)
+        soon = _by_priority(
+            session,
+            running,
+            col(Ticket.resolution_due_at) >= now,
+            col(Ticket.resolution_due_at) < now + timedelta(hours=1),
+        )
+        for priority in Priority:
+            overdue.add_metric([priority.value, "response"], late_response.get(priority.value, 0))
+            overdue.add_metric([priority.value, "resolution"], late_resolution.get(priority.value, 0))
+            due_soon.add_metric([priority.value], soon.get(priority.value, 0))
+        this_month = Period.of(today())
+        for name, period in (("last", Period.of(this_month.first_day - timedelta(days=1))), ("this", this_month)):
+            start, end = start_of_day(period.first_day), start_of_day(period.next().first_day)
+            for kind, column in (
+                ("response", Ticket.response_breached_at),
+                ("resolution", Ticket.resolution_breached_at),
+            ):
+                count = session.exec(
+                    select(func.count()).select_from(Ticket).where(col(column) >= start, col(column) < end)
+                ).one()
+                breaches.add_metric([kind, name], count)
+    return [overdue, due_soon, breaches]
+
+
+def _by_priority(session: Session, *conditions: object) -> dict[str, int]:
+    rows = session.exec(
+        select(Ticket.priority, func.count()).where(*conditions).group_by(col(Ticket.priority))  # type: ignore[arg-type]
+    ).all()
+    return {str(priority): count for priority, count in rows}
