@@ -4,15 +4,13 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlmodel import SQLModel
 
+from migrations.tables import metadata
 from opscenter.db import Database, UTCDateTime
-from opscenter.plugin import load_all_models
 from opscenter.settings import Settings, get_settings
 
-load_all_models()
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:

@@ -157,34 +157,6 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
     )
 
 
-def load_all_models() -> None:
-    """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
-    before. A new domain adds its models modules here."""
-    import billing.credit_notes.models
-    import billing.disputes.models
-    import billing.statements.models  # noqa: F401  (also imported above, for the controllers)
-    import contracts.agreements.models
-    import contracts.budgets.models
-    import contracts.catalog.models
-    import contracts.instances.models
-    import contracts.purchasing.models  # noqa: F401
-    import operations.assets.handover.models
-    import operations.assets.register.models
-    import operations.tickets.models  # noqa: F401
-    import opscenter.audit.models
-    import opscenter.auth.models
-    import opscenter.calendar.models
-    import opscenter.idempotency.models
-    import opscenter.job_runs
-    import opscenter.notifications.models
-    import opscenter.organizations.models
-    import opscenter.pagination  # noqa: F401
-    import sla.maintenance.models
-    import sla.measurements.models
-    import sla.ratings.models
-    import sla.reports.models  # noqa: F401
-
-
 class OpsCenterPlugin(InitPluginProtocol):
     def __init__(self, settings: Settings, *, run_scheduler: bool) -> None:
         self.settings = settings

@@ -8,17 +8,20 @@ run for real, over HTTP, as each role.
 import inspect
 import re
 
+import litestar
 import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
+from litestar.utils.sync import AsyncCallable
 
 from opscenter.app import create_app
 from opscenter.auth.guards import admitted_roles
-from opscenter.organizations.models import Role
+from opscenter.organizations.models import Organization, OrgKind, Role
 from opscenter.plugin import PUBLIC_PATHS
 from opscenter.settings import Settings
-from opscenter.web import HOUSE_TRANSACTION
+from opscenter.web import DEPENDENCIES, HOUSE_TRANSACTION, DbSession
+from opscenter.web import post as house_post
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.permissions import ROWS
@@ -66,18 +69,57 @@ def test_guards_match_the_table(served: dict[tuple[str, str], HTTPRouteHandler])
         assert admitted == table_admits, f"{key}: guard admits {sorted(admitted)}, table says {sorted(table_admits)}"
 
 
+def transaction_marks(served: dict[tuple[str, str], HTTPRouteHandler]) -> tuple[int, list[str]]:
+    """How many handlers take a session, and what is wrong with their transaction marks.
+
+    Litestar wraps a ``sync_to_thread`` handler in an ``AsyncCallable`` whose own signature is ``(*args, **kwargs)``:
+    the parameters are read from the signature Litestar parsed, and the mark from the function it wraps.
+    """
+    checked, wrong = 0, []
+    for key, handler in served.items():
+        if "session" not in handler.parsed_fn_signature.parameters:
+            continue
+        checked += 1
+        function = handler.fn.func if isinstance(handler.fn, AsyncCallable) else handler.fn
+        mode = getattr(function, HOUSE_TRANSACTION, None)
+        writes = any(method not in ("GET", "HEAD", "OPTIONS") for method in handler.http_methods)
+        if mode is None:
+            wrong.append(f"{key} takes a session but is not registered through opscenter.web's decorators")
+        elif mode != ("write" if writes else "read"):
+            wrong.append(f"{key} is a {mode} transaction for {sorted(handler.http_methods)}")
+    return checked, wrong
+
+
 def test_every_handler_with_a_session_runs_in_the_house_transaction(
     served: dict[tuple[str, str], HTTPRouteHandler],
 ) -> None:
     """A handler registered with bare ``litestar.post`` would get a session that nobody commits: it would answer
     200 and save nothing. Only the house decorators (opscenter.web.get/post/…) end the transaction."""
-    for key, handler in served.items():
-        if "session" not in inspect.signature(handler.fn).parameters:
-            continue
-        mode = getattr(handler.fn, HOUSE_TRANSACTION, None)
-        assert mode is not None, f"{key} takes a session but is not registered through opscenter.web's decorators"
-        writes = any(method not in ("GET", "HEAD", "OPTIONS") for method in handler.http_methods)
-        assert mode == ("write" if writes else "read"), f"{key} is a {mode} transaction for a {handler.http_methods}"
+    checked, wrong = transaction_marks(served)
+    taking_a_session = sum(
+        "session"
+        in inspect.signature(handler.fn.func if isinstance(handler.fn, AsyncCallable) else handler.fn).parameters
+        for handler in served.values()
+    )
+    assert wrong == []
+    assert checked == taking_a_session > 100  # every one of them inspected, not a signature of (*args, **kwargs)
+
+
+def test_the_transaction_check_refuses_a_handler_outside_the_house() -> None:
+    """The check above fails on a handler that takes a session but was registered with bare Litestar."""
+
+    @litestar.post("/bare", sync_to_thread=True)
+    def bare(session: DbSession) -> None:
+        session.add(Organization(name="never committed", kind=OrgKind.DEPARTMENT))
+
+    @house_post("/housed")
+    def housed(session: DbSession) -> None:
+        session.add(Organization(name="committed", kind=OrgKind.DEPARTMENT))
+
+    app = Litestar([bare, housed], dependencies=DEPENDENCIES)
+    checked, wrong = transaction_marks(_served_routes(app))
+    assert checked == 2
+    assert wrong == ["('POST', '/bare') takes a session but is not registered through opscenter.web's decorators"]
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
