@@ -55,7 +55,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -68,13 +68,23 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Field, Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from opscenter.db import Database, PageRequest
+from opscenter.db import Database
 from opscenter.errors import InvalidInput
 
 T = TypeVar("T")
 M = TypeVar("M")
 
 __all__ = ["CursorKey", "CursorPage", "PageRequest", "Slice", "keyset", "load_cursor_key"]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What a list's caller asked for: ``limit`` rows after ``cursor``; ``count`` asks for the total as well."""
+
+    limit: int
+    cursor: str | None = None
+    count: bool = False
+    cursor_key: bytes | None = field(default=None, repr=False)  # signs cursors; set by the web layer
 
 
 class CursorKey(SQLModel, table=True):

@@ -56,6 +56,7 @@ from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
+from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
@@ -226,6 +227,9 @@ class OpsCenterPlugin(InitPluginProtocol):
     async def _lifespan(self, app: Litestar) -> AsyncGenerator[None, None]:
         db = Database(self.settings)
         app.state.db = db
+        # Scale-out: list pages may read from a PostgreSQL streaming replica (opscenter/replica.py).
+        replica = ReadReplica(self.settings) if self.settings.database_replica_url else None
+        app.state.replica = replica
         app.state.settings = self.settings
         app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
         # Handlers (and key look-ups) run in the loop's default executor: as many threads as pooled connections, so
@@ -243,4 +247,6 @@ class OpsCenterPlugin(InitPluginProtocol):
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            if replica is not None:
+                replica.dispose()
             db.dispose()

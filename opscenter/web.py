@@ -16,11 +16,11 @@ from sqlmodel import Session
 
 from opscenter.auth.actor import Actor
 from opscenter.clock import PERIOD_PATTERN, Period
-from opscenter.db import Database, PageRequest
+from opscenter.db import Database
 from opscenter.errors import InvalidInput, PreconditionRequired
-from opscenter.pagination import load_cursor_key
+from opscenter.pagination import CursorPage, PageRequest, load_cursor_key
 from opscenter.parameters import harden
-from opscenter.replica import reads_from_replica
+from opscenter.replica import ReadReplica
 from opscenter.schemas import INT_MAX
 from opscenter.settings import Settings
 
@@ -47,9 +47,22 @@ def provide_session(request: Request[Any, Any, Any]) -> Session:
     ends in the handler's own thread (see ``_transactional``).
     """
     db: Database = request.app.state.db
-    if db.replica is not None and request.method in _SAFE_METHODS and reads_from_replica(request.route_handler):
-        return db.list_session()  # may lag the primary: see opscenter/replica.py
-    return db.session(write=request.method not in _SAFE_METHODS)
+    if request.method not in _SAFE_METHODS:
+        return db.session(write=True)
+    replica: ReadReplica | None = request.app.state.replica  # set by the wiring: None without a replica
+    if replica is not None and reads_from_replica(request.route_handler):
+        # May lag the primary (opscenter/replica.py); while the replica is down, the primary answers.
+        return replica.session() or db.session(write=False)
+    return db.session(write=False)
+
+
+def reads_from_replica(route_handler: Any) -> bool:
+    """Whether a GET handler's reads may go to the replica: its answer is a list page, or it opted in."""
+    chosen = route_handler.opt.get("replica")
+    if chosen is not None:
+        return bool(chosen)
+    answer = route_handler.parsed_fn_signature.return_type.annotation
+    return isinstance(answer, type) and issubclass(answer, CursorPage)
 
 
 def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:

@@ -16,8 +16,9 @@ from opscenter.audit import sequencer, service
 from opscenter.audit.chain import event_hash, verify_chain
 from opscenter.audit.jobs import SEAL_JOB, VERIFY_JOB
 from opscenter.audit.sequencer import seal_backlog
-from opscenter.db import Database, PageRequest
+from opscenter.db import Database
 from opscenter.organizations.models import Organization, OrgKind
+from opscenter.pagination import PageRequest
 from opscenter.scheduler import _try_job_lock, run_job
 from opscenter.settings import Settings
 from tests.conftest import ApiFactory
