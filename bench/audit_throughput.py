@@ -161,16 +161,16 @@ def _writer_process(
 
 def child(tree: str, url: str, writers: int, seconds: float, mode: str) -> None:
     import opscenter
+    from migrations import MIGRATIONS
     from opscenter.audit import jobs
     from opscenter.audit import service as audit
     from opscenter.db import Database
-    from opscenter.migrate import upgrade
     from opscenter.scheduler import run_job
     from opscenter.settings import Settings
 
     assert Path(opscenter.__file__).is_relative_to(tree), f"measuring {opscenter.__file__}, not {tree}"
     settings = Settings(database_url=url)
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     db = Database(settings)
     seal_job = next((job for job in jobs.JOBS if job.id == "audit.seal"), None)
 

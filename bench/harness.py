@@ -296,9 +296,9 @@ def settings_for(url: str) -> Any:
 
 
 def migrate(url: str) -> None:
-    from opscenter.migrate import upgrade
+    from migrations import MIGRATIONS
 
-    upgrade(settings_for(url))
+    MIGRATIONS.upgrade(settings_for(url))
 
 
 def identity(url: str, *, user_name: str, role: str, org_name: str, org_kind: str) -> tuple[uuid.UUID, str]:

@@ -54,6 +54,7 @@ from opscenter.health import PUBLIC, HealthController
 from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
 from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
+from opscenter.migrate import Migrations
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.replica import ReadReplica
@@ -187,8 +188,9 @@ def load_all_models() -> None:
 
 
 class OpsCenterPlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, *, run_scheduler: bool) -> None:
+    def __init__(self, settings: Settings, *, migrations: Migrations, run_scheduler: bool) -> None:
         self.settings = settings
+        self.migrations = migrations  # what /ready expects the database at
         self.run_scheduler = run_scheduler
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -227,8 +229,9 @@ class OpsCenterPlugin(InitPluginProtocol):
     async def _lifespan(self, app: Litestar) -> AsyncGenerator[None, None]:
         db = Database(self.settings)
         app.state.db = db
+        app.state.migrations = self.migrations
         # Scale-out: list pages may read from a PostgreSQL streaming replica (opscenter/replica.py).
-        replica = ReadReplica(self.settings) if self.settings.database_replica_url else None
+        replica = ReadReplica(self.settings, self.migrations) if self.settings.database_replica_url else None
         app.state.replica = replica
         app.state.settings = self.settings
         app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)

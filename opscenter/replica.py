@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from monitoring.metrics import DATABASE_UP
 from opscenter.db import create_db_engine
-from opscenter.migrate import current_revisions, head_revisions
+from opscenter.migrate import Migrations, current_revisions
 from opscenter.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 class ReadReplica:
     """The replica's engine and a circuit breaker: a failing replica hands its reads back to the primary."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, migrations: Migrations) -> None:
+        self.migrations = migrations  # a replica behind them is not used
         self.engine = create_db_engine(settings, replica=True)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         self._retry_seconds = settings.replica_retry_seconds
@@ -62,7 +63,7 @@ class ReadReplica:
         except Exception as exc:
             self.mark_down(f"unreachable: {type(exc).__name__}")
             return f"unreachable: {type(exc).__name__}; lists read from the primary"
-        heads = head_revisions()
+        heads = self.migrations.heads
         if current != heads:
             state = f"at {', '.join(sorted(current)) or 'no revision'}, head is {', '.join(sorted(heads))}"
             self.mark_down(state)

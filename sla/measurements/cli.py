@@ -8,7 +8,7 @@ from monitoring.promql import PrometheusClient
 from opscenter.clock import Period, utcnow
 from opscenter.db import Database
 from opscenter.heap import freeze_startup_heap
-from opscenter.migrate import schema_problem
+from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import Settings, get_settings
 from sla.measurements.pull import PullResult, last_complete_day, pull
 
@@ -38,14 +38,15 @@ def sla() -> None:
 
 @sla.command("pull")
 @click.option("--period", required=True, help="The month, YYYY-MM (Asia/Shanghai), e.g. 2026-10.")
-def pull_command(period: str) -> None:
+@pass_migrations
+def pull_command(migrations: Migrations, period: str) -> None:
     """Measure every complete day of a month not measured yet, for every service instance."""
     try:
         month = Period.parse(period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     settings = get_settings()
-    if (problem := schema_problem(settings)) is not None:
+    if (problem := migrations.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     database = Database(settings)
     freeze_startup_heap()
