@@ -32,7 +32,7 @@ from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.figures import FIGURES, FigureSource
-from monitoring.metrics import HTTP_METRICS_PREFIX
+from monitoring.metrics import HTTP_METRICS_PREFIX, record_build
 from monitoring.multiprocess import exposition
 from operations.assets.handover.controller import HandoverController
 from operations.assets.register.controller import AssetController
@@ -136,6 +136,7 @@ FIGURE_SOURCES: list[FigureSource] = [
     statement_figures.figures,
 ]
 FIGURES.use(FIGURE_SOURCES)
+record_build(opscenter.__version__)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]

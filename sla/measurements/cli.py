@@ -25,7 +25,7 @@ def pull_month(database: Database, settings: Settings, period: Period, *, echo=c
     def progress(day: date, written: int) -> None:
         echo(f"{day}  {written} instances measured")
 
-    with database.transaction(write=True) as session, PrometheusClient(settings) as prometheus:
+    with database.transaction(write=True) as session, PrometheusClient(settings.prometheus) as prometheus:
         result = pull(session, prometheus, days, now=now, progress=progress)
     echo(f"{period}: {result.measured} instance-days over {len(result.days)} days, {result.requests} requests")
     return result

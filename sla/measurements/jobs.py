@@ -18,7 +18,7 @@ def pull_measurements(session: Session, context: JobContext) -> None:
     """Measure what is due. A failed day writes nothing and stops the run (the next hour retries it); the days
     measured before it are kept."""
     settings = get_settings()
-    with PrometheusClient(settings) as prometheus:
+    with PrometheusClient(settings.prometheus) as prometheus:
         result = pull(session, prometheus, horizon(context.now, settings), now=context.now)
     if result.measured:
         log.info("SLA pull: %d instance-days over %d days, %d requests", result.measured, len(result.days),

@@ -68,7 +68,7 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
     assert _figures(late_report) == ("breached", "99.81", "100.0", "5", "99.90", 31620, 31680, 31680, 0, 0)
 
     # anyone can paste the PromQL into Prometheus and get the same counts
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         for report in (
             reports[october_.of(october.MAINTAINED)["id"]],
             late_report,
@@ -92,7 +92,7 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
         )
     )["items"][0]
     assert _figures(waiting) == ("pending", "100.00", "100.0", "0", None, 43200, 43200, 43200, 0, 1)
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         assert [int(client.vector(query)[0].value) for query in waiting["promql"]] == [43200, 43200]
 
     # the last week not measured (yet): the days before it still tell their figures
@@ -110,7 +110,7 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
         )
     )["items"][0]
     assert _figures(short) == ("pending", "99.47", "100.0", "0", None, 34380, 34560, 34560, 0, 7)
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         assert [int(client.vector(query)[0].value) for query in short["promql"]] == [34380, 34560]
 
     # what billing calls: every line at once, or one
