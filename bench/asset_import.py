@@ -43,9 +43,9 @@ from operations.assets.handover import service as handover  # noqa: E402
 from operations.assets.handover.models import HandoverBatchCreate, InspectionIn  # noqa: E402
 from operations.assets.register.models import AssetKind  # noqa: E402
 from opscenter.app import create_app  # noqa: E402
-from opscenter.auth.actor import Actor  # noqa: E402
 from opscenter.db import Database  # noqa: E402
-from opscenter.organizations.models import OrgKind, Role  # noqa: E402
+from opscenter.identity.actor import Actor  # noqa: E402
+from opscenter.identity.models import OrgKind, Role  # noqa: E402
 from opscenter.settings import Settings  # noqa: E402
 from tests.factories import Identity, identity  # noqa: E402
 from tests.support import RunningServer, postgres_database  # noqa: E402

@@ -19,10 +19,11 @@ from litestar.params import JSONBody
 
 from contracts.purchasing.models import PurchaseRequestIn
 from opscenter.app import create_app, frozen
-from opscenter.auth.guards import allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import allow
+from opscenter.identity.models import Role
 from opscenter.settings import LogLevel, Settings
-from opscenter.web import CurrentActor, DbSession, post
+from opscenter.web import DbSession, post
 
 FLOOR_PATH = "/bench/floor"
 

@@ -72,7 +72,7 @@ def seed(url: str, *, instances: int = INSTANCES) -> Seeded:
     contract in force 2020-01-01..2026-12-31; the bare table. Written directly, in one transaction."""
     from migrations import MIGRATIONS
     from opscenter.db import Database
-    from opscenter.organizations.models import OrgKind, Role
+    from opscenter.identity.models import OrgKind, Role
     from opscenter.settings import Settings
     from tests.factories import identity, organization
 

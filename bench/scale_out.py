@@ -256,7 +256,7 @@ def prepare(url: str) -> dict[str, str]:
     """Migrate; create an operator and a department user; their keys by role."""
     from migrations import MIGRATIONS
     from opscenter.db import Database
-    from opscenter.organizations.models import OrgKind, Role
+    from opscenter.identity.models import OrgKind, Role
     from opscenter.settings import LogLevel, Settings
     from tests.factories import identity
 

@@ -7,6 +7,7 @@ from litestar import Litestar
 
 from migrations import MIGRATIONS
 from opscenter.heap import freeze_startup_heap
+from opscenter.identity.guards import document_roles
 from opscenter.middleware import RequestIdMiddleware
 from opscenter.openapi import describe_errors
 from opscenter.plugin import OpsCenterPlugin
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     # fails its converter carry X-Request-ID like every other answer.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     describe_errors(app, settings)
+    document_roles(app)
     return app
 
 

@@ -18,14 +18,14 @@ from migrations import MIGRATIONS
 from opscenter.audit import service as audit
 from opscenter.audit.sequencer import backlog_on_metrics, seal_backlog
 from opscenter.auth import service as auth
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKeyCreate
 from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.errors import DomainError
 from opscenter.heap import freeze_startup_heap
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.organizations import service as organizations
-from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.plugin import CLI_COMMANDS
 from opscenter.settings import Settings, get_settings
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import click
 from litestar import Controller, Litestar, Response, get
 from litestar.config.app import AppConfig
+from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -52,6 +53,7 @@ from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
 from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
+from opscenter.identity.actor import Actor, provide_actor
 from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.migrate import Migrations
@@ -154,9 +156,14 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
 
 
 def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
-    """The scheduler of this process, running the jobs only while this process is the leader."""
+    """The scheduler of this process, running the jobs only while this process is the leader, each run as the
+    system acting for its job."""
     return LeaderScheduler(
-        db, scheduled_jobs(settings), election=election_for(settings), poll_seconds=settings.scheduler_poll_seconds
+        db,
+        scheduled_jobs(settings),
+        system_actor=Actor.of_job,
+        election=election_for(settings),
+        poll_seconds=settings.scheduler_poll_seconds,
     )
 
 
@@ -178,9 +185,9 @@ def load_all_models() -> None:
     import opscenter.auth.models
     import opscenter.calendar.models
     import opscenter.idempotency.models
+    import opscenter.identity.models
     import opscenter.job_runs
     import opscenter.notifications.models
-    import opscenter.organizations.models
     import opscenter.pagination  # noqa: F401
     import sla.maintenance.models
     import sla.measurements.models
@@ -200,6 +207,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         )
         app_config.route_handlers.extend(CONTROLLERS)
         app_config.dependencies.update(DEPENDENCIES)
+        app_config.dependencies["actor"] = Provide(provide_actor, sync_to_thread=False)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware = [
             prometheus.middleware,

@@ -1,4 +1,5 @@
-"""What every controller shares: the session per request, the acting user, pages, ETags and If-Match."""
+"""What every controller shares: the session per request, pages, ETags and If-Match. (Who acts, ``actor:
+CurrentActor``, comes from ``opscenter.identity.actor``; the wiring registers both.)"""
 
 import inspect
 import re
@@ -14,7 +15,6 @@ from litestar.params import HeaderParameter, QueryParameter
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from opscenter.auth.actor import Actor
 from opscenter.clock import PERIOD_PATTERN, Period
 from opscenter.db import Database
 from opscenter.errors import InvalidInput, PreconditionRequired
@@ -115,13 +115,6 @@ put = _route(litestar.put, write=True)
 delete = _route(litestar.delete, write=True)
 
 
-def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    actor = request.user
-    if not isinstance(actor, Actor):  # the auth middleware guarantees this for every guarded route
-        raise RuntimeError("route reached without an authenticated actor")
-    return actor
-
-
 async def provide_page(
     request: Request[Any, Any, Any],
     limit: Annotated[
@@ -168,15 +161,13 @@ def provide_expected_version(
     return int(if_match.strip().strip('"'))
 
 
-# What handlers declare, by name: ``session: DbSession, actor: CurrentActor``.
+# What handlers declare, by name: ``session: DbSession, page: Paging``.
 DbSession = NamedDependency[Session]
-CurrentActor = NamedDependency[Actor]
 Paging = NamedDependency[PageRequest]  # ``page: Paging``: limit, cursor, count (see opscenter/pagination.py)
 ExpectedVersion = NamedDependency[int]
 
 DEPENDENCIES = {
     "session": Provide(provide_session, sync_to_thread=False),
-    "actor": Provide(provide_actor, sync_to_thread=False),
     "page": Provide(provide_page),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
 }

@@ -14,8 +14,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
 from opscenter.app import create_app
-from opscenter.auth.guards import admitted_roles
-from opscenter.organizations.models import Role
+from opscenter.identity.guards import admitted_roles
+from opscenter.identity.models import Role
 from opscenter.plugin import PUBLIC_PATHS
 from opscenter.settings import Settings
 from opscenter.web import HOUSE_TRANSACTION

@@ -12,9 +12,9 @@ from contracts.purchasing import service as purchasing
 from contracts.purchasing.models import PurchaseRequestIn
 from migrations import MIGRATIONS
 from opscenter.audit.sequencer import seal_backlog
-from opscenter.auth.actor import Actor
 from opscenter.db import Database
-from opscenter.organizations.models import OrgKind, Role
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrgKind, Role
 from opscenter.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import SETUP, identity

@@ -24,9 +24,9 @@ from billing.statements.models import (
     StatementPublic,
     StatementStatus,
 )
-from opscenter.auth.actor import Actor
 from opscenter.clock import Period
 from opscenter.errors import NotFound
+from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
 

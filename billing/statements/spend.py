@@ -11,8 +11,8 @@ from sqlmodel import Field, Session, SQLModel
 from billing.credit_notes.models import CreditNote
 from billing.statements.models import FROZEN, Statement, StatementLine
 from contracts.budgets import service as budgets
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table
+from opscenter.identity.actor import Actor
 from opscenter.money import Money, from_fen
 from opscenter.schemas import schema_config
 

@@ -8,8 +8,8 @@ from sqlmodel import Session, col, func, select
 
 from contracts.budgets.models import Budget, BudgetCommitment
 from opscenter.clock import today
+from opscenter.identity.models import Organization
 from opscenter.money import from_fen
-from opscenter.organizations.models import Organization
 
 
 def figures(session: Session | None) -> Iterable[Metric]:

@@ -8,10 +8,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.budgets.models import Budget, BudgetCommitment, BudgetCreate, BudgetPublic, BudgetUpdate
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import format_amount, from_fen, to_fen
-from opscenter.organizations.models import Organization, OrgKind
 from opscenter.pagination import PageRequest, Slice, keyset
 
 

@@ -19,9 +19,9 @@ from contracts.instances.models import (
 )
 from monitoring.promql import selector
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound, referenced
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 

@@ -8,9 +8,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.clock import utcnow
 from opscenter.errors import NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 

@@ -21,11 +21,11 @@ from operations.tickets import clocks
 from operations.tickets.models import CLOCK_PAUSED, CLOCK_RUNNING, OPEN, BreachKind, Ticket, TicketStatus
 from operations.tickets.service import calendar_of, get_ticket, target_of
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.calendar.clock import CalendarUnknown
 from opscenter.clock import utcnow
 from opscenter.errors import Conflict, InvalidInput
-from opscenter.organizations.models import Organization, OrgKind, Role, User
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind, Role, User
 from opscenter.workflow import require_status
 
 S = TicketStatus

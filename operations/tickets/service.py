@@ -35,10 +35,10 @@ from operations.tickets.models import (
     TicketStatus,
 )
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.calendar.service import working_calendar
 from opscenter.clock import Period, business_date, utcnow
 from opscenter.errors import Forbidden, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 
 

@@ -12,12 +12,12 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.clock import utcnow
 from opscenter.errors import InvalidInput, NotFound, referenced
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, User
 from opscenter.organizations import service as organizations
-from opscenter.organizations.models import Organization, User
 from opscenter.pagination import PageRequest, Slice, keyset
 
 KEY_PREFIX = "opc_"

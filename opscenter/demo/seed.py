@@ -11,7 +11,7 @@ from opscenter.db import Database
 from opscenter.demo import contracting, floor, maintenance, statements, tickets
 from opscenter.demo.cast import Cast, IssuedKey, add_people, issue_keys, keys_issued, read_cast
 from opscenter.demo.province import Calendar
-from opscenter.organizations.models import Organization
+from opscenter.identity.models import Organization
 
 
 @dataclass(frozen=True)

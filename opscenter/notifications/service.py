@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
+from opscenter.identity.actor import Actor
 from opscenter.notifications.models import Notification, NotificationKind
 from opscenter.pagination import PageRequest, Slice, keyset
 

@@ -6,9 +6,9 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
-from opscenter.organizations.models import (
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import (
     ROLES_BY_KIND,
     Organization,
     OrganizationCreate,

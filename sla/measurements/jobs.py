@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from monitoring.promql import PrometheusClient
 from opscenter.clock import SHANGHAI
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.settings import get_settings
 from sla.measurements.pull import horizon, pull
@@ -14,7 +15,7 @@ from sla.measurements.pull import horizon, pull
 log = logging.getLogger(__name__)
 
 
-def pull_measurements(session: Session, context: JobContext) -> None:
+def pull_measurements(session: Session, context: JobContext[Actor]) -> None:
     """Measure what is due. A failed day writes nothing and stops the run (the next hour retries it); the days
     measured before it are kept."""
     settings = get_settings()

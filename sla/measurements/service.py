@@ -11,8 +11,8 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from sla.measurements.models import Measurement
 

@@ -16,11 +16,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.clock import Period, today
 from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, NotFound
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
 from sla.ratings import periods
 from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate

@@ -14,7 +14,7 @@ from opscenter.app import create_app
 from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.demo.province import Calendar
-from opscenter.organizations.models import Role
+from opscenter.identity.models import Role
 from opscenter.settings import Settings
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from tests.demo.steps import run_demo

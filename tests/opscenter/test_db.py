@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from migrations import MIGRATIONS
 from opscenter.db import Database, new_id, sqlalchemy_url
-from opscenter.organizations.models import Organization, OrgKind
+from opscenter.identity.models import Organization, OrgKind
 from tests.conftest import make_settings
 
 

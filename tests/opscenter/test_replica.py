@@ -9,7 +9,7 @@ import pytest
 from migrations import MIGRATIONS
 from opscenter.app import create_app
 from opscenter.db import Database
-from opscenter.organizations.models import OrgKind
+from opscenter.identity.models import OrgKind
 from opscenter.settings import Settings
 from tests import factories
 from tests.conftest import make_settings

@@ -24,11 +24,11 @@ from operations.assets.handover.models import (
 )
 from operations.assets.register.models import Asset, AssetIn, AssetKind, AssetState
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table, insert_rows, new_id
 from opscenter.errors import FieldError, InvalidRows, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Role
 from opscenter.money import to_fen
-from opscenter.organizations.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 

@@ -9,7 +9,7 @@ from typing import Any
 from operations.tickets.models import Ticket, TicketStatus
 from opscenter.clock import utcnow
 from opscenter.db import Database
-from opscenter.organizations.models import Role
+from opscenter.identity.models import Role
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.operations.tickets import steps

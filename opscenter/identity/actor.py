@@ -1,8 +1,14 @@
+"""Who acts: a user through an API key, or the system (a job, a command); and how a handler asks for it."""
+
 import uuid
 from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
 
 from opscenter.errors import Forbidden
-from opscenter.organizations.models import OrgKind, Role
+from opscenter.identity.models import OrgKind, Role
 
 # Roles that see every organization's objects; a department sees only its own.
 _SEES_ALL = frozenset({Role.ADMIN, Role.BUREAU, Role.AUDITOR})
@@ -25,6 +31,11 @@ class Actor:
     @classmethod
     def system(cls, name: str, request_id: str) -> "Actor":
         return cls(None, name, None, None, None, request_id)
+
+    @classmethod
+    def of_job(cls, job_id: str) -> "Actor":
+        """The system, acting for one run of a scheduled job; the run's id is its request id in the audit trail."""
+        return cls.system(f"job:{job_id}", f"job-{uuid.uuid4().hex}")
 
     @property
     def is_system(self) -> bool:
@@ -65,3 +76,15 @@ class Actor:
     def is_auditor(self) -> bool:
         """An auditor (of any organization): reads everything, everyone's notifications included; changes nothing."""
         return self.role == Role.AUDITOR
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The ``actor`` of a handler: who the authentication middleware found behind the request's key."""
+    actor = request.user
+    if not isinstance(actor, Actor):  # the auth middleware guarantees this for every guarded route
+        raise RuntimeError("route reached without an authenticated actor")
+    return actor
+
+
+# What handlers declare, by name: ``actor: CurrentActor`` (the wiring registers ``provide_actor`` as ``actor``).
+CurrentActor = NamedDependency[Actor]
