@@ -218,8 +218,8 @@ def child(tree: str, url: str, writers: int, seconds: float, mode: str) -> None:
     seal_runs: list[float] = []
     if seal_job is not None:
         from opscenter.audit.sequencer import backlog
-        from opscenter.clock import utcnow
         from opscenter.identity.actor import Actor  # the sequencer exists in this checkout only
+        from opscenter.timekeeping import utcnow
 
         while time.time() < stop_at:
             tick = time.time()

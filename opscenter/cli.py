@@ -19,7 +19,6 @@ from opscenter.audit import service as audit
 from opscenter.audit.sequencer import backlog_on_metrics, seal_backlog
 from opscenter.auth import service as auth
 from opscenter.auth.models import ApiKeyCreate
-from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.errors import DomainError
 from opscenter.heap import freeze_startup_heap
@@ -28,6 +27,7 @@ from opscenter.identity.models import OrganizationCreate, OrgKind, Role, UserCre
 from opscenter.organizations import service as organizations
 from opscenter.plugin import CLI_COMMANDS
 from opscenter.settings import Settings, get_settings
+from opscenter.timekeeping import utcnow
 
 # `audit verify` warns when an event has waited longer than this: the sequencer runs every second.
 STALE_BACKLOG_SECONDS = 300

@@ -33,9 +33,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.errors import PreconditionFailed
 from opscenter.settings import Settings
+from opscenter.timekeeping import utcnow
 
 # Constraint names that Alembic can reproduce and SQLite batch mode can find again.
 SQLModel.metadata.naming_convention = {

@@ -33,11 +33,11 @@ import psycopg
 from apscheduler.schedulers.base import BaseScheduler
 
 from monitoring.metrics import JOB_MISSED_RUNS, SCHEDULER_ELECTIONS, SCHEDULER_LEADER
-from opscenter.clock import utcnow
 from opscenter.db import Database, sqlalchemy_url
 from opscenter.job_runs import missed_jobs
 from opscenter.scheduler import Job, SystemActor, build_scheduler
 from opscenter.settings import Settings
+from opscenter.timekeeping import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from monitoring.metrics import JOB_LAST_SUCCESS, JOB_RUNS
-from opscenter.clock import SHANGHAI, utcnow
 from opscenter.db import Database
 from opscenter.job_runs import record_run
+from opscenter.timekeeping import SHANGHAI, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from litestar.params import HeaderParameter, QueryParameter
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from opscenter.clock import PERIOD_PATTERN, Period
 from opscenter.db import Database
 from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import CursorPage, PageRequest, load_cursor_key
@@ -23,6 +22,7 @@ from opscenter.parameters import harden
 from opscenter.replica import ReadReplica
 from opscenter.schemas import INT_MAX
 from opscenter.settings import Settings
+from opscenter.timekeeping import PERIOD_PATTERN, Period
 
 M = TypeVar("M", bound=BaseModel)
 P = ParamSpec("P")

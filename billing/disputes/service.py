@@ -14,9 +14,9 @@ from billing.statements import service as statements
 from billing.statements.lines import recompute
 from billing.statements.models import Statement, StatementLine, StatementStatus
 from opscenter.audit import service as audit
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict, InvalidInput, NotFound
 from opscenter.identity.actor import Actor
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 BEFORE_APPROVAL = (StatementStatus.DRAFT, StatementStatus.ISSUED)

@@ -6,12 +6,12 @@ import uuid
 import click
 
 from billing.statements.runs import run_period
-from opscenter.clock import Period
 from opscenter.db import Database
 from opscenter.errors import DomainError
 from opscenter.identity.actor import Actor
 from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import get_settings
+from opscenter.timekeeping import Period
 
 
 @click.group("billing")

@@ -8,9 +8,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
 from billing.statements.runs import run_period
-from opscenter.clock import SHANGHAI, Period, business_date
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI, Period, business_date
 
 
 def previous(period: Period) -> Period:

@@ -24,11 +24,11 @@ from billing.statements.models import (
     StatementPublic,
     StatementStatus,
 )
-from opscenter.clock import Period
 from opscenter.errors import NotFound
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period
 
 _HIDDEN_FROM_DEPARTMENTS = (StatementStatus.DRAFT,)
 

@@ -7,12 +7,12 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
 from contracts.agreements.models import Contract, ContractStatus, ContractVersion
-from opscenter.clock import SHANGHAI, business_date
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrgKind
 from opscenter.notifications import service as notifications
 from opscenter.notifications.models import NotificationKind
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI, business_date
 
 REMINDER_DAYS = (90, 30, 7)
 

@@ -30,12 +30,12 @@ from contracts.agreements.models import (
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from contracts.terms import ContractTerms
 from opscenter.audit import service as audit
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 _HIDDEN_FROM_OUTSIDE = (ContractStatus.DRAFT, ContractStatus.DISCARDED)

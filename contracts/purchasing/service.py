@@ -8,10 +8,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
 from opscenter.audit import service as audit
-from opscenter.clock import utcnow
 from opscenter.errors import NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)

@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 from monitoring.metrics import TICKET_BREACHES, TICKET_SWEEP_SECONDS
 from operations.tickets import flows
 from operations.tickets.models import CLOCK_RUNNING, BreachKind, Ticket, TicketStatus
-from opscenter.clock import SHANGHAI
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI
 
 # At most this many tickets close per sweep (each is a row lock and an audit event); the rest next minute.
 AUTO_CLOSE_BATCH = 500

@@ -1,6 +1,6 @@
 """Tickets as records: opening, reading, listing, comments, and the resolution breaches billing charges.
 
-The workflow (acknowledge … close, reopen) lives in flows.py; the clock arithmetic in clocks.py.
+The workflow (acknowledge … close, reopen) lives in flows.py; the clock arithmetic in sla_clocks.py.
 A department sees only its own tickets (another department's is 404, as if absent); the operations
 center, the bureau and auditors see all. Internal notes are for the operations center (and auditors).
 """
@@ -22,7 +22,6 @@ from contracts.instances import service as instances
 from contracts.instances.models import InstanceStatus
 from contracts.terms import Priority, TicketTarget
 from operations.assets.register import service as assets
-from operations.tickets.clocks import BusinessCalendar, CalendarSource, due_times
 from operations.tickets.models import (
     TICKET_SERIAL,
     CommentIn,
@@ -34,12 +33,13 @@ from operations.tickets.models import (
     TicketPublic,
     TicketStatus,
 )
+from operations.tickets.sla_clocks import BusinessCalendar, CalendarSource, due_times
 from opscenter.audit import service as audit
 from opscenter.calendar.service import working_calendar
-from opscenter.clock import Period, business_date, utcnow
 from opscenter.errors import Forbidden, InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period, business_date, utcnow
 
 
 def _scoped(query: SelectOfScalar[Ticket], actor: Actor) -> SelectOfScalar[Ticket]:

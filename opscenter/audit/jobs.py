@@ -5,9 +5,9 @@ from sqlmodel import Session
 from monitoring.metrics import AUDIT_CHAIN_INTACT, AUDIT_EVENTS_VERIFIED
 from opscenter.audit import service
 from opscenter.audit.sequencer import seal
-from opscenter.clock import SHANGHAI
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI
 
 
 def verify_audit_chain(session: Session, context: JobContext[Actor]) -> None:

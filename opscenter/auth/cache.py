@@ -22,9 +22,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from opscenter.auth.models import ApiKey
-from opscenter.clock import utcnow
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrganizationPublic, User, UserPublic
+from opscenter.timekeeping import utcnow
 
 MAX_ENTRIES = 10_000
 _CHANGED = "opscenter_credentials_changed"

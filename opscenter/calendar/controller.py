@@ -18,7 +18,6 @@ from opscenter.calendar.models import (
     WorkingHoursIn,
     WorkingHoursPublic,
 )
-from opscenter.clock import Period, today
 from opscenter.errors import InvalidInput
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import EVERYONE, allow
@@ -26,6 +25,7 @@ from opscenter.identity.models import Role
 from opscenter.openapi import ALSO_ANSWERS
 from opscenter.pagination import CursorPage
 from opscenter.schemas import EARLIEST, LATEST
+from opscenter.timekeeping import Period, today
 from opscenter.web import (
     IF_MATCH_PATTERN,
     DbSession,

@@ -15,7 +15,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opscenter.audit import service as audit
-from opscenter.calendar.clock import DEFAULT_HOURS, Span, WorkingCalendar, official_calendar
 from opscenter.calendar.models import (
     CalendarDay,
     CalendarDays,
@@ -28,6 +27,7 @@ from opscenter.calendar.models import (
     WorkingHoursPublic,
     wall_time,
 )
+from opscenter.calendar.working_time import DEFAULT_HOURS, Span, WorkingCalendar, official_calendar
 from opscenter.errors import (
     Conflict,
     DomainError,

@@ -21,7 +21,6 @@ from contracts.pricing import cost_by_year
 from contracts.purchasing import flows as purchase_flows
 from contracts.purchasing import service as purchasing
 from contracts.purchasing.models import PurchaseItemIn, PurchaseRequest, PurchaseRequestIn
-from opscenter.clock import replaying
 from opscenter.demo.cast import Cast
 from opscenter.demo.province import (
     APPROVER,
@@ -40,6 +39,7 @@ from opscenter.demo.province import (
     department_user,
 )
 from opscenter.identity.actor import Actor
+from opscenter.timekeeping import replaying
 
 
 def add_catalog(session: Session, cast: Cast, calendar: Calendar) -> str:

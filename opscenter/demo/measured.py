@@ -10,13 +10,13 @@ from contracts.agreements.models import Contract
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import InstanceStatus, ServiceInstance
 from monitoring.promql import PrometheusClient
-from opscenter.clock import start_of_day, utcnow
 from opscenter.db import Database
 from opscenter.demo.maintenance import approved_downtime
 from opscenter.demo.probes import Probe, incidents, window, write_openmetrics
 from opscenter.demo.prometheus import LocalPrometheus
 from opscenter.demo.province import Calendar
 from opscenter.settings import Settings
+from opscenter.timekeeping import start_of_day, utcnow
 from sla.measurements.pull import last_complete_day, pull
 
 

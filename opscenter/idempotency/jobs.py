@@ -1,10 +1,10 @@
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from opscenter.clock import SHANGHAI
 from opscenter.idempotency import service
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI
 
 
 def purge_idempotency_keys(session: Session, context: JobContext[Actor]) -> None:

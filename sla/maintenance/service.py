@@ -13,10 +13,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.instances import service as instances
 from monitoring.promql import Window
 from opscenter.audit import service as audit
-from opscenter.clock import utcnow
 from opscenter.errors import InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from sla.maintenance.models import (
     MaintenanceStatus,
     MaintenanceWindow,

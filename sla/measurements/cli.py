@@ -5,11 +5,11 @@ from datetime import date, timedelta
 import click
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import Period, utcnow
 from opscenter.db import Database
 from opscenter.heap import freeze_startup_heap
 from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import Settings, get_settings
+from opscenter.timekeeping import Period, utcnow
 from sla.measurements.pull import PullResult, last_complete_day, pull
 
 

@@ -6,10 +6,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import SHANGHAI
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.settings import get_settings
+from opscenter.timekeeping import SHANGHAI
 from sla.measurements.pull import horizon, pull
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.instances.models import ServiceInstance
 from opscenter.audit import service as audit
-from opscenter.clock import Period, utcnow
 from opscenter.db import core_table, insert_or_skip, new_id
 from opscenter.errors import NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period, utcnow
 from opscenter.workflow import require_status
 from sla.ratings.models import RatingPeriod, RatingPeriodStatus
 

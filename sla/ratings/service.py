@@ -16,12 +16,12 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.clock import Period, today
 from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period, today
 from sla.ratings import periods
 from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate
 from sla.ratings.usage import instances_in_use

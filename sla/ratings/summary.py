@@ -14,8 +14,8 @@ from sqlmodel import Session, col, func, select
 
 from contracts.instances import service as instances
 from operations.tickets import service as tickets
-from opscenter.clock import Period
 from opscenter.identity.actor import Actor
+from opscenter.timekeeping import Period
 from sla.ratings.models import DimensionMeans, Rating, RatingSummary, ScoreBand, TicketSatisfaction
 
 CENT = Decimal("0.01")

@@ -21,12 +21,12 @@ from contracts.instances import service as instances
 from contracts.instances.models import ServiceInstance
 from contracts.terms import ContractTerms
 from monitoring.promql import RangeSelectors, Window, over_window, selector
-from opscenter.clock import Period, business_date, start_of_day, utcnow
 from opscenter.db import core_table
 from opscenter.errors import NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import CursorPage, PageRequest, Slice
 from opscenter.settings import get_settings
+from opscenter.timekeeping import Period, business_date, start_of_day, utcnow
 from sla.maintenance.service import approved_windows
 from sla.measurements import service as measurements
 from sla.measurements.pull import cut

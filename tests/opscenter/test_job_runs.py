@@ -8,12 +8,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
-from opscenter.clock import SHANGHAI, utcnow
 from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.job_runs import is_missed, last_runs, latest_fire_time
 from opscenter.leadership import LeaderScheduler, SoleCandidate
 from opscenter.scheduler import Job, JobContext, run_job
+from opscenter.timekeeping import SHANGHAI, utcnow
 from tests.processes import eventually
 
 NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, a Tuesday

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import select
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import Period, utcnow
 from opscenter.db import Database, core_table
 from opscenter.settings import Settings
+from opscenter.timekeeping import Period, utcnow
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow, MaintenanceWindowInstance
 from sla.measurements.models import Measurement
 from sla.measurements.pull import PullResult, pull

@@ -25,11 +25,11 @@ from operations.assets.register.models import (
     AssetUpdate,
 )
 from opscenter.audit import service as audit
-from opscenter.clock import utcnow
 from opscenter.errors import FieldError, InvalidRows, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 

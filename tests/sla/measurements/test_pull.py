@@ -11,8 +11,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import utcnow
 from opscenter.db import Database, core_table, new_id
+from opscenter.timekeeping import utcnow
 from sla.measurements.models import Measurement
 from sla.measurements.pull import pull, sli_groups, targets, write_once
 from tests.conftest import ApiFactory

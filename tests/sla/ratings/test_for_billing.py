@@ -3,9 +3,9 @@
 import uuid
 from decimal import Decimal
 
-from opscenter.clock import Period
 from opscenter.db import Database
 from opscenter.identity.actor import Actor
+from opscenter.timekeeping import Period
 from sla.ratings import periods, summary
 from sla.ratings.models import RatingPeriodStatus
 from tests.conftest import ApiFactory

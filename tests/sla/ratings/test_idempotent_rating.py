@@ -6,12 +6,12 @@ from functools import partial
 
 from sqlmodel import func, select
 
-from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.idempotency.jobs import JOBS
 from opscenter.idempotency.models import IdempotencyRecord
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import run_job
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World

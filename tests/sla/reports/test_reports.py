@@ -9,8 +9,8 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import Period
 from opscenter.db import Database
+from opscenter.timekeeping import Period
 from sla.measurements.models import Measurement
 from sla.reports.models import SlaStatus
 from sla.reports.service import line_report, line_reports

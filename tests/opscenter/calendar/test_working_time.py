@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import create_test_client
 
-from opscenter.calendar.clock import CalendarUnknown, Span, WorkingCalendar
+from opscenter.calendar.working_time import CalendarUnknown, Span, WorkingCalendar
 from opscenter.errors import EXCEPTION_HANDLERS
 
 BEIJING = timezone(timedelta(hours=8))

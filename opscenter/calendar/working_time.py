@@ -1,4 +1,5 @@
-"""The business clock: working days of the official Chinese calendar, working hours, business minutes.
+"""Working time (the business clock): working days of the official Chinese calendar, working hours, business
+minutes.
 
 ``WorkingCalendar`` is pure and immutable: built once from the ``chinese-calendar`` package's data
 (法定节假日 off, 调休 weekend days on), the admin's overrides ``{date: is_working}`` and the working-hour
