@@ -30,7 +30,7 @@ FLOOR_PATH = "/bench/floor"
 
 @post(FLOOR_PATH, guards=[allow(Role.DEPARTMENT)])
 def floor(session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> dict[str, str]:
-    return {"id": str(uuid.uuid4()), "title": data.title, "department_id": str(actor.org_id)}
+    return {"id": str(uuid.uuid4()), "title": data.title, "department_id": str(actor.required_organization_id)}
 
 
 def create_floor_app(url: str) -> Litestar:

@@ -37,7 +37,7 @@ def open_dispute(session: Session, statement_id: uuid.UUID, data: DisputeIn, *, 
     dispute = Dispute(
         statement_id=statement.id,
         line_no=data.line_no,
-        raised_by_org_id=actor.org_id,
+        raised_by_org_id=actor.required_organization_id,
         raised_by_id=actor.user_id,
         reason=data.reason,
     )
@@ -94,7 +94,7 @@ def resolve(
 def _line(session: Session, statement: Statement, line_no: int, *, actor: Actor) -> StatementLine:
     query = select(StatementLine).where(StatementLine.statement_id == statement.id, StatementLine.line_no == line_no)
     if actor.is_department:
-        query = query.where(StatementLine.department_id == actor.org_id)
+        query = query.where(StatementLine.department_id == actor.required_organization_id)
     line = session.exec(query).first()
     if line is None:
         raise InvalidInput("line_no", f"the statement has no line {line_no}")

@@ -46,7 +46,7 @@ def spend(session: Session, *, fiscal_year: int, actor: Actor) -> SpendList:
         statements.c.status.in_([status.value for status in FROZEN]),
     ]
     if actor.is_department:
-        in_year.append(lines.c.department_id == actor.org_id)
+        in_year.append(lines.c.department_id == actor.required_organization_id)
     billed = (
         select(lines.c.department_id, func.sum(lines.c.amount_fen))
         .join(statements, statements.c.id == lines.c.statement_id)

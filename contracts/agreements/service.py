@@ -56,9 +56,11 @@ def _benefits(department_id: uuid.UUID) -> Exists:
 
 def _scoped(query: SelectOfScalar[Contract], actor: Actor) -> SelectOfScalar[Contract]:
     if actor.is_department:
-        return query.where(_benefits(actor.org_id))
+        return query.where(_benefits(actor.required_organization_id))
     if actor.is_operator:
-        return query.where(Contract.supplier_id == actor.org_id, col(Contract.status).not_in(_HIDDEN_FROM_OUTSIDE))
+        return query.where(
+            Contract.supplier_id == actor.required_organization_id, col(Contract.status).not_in(_HIDDEN_FROM_OUTSIDE)
+        )
     return query
 
 
@@ -287,7 +289,7 @@ def to_public(session: Session, contracts: list[Contract], *, actor: Actor) -> l
     request_ids: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
     requests = select(PurchaseRequest.id, PurchaseRequest.contract_id).where(col(PurchaseRequest.contract_id).in_(ids))
     if actor.is_department:  # its own requests only
-        requests = requests.where(PurchaseRequest.department_id == actor.org_id)
+        requests = requests.where(PurchaseRequest.department_id == actor.required_organization_id)
     for request_id, contract_id in session.exec(requests).all():
         request_ids[contract_id].append(request_id)
     answers = []

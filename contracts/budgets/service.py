@@ -17,7 +17,7 @@ from opscenter.pagination import PageRequest, Slice, keyset
 
 def _scoped(query: SelectOfScalar[Budget], actor: Actor) -> SelectOfScalar[Budget]:
     """A department sees its own budgets; the bureau and auditors all."""
-    return query.where(Budget.department_id == actor.org_id) if actor.is_department else query
+    return query.where(Budget.department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def create_budget(session: Session, data: BudgetCreate, *, actor: Actor) -> Budget:

@@ -44,7 +44,7 @@ from opscenter.timekeeping import Period, business_date, utcnow
 
 def _scoped(query: SelectOfScalar[Ticket], actor: Actor) -> SelectOfScalar[Ticket]:
     """A department sees its own tickets; the operations center, the bureau and auditors see all."""
-    return query.where(Ticket.department_id == actor.org_id) if actor.is_department else query
+    return query.where(Ticket.department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def sees_internal_notes(actor: Actor) -> bool:

@@ -87,7 +87,7 @@ def idempotent_post(path: str = "/", **options: Any) -> Callable[[Callable[..., 
             body = to_jsonable_python(kwargs.get("data"))
             outcome = service.claim(
                 session,
-                organization_id=actor.org_id,
+                organization_id=actor.required_organization_id,
                 user_id=actor.user_id,
                 key=request.key,
                 method=request.method,

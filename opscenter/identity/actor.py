@@ -51,8 +51,9 @@ class Actor:
         return self.is_system or self.role in _SEES_ALL
 
     @property
-    def org_id(self) -> uuid.UUID:
-        """The acting user's organization; the system acts for none and may not do what needs one."""
+    def required_organization_id(self) -> uuid.UUID:
+        """The acting user's organization, for what needs one; the system acts for none and is refused (403).
+        (``organization_id`` is the same id, or None for the system.)"""
         if self.organization_id is None:
             raise Forbidden("This action needs a user of an organization.")
         return self.organization_id

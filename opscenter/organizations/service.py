@@ -24,7 +24,7 @@ from opscenter.pagination import PageRequest, Slice, keyset
 
 def _scoped_organizations(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
     """A department sees its own organization; everyone else sees all of them."""
-    return query.where(Organization.id == actor.org_id) if actor.is_department else query
+    return query.where(Organization.id == actor.required_organization_id) if actor.is_department else query
 
 
 def _scoped_users(query: SelectOfScalar[User], actor: Actor) -> SelectOfScalar[User]:

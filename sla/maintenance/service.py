@@ -37,7 +37,7 @@ def _touches(**match: uuid.UUID) -> Exists:
 
 def _scoped(query: SelectOfScalar[MaintenanceWindow], actor: Actor) -> SelectOfScalar[MaintenanceWindow]:
     """A department sees the windows that touch one of its instances; the others all."""
-    return query.where(_touches(department_id=actor.org_id)) if actor.is_department else query
+    return query.where(_touches(department_id=actor.required_organization_id)) if actor.is_department else query
 
 
 def propose(session: Session, data: MaintenanceWindowCreate, *, actor: Actor) -> MaintenanceWindow:

@@ -19,7 +19,7 @@ from sla.measurements.models import Measurement
 
 def _scoped(query: SelectOfScalar[Measurement], actor: Actor) -> SelectOfScalar[Measurement]:
     """A department sees the measurements of its own instances; the others all."""
-    return query.where(Measurement.department_id == actor.org_id) if actor.is_department else query
+    return query.where(Measurement.department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def list_measurements(

@@ -34,7 +34,8 @@ def _scoped(query: SelectOfScalar[RatingPeriod], actor: Actor) -> SelectOfScalar
     return query.where(
         exists(
             select(ServiceInstance.id).where(
-                ServiceInstance.contract_id == RatingPeriod.contract_id, ServiceInstance.department_id == actor.org_id
+                ServiceInstance.contract_id == RatingPeriod.contract_id,
+                ServiceInstance.department_id == actor.required_organization_id,
             )
         )
     )

@@ -50,7 +50,7 @@ def summarize(
     ]
     query = select(*columns)
     if actor.is_department:
-        query = query.where(Rating.department_id == actor.org_id)
+        query = query.where(Rating.department_id == actor.required_organization_id)
     if period is not None:
         query = query.where(Rating.period == str(period))
     if service_instance_id is not None:
@@ -60,7 +60,7 @@ def summarize(
         session,
         period=period,
         service_instance_id=service_instance_id,
-        department_id=actor.org_id if actor.is_department else None,
+        department_id=actor.required_organization_id if actor.is_department else None,
     )
     return RatingSummary(
         period=str(period) if period is not None else None,

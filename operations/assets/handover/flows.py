@@ -241,7 +241,7 @@ def sign(
                 party=party,
                 signed_by_id=user_id,
                 signed_by_name=actor.user_name,
-                organization_id=actor.org_id,
+                organization_id=actor.required_organization_id,
                 signed_at=now,
                 comment=comment,
             )

@@ -45,7 +45,7 @@ class AssetFilter:
 
 def _scoped(query: SelectOfScalar[Asset], actor: Actor) -> SelectOfScalar[Asset]:
     """A department sees the assets it owns; the operations center, the bureau and auditors see all."""
-    return query.where(Asset.owner_department_id == actor.org_id) if actor.is_department else query
+    return query.where(Asset.owner_department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def _filtered(query: SelectOfScalar[Asset], filters: AssetFilter) -> SelectOfScalar[Asset]:
