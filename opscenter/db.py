@@ -176,7 +176,8 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        # A connection opened in a handler's thread may be committed from another worker thread.
+        # The pool hands a connection to whichever thread checks one out next: each is used by one thread at a
+        # time, but not always by the thread that opened it.
         connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
     )
 

@@ -28,8 +28,9 @@ M = TypeVar("M", bound=BaseModel)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Set on every handler registered through the house decorators below; the route-walking test refuses a
-# handler that takes a session without it (its transaction would never commit).
+# Set on every handler registered through the house decorators below: which transaction it ends ("read" or
+# "write"). tests/test_permissions.py walks every route and fails on a handler that takes a session without it:
+# one registered with a bare litestar.post would answer 200 and commit nothing.
 HOUSE_TRANSACTION = "__opscenter_transaction__"
 
 CURSOR_MAX_LENGTH = 2000
