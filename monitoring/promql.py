@@ -12,8 +12,7 @@ make one: ``Settings.prometheus``); this module reads no configuration of its ow
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -331,13 +330,3 @@ def _sample(item: Any) -> Sample:
     if not all(isinstance(text, str) for text in labels.values()):
         labels = {name: str(text) for name, text in labels.items()}
     return Sample(labels=labels, value=value)
-
-
-@contextmanager
-def client(settings: PrometheusSettings, *, transport: httpx.BaseTransport | None = None) -> Iterator[PrometheusClient]:
-    """A client for the length of a ``with`` block."""
-    prometheus = PrometheusClient(settings, transport=transport)
-    try:
-        yield prometheus
-    finally:
-        prometheus.close()

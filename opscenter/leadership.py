@@ -188,10 +188,6 @@ class LeaderScheduler:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def leading(self) -> bool:
-        return self._scheduler is not None
-
     def run(self) -> None:
         """Campaign until ``stop()``: lead while holding the lock, try again every poll otherwise."""
         SCHEDULER_LEADER.set(0)

@@ -143,8 +143,6 @@ record_build(opscenter.__version__)
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]
 
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
-
 
 def scheduled_jobs(settings: Settings) -> list[Job]:
     """The jobs the scheduler runs: JOBS, or the list named by OPSCENTER_SCHEDULER_JOBS (tests, fire drills)."""

@@ -137,10 +137,6 @@ class Settings(BaseSettings):
             range_selectors=self.prometheus_range_selectors,
         )
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @cache
 def get_settings() -> Settings:

@@ -16,12 +16,11 @@ from litestar.routes import HTTPRoute
 from opscenter.app import create_app
 from opscenter.identity.guards import admitted_roles
 from opscenter.identity.models import Role
-from opscenter.plugin import PUBLIC_PATHS
 from opscenter.settings import Settings
 from opscenter.web import HOUSE_TRANSACTION
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.permissions import ROWS
+from tests.permissions import PUBLIC_PATHS, ROWS
 from tests.permissions.table import Row
 
 TABLE = {row.key: row for row in ROWS}

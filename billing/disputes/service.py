@@ -7,7 +7,7 @@ A dispute is visible to whoever sees its line (billing/statements/service.py); a
 import uuid
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from billing.disputes.models import Dispute, DisputeIn, DisputeResolution, DisputeStatus, Resolution
 from billing.statements import service as statements
@@ -107,13 +107,3 @@ def _resum(session: Session, statement: Statement) -> None:
     statement.deduction_fen = sum(line.deduction_fen for line in lines)
     statement.amount_fen = sum(line.amount_fen for line in lines)
     statement.over_ceiling = statement.billed_before_fen + statement.amount_fen > statement.ceiling_fen
-
-
-def list_open(session: Session, statement_id: uuid.UUID) -> list[Dispute]:
-    return list(
-        session.exec(
-            select(Dispute)
-            .where(Dispute.statement_id == statement_id, Dispute.status == DisputeStatus.OPEN)
-            .order_by(col(Dispute.id))
-        )
-    )

@@ -69,11 +69,6 @@ class Actor:
         return self.role == Role.OPERATOR
 
     @property
-    def is_bureau(self) -> bool:
-        """A bureau business user: approves, and pays."""
-        return self.role == Role.BUREAU
-
-    @property
     def is_auditor(self) -> bool:
         """An auditor (of any organization): reads everything, everyone's notifications included; changes nothing."""
         return self.role == Role.AUDITOR

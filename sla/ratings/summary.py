@@ -104,8 +104,3 @@ def instance_scores(
     for instance_id, count, total in rows:
         scores[instance_id] = InstanceScore(score=mean(total, count), ratings=count)
     return scores
-
-
-def instance_score(session: Session, *, service_instance_id: uuid.UUID, period: Period) -> InstanceScore:
-    """One instance's score for ``period``: the mean of its departments' scores, or None when unrated."""
-    return instance_scores(session, service_instance_ids=[service_instance_id], period=period)[service_instance_id]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import REGISTRY
 from sqlmodel import Session
 
 from opscenter.db import Database
@@ -69,11 +70,20 @@ class Counted:
             self.runs += 1
 
 
+def _elections() -> float:
+    return REGISTRY.get_sample_value("opscenter_scheduler_elections_total") or 0.0
+
+
 def _lead_once(db: Database, job: Job, *, settle: float = 0.0) -> None:
     """Start a scheduler that leads at once (as after a restart), let it catch up, stop it."""
     scheduler = LeaderScheduler(db, [job], system_actor=Actor.of_job, election=SoleCandidate(), poll_seconds=0.1)
+    elected_before = _elections()
     scheduler.start()
-    eventually(lambda: scheduler.leading, within=10, what="the scheduler leads")
+    eventually(
+        lambda: _elections() > elected_before and REGISTRY.get_sample_value("opscenter_scheduler_leader") == 1,
+        within=10,
+        what="the scheduler leads, as /metrics says",
+    )
     threading.Event().wait(settle)
     scheduler.stop()
 

@@ -13,7 +13,7 @@ from opscenter.db import Database
 from opscenter.timekeeping import Period
 from sla.measurements.models import Measurement
 from sla.reports.models import SlaStatus
-from sla.reports.service import line_report, line_reports
+from sla.reports.service import line_reports
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -113,16 +113,14 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
     with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         assert [int(client.vector(query)[0].value) for query in short["promql"]] == [34380, 34560]
 
-    # what billing calls: every line at once, or one
+    # what billing calls: every line at once, or the lines it names
+    late_line = (uuid.UUID(late_report["contract_id"]), late_report["line_no"])
     with db.transaction(write=False) as session:
         every = line_reports(session, period=Period(2026, 10))
-        one = line_report(
-            session,
-            contract_id=uuid.UUID(late_report["contract_id"]),
-            line_no=late_report["line_no"],
-            period=Period(2026, 10),
-        )
+        named = line_reports(session, period=Period(2026, 10), keys=[late_line])
     assert len(every) == 6
+    assert list(named) == [late_line]
+    one = named[late_line]
     assert one.availability == Decimal("99.81")
     assert one.status is SlaStatus.BREACHED
     assert one.credit_pct == Decimal("5")
