@@ -36,16 +36,16 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from migrations import MIGRATIONS  # noqa: E402
 from operations.assets import columns  # noqa: E402
 from operations.assets.handover import flows  # noqa: E402
 from operations.assets.handover import service as handover  # noqa: E402
 from operations.assets.handover.models import HandoverBatchCreate, InspectionIn  # noqa: E402
 from operations.assets.register.models import AssetKind  # noqa: E402
 from opscenter.app import create_app  # noqa: E402
-from opscenter.auth.actor import Actor  # noqa: E402
 from opscenter.db import Database  # noqa: E402
-from opscenter.migrate import upgrade  # noqa: E402
-from opscenter.organizations.models import OrgKind, Role  # noqa: E402
+from opscenter.identity.actor import Actor  # noqa: E402
+from opscenter.identity.models import OrgKind, Role  # noqa: E402
 from opscenter.settings import Settings  # noqa: E402
 from tests.factories import Identity, identity  # noqa: E402
 from tests.support import RunningServer, postgres_database  # noqa: E402
@@ -128,7 +128,7 @@ def line(name: str, what: str, seconds: float, rows: int) -> None:
 
 def bench(name: str, url: str, rows: int) -> None:
     settings = Settings(database_url=url, log_level="WARNING")
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     database = Database(settings)
     people = {
         role: identity(database, user_name=f"bench.{role.value}", role=role, org_name=org, org_kind=kind)

@@ -17,6 +17,7 @@ entry, commit (the sealing is the real job, as above).
 """
 
 import argparse
+import importlib
 import json
 import multiprocessing
 import os
@@ -79,6 +80,24 @@ def measure(tree: Path, url: str, writers: int, seconds: float, mode: str) -> di
 # ---- the child: runs with the measured tree's ``opscenter`` on its path ------------------------------------
 
 
+def _module(*names: str) -> Any:
+    """The first of ``names`` the measured tree has: this checkout's name first, then the one the ``--before``
+    tree used (issue 19 moved the actor and the identity models to ``opscenter.identity``)."""
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError(names[0])
+
+
+def _upgrade(settings: Any) -> None:
+    """Migrate with the measured tree's own migrations (``migrations.MIGRATIONS`` since issue 19)."""
+    migrations = getattr(importlib.import_module("migrations"), "MIGRATIONS", None)
+    upgrade = migrations.upgrade if migrations is not None else importlib.import_module("opscenter.migrate").upgrade
+    upgrade(settings)
+
+
 ORGANIZATION = (
     "INSERT INTO organization (id, version, created_at, updated_at, name, kind)"
     " VALUES (%(org)s, 1, now(), now(), %(name)s, 'department')"
@@ -108,11 +127,13 @@ def _writer_process(
 
     import psycopg
 
-    from opscenter.auth.actor import Actor
     from opscenter.db import Database, new_id
     from opscenter.organizations import service as organizations
-    from opscenter.organizations.models import OrganizationCreate, OrgKind
     from opscenter.settings import Settings
+
+    Actor = _module("opscenter.identity.actor", "opscenter.auth.actor").Actor
+    identity = _module("opscenter.identity.models", "opscenter.organizations.models")
+    OrganizationCreate, OrgKind = identity.OrganizationCreate, identity.OrgKind
 
     db = Database(Settings(database_url=url, db_pool_size=threads))
     with db.transaction(write=False) as session:
@@ -164,13 +185,12 @@ def child(tree: str, url: str, writers: int, seconds: float, mode: str) -> None:
     from opscenter.audit import jobs
     from opscenter.audit import service as audit
     from opscenter.db import Database
-    from opscenter.migrate import upgrade
     from opscenter.scheduler import run_job
     from opscenter.settings import Settings
 
     assert Path(opscenter.__file__).is_relative_to(tree), f"measuring {opscenter.__file__}, not {tree}"
     settings = Settings(database_url=url)
-    upgrade(settings)
+    _upgrade(settings)
     db = Database(settings)
     seal_job = next((job for job in jobs.JOBS if job.id == "audit.seal"), None)
 
@@ -198,14 +218,15 @@ def child(tree: str, url: str, writers: int, seconds: float, mode: str) -> None:
     seal_runs: list[float] = []
     if seal_job is not None:
         from opscenter.audit.sequencer import backlog
-        from opscenter.clock import utcnow
+        from opscenter.identity.actor import Actor  # the sequencer exists in this checkout only
+        from opscenter.timekeeping import utcnow
 
         while time.time() < stop_at:
             tick = time.time()
             if tick >= start_at:
                 with db.transaction(write=False) as session:
                     lags.append(backlog(session).lag_seconds(utcnow()))
-                run_job(db, seal_job)
+                run_job(db, seal_job, system_actor=Actor.of_job)
                 seal_runs.append(time.time() - tick)
             time.sleep(max(0.0, 1 - (time.time() - tick)))
 

@@ -38,10 +38,10 @@ from sqlmodel import SQLModel  # noqa: E402
 from bench.harness import bulk_insert, databases, settings_for, uuid7_at  # noqa: E402
 from billing.statements.models import Statement, StatementLine  # noqa: E402
 from billing.statements.runs import run_period  # noqa: E402
-from opscenter.auth.actor import Actor  # noqa: E402
-from opscenter.clock import Period  # noqa: E402
 from opscenter.db import Database, core_table  # noqa: E402
+from opscenter.identity.actor import Actor  # noqa: E402
 from opscenter.plugin import load_all_models  # noqa: E402
+from opscenter.timekeeping import Period  # noqa: E402
 
 GOAL_SECONDS = 10.0
 SERIALS = itertools.count(1)  # ticket serials, unique across seeds

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from opscenter.calendar.clock import WorkingCalendar
+from opscenter.calendar.working_time import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST = datetime(2025, 1, 1, tzinfo=UTC)

@@ -19,17 +19,18 @@ from litestar.params import JSONBody
 
 from contracts.purchasing.models import PurchaseRequestIn
 from opscenter.app import create_app, frozen
-from opscenter.auth.guards import allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import allow
+from opscenter.identity.models import Role
 from opscenter.settings import LogLevel, Settings
-from opscenter.web import CurrentActor, DbSession, post
+from opscenter.web import DbSession, post
 
 FLOOR_PATH = "/bench/floor"
 
 
 @post(FLOOR_PATH, guards=[allow(Role.DEPARTMENT)])
 def floor(session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> dict[str, str]:
-    return {"id": str(uuid.uuid4()), "title": data.title, "department_id": str(actor.org_id)}
+    return {"id": str(uuid.uuid4()), "title": data.title, "department_id": str(actor.required_organization_id)}
 
 
 def create_floor_app(url: str) -> Litestar:

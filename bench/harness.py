@@ -296,15 +296,15 @@ def settings_for(url: str) -> Any:
 
 
 def migrate(url: str) -> None:
-    from opscenter.migrate import upgrade
+    from migrations import MIGRATIONS
 
-    upgrade(settings_for(url))
+    MIGRATIONS.upgrade(settings_for(url))
 
 
 def identity(url: str, *, user_name: str, role: str, org_name: str, org_kind: str) -> tuple[uuid.UUID, str]:
     """A user with an API key, created through the real services; returns (organization id, key)."""
     from opscenter.db import Database
-    from opscenter.organizations.models import OrgKind, Role
+    from opscenter.identity.models import OrgKind, Role
     from tests.factories import identity as make_identity
 
     database = Database(settings_for(url))

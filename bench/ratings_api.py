@@ -70,14 +70,14 @@ class Seeded:
 def seed(url: str, *, instances: int = INSTANCES) -> Seeded:
     """Migrate; one department with ``instances`` service instances, each on its own line of one approved
     contract in force 2020-01-01..2026-12-31; the bare table. Written directly, in one transaction."""
+    from migrations import MIGRATIONS
     from opscenter.db import Database
-    from opscenter.migrate import upgrade
-    from opscenter.organizations.models import OrgKind, Role
+    from opscenter.identity.models import OrgKind, Role
     from opscenter.settings import Settings
     from tests.factories import identity, organization
 
     settings = Settings(database_url=url, log_level="WARNING")
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     database = Database(settings)
     BareRow.__table__.create(database.engine, checkfirst=True)  # type: ignore[attr-defined]
     department = identity(

@@ -254,14 +254,14 @@ def serving(url: str, processes: int) -> Iterator[str]:
 
 def prepare(url: str) -> dict[str, str]:
     """Migrate; create an operator and a department user; their keys by role."""
+    from migrations import MIGRATIONS
     from opscenter.db import Database
-    from opscenter.migrate import upgrade
-    from opscenter.organizations.models import OrgKind, Role
+    from opscenter.identity.models import OrgKind, Role
     from opscenter.settings import LogLevel, Settings
     from tests.factories import identity
 
     settings = Settings(database_url=url, log_level=LogLevel.WARNING)
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     database = Database(settings)
     operator = identity(
         database, user_name="bench.operator", role=Role.OPERATOR, org_name="数字政府运营中心", org_kind=OrgKind.OPERATOR

@@ -88,7 +88,7 @@ def one_pull(database: Database, settings: Settings, transport: httpx.BaseTransp
     """(seconds, instance-days written) of one pull of DAY, rolled back afterwards."""
     session = database.session(write=True)
     try:
-        with PrometheusClient(settings, transport=transport) as prometheus:
+        with PrometheusClient(settings.prometheus, transport=transport) as prometheus:
             started = time.perf_counter()
             result = pull(session, prometheus, [DAY], now=datetime.now(UTC))
             session.flush()

@@ -24,7 +24,7 @@ from contracts.agreements.activity import ActiveLine, active_lines
 from contracts.instances import service as instances
 from contracts.terms import Priority
 from operations.tickets import service as tickets
-from opscenter.clock import Period
+from opscenter.timekeeping import Period
 from sla.ratings import summary as ratings
 from sla.reports import service as sla_reports
 from sla.reports.models import LineReport

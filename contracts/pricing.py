@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-from opscenter.clock import Period, days_between
 from opscenter.money import round_yuan
+from opscenter.timekeeping import Period, days_between
 
 
 def months(start: date, end: date) -> Iterator[tuple[Period, date, date]]:

@@ -31,6 +31,9 @@ Coefficient = Annotated[
 ]
 
 
+# Which clock a target's minutes run on: round the clock, or working time on the business calendar
+# (opscenter.calendar.working_time). The API names it Clock (its OpenAPI schema), so the class keeps that name.
+# (A comment, not a docstring: an enum's docstring becomes its schema's description.)
 class Clock(LabeledEnum):
     ALWAYS = "24x7", "7×24小时"
     BUSINESS = "business", "工作时间"

@@ -21,9 +21,9 @@ import opscenter.audit.models
 import opscenter.auth.models
 import opscenter.calendar.models
 import opscenter.idempotency.models
+import opscenter.identity.models
 import opscenter.job_runs
 import opscenter.notifications.models
-import opscenter.organizations.models
 import opscenter.pagination
 import sla.maintenance.models
 import sla.measurements.models

@@ -3,7 +3,8 @@
 
 A domain offers a *source*, ``source(session) -> families``: given a session it fills its gauge families;
 given None (no database yet) it answers them empty, so their names are always on ``/metrics``. The wiring
-lists the sources (``opscenter.plugin.FIGURES``) and the app's lifespan names the database to read.
+lists the sources (``opscenter.plugin.FIGURE_SOURCES``) and the app's lifespan names the database to read:
+anything that opens a read transaction (``ReadableDatabase``; OpsCenter's ``Database`` does).
 
 The figures are the same whichever process answers, so every API process reports them in full; dashboards
 take ``max without (instance)`` over the targets. A source that fails is logged and skipped for that scrape.
@@ -12,25 +13,31 @@ take ``max without (instance)`` over the targets. A source that fails is logged 
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from sqlmodel import Session
 
 from monitoring.metrics import register_scrape_time
-from opscenter.db import Database
 
 log = logging.getLogger(__name__)
 
 FigureSource = Callable[[Session | None], Iterable[Metric]]
 
 
+class ReadableDatabase(Protocol):
+    """Where the figures are read: ``transaction(write=False)`` opens a read transaction and closes it after."""
+
+    def transaction(self, *, write: bool) -> AbstractContextManager[Session]: ...
+
+
 class BusinessFigures(Collector):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sources: list[FigureSource] = []
-        self._databases: list[Database] = []
+        self._databases: list[ReadableDatabase] = []
 
     def use(self, sources: Sequence[FigureSource]) -> None:
         """The sources to report (the wiring calls this once; again with the same list changes nothing)."""
@@ -38,7 +45,7 @@ class BusinessFigures(Collector):
             self._sources = list(sources)
 
     @contextmanager
-    def watching(self, db: Database) -> Iterator[None]:
+    def watching(self, db: ReadableDatabase) -> Iterator[None]:
         """While the block runs, the figures are read from ``db`` (the latest one when several are watched)."""
         with self._lock:
             self._databases.append(db)
@@ -55,7 +62,7 @@ class BusinessFigures(Collector):
         for source in sources:
             yield from self._read(source, db)
 
-    def _read(self, source: FigureSource, db: Database | None) -> list[Metric]:
+    def _read(self, source: FigureSource, db: ReadableDatabase | None) -> list[Metric]:
         if db is None:
             return list(source(None))
         try:

@@ -13,12 +13,15 @@ import platform
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info
 from prometheus_client.registry import Collector
 
-import opscenter
-
 HTTP_METRICS_PREFIX = "opscenter_http"
 
 BUILD_INFO = Info("opscenter_build", "Version of the running OpsCenter")
-BUILD_INFO.info({"version": opscenter.__version__, "python": platform.python_version()})
+
+
+def record_build(version: str) -> None:
+    """Say on ``/metrics`` which version runs, on which Python (the wiring tells, once per process)."""
+    BUILD_INFO.info({"version": version, "python": platform.python_version()})
+
 
 JOB_RUNS = Counter(
     "opscenter_job_runs_total",

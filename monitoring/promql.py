@@ -4,21 +4,22 @@ Label values come from users and are always escaped here; no user ever writes Pr
 standard HTTP API (``/api/v1/query``, ``/api/v1/query_range``), so it works unchanged against Prometheus, Thanos
 Query, Grafana Mimir and VictoriaMetrics. Its answers are strict: anything but a complete, well-typed, finite answer
 raises one ``PromQLError`` subclass per kind of failure, and nothing partial is ever returned.
+
+Where Prometheus is and how to talk to it is a ``PrometheusSettings`` the caller gives (OpsCenter's settings
+make one: ``Settings.prometheus``); this module reads no configuration of its own.
 """
 
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 import httpx
-
-from opscenter.settings import RangeSelectors, Settings
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -46,6 +47,14 @@ def selector(metric: str, matchers: Mapping[str, str]) -> str:
 
 
 # ---- windows cut to the sample ------------------------------------------------------------------------------------
+
+
+class RangeSelectors(StrEnum):
+    """Which samples a range selector ``[d]`` takes at ``t``: ``closed`` [t-d, t] (Prometheus 2.x, Thanos, Mimir
+    2.x) or ``left_open`` (t-d, t] (Prometheus 3.x)."""
+
+    CLOSED = "closed"
+    LEFT_OPEN = "left_open"
 
 
 @dataclass(frozen=True, order=True)
@@ -157,6 +166,24 @@ class NotANumber(PromQLError):
 
 
 @dataclass(frozen=True)
+class PrometheusSettings:
+    """Where the query API is (without ``/api/v1``) and how to talk to it: timeouts, at most one kind of auth
+    (a bearer token, or a username with a password), extra headers, the CAs to trust, retries."""
+
+    url: str
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 30.0
+    bearer_token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    ca_bundle: str | None = None
+    retries: int = 3
+    retry_backoff_seconds: float = 0.5
+    range_selectors: RangeSelectors = RangeSelectors.CLOSED
+
+
+@dataclass(frozen=True)
 class Sample:
     """One series of an instant vector: its labels and its value, exact."""
 
@@ -174,26 +201,24 @@ class PrometheusClient:
     or a bad answer fails at once. ``requests`` counts the HTTP requests sent, retries included.
     """
 
-    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> None:
-        self.retries = settings.prometheus_retries
-        self.backoff = settings.prometheus_retry_backoff_seconds
-        self.semantics = settings.prometheus_range_selectors
+    def __init__(self, settings: PrometheusSettings, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.retries = settings.retries
+        self.backoff = settings.retry_backoff_seconds
+        self.semantics = settings.range_selectors
         self.requests = 0
         self._counting = threading.Lock()  # a client may be shared between threads
         auth: httpx.Auth | None = None
-        headers = dict(settings.prometheus_headers)
-        if settings.prometheus_bearer_token is not None:
-            headers["Authorization"] = f"Bearer {settings.prometheus_bearer_token.get_secret_value()}"
-        elif settings.prometheus_username is not None and settings.prometheus_password is not None:
-            auth = httpx.BasicAuth(settings.prometheus_username, settings.prometheus_password.get_secret_value())
+        headers = dict(settings.headers)
+        if settings.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {settings.bearer_token}"
+        elif settings.username is not None and settings.password is not None:
+            auth = httpx.BasicAuth(settings.username, settings.password)
         self._http = httpx.Client(
-            base_url=settings.prometheus_url.rstrip("/"),
-            timeout=httpx.Timeout(
-                settings.prometheus_read_timeout_seconds, connect=settings.prometheus_connect_timeout_seconds
-            ),
+            base_url=settings.url.rstrip("/"),
+            timeout=httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds),
             auth=auth,
             headers=headers,
-            verify=settings.prometheus_ca_bundle or True,
+            verify=settings.ca_bundle or True,
             follow_redirects=False,
             transport=transport,
         )
@@ -305,13 +330,3 @@ def _sample(item: Any) -> Sample:
     if not all(isinstance(text, str) for text in labels.values()):
         labels = {name: str(text) for name, text in labels.items()}
     return Sample(labels=labels, value=value)
-
-
-@contextmanager
-def client(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Iterator[PrometheusClient]:
-    """A client for the length of a ``with`` block."""
-    prometheus = PrometheusClient(settings, transport=transport)
-    try:
-        yield prometheus
-    finally:
-        prometheus.close()

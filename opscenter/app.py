@@ -5,7 +5,9 @@ import os
 
 from litestar import Litestar
 
+from migrations import MIGRATIONS
 from opscenter.heap import freeze_startup_heap
+from opscenter.identity.guards import document_roles
 from opscenter.middleware import RequestIdMiddleware
 from opscenter.openapi import describe_errors
 from opscenter.plugin import OpsCenterPlugin
@@ -16,7 +18,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Litestar(
-        plugins=[OpsCenterPlugin(settings, run_scheduler=run_scheduler)],
+        plugins=[OpsCenterPlugin(settings, migrations=MIGRATIONS, run_scheduler=run_scheduler)],
         # Given here, not by the plugin: Litestar 2.x reads this argument, not AppConfig's, for the root router.
         request_max_body_size=settings.max_body_bytes,
     )
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     # fails its converter carry X-Request-ID like every other answer.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     describe_errors(app, settings)
+    document_roles(app)
     return app
 
 

@@ -14,20 +14,20 @@ import click
 import uvicorn
 from sqlmodel import Session
 
+from migrations import MIGRATIONS
 from opscenter.audit import service as audit
 from opscenter.audit.sequencer import backlog_on_metrics, seal_backlog
 from opscenter.auth import service as auth
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKeyCreate
-from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.errors import DomainError
 from opscenter.heap import freeze_startup_heap
-from opscenter.migrate import schema_problem, upgrade
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.organizations import service as organizations
-from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.plugin import CLI_COMMANDS
 from opscenter.settings import Settings, get_settings
+from opscenter.timekeeping import utcnow
 
 # `audit verify` warns when an event has waited longer than this: the sequencer runs every second.
 STALE_BACKLOG_SECONDS = 300
@@ -50,7 +50,7 @@ def _migrated_settings() -> Settings:
     that does not exist is not created by asking.
     """
     settings = _settings()
-    if (problem := schema_problem(settings)) is not None:
+    if (problem := MIGRATIONS.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     return settings
 
@@ -68,7 +68,9 @@ def _transaction() -> Iterator[Session]:
         database.dispose()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Every command gets the migrations as its context object: a domain's command checks the schema with them
+# (opscenter.migrate.pass_migrations), as the commands here do.
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "obj": MIGRATIONS})
 def main() -> None:
     """OpsCenter: the back office of a government operations center.
 
@@ -158,7 +160,7 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the latest)."""
     settings = _settings()
-    upgrade(settings, revision)
+    MIGRATIONS.upgrade(settings, revision)
     click.echo(f"database at {revision}", err=True)
 
 
@@ -166,9 +168,7 @@ def db_upgrade(revision: str) -> None:
 @click.option("-m", "--message", required=True, help="What the migration does.")
 def db_revision(message: str) -> None:
     """For developers: write a new migration from the difference between the models and the database."""
-    from opscenter.migrate import revision
-
-    written = revision(_settings(), message)
+    written = MIGRATIONS.revision(_settings(), message)
     click.echo(f"wrote {written}", err=True)
 
 

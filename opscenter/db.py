@@ -17,11 +17,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Dialect, Engine, Table, create_engine, event, insert
 from sqlalchemy import Enum as SAEnum
@@ -34,12 +33,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.errors import PreconditionFailed
 from opscenter.settings import Settings
-
-if TYPE_CHECKING:
-    from opscenter.replica import ReadReplica
+from opscenter.timekeeping import utcnow
 
 # Constraint names that Alembic can reproduce and SQLite batch mode can find again.
 SQLModel.metadata.naming_convention = {
@@ -142,17 +138,6 @@ class Versioned(SQLModel):
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """What a list's caller asked for: ``limit`` rows after ``cursor`` (``opscenter.pagination``); ``count``
-    asks for the total as well."""
-
-    limit: int
-    cursor: str | None = None
-    count: bool = False
-    cursor_key: bytes | None = field(default=None, repr=False)  # signs cursors; set by the web layer
-
-
 def sqlalchemy_url(database_url: str) -> URL:
     """Plain ``sqlite:///path`` and ``postgresql://…`` URLs, with the driver chosen here."""
     url = make_url(database_url)
@@ -191,7 +176,8 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        # A connection opened in a handler's thread may be committed from another worker thread.
+        # The pool hands a connection to whichever thread checks one out next: each is used by one thread at a
+        # time, but not always by the thread that opened it.
         connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
     )
 
@@ -244,12 +230,6 @@ class Database:
         self._writes = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), class_=Session, expire_on_commit=False
         )
-        # Scale-out: list pages may read from a PostgreSQL streaming replica (opscenter/replica.py).
-        self.replica: ReadReplica | None = None
-        if settings.database_replica_url:
-            from opscenter import replica  # it builds on this module
-
-            self.replica = replica.ReadReplica(settings)
 
     @property
     def write_engine(self) -> Engine:
@@ -258,12 +238,6 @@ class Database:
     def session(self, *, write: bool) -> Session:
         """A new session; its transaction begins at its first statement. End it with ``finish``."""
         return (self._writes if write else self._reads)()
-
-    def list_session(self) -> Session:
-        """A read session for an answer that may lag the primary by the replication delay (a list page):
-        on the replica when one is set and answering, else the same as ``session(write=False)``."""
-        replica_session = self.replica.session() if self.replica is not None else None
-        return replica_session or self.session(write=False)
 
     @staticmethod
     def finish(session: Session, *, commit: bool) -> None:
@@ -291,8 +265,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.replica is not None:
-            self.replica.dispose()
 
 
 def core_table(model: type[SQLModel]) -> Table:

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from monitoring.metrics import DATABASE_UP
 from opscenter.db import Database
-from opscenter.migrate import current_revisions, head_revisions
+from opscenter.migrate import Migrations, current_revisions
+from opscenter.replica import ReadReplica
 
 PUBLIC = {"exclude_from_auth": True, "public": True}
 
@@ -32,25 +33,27 @@ class HealthController(Controller):
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         db: Database = request.app.state.db
-        checks = await anyio.to_thread.run_sync(_check_database, db)
+        replica: ReadReplica | None = request.app.state.replica
+        migrations: Migrations = request.app.state.migrations
+        checks = await anyio.to_thread.run_sync(_check_database, db, migrations)
         ready = all(value == "ok" for value in checks.values())
         DATABASE_UP.labels(database="primary").set(1 if checks["database"] == "ok" else 0)
         status = "ready" if ready else "unavailable"
-        if db.replica is not None:
-            checks["replica"] = await anyio.to_thread.run_sync(db.replica.check)
+        if replica is not None:
+            checks["replica"] = await anyio.to_thread.run_sync(replica.check)
             if ready and checks["replica"] != "ok":
                 status = "degraded"
         return Response({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
 
-def _check_database(db: Database) -> dict[str, str]:
+def _check_database(db: Database, migrations: Migrations) -> dict[str, str]:
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             current = current_revisions(connection)
     except Exception as exc:
         return {"database": f"unreachable: {type(exc).__name__}", "migrations": "unknown"}
-    heads = head_revisions()
+    heads = migrations.heads
     if current == heads:
         migration_state = "ok"
     elif not current:

@@ -33,11 +33,11 @@ import psycopg
 from apscheduler.schedulers.base import BaseScheduler
 
 from monitoring.metrics import JOB_MISSED_RUNS, SCHEDULER_ELECTIONS, SCHEDULER_LEADER
-from opscenter.clock import utcnow
 from opscenter.db import Database, sqlalchemy_url
 from opscenter.job_runs import missed_jobs
-from opscenter.scheduler import Job, build_scheduler
+from opscenter.scheduler import Job, SystemActor, build_scheduler
 from opscenter.settings import Settings
+from opscenter.timekeeping import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -167,21 +167,26 @@ class LeaderScheduler:
     """Runs ``jobs`` while this process is the leader; stands by otherwise.
 
     ``run()`` campaigns in the calling thread until ``stop()`` (``opscenter worker``); ``start()`` does it
-    in a background thread (``opscenter serve``).
+    in a background thread (``opscenter serve``). Each run acts as ``system_actor(job.id)``.
     """
 
-    def __init__(self, db: Database, jobs: Sequence[Job], *, election: Election, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        jobs: Sequence[Job],
+        *,
+        system_actor: SystemActor,
+        election: Election,
+        poll_seconds: float,
+    ) -> None:
         self.db = db
         self.jobs = list(jobs)
+        self.system_actor = system_actor
         self.election = election
         self.poll_seconds = poll_seconds
         self._scheduler: BaseScheduler | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-
-    @property
-    def leading(self) -> bool:
-        return self._scheduler is not None
 
     def run(self) -> None:
         """Campaign until ``stop()``: lead while holding the lock, try again every poll otherwise."""
@@ -220,7 +225,9 @@ class LeaderScheduler:
             missed = missed_jobs(session, self.jobs, utcnow())
         for job in missed:
             JOB_MISSED_RUNS.labels(job=job.id).inc()
-        scheduler = build_scheduler(self.db, self.jobs, blocking=False, run_now={job.id for job in missed})
+        scheduler = build_scheduler(
+            self.db, self.jobs, system_actor=self.system_actor, blocking=False, run_now={job.id for job in missed}
+        )
         scheduler.start()
         self._scheduler = scheduler
         SCHEDULER_LEADER.set(1)

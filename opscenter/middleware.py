@@ -11,7 +11,6 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-REQUEST_ID_HEADER = "x-request-id"
 
 
 def request_id_of(scope: Scope) -> str:

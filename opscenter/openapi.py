@@ -15,9 +15,10 @@ the document is first built, what each operation can answer otherwise, inferred 
 each as ``application/problem+json`` with the one ``Problem`` schema and an example. It also states what
 Litestar leaves out: an optional body is optional, a request body refuses unknown fields
 (``additionalProperties: false``), ``limit`` is bounded by the page size maximum, public operations need
-no key, each operation names the roles it admits, and links lead from an object's answers to its next
-operations (with its id and ETag). A new domain gets all of it by using the house
-decorators; ``tests/openapi.json`` is the snapshot every change of the document shows up in.
+no key, and links lead from an object's answers to its next operations (with its id and ETag). The roles each
+operation admits are added beside its guards (``opscenter.identity.guards.document_roles``); the wiring runs
+both. A new domain gets all of it by using the house decorators; ``tests/openapi.json`` is the snapshot every
+change of the document shows up in.
 """
 
 import re
@@ -29,9 +30,7 @@ from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
-from opscenter.auth.guards import admitted_roles
 from opscenter.errors import INPUT_POLICY, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
-from opscenter.organizations.models import Role
 from opscenter.schemas import INT_MAX, INT_MIN, StrictInput
 from opscenter.settings import Settings
 from opscenter.web import IF_MATCH_PATTERN
@@ -236,10 +235,6 @@ def _describe_operation(
         responses[str(status)] = _problem_response(status)
     if public:
         operation["security"] = []
-    else:
-        roles = admitted_roles(handler) or frozenset(Role)
-        admitted = ", ".join(role.value for role in Role if role in roles)
-        operation["description"] = f"{operation.get('description', '')}\n\nRoles: {admitted}.".strip()
 
 
 def _not_null(schema: dict[str, Any]) -> None:

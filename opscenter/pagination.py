@@ -1,49 +1,17 @@
 """Keyset (cursor) pagination: every list costs the same on page 1 and on page 2,000.
 
-A list is one ordered query. Its page is ``WHERE <order keys> after <the last row the caller saw>
-ORDER BY <order keys> LIMIT n+1``: an index range scan, never an OFFSET walk, and no COUNT unless the
-caller asks with ``?count=true``. The position travels as an opaque cursor.
+A service orders its query and returns ``keyset(session, query, page)``: the rows after the caller's cursor
+(``WHERE`` <order keys> after <the last row seen> ``LIMIT n+1``: a range scan, never an OFFSET walk; a COUNT
+only with ``?count=true``) as a ``Slice``. The controller answers ``rows.page_of([XPublic.model_validate(row)
+for row in rows])``, a ``CursorPage``: ``{"items": [...], "limit": 50, "next_cursor": "…" | null, "total":
+null | 1234}``; ``next_cursor`` is null on the last page.
 
-The envelope (``CursorPage``)::
-
-    {"items": [...], "limit": 50, "next_cursor": "<opaque>" | null, "total": null | 1234}
-
-``next_cursor`` is null on the last page; pass it back as ``?cursor=`` for the next one. ``total``
-is only counted with ``?count=true``. ``limit`` above ``OPSCENTER_PAGE_SIZE_MAX`` is a 400.
-
-**Adopting it**::
-
-    # service.py
-    from opscenter.pagination import PageRequest, Slice, keyset
-
-    def list_requests(session, *, actor, page: PageRequest, status=None) -> Slice[PurchaseRequest]:
-        query = _scoped(select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc()), actor)
-        if status is not None:
-            query = query.where(PurchaseRequest.status == status)
-        return keyset(session, query, page)              # was: return paginate(session, query, page)
-
-    # controller.py: the handler keeps ``page: Paging``; the answer is a CursorPage
-    from opscenter.pagination import CursorPage
-
-    def index(self, session: DbSession, actor: CurrentActor, page: Paging, ...) -> CursorPage[XPublic]:
-        rows = service.list_requests(session, actor=actor, page=page, status=status)   # was: rows, total = …
-        return rows.page_of([XPublic.model_validate(row) for row in rows])          # was: page_of(…, total, page)
-
-Rules the query must follow (``keyset`` checks the first two and raises at the first request):
-
-- ORDER BY columns of the selected entity only, ``asc``/``desc`` mixed as you like, NOT NULL columns;
-- the last ORDER BY column is unique (the primary key, e.g. a UUIDv7 ``id``, or a unique column): the
-  tiebreaker that makes the order total, so no row is ever seen twice or skipped, also while rows are
-  inserted between pages;
-- an index that starts with the equality filters and continues with the order keys (e.g.
-  ``(department_id, id)`` for a department's requests, newest first), so a page is a range scan;
-- the same request gives the same SQL and parameters (no ``now()`` in a filter): the cursor is bound
-  to them.
-
-The cursor is signed (HMAC-SHA256, a key kept in the database, the same for every process) and bound
-to the list's SQL and parameters, which include the caller's scope: a tampered cursor, one from
-another list, from other filters or from another department is refused with 400 naming ``cursor``.
-Cursors do not survive a deploy that changes a list's query; clients then start again from page 1.
+The query orders by NOT NULL columns of the listed entity (``asc``/``desc`` as you like), the last one unique
+(the id) so the order is total, with an index that starts with its equality filters and goes on with the order
+keys; ``keyset`` refuses an order it cannot page. The same request must give the same SQL (no ``now()`` in a
+filter): the cursor is signed (HMAC-SHA256, with a key kept in the database, ``CursorKey``) and bound to the
+list's SQL and parameters, the caller's scope included, so a cursor of another list, other filters or another
+department is refused with 400 naming ``cursor``. Cursors do not survive a deploy that changes a list's query.
 """
 
 import base64
@@ -55,7 +23,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -68,13 +36,23 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Field, Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from opscenter.db import Database, PageRequest
+from opscenter.db import Database
 from opscenter.errors import InvalidInput
 
 T = TypeVar("T")
 M = TypeVar("M")
 
 __all__ = ["CursorKey", "CursorPage", "PageRequest", "Slice", "keyset", "load_cursor_key"]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What a list's caller asked for: ``limit`` rows after ``cursor``; ``count`` asks for the total as well."""
+
+    limit: int
+    cursor: str | None = None
+    count: bool = False
+    cursor_key: bytes | None = field(default=None, repr=False)  # signs cursors; set by the web layer
 
 
 class CursorKey(SQLModel, table=True):

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import click
 from litestar import Controller, Litestar, Response, get
 from litestar.config.app import AppConfig
+from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -32,7 +33,7 @@ from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
 from monitoring.figures import FIGURES, FigureSource
-from monitoring.metrics import HTTP_METRICS_PREFIX
+from monitoring.metrics import HTTP_METRICS_PREFIX, record_build
 from monitoring.multiprocess import exposition
 from operations.assets.handover.controller import HandoverController
 from operations.assets.register.controller import AssetController
@@ -52,10 +53,13 @@ from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
 from opscenter.health import PUBLIC, HealthController
 from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
+from opscenter.identity.actor import Actor, provide_actor
 from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
+from opscenter.migrate import Migrations
 from opscenter.notifications.controller import NotificationController
 from opscenter.organizations.controller import OrganizationController, UserController
+from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES
@@ -134,11 +138,10 @@ FIGURE_SOURCES: list[FigureSource] = [
     statement_figures.figures,
 ]
 FIGURES.use(FIGURE_SOURCES)
+record_build(opscenter.__version__)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]
-
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
 
 
 def scheduled_jobs(settings: Settings) -> list[Job]:
@@ -151,15 +154,21 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
 
 
 def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
-    """The scheduler of this process, running the jobs only while this process is the leader."""
+    """The scheduler of this process, running the jobs only while this process is the leader, each run as the
+    system acting for its job."""
     return LeaderScheduler(
-        db, scheduled_jobs(settings), election=election_for(settings), poll_seconds=settings.scheduler_poll_seconds
+        db,
+        scheduled_jobs(settings),
+        system_actor=Actor.of_job,
+        election=election_for(settings),
+        poll_seconds=settings.scheduler_poll_seconds,
     )
 
 
 class OpsCenterPlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, *, run_scheduler: bool) -> None:
+    def __init__(self, settings: Settings, *, migrations: Migrations, run_scheduler: bool) -> None:
         self.settings = settings
+        self.migrations = migrations  # what /ready expects the database at
         self.run_scheduler = run_scheduler
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -168,6 +177,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         )
         app_config.route_handlers.extend(CONTROLLERS)
         app_config.dependencies.update(DEPENDENCIES)
+        app_config.dependencies["actor"] = Provide(provide_actor, sync_to_thread=False)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware = [
             prometheus.middleware,
@@ -198,6 +208,10 @@ class OpsCenterPlugin(InitPluginProtocol):
     async def _lifespan(self, app: Litestar) -> AsyncGenerator[None, None]:
         db = Database(self.settings)
         app.state.db = db
+        app.state.migrations = self.migrations
+        # Scale-out: list pages may read from a PostgreSQL streaming replica (opscenter/replica.py).
+        replica = ReadReplica(self.settings, self.migrations) if self.settings.database_replica_url else None
+        app.state.replica = replica
         app.state.settings = self.settings
         app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
         # Handlers (and key look-ups) run in the loop's default executor: as many threads as pooled connections, so
@@ -215,4 +229,6 @@ class OpsCenterPlugin(InitPluginProtocol):
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            if replica is not None:
+                replica.dispose()
             db.dispose()

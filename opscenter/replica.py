@@ -1,9 +1,10 @@
 """List pages from a PostgreSQL streaming replica (``OPSCENTER_DATABASE_REPLICA_URL``), when one is set.
 
-What reads there: a GET whose answer is a list page (``CursorPage``), unless its handler says
-``opt={"replica": False}``; a GET handler may opt in with ``opt={"replica": True}``. Everything else
-reads from the primary: single objects (so the ETag a client fetches for ``If-Match`` right after its
-own write is always current), writes, authentication, jobs, the CLI.
+What reads there (the web layer decides: ``opscenter.web.reads_from_replica``): a GET whose answer is a
+list page (``CursorPage``), unless its handler says ``opt={"replica": False}``; a GET handler may opt in
+with ``opt={"replica": True}``. Everything else reads from the primary: single objects (so the ETag a
+client fetches for ``If-Match`` right after its own write is always current), writes, authentication,
+jobs, the CLI. The wiring builds the replica (when one is set) and keeps it beside the database.
 
 The trade-off: a replica lags the primary by its replication delay (milliseconds on a healthy LAN,
 more under load or after a network hiccup). A list fetched right after a write may not show it yet;
@@ -18,7 +19,6 @@ and says which one lists use. A replica never takes the API down.
 
 import logging
 import time
-from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext
@@ -28,8 +28,7 @@ from sqlmodel import Session
 
 from monitoring.metrics import DATABASE_UP
 from opscenter.db import create_db_engine
-from opscenter.migrate import current_revisions, head_revisions
-from opscenter.pagination import CursorPage
+from opscenter.migrate import Migrations, current_revisions
 from opscenter.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,8 @@ log = logging.getLogger(__name__)
 class ReadReplica:
     """The replica's engine and a circuit breaker: a failing replica hands its reads back to the primary."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, migrations: Migrations) -> None:
+        self.migrations = migrations  # a replica behind them is not used
         self.engine = create_db_engine(settings, replica=True)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         self._retry_seconds = settings.replica_retry_seconds
@@ -63,7 +63,7 @@ class ReadReplica:
         except Exception as exc:
             self.mark_down(f"unreachable: {type(exc).__name__}")
             return f"unreachable: {type(exc).__name__}; lists read from the primary"
-        heads = head_revisions()
+        heads = self.migrations.heads
         if current != heads:
             state = f"at {', '.join(sorted(current)) or 'no revision'}, head is {', '.join(sorted(heads))}"
             self.mark_down(state)
@@ -89,12 +89,3 @@ class ReadReplica:
         connecting = context.connection is None and isinstance(context.sqlalchemy_exception, OperationalError)
         if context.is_disconnect or connecting:
             self.mark_down(f"connection failed: {type(context.original_exception).__name__}")
-
-
-def reads_from_replica(route_handler: Any) -> bool:
-    """Whether a GET handler's reads may go to the replica: its answer is a list page, or it opted in."""
-    chosen = route_handler.opt.get("replica")
-    if chosen is not None:
-        return bool(chosen)
-    answer = route_handler.parsed_fn_signature.return_type.annotation
-    return isinstance(answer, type) and issubclass(answer, CursorPage)

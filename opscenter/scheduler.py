@@ -8,14 +8,17 @@ already. Jobs are idempotent by unique keys, so a second run never doubles anyth
 Which process runs the scheduler at all is decided in ``opscenter/leadership.py``: one leader per
 database. A successful run is recorded in ``job_run`` (``opscenter/job_runs.py``) so that a new leader
 runs once what was missed while none was leading.
+
+Who acts for a run (in the audit trail, in what it writes) is the caller's to say: ``system_actor`` makes
+the actor of one run from the job's id (the wiring passes ``opscenter.identity.actor.Actor.of_job``).
 """
 
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -25,18 +28,22 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from monitoring.metrics import JOB_LAST_SUCCESS, JOB_RUNS
-from opscenter.auth.actor import Actor
-from opscenter.clock import SHANGHAI, utcnow
 from opscenter.db import Database
 from opscenter.job_runs import record_run
+from opscenter.timekeeping import SHANGHAI, utcnow
 
 log = logging.getLogger(__name__)
 
 
+ActorT = TypeVar("ActorT")
+
+
 @dataclass(frozen=True)
-class JobContext:
+class JobContext(Generic[ActorT]):
+    """One run of a job: the instant it runs for, and who acts (``JobContext[Actor]`` where the job acts)."""
+
     now: datetime
-    actor: Actor
+    actor: ActorT
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,18 @@ class Job:
     id: str
     description: str
     trigger: BaseTrigger
-    run: Callable[[Session, JobContext], object]
+    run: Callable[[Session, JobContext[Any]], object]
     writes: bool = True
 
 
-def run_job(db: Database, job: Job, *, now: datetime | None = None) -> str:
-    """Run ``job`` once, now. Returns ``ok``, ``skipped`` (another process holds it) or ``failed``."""
-    context = JobContext(now=now or utcnow(), actor=Actor.system(f"job:{job.id}", f"job-{uuid.uuid4().hex}"))
+SystemActor = Callable[[str], object]
+"""Who acts for one run of the job with this id."""
+
+
+def run_job(db: Database, job: Job, *, system_actor: SystemActor, now: datetime | None = None) -> str:
+    """Run ``job`` once, now, as ``system_actor(job.id)``. Returns ``ok``, ``skipped`` (another process holds it)
+    or ``failed``."""
+    context = JobContext(now=now or utcnow(), actor=system_actor(job.id))
     try:
         with db.transaction(write=job.writes) as session:
             if not _try_job_lock(session, job.id):
@@ -80,7 +92,7 @@ def _try_job_lock(session: Session, job_id: str) -> bool:
 
 
 def build_scheduler(
-    db: Database, jobs: Sequence[Job], *, blocking: bool, run_now: Collection[str] = ()
+    db: Database, jobs: Sequence[Job], *, system_actor: SystemActor, blocking: bool, run_now: Collection[str] = ()
 ) -> BaseScheduler:
     """An APScheduler with ``jobs`` in its in-memory store; those named in ``run_now`` run once at start,
     then at their trigger times."""
@@ -95,5 +107,13 @@ def build_scheduler(
     )
     for job in jobs:
         first = {"next_run_time": utcnow()} if job.id in run_now else {}
-        scheduler.add_job(run_job, trigger=job.trigger, args=(db, job), id=job.id, name=job.description, **first)
+        scheduler.add_job(
+            run_job,
+            trigger=job.trigger,
+            args=(db, job),
+            kwargs={"system_actor": system_actor},
+            id=job.id,
+            name=job.description,
+            **first,
+        )
     return scheduler

@@ -6,17 +6,14 @@ from functools import cache
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitoring.promql import PrometheusSettings, RangeSelectors
+
 
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
-
-
-class RangeSelectors(StrEnum):
-    CLOSED = "closed"
-    LEFT_OPEN = "left_open"
 
 
 class Settings(BaseSettings):
@@ -123,8 +120,22 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def prometheus(self) -> PrometheusSettings:
+        """What the PromQL client (``monitoring.promql``) needs of these settings."""
+        token, password = self.prometheus_bearer_token, self.prometheus_password
+        return PrometheusSettings(
+            url=self.prometheus_url,
+            connect_timeout_seconds=self.prometheus_connect_timeout_seconds,
+            read_timeout_seconds=self.prometheus_read_timeout_seconds,
+            bearer_token=None if token is None else token.get_secret_value(),
+            username=self.prometheus_username,
+            password=None if password is None else password.get_secret_value(),
+            headers=dict(self.prometheus_headers),
+            ca_bundle=self.prometheus_ca_bundle,
+            retries=self.prometheus_retries,
+            retry_backoff_seconds=self.prometheus_retry_backoff_seconds,
+            range_selectors=self.prometheus_range_selectors,
+        )
 
 
 @cache

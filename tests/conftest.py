@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from migrations import MIGRATIONS
 from opscenter.app import create_app
 from opscenter.db import Database
-from opscenter.migrate import upgrade
 from opscenter.settings import LogLevel, Settings
 from tests import factories
 from tests.support import Api, RunningServer, postgres_database, wipe
@@ -67,7 +67,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     settings = make_settings(database_url)
-    upgrade(settings)  # the schema comes from the migrations, never from create_all
+    MIGRATIONS.upgrade(settings)  # the schema comes from the migrations, never from create_all
     return settings
 
 

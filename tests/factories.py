@@ -4,11 +4,11 @@ import uuid
 from dataclasses import dataclass
 
 from opscenter.auth import service as auth
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKeyCreate
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrganizationCreate, OrgKind, Role, UserCreate
 from opscenter.organizations import service as organizations
-from opscenter.organizations.models import OrganizationCreate, OrgKind, Role, UserCreate
 
 SETUP = Actor.system("test-setup", "test-setup")
 

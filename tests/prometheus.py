@@ -18,7 +18,7 @@ from typing import IO
 import httpx
 
 from monitoring.promql import quote
-from opscenter.clock import start_of_day
+from opscenter.timekeeping import start_of_day
 
 CONFIG = "global:\n  scrape_interval: 1m\nscrape_configs: []\n"
 BLOCK = "744h"  # 31 days: a month of backfill in one or two blocks

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from opscenter.auth import guards
-from opscenter.organizations.models import Role
+from opscenter.identity import guards
+from opscenter.identity.models import Role
 from tests.architecture.imports import (
     CYCLE_RULE,
     LAYER_RULE,
@@ -94,7 +94,7 @@ def test_role_sets_are_defined_once_in_the_guards() -> None:
     """Controllers say ``allow(*BUSINESS_ROLES)``: a set of roles spelled out again drifts from its twin."""
     wrong = []
     for name, path, tree in MODULES:
-        if name == "opscenter.auth.guards":
+        if name == "opscenter.identity.guards":
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and _role_literals(node.value) is not None and name.endswith("controller"):

@@ -2,8 +2,8 @@
 
 import difflib
 
-from opscenter.plugin import PUBLIC_PATHS
 from tests.openapi_snapshot import SNAPSHOT, current_document, render
+from tests.permissions import PUBLIC_PATHS
 
 REGENERATE = ".venv/bin/python -m tests.openapi_snapshot"
 

@@ -16,15 +16,14 @@ from litestar.routes import HTTPRoute
 from litestar.utils.sync import AsyncCallable
 
 from opscenter.app import create_app
-from opscenter.auth.guards import admitted_roles
-from opscenter.organizations.models import Organization, OrgKind, Role
-from opscenter.plugin import PUBLIC_PATHS
+from opscenter.identity.guards import admitted_roles
+from opscenter.identity.models import Organization, OrgKind, Role
 from opscenter.settings import Settings
 from opscenter.web import DEPENDENCIES, HOUSE_TRANSACTION, DbSession
 from opscenter.web import post as house_post
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.permissions import ROWS
+from tests.permissions import PUBLIC_PATHS, ROWS
 from tests.permissions.table import Row
 
 TABLE = {row.key: row for row in ROWS}

@@ -10,11 +10,11 @@ from contracts.catalog import service as catalog
 from contracts.catalog.models import CatalogServiceCreate
 from contracts.purchasing import service as purchasing
 from contracts.purchasing.models import PurchaseRequestIn
+from migrations import MIGRATIONS
 from opscenter.audit.sequencer import seal_backlog
-from opscenter.auth.actor import Actor
 from opscenter.db import Database
-from opscenter.migrate import alembic_config, upgrade
-from opscenter.organizations.models import OrgKind, Role
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrgKind, Role
 from opscenter.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import SETUP, identity
@@ -31,7 +31,7 @@ def scratch_settings(backend: str, tmp_sqlite_url: str) -> Iterator[Settings]:
 
 
 def test_existing_items_get_their_prorated_estimates_when_the_column_arrives(scratch_settings: Settings) -> None:
-    upgrade(scratch_settings)
+    MIGRATIONS.upgrade(scratch_settings)
     database = Database(scratch_settings)
     try:
         who = identity(
@@ -56,8 +56,8 @@ def test_existing_items_get_their_prorated_estimates_when_the_column_arrives(scr
         seal_backlog(database)  # downgrading past 0004 refuses unsealed events
         database.dispose()
 
-        command.downgrade(alembic_config(scratch_settings), "0002")
-        upgrade(scratch_settings)
+        command.downgrade(MIGRATIONS.config(scratch_settings), "0002")
+        MIGRATIONS.upgrade(scratch_settings)
         with database.engine.connect() as connection:
             stored = connection.execute(text("SELECT estimated_amount_fen FROM purchase_item ORDER BY position"))
             assert [row[0] for row in stored] == [2129032, 1800000]  # DESIGN §5's 21290.32, and 12 × 1500.00

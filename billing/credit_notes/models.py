@@ -4,10 +4,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.db import Identified, instant_field
 from opscenter.money import Money, NonNegativeMoney
 from opscenter.schemas import StrictInput, schema_config
+from opscenter.timekeeping import utcnow
 
 
 class CreditNoteIn(StrictInput):

@@ -13,8 +13,8 @@ from billing.credit_notes.models import CreditNote, CreditNoteIn
 from billing.statements import service as statements
 from billing.statements.models import FROZEN, StatementLine
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.errors import Conflict, InvalidInput
+from opscenter.identity.actor import Actor
 from opscenter.money import from_fen, to_fen
 from opscenter.workflow import require_status
 

@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import BeforeValidator, model_validator
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from contracts.terms import PERCENT_PATTERN, Percent
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
@@ -120,7 +120,3 @@ class DisputePublic(PublicRecord):
     resolved_by_id: uuid.UUID | None
     resolved_at: datetime | None
     status_label: ClassVar[str] = label_of("status")
-
-
-class DisputeList(SQLModel):
-    items: list[DisputePublic]

@@ -7,16 +7,16 @@ A dispute is visible to whoever sees its line (billing/statements/service.py); a
 import uuid
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from billing.disputes.models import Dispute, DisputeIn, DisputeResolution, DisputeStatus, Resolution
 from billing.statements import service as statements
 from billing.statements.lines import recompute
 from billing.statements.models import Statement, StatementLine, StatementStatus
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 BEFORE_APPROVAL = (StatementStatus.DRAFT, StatementStatus.ISSUED)
@@ -37,7 +37,7 @@ def open_dispute(session: Session, statement_id: uuid.UUID, data: DisputeIn, *, 
     dispute = Dispute(
         statement_id=statement.id,
         line_no=data.line_no,
-        raised_by_org_id=actor.org_id,
+        raised_by_org_id=actor.required_organization_id,
         raised_by_id=actor.user_id,
         reason=data.reason,
     )
@@ -94,7 +94,7 @@ def resolve(
 def _line(session: Session, statement: Statement, line_no: int, *, actor: Actor) -> StatementLine:
     query = select(StatementLine).where(StatementLine.statement_id == statement.id, StatementLine.line_no == line_no)
     if actor.is_department:
-        query = query.where(StatementLine.department_id == actor.org_id)
+        query = query.where(StatementLine.department_id == actor.required_organization_id)
     line = session.exec(query).first()
     if line is None:
         raise InvalidInput("line_no", f"the statement has no line {line_no}")
@@ -107,13 +107,3 @@ def _resum(session: Session, statement: Statement) -> None:
     statement.deduction_fen = sum(line.deduction_fen for line in lines)
     statement.amount_fen = sum(line.amount_fen for line in lines)
     statement.over_ceiling = statement.billed_before_fen + statement.amount_fen > statement.ceiling_fen
-
-
-def list_open(session: Session, statement_id: uuid.UUID) -> list[Dispute]:
-    return list(
-        session.exec(
-            select(Dispute)
-            .where(Dispute.statement_id == statement_id, Dispute.status == DisputeStatus.OPEN)
-            .order_by(col(Dispute.id))
-        )
-    )

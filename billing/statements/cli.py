@@ -6,12 +6,12 @@ import uuid
 import click
 
 from billing.statements.runs import run_period
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period
 from opscenter.db import Database
 from opscenter.errors import DomainError
-from opscenter.migrate import schema_problem
+from opscenter.identity.actor import Actor
+from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import get_settings
+from opscenter.timekeeping import Period
 
 
 @click.group("billing")
@@ -28,10 +28,11 @@ def _period(_: click.Context, __: click.Parameter, value: str) -> Period:
 
 @billing.command("run")
 @click.option("--period", required=True, callback=_period, help="The month to bill, YYYY-MM (it must have ended).")
-def billing_run(period: Period) -> None:
+@pass_migrations
+def billing_run(migrations: Migrations, period: Period) -> None:
     """Generate the month's draft statements, or refresh the drafts; issued ones are left alone."""
     settings = get_settings()
-    if (problem := schema_problem(settings)) is not None:
+    if (problem := migrations.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     actor = Actor.system(f"cli:{getpass.getuser()}", f"cli-{uuid.uuid4().hex}")
     shown: dict[str, int] = {}

@@ -24,16 +24,16 @@ from billing.statements.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.actor import Actor
-from opscenter.auth.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
-from opscenter.clock import today
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
+from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
+from opscenter.identity.models import Role
 from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD
-from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, with_etag
+from opscenter.timekeeping import today
+from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, with_etag
 
 Answer = Response[StatementDetail]
 

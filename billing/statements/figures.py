@@ -7,7 +7,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlmodel import Session, func, select
 
 from billing.statements.models import Statement, StatementStatus
-from opscenter.clock import utcnow
+from opscenter.timekeeping import utcnow
 
 
 def figures(session: Session | None) -> Iterable[Metric]:

@@ -16,10 +16,10 @@ from billing.statements import service
 from billing.statements.models import Statement, StatementLine, StatementStatus
 from billing.statements.runs import approved_totals
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period, utcnow
 from opscenter.errors import Conflict
+from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
+from opscenter.timekeeping import Period, utcnow
 from opscenter.workflow import require_status
 from sla.ratings import periods as rating_periods
 

@@ -8,8 +8,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
 from billing.statements.runs import run_period
-from opscenter.clock import SHANGHAI, Period, business_date
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI, Period, business_date
 
 
 def previous(period: Period) -> Period:
@@ -17,7 +18,7 @@ def previous(period: Period) -> Period:
     return Period(period.year - 1, 12) if period.month == 1 else Period(period.year, period.month - 1)
 
 
-def run_monthly(session: Session, context: JobContext) -> None:
+def run_monthly(session: Session, context: JobContext[Actor]) -> None:
     run_period(session, period=previous(Period.of(business_date(context.now))), actor=context.actor, now=context.now)
 
 

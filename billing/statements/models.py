@@ -10,10 +10,10 @@ from sqlmodel import Field, SQLModel
 
 from billing.credit_notes.models import CreditNotePublic
 from billing.disputes.models import DisputePublic
-from opscenter.clock import PERIOD_PATTERN, Period
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import Money, from_fen
 from opscenter.schemas import DECIMAL_AS_TEXT, LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
+from opscenter.timekeeping import PERIOD_PATTERN, Period
 
 
 class DecimalText(TypeDecorator[Decimal]):

@@ -29,10 +29,10 @@ from billing.inputs import PeriodInputs, Sources, gather
 from billing.statements.lines import line_values, override
 from billing.statements.models import FROZEN, BillingRun, Statement, StatementLine, StatementStatus
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period, today, utcnow
 from opscenter.db import core_table, new_id
 from opscenter.errors import InvalidInput, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import Period, today, utcnow
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: called as a run advances (the CLI draws it)."""

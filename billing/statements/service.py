@@ -24,11 +24,11 @@ from billing.statements.models import (
     StatementPublic,
     StatementStatus,
 )
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period
 from opscenter.errors import NotFound
+from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period
 
 _HIDDEN_FROM_DEPARTMENTS = (StatementStatus.DRAFT,)
 
@@ -37,12 +37,13 @@ def _scoped(query: SelectOfScalar[Statement], actor: Actor) -> SelectOfScalar[St
     if actor.is_department:
         has_line = exists(
             select(StatementLine.id).where(
-                StatementLine.statement_id == Statement.id, StatementLine.department_id == actor.org_id
+                StatementLine.statement_id == Statement.id,
+                StatementLine.department_id == actor.required_organization_id,
             )
         )
         return query.where(has_line, col(Statement.status).not_in(_HIDDEN_FROM_DEPARTMENTS))
     if actor.is_operator:
-        return query.where(Statement.supplier_id == actor.org_id)
+        return query.where(Statement.supplier_id == actor.required_organization_id)
     if actor.sees_all:
         return query
     return query.where(false())
@@ -83,7 +84,7 @@ def lines_of(session: Session, statement_ids: list[uuid.UUID], *, actor: Actor) 
         return {}
     query = select(StatementLine).where(col(StatementLine.statement_id).in_(statement_ids))
     if actor.is_department:
-        query = query.where(StatementLine.department_id == actor.org_id)
+        query = query.where(StatementLine.department_id == actor.required_organization_id)
     found: dict[uuid.UUID, list[StatementLine]] = defaultdict(list)
     for line in session.exec(query.order_by(col(StatementLine.statement_id), col(StatementLine.line_no))):
         found[line.statement_id].append(line)

@@ -11,8 +11,8 @@ from sqlmodel import Field, Session, SQLModel
 from billing.credit_notes.models import CreditNote
 from billing.statements.models import FROZEN, Statement, StatementLine
 from contracts.budgets import service as budgets
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table
+from opscenter.identity.actor import Actor
 from opscenter.money import Money, from_fen
 from opscenter.schemas import schema_config
 
@@ -46,7 +46,7 @@ def spend(session: Session, *, fiscal_year: int, actor: Actor) -> SpendList:
         statements.c.status.in_([status.value for status in FROZEN]),
     ]
     if actor.is_department:
-        in_year.append(lines.c.department_id == actor.org_id)
+        in_year.append(lines.c.department_id == actor.required_organization_id)
     billed = (
         select(lines.c.department_id, func.sum(lines.c.amount_fen))
         .join(statements, statements.c.id == lines.c.statement_id)

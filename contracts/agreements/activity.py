@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from contracts.agreements.models import Contract, ContractLine, ContractStatus, ContractVersion, VersionStatus
 from contracts.terms import ContractTerms
-from opscenter.clock import Period
 from opscenter.db import core_table
+from opscenter.timekeeping import Period
 
 _IN_FORCE = (ContractStatus.APPROVED, ContractStatus.TERMINATED)
 

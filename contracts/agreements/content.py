@@ -14,8 +14,8 @@ from contracts.catalog.models import CatalogService
 from contracts.pricing import total_cost
 from contracts.terms import ContractTerms
 from opscenter.errors import InvalidInput
+from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import format_amount, to_fen
-from opscenter.organizations.models import Organization, OrgKind
 
 
 @dataclass(frozen=True)

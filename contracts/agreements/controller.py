@@ -17,11 +17,11 @@ from contracts.agreements.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.actor import Actor
-from opscenter.auth.guards import BUSINESS_ROLES, allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, put, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, with_etag
 
 ContractAnswer = Response[ContractPublic]
 VersionAnswer = Response[ContractVersionPublic]

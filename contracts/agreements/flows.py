@@ -17,9 +17,9 @@ from contracts.agreements.models import (
 from contracts.agreements.service import get_contract, get_version
 from contracts.purchasing.models import PurchaseRequest
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict, Forbidden, InvalidInput
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 

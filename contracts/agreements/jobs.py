@@ -7,11 +7,12 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
 from contracts.agreements.models import Contract, ContractStatus, ContractVersion
-from opscenter.clock import SHANGHAI, business_date
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind
 from opscenter.notifications import service as notifications
 from opscenter.notifications.models import NotificationKind
-from opscenter.organizations.models import Organization, OrgKind
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI, business_date
 
 REMINDER_DAYS = (90, 30, 7)
 
@@ -28,7 +29,7 @@ def due_reminder(today: date, end_date: date) -> int | None:
     return min(crossed) if crossed else None
 
 
-def send_expiry_reminders(session: Session, context: JobContext) -> None:
+def send_expiry_reminders(session: Session, context: JobContext[Actor]) -> None:
     today = business_date(context.now)
     bureaus = list(session.exec(select(Organization.id).where(Organization.kind == OrgKind.BUREAU)).all())
     in_force = session.exec(

@@ -30,12 +30,12 @@ from contracts.agreements.models import (
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from contracts.terms import ContractTerms
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import from_fen
-from opscenter.organizations.models import Organization, OrgKind
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 _HIDDEN_FROM_OUTSIDE = (ContractStatus.DRAFT, ContractStatus.DISCARDED)
@@ -56,9 +56,11 @@ def _benefits(department_id: uuid.UUID) -> Exists:
 
 def _scoped(query: SelectOfScalar[Contract], actor: Actor) -> SelectOfScalar[Contract]:
     if actor.is_department:
-        return query.where(_benefits(actor.org_id))
+        return query.where(_benefits(actor.required_organization_id))
     if actor.is_operator:
-        return query.where(Contract.supplier_id == actor.org_id, col(Contract.status).not_in(_HIDDEN_FROM_OUTSIDE))
+        return query.where(
+            Contract.supplier_id == actor.required_organization_id, col(Contract.status).not_in(_HIDDEN_FROM_OUTSIDE)
+        )
     return query
 
 
@@ -287,7 +289,7 @@ def to_public(session: Session, contracts: list[Contract], *, actor: Actor) -> l
     request_ids: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
     requests = select(PurchaseRequest.id, PurchaseRequest.contract_id).where(col(PurchaseRequest.contract_id).in_(ids))
     if actor.is_department:  # its own requests only
-        requests = requests.where(PurchaseRequest.department_id == actor.org_id)
+        requests = requests.where(PurchaseRequest.department_id == actor.required_organization_id)
     for request_id, contract_id in session.exec(requests).all():
         request_ids[contract_id].append(request_id)
     answers = []

@@ -5,10 +5,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from contracts.budgets import service
 from contracts.budgets.models import BudgetCreate, BudgetPublic, BudgetUpdate
-from opscenter.auth.guards import WITHOUT_OPERATIONS, allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import WITHOUT_OPERATIONS, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 
 class BudgetController(Controller):

@@ -7,9 +7,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlmodel import Session, col, func, select
 
 from contracts.budgets.models import Budget, BudgetCommitment
-from opscenter.clock import today
+from opscenter.identity.models import Organization
 from opscenter.money import from_fen
-from opscenter.organizations.models import Organization
+from opscenter.timekeeping import today
 
 
 def figures(session: Session | None) -> Iterable[Metric]:

@@ -4,10 +4,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
 from opscenter.money import NonNegativeMoney
 from opscenter.schemas import PublicRecord, StrictInput
+from opscenter.timekeeping import utcnow
 
 
 class BudgetBase(SQLModel):

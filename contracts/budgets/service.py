@@ -8,16 +8,16 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.budgets.models import Budget, BudgetCommitment, BudgetCreate, BudgetPublic, BudgetUpdate
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import format_amount, from_fen, to_fen
-from opscenter.organizations.models import Organization, OrgKind
 from opscenter.pagination import PageRequest, Slice, keyset
 
 
 def _scoped(query: SelectOfScalar[Budget], actor: Actor) -> SelectOfScalar[Budget]:
     """A department sees its own budgets; the bureau and auditors all."""
-    return query.where(Budget.department_id == actor.org_id) if actor.is_department else query
+    return query.where(Budget.department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def create_budget(session: Session, data: BudgetCreate, *, actor: Actor) -> Budget:

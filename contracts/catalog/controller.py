@@ -13,10 +13,11 @@ from contracts.catalog.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import BUSINESS_ROLES, allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, delete, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, delete, get, patch, post, with_etag
 
 
 class CatalogController(Controller):

@@ -13,11 +13,11 @@ from contracts.catalog.models import (
     ServiceStatus,
 )
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
 from opscenter.money import to_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 
 
 def create_service(session: Session, data: CatalogServiceCreate, *, actor: Actor) -> CatalogService:

@@ -10,10 +10,11 @@ from contracts.instances.models import (
     ServiceInstancePublic,
     ServiceInstanceUpdate,
 )
-from opscenter.auth.guards import BUSINESS_ROLES, allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 Answer = Response[ServiceInstancePublic]
 

@@ -19,9 +19,9 @@ from contracts.instances.models import (
 )
 from monitoring.promql import selector
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound, referenced
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 
@@ -61,7 +61,9 @@ def provision(session: Session, data: ServiceInstanceCreate, *, actor: Actor) ->
 
 def _scoped(query: SelectOfScalar[ServiceInstance], actor: Actor) -> SelectOfScalar[ServiceInstance]:
     """A department sees the instances of its own contract lines; the others all."""
-    return query.where(ServiceInstance.department_id == actor.org_id) if actor.is_department else query
+    return (
+        query.where(ServiceInstance.department_id == actor.required_organization_id) if actor.is_department else query
+    )
 
 
 def get_instance(session: Session, instance_id: uuid.UUID, *, actor: Actor) -> ServiceInstance:

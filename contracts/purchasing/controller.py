@@ -7,10 +7,11 @@ from contracts.purchasing import flows, service
 from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import BUSINESS_ROLES, allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, put, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, with_etag
 
 Answer = Response[PurchaseRequestPublic]
 

@@ -17,9 +17,9 @@ from contracts.pricing import cost_by_year
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from contracts.purchasing.service import EDITABLE, get_request
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
-from opscenter.organizations.models import Organization
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 

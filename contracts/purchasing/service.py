@@ -8,10 +8,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)
@@ -20,14 +20,16 @@ EDITABLE = (PurchaseStatus.DRAFT, PurchaseStatus.RETURNED)
 def _scoped(query: SelectOfScalar[PurchaseRequest], actor: Actor) -> SelectOfScalar[PurchaseRequest]:
     """A department sees its own requests; the operations center sees approved ones; the bureau and auditors all."""
     if actor.is_department:
-        return query.where(PurchaseRequest.department_id == actor.org_id)
+        return query.where(PurchaseRequest.department_id == actor.required_organization_id)
     if actor.is_operator:
         return query.where(PurchaseRequest.status == PurchaseStatus.APPROVED)
     return query
 
 
 def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -> PurchaseRequest:
-    request = PurchaseRequest(title=data.title, department_id=actor.org_id, created_by_id=actor.user_id)
+    request = PurchaseRequest(
+        title=data.title, department_id=actor.required_organization_id, created_by_id=actor.user_id
+    )
     request.items = _items(session, data, request.id)
     session.add(request)
     audit.record_create(session, actor=actor, action="purchase_request.create", row=request, children=("items",))

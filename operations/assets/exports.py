@@ -11,11 +11,11 @@ from operations.assets.handover.models import HandoverBatch
 from operations.assets.handover.service import iter_items
 from operations.assets.register import service as register
 from operations.assets.register.models import Asset
-from opscenter.auth.actor import Actor
-from opscenter.clock import today
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization
 from opscenter.money import from_fen
-from opscenter.organizations.models import Organization
 from opscenter.sheets import ExportFile, ExportFormat, spreadsheet
+from opscenter.timekeeping import today
 
 
 def register_file(

@@ -24,11 +24,12 @@ from operations.tickets.models import (
 from operations.tickets.service import TicketFilter, TicketSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
 
 Answer = Response[TicketPublic]
 TicketId = FromPath[uuid.UUID]

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from contracts.terms import Priority
 from operations.tickets.models import CLOCK_RUNNING, Ticket, TicketStatus
-from opscenter.clock import Period, start_of_day, today, utcnow
+from opscenter.timekeeping import Period, start_of_day, today, utcnow
 
 
 def figures(session: Session | None) -> Iterable[Metric]:

@@ -17,15 +17,15 @@ from sqlmodel import Session
 
 from contracts.terms import Priority
 from monitoring.metrics import TICKET_BREACHES
-from operations.tickets import clocks
+from operations.tickets import sla_clocks
 from operations.tickets.models import CLOCK_PAUSED, CLOCK_RUNNING, OPEN, BreachKind, Ticket, TicketStatus
 from operations.tickets.service import calendar_of, get_ticket, target_of
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.calendar.clock import CalendarUnknown
-from opscenter.clock import utcnow
+from opscenter.calendar.working_time import CalendarUnknown
 from opscenter.errors import Conflict, InvalidInput
-from opscenter.organizations.models import Organization, OrgKind, Role, User
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind, Role, User
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 S = TicketStatus
@@ -71,13 +71,13 @@ def _resume_clock(session: Session, ticket: Ticket, now: datetime) -> None:
     if ticket.paused_since is None:
         return
     calendar = calendar_of(session)
-    ticket.paused_seconds += clocks.elapsed_seconds(ticket.clock, calendar, ticket.paused_since, now)
+    ticket.paused_seconds += sla_clocks.elapsed_seconds(ticket.clock, calendar, ticket.paused_since, now)
     ticket.paused_since = None
     _recompute_due_times(session, ticket)
 
 
 def _recompute_due_times(session: Session, ticket: Ticket) -> None:
-    due = clocks.due_times(
+    due = sla_clocks.due_times(
         ticket.clock,
         calendar_of(session),
         opened_at=ticket.created_at,
@@ -166,9 +166,9 @@ def auto_close_time(session: Session, resolved_at: datetime) -> datetime:
     """When a ticket resolved at ``resolved_at`` closes itself: five working days later. While the calendar does
     not know those days yet, the earliest it could be (five calendar days); the sweep asks again then."""
     try:
-        return clocks.auto_close_at(calendar_of(session)(), resolved_at)
+        return sla_clocks.auto_close_at(calendar_of(session)(), resolved_at)
     except CalendarUnknown:
-        return resolved_at + timedelta(days=clocks.AUTO_CLOSE_WORKING_DAYS)
+        return resolved_at + timedelta(days=sla_clocks.AUTO_CLOSE_WORKING_DAYS)
 
 
 def close(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Ticket:
@@ -189,7 +189,7 @@ def auto_close(session: Session, ticket: Ticket, *, actor: Actor, now: datetime)
     """
     assert ticket.resolved_at is not None  # every resolved ticket has it
     try:
-        due = clocks.auto_close_at(calendar_of(session)(), ticket.resolved_at)
+        due = sla_clocks.auto_close_at(calendar_of(session)(), ticket.resolved_at)
     except CalendarUnknown:
         due = now + timedelta(days=1)
     if due > now:
@@ -213,10 +213,10 @@ def reopen(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_ver
     )
     now = utcnow()
     assert ticket.resolved_at is not None  # every resolved ticket has it
-    if not clocks.may_reopen(ticket.resolved_at, now):
+    if not sla_clocks.may_reopen(ticket.resolved_at, now):
         raise Conflict(
             f"Ticket {ticket.number} was resolved at {ticket.resolved_at.isoformat()}: it may be reopened within "
-            f"{clocks.REOPEN_WINDOW.days} days of that; open a new ticket."
+            f"{sla_clocks.REOPEN_WINDOW.days} days of that; open a new ticket."
         )
     with _step(session, ticket, actor=actor, action="reopen", now=now):
         _resume_clock(session, ticket, now)

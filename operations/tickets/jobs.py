@@ -20,8 +20,9 @@ from sqlmodel import Session, col, select
 from monitoring.metrics import TICKET_BREACHES, TICKET_SWEEP_SECONDS
 from operations.tickets import flows
 from operations.tickets.models import CLOCK_RUNNING, BreachKind, Ticket, TicketStatus
-from opscenter.clock import SHANGHAI
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI
 
 # At most this many tickets close per sweep (each is a row lock and an audit event); the rest next minute.
 AUTO_CLOSE_BATCH = 500
@@ -35,7 +36,7 @@ class SweepResult:
     auto_closed: int
 
 
-def sweep(session: Session, context: JobContext) -> SweepResult:
+def sweep(session: Session, context: JobContext[Actor]) -> SweepResult:
     started = time.perf_counter()
     now = context.now
     response = _mark(
@@ -66,7 +67,7 @@ def _mark(session: Session, mark: Any, due: Any, in_state: ColumnElement[bool], 
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def _auto_close(session: Session, context: JobContext) -> int:
+def _auto_close(session: Session, context: JobContext[Actor]) -> int:
     due = session.exec(
         select(Ticket)
         .where(Ticket.status == TicketStatus.RESOLVED, col(Ticket.auto_close_at) < context.now)

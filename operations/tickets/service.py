@@ -1,6 +1,6 @@
 """Tickets as records: opening, reading, listing, comments, and the resolution breaches billing charges.
 
-The workflow (acknowledge … close, reopen) lives in flows.py; the clock arithmetic in clocks.py.
+The workflow (acknowledge … close, reopen) lives in flows.py; the clock arithmetic in sla_clocks.py.
 A department sees only its own tickets (another department's is 404, as if absent); the operations
 center, the bureau and auditors see all. Internal notes are for the operations center (and auditors).
 """
@@ -22,7 +22,6 @@ from contracts.instances import service as instances
 from contracts.instances.models import InstanceStatus
 from contracts.terms import Priority, TicketTarget
 from operations.assets.register import service as assets
-from operations.tickets.clocks import BusinessCalendar, CalendarSource, due_times
 from operations.tickets.models import (
     TICKET_SERIAL,
     CommentIn,
@@ -34,17 +33,18 @@ from operations.tickets.models import (
     TicketPublic,
     TicketStatus,
 )
+from operations.tickets.sla_clocks import BusinessCalendar, CalendarSource, due_times
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.calendar.service import working_calendar
-from opscenter.clock import Period, business_date, utcnow
 from opscenter.errors import Forbidden, InvalidInput, NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period, business_date, utcnow
 
 
 def _scoped(query: SelectOfScalar[Ticket], actor: Actor) -> SelectOfScalar[Ticket]:
     """A department sees its own tickets; the operations center, the bureau and auditors see all."""
-    return query.where(Ticket.department_id == actor.org_id) if actor.is_department else query
+    return query.where(Ticket.department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def sees_internal_notes(actor: Actor) -> bool:

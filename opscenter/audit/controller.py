@@ -6,10 +6,11 @@ from litestar.params import FromPath, FromQuery
 
 from opscenter.audit import service
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, Paging, get
+from opscenter.web import DbSession, Paging, get
 
 
 class AuditEventController(Controller):

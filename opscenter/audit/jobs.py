@@ -5,11 +5,12 @@ from sqlmodel import Session
 from monitoring.metrics import AUDIT_CHAIN_INTACT, AUDIT_EVENTS_VERIFIED
 from opscenter.audit import service
 from opscenter.audit.sequencer import seal
-from opscenter.clock import SHANGHAI
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
+from opscenter.timekeeping import SHANGHAI
 
 
-def verify_audit_chain(session: Session, context: JobContext) -> None:
+def verify_audit_chain(session: Session, context: JobContext[Actor]) -> None:
     """Nightly tamper check; alert on ``opscenter_audit_chain_intact == 0``."""
     report = service.verify_chain(session)
     AUDIT_CHAIN_INTACT.set(1 if report.intact else 0)
@@ -18,7 +19,7 @@ def verify_audit_chain(session: Session, context: JobContext) -> None:
         service.log.error("audit chain: %s", problem)
 
 
-def seal_audit_events(session: Session, context: JobContext) -> None:
+def seal_audit_events(session: Session, context: JobContext[Actor]) -> None:
     """The sequencer's tick: chain every audit event committed since the last one."""
     seal(session)
 

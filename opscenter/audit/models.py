@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, Relationship, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.db import Identified, instant_field
+from opscenter.timekeeping import utcnow
 
 GENESIS_HASH = "0" * 64
 

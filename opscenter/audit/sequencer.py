@@ -26,8 +26,8 @@ from sqlmodel import Session, col, func, select
 from monitoring.metrics import register_scrape_time
 from opscenter.audit.chain import event_hash
 from opscenter.audit.models import AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
-from opscenter.clock import utcnow
 from opscenter.db import Database
+from opscenter.timekeeping import utcnow
 
 log = logging.getLogger(__name__)
 

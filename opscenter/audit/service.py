@@ -26,11 +26,11 @@ from sqlmodel import Session, SQLModel, col, select
 from opscenter.audit.chain import ChainReport as ChainReport
 from opscenter.audit.chain import verify_chain as verify_chain
 from opscenter.audit.models import AuditEvent, AuditQueueEntry
-from opscenter.auth.actor import Actor
-from opscenter.clock import as_utc, utcnow
 from opscenter.db import core_table, new_id
 from opscenter.errors import InvalidInput, NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

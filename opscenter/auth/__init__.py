@@ -1,1 +1,1 @@
-"""Who is calling: API keys, the acting identity, and the role guards every route declares."""
+"""API keys (issued once, stored as a hash, revocable) and the authentication of every request by its key."""

@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey
-from opscenter.clock import utcnow
-from opscenter.organizations.models import Organization, OrganizationPublic, User, UserPublic
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrganizationPublic, User, UserPublic
+from opscenter.timekeeping import utcnow
 
 MAX_ENTRIES = 10_000
 _CHANGED = "opscenter_credentials_changed"

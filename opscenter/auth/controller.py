@@ -6,14 +6,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel
 
 from opscenter.auth import service
-from opscenter.auth.actor import Actor
 from opscenter.auth.cache import Credential
-from opscenter.auth.guards import EVERYONE, allow
 from opscenter.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from opscenter.errors import NotFound
-from opscenter.organizations.models import OrganizationPublic, Role, UserPublic
+from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.guards import EVERYONE, allow
+from opscenter.identity.models import OrganizationPublic, Role, UserPublic
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
 
 
 class ApiKeyController(Controller):

@@ -18,8 +18,8 @@ from opscenter.auth import cache
 from opscenter.auth import service as auth
 from opscenter.auth.cache import Credential, CredentialCache
 from opscenter.db import Database
+from opscenter.identity.models import OrganizationPublic, UserPublic
 from opscenter.middleware import request_id_of
-from opscenter.organizations.models import OrganizationPublic, UserPublic
 from opscenter.settings import Settings
 
 

@@ -6,9 +6,9 @@ from pydantic import computed_field
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
 from opscenter.schemas import PublicRecord, StrictInput
+from opscenter.timekeeping import utcnow
 
 
 class ApiKeyBase(SQLModel):

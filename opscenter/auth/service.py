@@ -12,13 +12,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey, ApiKeyCreate
-from opscenter.clock import utcnow
 from opscenter.errors import InvalidInput, NotFound, referenced
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, User
 from opscenter.organizations import service as organizations
-from opscenter.organizations.models import Organization, User
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 
 KEY_PREFIX = "opc_"
 _KEY_SHAPE = re.compile(r"^opc_[A-Za-z0-9_-]{43}$")

@@ -9,7 +9,6 @@ from litestar import Controller, Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from opscenter.auth.guards import EVERYONE, allow
 from opscenter.calendar import service
 from opscenter.calendar.models import (
     CalendarDays,
@@ -19,15 +18,16 @@ from opscenter.calendar.models import (
     WorkingHoursIn,
     WorkingHoursPublic,
 )
-from opscenter.clock import Period, today
 from opscenter.errors import InvalidInput
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import EVERYONE, allow
+from opscenter.identity.models import Role
 from opscenter.openapi import ALSO_ANSWERS
-from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
 from opscenter.schemas import EARLIEST, LATEST
+from opscenter.timekeeping import Period, today
 from opscenter.web import (
     IF_MATCH_PATTERN,
-    CurrentActor,
     DbSession,
     ExpectedVersion,
     Paging,

@@ -7,7 +7,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from opscenter.calendar.clock import Span
+from opscenter.calendar.working_time import Span
 from opscenter.db import Identified, Timestamped, Versioned
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
 

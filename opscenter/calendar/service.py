@@ -15,8 +15,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.calendar.clock import DEFAULT_HOURS, Span, WorkingCalendar, official_calendar
 from opscenter.calendar.models import (
     CalendarDay,
     CalendarDays,
@@ -29,6 +27,7 @@ from opscenter.calendar.models import (
     WorkingHoursPublic,
     wall_time,
 )
+from opscenter.calendar.working_time import DEFAULT_HOURS, Span, WorkingCalendar, official_calendar
 from opscenter.errors import (
     Conflict,
     DomainError,
@@ -38,6 +37,7 @@ from opscenter.errors import (
     NotFound,
     PreconditionFailed,
 )
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.schemas import EARLIEST, LATEST
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from opscenter.auth import service as auth
-from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.demo.province import BUREAU, DEPARTMENTS, KEY_HOLDERS, OPERATOR, PEOPLE, Department
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrganizationCreate, OrgKind, Role, User, UserCreate
 from opscenter.organizations import service as organizations
-from opscenter.organizations.models import Organization, OrganizationCreate, OrgKind, Role, User, UserCreate
 
 SEEDER = Actor.system("demo", "demo-seed")
 KEY_NAME = "demo"

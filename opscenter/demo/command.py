@@ -11,7 +11,7 @@ from opscenter.demo.measured import ensure_prometheus
 from opscenter.demo.prometheus import NoPrometheus, binaries
 from opscenter.demo.seed import is_empty, seed
 from opscenter.errors import DomainError
-from opscenter.migrate import schema_problem
+from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import get_settings
 
 
@@ -35,7 +35,8 @@ from opscenter.settings import get_settings
     show_default=True,
     help="Where the demo's Prometheus keeps its data, configuration, log and pid.",
 )
-def demo(if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
+@pass_migrations
+def demo(migrations: Migrations, if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
     """Seed a realistic province: the bureau, the operations center, ten departments and their people, a catalog,
     budgets, purchase requests in every state, contracts, service instances, infrastructure handed over, ratings,
     maintenance windows, tickets in every state; and one API key for a user of each role, printed once. Each
@@ -45,7 +46,7 @@ def demo(if_empty: bool, with_prometheus: bool, prometheus_dir: Path) -> None:
     """
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if (problem := schema_problem(settings)) is not None:
+    if (problem := migrations.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     if with_prometheus:
         try:

@@ -21,8 +21,6 @@ from contracts.pricing import cost_by_year
 from contracts.purchasing import flows as purchase_flows
 from contracts.purchasing import service as purchasing
 from contracts.purchasing.models import PurchaseItemIn, PurchaseRequest, PurchaseRequestIn
-from opscenter.auth.actor import Actor
-from opscenter.clock import replaying
 from opscenter.demo.cast import Cast
 from opscenter.demo.province import (
     APPROVER,
@@ -40,6 +38,8 @@ from opscenter.demo.province import (
     contract_number,
     department_user,
 )
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import replaying
 
 
 def add_catalog(session: Session, cast: Cast, calendar: Calendar) -> str:

@@ -22,10 +22,10 @@ from operations.assets.handover.models import (
 )
 from operations.assets.register import service as register
 from operations.assets.register.models import Asset, AssetKind, AssetState, AssetUpdate
-from opscenter.clock import Period, business_date, replaying
 from opscenter.demo.cast import Cast
 from opscenter.demo.inventory import BATCH_PLANS, BatchPlan, batch_items
 from opscenter.demo.province import APPROVER, DEPARTMENTS, OPERATOR_USER, Calendar, department_user
+from opscenter.timekeeping import Period, business_date, replaying
 from sla.ratings import periods
 from sla.ratings import service as ratings
 from sla.ratings.models import Dimensions, Rating, RatingBatchIn, RatingIn, RatingPeriod

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import ServiceInstance
-from opscenter.clock import SHANGHAI, replaying, utcnow
 from opscenter.demo.cast import Cast
 from opscenter.demo.province import APPROVER, DEPARTMENTS, OPERATOR_USER, Calendar
+from opscenter.timekeeping import SHANGHAI, replaying, utcnow
 from sla.maintenance import flows as windows
 from sla.maintenance import service as maintenance
 from sla.maintenance.models import MaintenanceWindow, MaintenanceWindowCreate

@@ -10,13 +10,13 @@ from contracts.agreements.models import Contract
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import InstanceStatus, ServiceInstance
 from monitoring.promql import PrometheusClient
-from opscenter.clock import start_of_day, utcnow
 from opscenter.db import Database
 from opscenter.demo.maintenance import approved_downtime
 from opscenter.demo.probes import Probe, incidents, window, write_openmetrics
 from opscenter.demo.prometheus import LocalPrometheus
 from opscenter.demo.province import Calendar
 from opscenter.settings import Settings
+from opscenter.timekeeping import start_of_day, utcnow
 from sla.measurements.pull import last_complete_day, pull
 
 
@@ -75,7 +75,7 @@ def pull_measurements(db: Database, settings: Settings, *, progress: Callable[[s
     now = utcnow()
     first, last = Calendar(now).last_month.first_day, last_complete_day(now, settings.sla_pull_settle_minutes)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    with db.transaction(write=True) as session, PrometheusClient(settings) as prometheus:
+    with db.transaction(write=True) as session, PrometheusClient(settings.prometheus) as prometheus:
         result = pull(session, prometheus, days, now=now)
     if result.failure is not None:
         progress(f"sla: the pull stopped at {result.failed_day} ({result.failure}); `opscenter sla pull` retries")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from contracts.agreements.models import ProcurementMethod
 from contracts.catalog.models import ServiceCategory
-from opscenter.clock import SHANGHAI, Period, business_date
-from opscenter.organizations.models import OrgKind, Role
+from opscenter.identity.models import OrgKind, Role
+from opscenter.timekeeping import SHANGHAI, Period, business_date
 
 BUREAU = "政务服务数据管理局"
 OPERATOR = "数字政府运营中心"

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from opscenter.clock import replaying, utcnow
 from opscenter.db import Database
 from opscenter.demo import contracting, floor, maintenance, statements, tickets
 from opscenter.demo.cast import Cast, IssuedKey, add_people, issue_keys, keys_issued, read_cast
 from opscenter.demo.province import Calendar
-from opscenter.organizations.models import Organization
+from opscenter.identity.models import Organization
+from opscenter.timekeeping import replaying, utcnow
 
 
 @dataclass(frozen=True)

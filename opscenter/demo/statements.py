@@ -15,7 +15,6 @@ from billing.statements.models import Statement, StatementLine, StatementStatus
 from billing.statements.runs import run_period
 from contracts.agreements.models import Contract
 from contracts.catalog.models import CatalogService
-from opscenter.clock import replaying
 from opscenter.demo.cast import Cast
 from opscenter.demo.province import (
     APPROVER,
@@ -27,6 +26,7 @@ from opscenter.demo.province import (
     department_user,
 )
 from opscenter.errors import Conflict
+from opscenter.timekeeping import replaying
 
 
 @dataclass(frozen=True)

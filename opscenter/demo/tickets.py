@@ -16,11 +16,11 @@ from operations.tickets import flows
 from operations.tickets import service as tickets
 from operations.tickets.jobs import sweep
 from operations.tickets.models import Ticket, TicketCreate, TicketKind
-from opscenter.auth.actor import Actor
-from opscenter.clock import replaying, utcnow
 from opscenter.demo.cast import SEEDER, Cast
 from opscenter.demo.province import DEPARTMENTS, OPERATOR_USER, Calendar, department_user
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import JobContext
+from opscenter.timekeeping import replaying, utcnow
 
 K, P = TicketKind, Priority
 H, D = 60, 24 * 60  # minutes

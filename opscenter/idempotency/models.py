@@ -5,8 +5,8 @@ from typing import Any
 from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Field
 
-from opscenter.clock import utcnow
 from opscenter.db import Identified, instant_field
+from opscenter.timekeeping import utcnow
 
 
 class IdempotencyRecord(Identified, table=True):

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
-from opscenter.clock import utcnow
 from opscenter.db import insert_or_skip, new_id
 from opscenter.errors import Conflict, InvalidInput
 from opscenter.idempotency.models import IdempotencyRecord
+from opscenter.timekeeping import utcnow
 
 # Keys are honoured at least this long; the purge job forgets them after it.
 RETENTION = timedelta(hours=24)

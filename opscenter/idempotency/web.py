@@ -14,10 +14,10 @@ from litestar.serialization import encode_json
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session
 
-from opscenter.auth.actor import Actor
 from opscenter.errors import InvalidInput
 from opscenter.idempotency import service
 from opscenter.idempotency.service import HEADER, Answer, Claim
+from opscenter.identity.actor import Actor
 from opscenter.web import post
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, e.g. a UUID
@@ -87,7 +87,7 @@ def idempotent_post(path: str = "/", **options: Any) -> Callable[[Callable[..., 
             body = to_jsonable_python(kwargs.get("data"))
             outcome = service.claim(
                 session,
-                organization_id=actor.org_id,
+                organization_id=actor.required_organization_id,
                 user_id=actor.user_id,
                 key=request.key,
                 method=request.method,

@@ -1,11 +1,12 @@
 from litestar import Controller
 from litestar.params import FromQuery
 
-from opscenter.auth.guards import EVERYONE, allow
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import EVERYONE, allow
 from opscenter.notifications import service
 from opscenter.notifications.models import NotificationKind, NotificationPublic
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, Paging, get
+from opscenter.web import DbSession, Paging, get
 
 
 class NotificationController(Controller):

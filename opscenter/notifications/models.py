@@ -5,9 +5,9 @@ from typing import ClassVar
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from opscenter.clock import utcnow
 from opscenter.db import Identified, enum_field, instant_field
 from opscenter.schemas import LabeledEnum, label_of
+from opscenter.timekeeping import utcnow
 
 
 class NotificationKind(LabeledEnum):

@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
+from opscenter.identity.actor import Actor
 from opscenter.notifications.models import Notification, NotificationKind
 from opscenter.pagination import PageRequest, Slice, keyset
 
@@ -51,7 +51,7 @@ def notify(
 
 def _scoped(query: SelectOfScalar[Notification], actor: Actor) -> SelectOfScalar[Notification]:
     """Each organization reads its own notifications; auditors read everyone's."""
-    return query if actor.is_auditor else query.where(Notification.organization_id == actor.org_id)
+    return query if actor.is_auditor else query.where(Notification.organization_id == actor.required_organization_id)
 
 
 def list_notifications(

@@ -3,9 +3,9 @@ import uuid
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from opscenter.auth.guards import EVERYONE, allow
-from opscenter.organizations import service
-from opscenter.organizations.models import (
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import EVERYONE, allow
+from opscenter.identity.models import (
     OrganizationCreate,
     OrganizationPublic,
     OrganizationUpdate,
@@ -15,8 +15,9 @@ from opscenter.organizations.models import (
     UserPublic,
     UserUpdate,
 )
+from opscenter.organizations import service
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 
 class OrganizationController(Controller):

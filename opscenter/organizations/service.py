@@ -6,9 +6,9 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
-from opscenter.organizations.models import (
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import (
     ROLES_BY_KIND,
     Organization,
     OrganizationCreate,
@@ -24,7 +24,7 @@ from opscenter.pagination import PageRequest, Slice, keyset
 
 def _scoped_organizations(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
     """A department sees its own organization; everyone else sees all of them."""
-    return query.where(Organization.id == actor.org_id) if actor.is_department else query
+    return query.where(Organization.id == actor.required_organization_id) if actor.is_department else query
 
 
 def _scoped_users(query: SelectOfScalar[User], actor: Actor) -> SelectOfScalar[User]:

@@ -3,10 +3,11 @@ import uuid
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from opscenter.auth.guards import BUSINESS_ROLES, allow
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
 from sla.maintenance import flows, service
 from sla.maintenance.models import (
     DecisionNote,

@@ -10,9 +10,9 @@ import uuid
 from sqlmodel import Session
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import Conflict
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from sla.maintenance.service import get_window

@@ -13,10 +13,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.instances import service as instances
 from monitoring.promql import Window
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import InvalidInput, NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from sla.maintenance.models import (
     MaintenanceStatus,
     MaintenanceWindow,
@@ -37,7 +37,7 @@ def _touches(**match: uuid.UUID) -> Exists:
 
 def _scoped(query: SelectOfScalar[MaintenanceWindow], actor: Actor) -> SelectOfScalar[MaintenanceWindow]:
     """A department sees the windows that touch one of its instances; the others all."""
-    return query.where(_touches(department_id=actor.org_id)) if actor.is_department else query
+    return query.where(_touches(department_id=actor.required_organization_id)) if actor.is_department else query
 
 
 def propose(session: Session, data: MaintenanceWindowCreate, *, actor: Actor) -> MaintenanceWindow:

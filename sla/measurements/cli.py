@@ -5,11 +5,11 @@ from datetime import date, timedelta
 import click
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import Period, utcnow
 from opscenter.db import Database
 from opscenter.heap import freeze_startup_heap
-from opscenter.migrate import schema_problem
+from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import Settings, get_settings
+from opscenter.timekeeping import Period, utcnow
 from sla.measurements.pull import PullResult, last_complete_day, pull
 
 
@@ -25,7 +25,7 @@ def pull_month(database: Database, settings: Settings, period: Period, *, echo=c
     def progress(day: date, written: int) -> None:
         echo(f"{day}  {written} instances measured")
 
-    with database.transaction(write=True) as session, PrometheusClient(settings) as prometheus:
+    with database.transaction(write=True) as session, PrometheusClient(settings.prometheus) as prometheus:
         result = pull(session, prometheus, days, now=now, progress=progress)
     echo(f"{period}: {result.measured} instance-days over {len(result.days)} days, {result.requests} requests")
     return result
@@ -38,14 +38,15 @@ def sla() -> None:
 
 @sla.command("pull")
 @click.option("--period", required=True, help="The month, YYYY-MM (Asia/Shanghai), e.g. 2026-10.")
-def pull_command(period: str) -> None:
+@pass_migrations
+def pull_command(migrations: Migrations, period: str) -> None:
     """Measure every complete day of a month not measured yet, for every service instance."""
     try:
         month = Period.parse(period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     settings = get_settings()
-    if (problem := schema_problem(settings)) is not None:
+    if (problem := migrations.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     database = Database(settings)
     freeze_startup_heap()

@@ -6,10 +6,11 @@ from litestar import Controller
 from litestar.params import FromQuery, QueryParameter
 
 from contracts.instances import service as instances
-from opscenter.auth.guards import BUSINESS_ROLES, allow
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.openapi import ALSO_ANSWERS
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, Paging, get
+from opscenter.web import DbSession, Paging, get
 from sla.measurements import service
 from sla.measurements.models import MeasurementPublic
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import ServiceInstance
-from opscenter.clock import Period, today
+from opscenter.timekeeping import Period, today
 from sla.measurements.models import Measurement
 
 

@@ -6,19 +6,20 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import SHANGHAI
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.settings import get_settings
+from opscenter.timekeeping import SHANGHAI
 from sla.measurements.pull import horizon, pull
 
 log = logging.getLogger(__name__)
 
 
-def pull_measurements(session: Session, context: JobContext) -> None:
+def pull_measurements(session: Session, context: JobContext[Actor]) -> None:
     """Measure what is due. A failed day writes nothing and stops the run (the next hour retries it); the days
     measured before it are kept."""
     settings = get_settings()
-    with PrometheusClient(settings) as prometheus:
+    with PrometheusClient(settings.prometheus) as prometheus:
         result = pull(session, prometheus, horizon(context.now, settings), now=context.now)
     if result.measured:
         log.info("SLA pull: %d instance-days over %d days, %d requests", result.measured, len(result.days),

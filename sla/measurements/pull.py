@@ -39,9 +39,9 @@ from monitoring.promql import (
     for_one,
     selector,
 )
-from opscenter.clock import Period, business_date, start_of_day
 from opscenter.db import core_table, insert_rows, new_id
 from opscenter.settings import Settings
+from opscenter.timekeeping import Period, business_date, start_of_day
 from sla.maintenance.service import approved_windows
 from sla.measurements.models import Measurement
 

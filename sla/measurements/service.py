@@ -11,15 +11,15 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from sla.measurements.models import Measurement
 
 
 def _scoped(query: SelectOfScalar[Measurement], actor: Actor) -> SelectOfScalar[Measurement]:
     """A department sees the measurements of its own instances; the others all."""
-    return query.where(Measurement.department_id == actor.org_id) if actor.is_department else query
+    return query.where(Measurement.department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def list_measurements(

@@ -7,23 +7,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
-from opscenter.auth.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
+from opscenter.identity.models import Role
 from opscenter.openapi import ALSO_ANSWERS
-from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import (
-    CurrentActor,
-    DbSession,
-    ExpectedVersion,
-    Paging,
-    PeriodQuery,
-    as_period,
-    get,
-    post,
-    put,
-    with_etag,
-)
+from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, put, with_etag
 from sla.ratings import periods, service, summary
 from sla.ratings.models import (
     RatingBatchIn,

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from contracts.catalog.models import CatalogService
 from contracts.instances.models import ServiceInstance
-from opscenter.clock import Period, today
+from opscenter.timekeeping import Period, today
 from sla.ratings.models import Rating
 
 

@@ -7,9 +7,9 @@ from pydantic import PlainSerializer, WithJsonSchema, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from opscenter.clock import PERIOD_PATTERN, Period
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
+from opscenter.timekeeping import PERIOD_PATTERN, Period
 
 MeanScore = Annotated[
     Decimal,

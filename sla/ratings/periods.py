@@ -16,11 +16,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.instances.models import ServiceInstance
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period, utcnow
 from opscenter.db import core_table, insert_or_skip, new_id
 from opscenter.errors import NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period, utcnow
 from opscenter.workflow import require_status
 from sla.ratings.models import RatingPeriod, RatingPeriodStatus
 
@@ -34,7 +34,8 @@ def _scoped(query: SelectOfScalar[RatingPeriod], actor: Actor) -> SelectOfScalar
     return query.where(
         exists(
             select(ServiceInstance.id).where(
-                ServiceInstance.contract_id == RatingPeriod.contract_id, ServiceInstance.department_id == actor.org_id
+                ServiceInstance.contract_id == RatingPeriod.contract_id,
+                ServiceInstance.department_id == actor.required_organization_id,
             )
         )
     )

@@ -16,12 +16,12 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period, today
 from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, NotFound
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import Period, today
 from sla.ratings import periods
 from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate
 from sla.ratings.usage import instances_in_use
@@ -32,7 +32,7 @@ _READ_ALL = (Role.BUREAU, Role.AUDITOR, Role.ADMIN)
 def _scoped(query: SelectOfScalar[Rating], actor: Actor) -> SelectOfScalar[Rating]:
     """A department sees its own ratings; the bureau and auditors all; the operations center none."""
     if actor.is_department:
-        return query.where(Rating.department_id == actor.org_id)
+        return query.where(Rating.department_id == actor.required_organization_id)
     if actor.is_system or actor.role in _READ_ALL:
         return query
     return query.where(false())
@@ -125,7 +125,7 @@ class _Checked:
 
 def _check(session: Session, items: Sequence[RatingIn], *, actor: Actor) -> _Checked:
     """Every rule, for every item, in a fixed number of queries; the refusals by item index."""
-    department_id, started_by = actor.org_id, today()
+    department_id, started_by = actor.required_organization_id, today()
     refusals: dict[int, Refusal] = {}
     months = {index: Period.parse(item.period) for index, item in enumerate(items)}
     for index, month in months.items():
@@ -198,7 +198,7 @@ def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, ac
     ratings = []
     for index, item in enumerate(items):
         rating = Rating(
-            department_id=actor.org_id,
+            department_id=actor.required_organization_id,
             service_instance_id=item.service_instance_id,
             contract_id=checked.contract_of[index],
             period=item.period,

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, func, select
 
 from contracts.instances import service as instances
 from operations.tickets import service as tickets
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import Period
 from sla.ratings.models import DimensionMeans, Rating, RatingSummary, ScoreBand, TicketSatisfaction
 
 CENT = Decimal("0.01")
@@ -50,7 +50,7 @@ def summarize(
     ]
     query = select(*columns)
     if actor.is_department:
-        query = query.where(Rating.department_id == actor.org_id)
+        query = query.where(Rating.department_id == actor.required_organization_id)
     if period is not None:
         query = query.where(Rating.period == str(period))
     if service_instance_id is not None:
@@ -60,7 +60,7 @@ def summarize(
         session,
         period=period,
         service_instance_id=service_instance_id,
-        department_id=actor.org_id if actor.is_department else None,
+        department_id=actor.required_organization_id if actor.is_department else None,
     )
     return RatingSummary(
         period=str(period) if period is not None else None,
@@ -104,8 +104,3 @@ def instance_scores(
     for instance_id, count, total in rows:
         scores[instance_id] = InstanceScore(score=mean(total, count), ratings=count)
     return scores
-
-
-def instance_score(session: Session, *, service_instance_id: uuid.UUID, period: Period) -> InstanceScore:
-    """One instance's score for ``period``: the mean of its departments' scores, or None when unrated."""
-    return instance_scores(session, service_instance_ids=[service_instance_id], period=period)[service_instance_id]

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from contracts.agreements.activity import VersionSpan, days_in_force
 from contracts.agreements.models import Contract, ContractLine, ContractStatus, ContractVersion, VersionStatus
 from contracts.instances.models import ServiceInstance
-from opscenter.clock import Period
 from opscenter.db import core_table
+from opscenter.timekeeping import Period
 
 _IN_FORCE = (ContractStatus.APPROVED, ContractStatus.TERMINATED)
 

@@ -4,11 +4,12 @@ from typing import Annotated
 from litestar import Controller
 from litestar.params import FromQuery, QueryParameter
 
-from opscenter.auth.guards import BUSINESS_ROLES, allow
-from opscenter.clock import PERIOD_PATTERN, Period
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.openapi import ALSO_ANSWERS
 from opscenter.pagination import CursorPage
-from opscenter.web import CurrentActor, DbSession, Paging, get
+from opscenter.timekeeping import PERIOD_PATTERN, Period
+from opscenter.web import DbSession, Paging, get
 from sla.reports import service
 from sla.reports.models import LineReport
 

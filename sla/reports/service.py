@@ -20,13 +20,12 @@ from contracts.catalog.models import CatalogService
 from contracts.instances import service as instances
 from contracts.instances.models import ServiceInstance
 from contracts.terms import ContractTerms
-from monitoring.promql import Window, over_window, selector
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period, business_date, start_of_day, utcnow
+from monitoring.promql import RangeSelectors, Window, over_window, selector
 from opscenter.db import core_table
-from opscenter.errors import NotFound
+from opscenter.identity.actor import Actor
 from opscenter.pagination import CursorPage, PageRequest, Slice
-from opscenter.settings import RangeSelectors, get_settings
+from opscenter.settings import get_settings
+from opscenter.timekeeping import Period, business_date, start_of_day, utcnow
 from sla.maintenance.service import approved_windows
 from sla.measurements import service as measurements
 from sla.measurements.pull import cut
@@ -112,16 +111,6 @@ def line_reports(
             line, instance, period, sums, days, holes, semantics=semantics, now=now, month_over=month_over
         )
     return reports
-
-
-def line_report(
-    session: Session, *, contract_id: uuid.UUID, line_no: int, period: Period, now: datetime | None = None
-) -> LineReport:
-    """One line's report; NotFound when the line is in force on no day of ``period``."""
-    report = line_reports(session, period=period, keys=[(contract_id, line_no)], now=now).get((contract_id, line_no))
-    if report is None:
-        raise NotFound("SLA report")
-    return report
 
 
 def _instances(session: Session, contract_ids: Collection[uuid.UUID] | None) -> dict[Key, _Instance]:

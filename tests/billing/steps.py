@@ -21,7 +21,7 @@ from billing.inputs import Breach, Key, SlaFigures
 from billing.statements.models import SlaVerdict
 from contracts.agreements.activity import active_lines
 from contracts.terms import ContractTerms, Priority
-from opscenter.clock import Period
+from opscenter.timekeeping import Period
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.contracts.steps import JSON, ok

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from billing import formula
 from billing.formula import SpanCharge
 from contracts.terms import ContractTerms
-from opscenter.clock import Period
 from opscenter.money import round_yuan
+from opscenter.timekeeping import Period
 
 TERMS = ContractTerms()
 D = Decimal

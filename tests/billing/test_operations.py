@@ -3,8 +3,8 @@
 import pytest
 
 from billing.statements.jobs import previous
-from opscenter.clock import Period
 from opscenter.settings import Settings
+from opscenter.timekeeping import Period
 from tests.billing import steps
 from tests.billing.steps import ChosenInputs
 from tests.conftest import ApiFactory

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from functools import partial
 
-from opscenter.clock import Period, business_date, utcnow
+from opscenter.timekeeping import Period, business_date, utcnow
 from tests.billing import steps
 from tests.billing.steps import ChosenInputs
 from tests.conftest import ApiFactory

@@ -5,8 +5,8 @@ import uuid
 from datetime import date
 
 from contracts.agreements.activity import active_lines
-from opscenter.clock import Period
 from opscenter.db import Database
+from opscenter.timekeeping import Period
 from tests.conftest import ApiFactory
 from tests.contracts import steps
 from tests.factories import World

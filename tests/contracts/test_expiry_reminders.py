@@ -4,6 +4,7 @@ import pytest
 
 from contracts.agreements.jobs import JOBS, due_reminder
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import run_job
 from tests.conftest import ApiFactory
 from tests.contracts import steps
@@ -42,7 +43,7 @@ def test_reminders_at_90_30_and_7_days_each_once(world: World, api: ApiFactory, 
         date(2027, 12, 24),
         date(2027, 12, 30),
     ):
-        assert run_job(db, EXPIRY, now=_on(day)) == "ok"
+        assert run_job(db, EXPIRY, system_actor=Actor.of_job, now=_on(day)) == "ok"
 
     bureau = api.as_(world.bureau).get("/api/v1/notifications").json()["items"]
     department = api.as_(world.department).get("/api/v1/notifications").json()["items"]
@@ -58,7 +59,7 @@ def test_reminders_at_90_30_and_7_days_each_once(world: World, api: ApiFactory, 
 
 def test_a_contract_first_seen_late_gets_only_the_reminder_now_due(world: World, api: ApiFactory, db: Database) -> None:
     steps.standard_contract(api, world)
-    run_job(db, EXPIRY, now=_on(date(2027, 12, 10)))
+    run_job(db, EXPIRY, system_actor=Actor.of_job, now=_on(date(2027, 12, 10)))
     bodies = [n["body"] for n in api.as_(world.department).get("/api/v1/notifications").json()["items"]]
     assert len(bodies) == 1
     assert "距今 21 天" in bodies[0]
@@ -73,5 +74,5 @@ def test_terminated_and_draft_contracts_get_no_reminders(world: World, api: ApiF
         "terminate",
         {"terminated_on": "2027-06-30", "reason": "机构改革"},
     )
-    run_job(db, EXPIRY, now=_on(date(2027, 12, 1)))
+    run_job(db, EXPIRY, system_actor=Actor.of_job, now=_on(date(2027, 12, 1)))
     assert api.as_(world.bureau).get("/api/v1/notifications").json()["items"] == []

@@ -11,11 +11,11 @@ from operations.assets.handover.models import HandoverBatch, HandoverStatus
 from operations.assets.register.models import Asset, AssetState
 from operations.tickets.models import Ticket, TicketStatus
 from opscenter.app import create_app
-from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.demo.province import Calendar
-from opscenter.organizations.models import Role
+from opscenter.identity.models import Role
 from opscenter.settings import Settings
+from opscenter.timekeeping import utcnow
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from tests.demo.steps import run_demo
 from tests.support import RunningServer

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from opscenter.db import Database
 from opscenter.demo.probes import Incident, Probe, incidents, window, write_openmetrics
 from opscenter.demo.prometheus import LocalPrometheus
-from opscenter.organizations.models import Organization
+from opscenter.identity.models import Organization
 from opscenter.settings import Settings
 from tests.demo.steps import run_demo
 from tests.processes import free_port

@@ -17,9 +17,9 @@ import pytest
 import schemathesis
 
 from opscenter.app import create_app
-from opscenter.auth.guards import admitted_roles
+from opscenter.identity.guards import admitted_roles
+from opscenter.identity.models import Role
 from opscenter.openapi import operations
-from opscenter.organizations.models import Role
 from opscenter.settings import Settings
 from tests.conftest import ApiFactory
 from tests.factories import World

@@ -13,13 +13,14 @@ from monitoring.promql import (
     PrometheusRefused,
     PrometheusServerError,
     PrometheusTimeout,
+    RangeSelectors,
     Sample,
     Window,
     over_window,
     quote,
     selector,
 )
-from opscenter.settings import RangeSelectors, Settings
+from opscenter.settings import Settings
 
 
 def test_label_values_are_data_never_promql() -> None:
@@ -57,10 +58,10 @@ def test_credentials_and_extra_headers_travel_with_every_query() -> None:
         return httpx.Response(200, json=_vector())
 
     bearer = _settings(prometheus_bearer_token="s3cret", prometheus_headers={"X-Scope-OrgID": "bureau"})
-    with PrometheusClient(bearer, transport=httpx.MockTransport(handle)) as client:
+    with PrometheusClient(bearer.prometheus, transport=httpx.MockTransport(handle)) as client:
         assert client.vector("up") == [Sample(labels={"a": "b"}, value=Decimal("1"))]
     basic = _settings(prometheus_username="ops", prometheus_password="pw")
-    with PrometheusClient(basic, transport=httpx.MockTransport(handle)) as client:
+    with PrometheusClient(basic.prometheus, transport=httpx.MockTransport(handle)) as client:
         client.vector("up")
     assert seen[0].headers["Authorization"] == "Bearer s3cret"
     assert seen[0].headers["X-Scope-OrgID"] == "bureau"
@@ -102,7 +103,7 @@ def test_retries_only_connection_errors_and_5xx(answers: list[Any], requests: in
             return httpx.Response(301, headers={"Location": "http://elsewhere.test/api/v1/query"})
         return httpx.Response(answer, json=_vector() if answer == 200 else {"status": "error", "error": "x"})
 
-    with PrometheusClient(_settings(prometheus_retries=3), transport=httpx.MockTransport(handle)) as client:
+    with PrometheusClient(_settings(prometheus_retries=3).prometheus, transport=httpx.MockTransport(handle)) as client:
         if outcome is None:
             assert client.vector("up")[0].value == 1
         else:
@@ -126,7 +127,9 @@ def test_a_range_query_must_answer_a_matrix() -> None:
         "status": "success",
         "data": {"resultType": "matrix", "result": [{"metric": {}, "values": [[1, "0"], [2, "1"]]}]},
     }
-    with PrometheusClient(_settings(), transport=httpx.MockTransport(lambda _: httpx.Response(200, json=matrix))) as c:
+    with PrometheusClient(
+        _settings().prometheus, transport=httpx.MockTransport(lambda _: httpx.Response(200, json=matrix))
+    ) as c:
         start = datetime(2026, 10, 1, tzinfo=UTC)
         (series,) = c.matrix("up", start=start, end=start + timedelta(minutes=1), step_seconds=60)
         assert [point.value for point in series] == [0, 1]

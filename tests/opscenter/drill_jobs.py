@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import event
 from sqlmodel import Session
 
+from opscenter.identity.actor import Actor
 from opscenter.job_runs import latest_fire_time
 from opscenter.scheduler import Job, JobContext
 
@@ -27,7 +28,7 @@ TRIGGERS = {
 def _drill(job_id: str) -> Job:
     trigger = TRIGGERS[job_id]
 
-    def run(session: Session, context: JobContext) -> None:
+    def run(session: Session, context: JobContext[Actor]) -> None:
         fired = latest_fire_time(trigger, context.now)
         assert fired is not None
         line = f"{job_id} {fired.isoformat()} {os.getpid()}\n"

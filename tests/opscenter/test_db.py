@@ -7,9 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
+from migrations import MIGRATIONS
 from opscenter.db import Database, new_id, sqlalchemy_url
-from opscenter.migrate import upgrade
-from opscenter.organizations.models import Organization, OrgKind
+from opscenter.identity.models import Organization, OrgKind
 from tests.conftest import make_settings
 
 
@@ -61,7 +61,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_sqlite_url: str) -> None:
 def test_concurrent_sqlite_writers_queue_instead_of_failing(tmp_sqlite_url: str) -> None:
     """Each writer reads, thinks, then writes: the pattern that fails with deferred BEGIN in WAL mode."""
     settings = make_settings(tmp_sqlite_url)
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     database = Database(settings)
     errors: list[Exception] = []
 

@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import REGISTRY
 from sqlmodel import Session
 
-from opscenter.clock import SHANGHAI, utcnow
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
 from opscenter.job_runs import is_missed, last_runs, latest_fire_time
 from opscenter.leadership import LeaderScheduler, SoleCandidate
 from opscenter.scheduler import Job, JobContext, run_job
+from opscenter.timekeeping import SHANGHAI, utcnow
 from tests.processes import eventually
 
 NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, a Tuesday
@@ -63,16 +65,25 @@ class Counted:
         self.lock = threading.Lock()
         self.job = Job(id="test.daily", description="test", trigger=DAILY_0330, run=self._run)
 
-    def _run(self, session: Session, context: JobContext) -> None:
+    def _run(self, session: Session, context: JobContext[Actor]) -> None:
         with self.lock:
             self.runs += 1
 
 
+def _elections() -> float:
+    return REGISTRY.get_sample_value("opscenter_scheduler_elections_total") or 0.0
+
+
 def _lead_once(db: Database, job: Job, *, settle: float = 0.0) -> None:
     """Start a scheduler that leads at once (as after a restart), let it catch up, stop it."""
-    scheduler = LeaderScheduler(db, [job], election=SoleCandidate(), poll_seconds=0.1)
+    scheduler = LeaderScheduler(db, [job], system_actor=Actor.of_job, election=SoleCandidate(), poll_seconds=0.1)
+    elected_before = _elections()
     scheduler.start()
-    eventually(lambda: scheduler.leading, within=10, what="the scheduler leads")
+    eventually(
+        lambda: _elections() > elected_before and REGISTRY.get_sample_value("opscenter_scheduler_leader") == 1,
+        within=10,
+        what="the scheduler leads, as /metrics says",
+    )
     threading.Event().wait(settle)
     scheduler.stop()
 
@@ -82,10 +93,15 @@ def test_a_restart_across_a_trigger_time_runs_the_missed_run_once(db: Database) 
     latest = latest_fire_time(DAILY_0330, utcnow())
     assert latest is not None
     # The last run served the trigger time before; then the process was down across the latest one.
-    assert run_job(db, counted.job, now=latest - timedelta(days=1) + timedelta(seconds=3)) == "ok"
+    assert (
+        run_job(db, counted.job, system_actor=Actor.of_job, now=latest - timedelta(days=1) + timedelta(seconds=3))
+        == "ok"
+    )
     assert counted.runs == 1
 
-    scheduler = LeaderScheduler(db, [counted.job], election=SoleCandidate(), poll_seconds=0.1)
+    scheduler = LeaderScheduler(
+        db, [counted.job], system_actor=Actor.of_job, election=SoleCandidate(), poll_seconds=0.1
+    )
     scheduler.start()
     eventually(lambda: counted.runs == 2, within=10, what="the missed run ran")
     scheduler.stop()
@@ -97,17 +113,17 @@ def test_a_restart_across_a_trigger_time_runs_the_missed_run_once(db: Database) 
 
 
 def test_a_failed_run_is_not_recorded_so_the_next_leader_runs_it_again(db: Database) -> None:
-    def fail(session: Session, context: JobContext) -> None:
+    def fail(session: Session, context: JobContext[Actor]) -> None:
         raise RuntimeError("Prometheus went away")
 
     failing = Job(id="test.fails", description="test", trigger=DAILY_0330, run=fail)
-    assert run_job(db, failing) == "failed"
+    assert run_job(db, failing, system_actor=Actor.of_job) == "failed"
     with db.transaction(write=False) as session:
         assert "test.fails" not in last_runs(session)
 
 
 def test_a_read_only_job_records_its_run_too(db: Database) -> None:
     reads = Job(id="test.reads", description="test", trigger=DAILY_0330, run=lambda s, c: None, writes=False)
-    assert run_job(db, reads) == "ok"
+    assert run_job(db, reads, system_actor=Actor.of_job) == "ok"
     with db.transaction(write=False) as session:
         assert "test.reads" in last_runs(session)

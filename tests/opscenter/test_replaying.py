@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from opscenter.clock import replaying, today, utcnow
+from opscenter.timekeeping import replaying, today, utcnow
 
 
 def test_within_replaying_now_is_the_replayed_instant_moving_on_and_afterwards_the_real_one() -> None:

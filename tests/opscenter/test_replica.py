@@ -6,10 +6,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from migrations import MIGRATIONS
 from opscenter.app import create_app
 from opscenter.db import Database
-from opscenter.migrate import upgrade
-from opscenter.organizations.models import OrgKind
+from opscenter.identity.models import OrgKind
 from opscenter.settings import Settings
 from tests import factories
 from tests.conftest import make_settings
@@ -24,7 +24,7 @@ ONLY_ON_THE_REPLICA = "只在副本中的部门"
 @pytest.fixture(scope="module")
 def replica_url() -> Iterator[str]:
     with postgres_database("opscenter_replica") as url:
-        upgrade(make_settings(url))  # a real replica has the primary's schema by replication
+        MIGRATIONS.upgrade(make_settings(url))  # a real replica has the primary's schema by replication
         yield url
 
 

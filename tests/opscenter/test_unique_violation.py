@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.budgets.models import Budget
 from opscenter.db import Database
 from opscenter.errors import unique_violation
-from opscenter.organizations.models import Organization, OrgKind
+from opscenter.identity.models import Organization, OrgKind
 from tests.factories import World
 
 

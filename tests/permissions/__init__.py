@@ -12,3 +12,6 @@ ROWS: list[Row] = [
     *tickets.ROWS,
     *billing.ROWS,
 ]
+
+# The paths anyone may use without a key (operations endpoints, the API's documentation); every other path needs one.
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")

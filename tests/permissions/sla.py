@@ -3,7 +3,7 @@ maintenance windows (the operations center proposes and withdraws, the bureau de
 
 from datetime import timedelta
 
-from opscenter.clock import utcnow
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World

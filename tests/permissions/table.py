@@ -5,8 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from opscenter.auth import guards
-from opscenter.organizations.models import Role
+from opscenter.identity import guards
+from opscenter.identity.models import Role
 from tests.conftest import ApiFactory
 from tests.factories import World
 

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import select
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import Period, utcnow
 from opscenter.db import Database, core_table
 from opscenter.settings import Settings
+from opscenter.timekeeping import Period, utcnow
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow, MaintenanceWindowInstance
 from sla.measurements.models import Measurement
 from sla.measurements.pull import PullResult, pull
@@ -99,7 +99,10 @@ def pull_october(
     settings = settings or prometheus_settings(server)  # type: ignore[arg-type]
     period = Period.parse(october.PERIOD)
     days = [period.first_day + timedelta(days=n) for n in range(period.days)]
-    with db.transaction(write=True) as session, PrometheusClient(settings, transport=transport) as prometheus:
+    with (
+        db.transaction(write=True) as session,
+        PrometheusClient(settings.prometheus, transport=transport) as prometheus,
+    ):
         return pull(session, prometheus, days, now=utcnow())
 
 

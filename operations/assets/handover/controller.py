@@ -18,13 +18,14 @@ from operations.assets.handover.models import (
     InspectionResult,
     SignatureIn,
 )
-from opscenter.auth.guards import BUSINESS_ROLES, allow
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.money import from_fen
 from opscenter.openapi import FILE_DOWNLOAD
-from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
 
 # A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024

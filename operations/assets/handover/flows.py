@@ -38,10 +38,10 @@ from operations.assets.register import bulk
 from operations.assets.register import service as register
 from operations.assets.register.models import Asset, AssetState
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import business_date, utcnow
 from opscenter.errors import Conflict, FieldError, Forbidden, InvalidRows, PreconditionFailed
-from opscenter.organizations.models import Role
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Role
+from opscenter.timekeeping import business_date, utcnow
 from opscenter.workflow import require_status
 
 PARTY_OF_ROLE = {
@@ -241,7 +241,7 @@ def sign(
                 party=party,
                 signed_by_id=user_id,
                 signed_by_name=actor.user_name,
-                organization_id=actor.org_id,
+                organization_id=actor.required_organization_id,
                 signed_at=now,
                 comment=comment,
             )

@@ -24,11 +24,11 @@ from operations.assets.handover.models import (
 )
 from operations.assets.register.models import Asset, AssetIn, AssetKind, AssetState
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
 from opscenter.db import core_table, insert_rows, new_id
 from opscenter.errors import FieldError, InvalidRows, NotFound
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Role
 from opscenter.money import to_fen
-from opscenter.organizations.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.workflow import require_status
 
@@ -41,7 +41,7 @@ def _scoped(query: SelectOfScalar[HandoverBatch], actor: Actor) -> SelectOfScala
     """A department sees its own batches; the operations center sees them once submitted; the bureau and
     auditors see all."""
     if actor.is_department:
-        return query.where(HandoverBatch.department_id == actor.org_id)
+        return query.where(HandoverBatch.department_id == actor.required_organization_id)
     if actor.role == Role.OPERATOR:
         return query.where(col(HandoverBatch.status).not_in((HandoverStatus.DRAFT, HandoverStatus.CANCELLED)))
     return query
@@ -101,7 +101,10 @@ def iter_items(session: Session, batch: HandoverBatch, *, batch_size: int = 2000
 def create_batch(session: Session, data: HandoverBatchCreate, *, actor: Actor) -> HandoverBatch:
     """A draft batch for the caller's department, with the items listed in ``data`` (if any)."""
     batch = HandoverBatch(
-        title=data.title, planned_date=data.planned_date, department_id=actor.org_id, created_by_id=actor.user_id
+        title=data.title,
+        planned_date=data.planned_date,
+        department_id=actor.required_organization_id,
+        created_by_id=actor.user_id,
     )
     session.add(batch)
     audit.record_create(session, actor=actor, action="handover_batch.create", row=batch)

@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 
 from operations.assets.register.models import Asset, AssetDescription, AssetHistory, AssetState
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.db import insert_rows, new_id
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import utcnow
 
 CHUNK = 1000
 _DESCRIPTION = tuple(AssetDescription.model_fields)

@@ -16,13 +16,14 @@ from operations.assets.register.models import (
     AssetUpdate,
     Retirement,
 )
-from opscenter.auth.guards import BUSINESS_ROLES, allow
+from opscenter.identity.actor import CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, allow
+from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
-from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
 from opscenter.parameters import harden
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
 
 Filters = NamedDependency[service.AssetFilter]
 Answer = Response[AssetDetail]

@@ -25,11 +25,11 @@ from operations.assets.register.models import (
     AssetUpdate,
 )
 from opscenter.audit import service as audit
-from opscenter.auth.actor import Actor
-from opscenter.clock import utcnow
 from opscenter.errors import FieldError, InvalidRows, NotFound
+from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
 
@@ -45,7 +45,7 @@ class AssetFilter:
 
 def _scoped(query: SelectOfScalar[Asset], actor: Actor) -> SelectOfScalar[Asset]:
     """A department sees the assets it owns; the operations center, the bureau and auditors see all."""
-    return query.where(Asset.owner_department_id == actor.org_id) if actor.is_department else query
+    return query.where(Asset.owner_department_id == actor.required_organization_id) if actor.is_department else query
 
 
 def _filtered(query: SelectOfScalar[Asset], filters: AssetFilter) -> SelectOfScalar[Asset]:

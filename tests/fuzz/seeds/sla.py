@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from opscenter.clock import utcnow
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.contracts import steps
 from tests.factories import World

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import text
 
 from operations.assets.register import service as register
-from opscenter.auth.actor import Actor
 from opscenter.db import Database
 from opscenter.errors import InvalidRows
-from opscenter.organizations.models import OrgKind, Role
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrgKind, Role
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contract_steps
 from tests.factories import Identity, World

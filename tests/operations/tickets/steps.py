@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from operations.tickets import flows, service
-from opscenter.clock import SHANGHAI
+from opscenter.timekeeping import SHANGHAI
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import Identity, World

@@ -11,10 +11,10 @@ from prometheus_client import REGISTRY
 
 from operations.tickets import jobs, service
 from operations.tickets.jobs import SweepResult
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import JobContext
+from opscenter.timekeeping import Period
 from tests.conftest import ApiFactory
 from tests.contracts.steps import ok
 from tests.factories import World

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from operations.tickets.models import Ticket, TicketStatus
-from opscenter.clock import utcnow
 from opscenter.db import Database
-from opscenter.organizations.models import Role
+from opscenter.identity.models import Role
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.operations.tickets import steps

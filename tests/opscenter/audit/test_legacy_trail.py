@@ -14,12 +14,12 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlmodel import select
 
+from migrations import MIGRATIONS
 from opscenter.audit import service
 from opscenter.audit.chain import verify_chain
 from opscenter.audit.models import AuditEvent
 from opscenter.audit.sequencer import seal_backlog
 from opscenter.db import Database, UTCDateTime
-from opscenter.migrate import SCRIPT_LOCATION, alembic_config, upgrade
 from opscenter.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import SETUP
@@ -63,7 +63,7 @@ def _legacy_row(event: dict[str, Any]) -> dict[str, Any]:
 
 def _before_sealing() -> str:
     """The revision this migration follows, however the history is chained when branches merge."""
-    down = ScriptDirectory(str(SCRIPT_LOCATION)).get_revision("0004").down_revision
+    down = ScriptDirectory(str(MIGRATIONS.location)).get_revision("0004").down_revision
     assert isinstance(down, str)
     return down
 
@@ -73,7 +73,7 @@ def legacy_database(backend: str, tmp_sqlite_url: str) -> Iterator[Database]:
     """A database at the revision before 0004, holding a trail the old code wrote."""
     with postgres_database("opscenter_legacy") if backend == "postgresql" else nullcontext(tmp_sqlite_url) as url:
         settings = make_settings(url)
-        upgrade(settings, _before_sealing())
+        MIGRATIONS.upgrade(settings, _before_sealing())
         database = Database(settings)
         with database.transaction(write=True) as session:
             session.execute(LEGACY_EVENT.insert(), [_legacy_row(event) for event in LEGACY_TRAIL["events"]])
@@ -86,7 +86,7 @@ def legacy_database(backend: str, tmp_sqlite_url: str) -> Iterator[Database]:
 
 
 def test_a_trail_chained_by_the_old_code_verifies_after_the_upgrade(legacy_database: Database) -> None:
-    upgrade(legacy_database.settings)
+    MIGRATIONS.upgrade(legacy_database.settings)
     with legacy_database.transaction(write=False) as session:
         report = verify_chain(session)
         events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()  # type: ignore[arg-type]
@@ -98,7 +98,7 @@ def test_a_trail_chained_by_the_old_code_verifies_after_the_upgrade(legacy_datab
 
 
 def test_new_events_continue_the_migrated_chain(legacy_database: Database) -> None:
-    upgrade(legacy_database.settings)
+    MIGRATIONS.upgrade(legacy_database.settings)
     with legacy_database.transaction(write=True) as session:
         first = session.exec(select(AuditEvent)).first()
         assert first is not None
@@ -112,22 +112,22 @@ def test_new_events_continue_the_migrated_chain(legacy_database: Database) -> No
 
 def test_the_downgrade_puts_every_link_back_and_waits_for_the_backlog(legacy_database: Database) -> None:
     settings: Settings = legacy_database.settings
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     with legacy_database.transaction(write=True) as session:
         first = session.exec(select(AuditEvent)).first()
         assert first is not None
         service.record_create(session, actor=SETUP, action="audit_event.test", row=first)
     with pytest.raises(RuntimeError, match="1 audit event"):
-        command.downgrade(alembic_config(settings), _before_sealing())
+        command.downgrade(MIGRATIONS.config(settings), _before_sealing())
     seal_backlog(legacy_database)
 
-    command.downgrade(alembic_config(settings), _before_sealing())
+    command.downgrade(MIGRATIONS.config(settings), _before_sealing())
     with legacy_database.transaction(write=False) as session:
         links = session.execute(sa.select(LEGACY_EVENT.c.seq, LEGACY_EVENT.c.hash).order_by("seq")).all()
     assert [tuple(link) for link in links[:-1]] == [(event["seq"], event["hash"]) for event in LEGACY_TRAIL["events"]]
     assert links[-1][0] == len(LEGACY_TRAIL["events"]) + 1
 
-    upgrade(settings)
+    MIGRATIONS.upgrade(settings)
     with legacy_database.transaction(write=False) as session:
         report = verify_chain(session)
     assert report.intact, report.problems

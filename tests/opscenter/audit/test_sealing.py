@@ -16,8 +16,10 @@ from opscenter.audit import sequencer, service
 from opscenter.audit.chain import event_hash, verify_chain
 from opscenter.audit.jobs import SEAL_JOB, VERIFY_JOB
 from opscenter.audit.sequencer import seal_backlog
-from opscenter.db import Database, PageRequest
-from opscenter.organizations.models import Organization, OrgKind
+from opscenter.db import Database
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Organization, OrgKind
+from opscenter.pagination import PageRequest
 from opscenter.scheduler import _try_job_lock, run_job
 from opscenter.settings import Settings
 from tests.conftest import ApiFactory
@@ -109,7 +111,7 @@ def test_concurrent_audited_writes_all_get_sealed_without_gaps(
 
     def sequencer_job() -> None:
         while writing.is_set():
-            outcomes.append(run_job(db, SEAL_JOB))
+            outcomes.append(run_job(db, SEAL_JOB, system_actor=Actor.of_job))
 
     def writer(n: int) -> list[int]:
         statuses = []
@@ -147,10 +149,10 @@ def test_two_sequencers_racing_seal_each_event_once(db: Database) -> None:
 def test_a_sequencer_run_twice_seals_nothing_more(db: Database) -> None:
     for n in range(3):
         _write(db, f"部门{n}")
-    assert run_job(db, SEAL_JOB) == "ok"
+    assert run_job(db, SEAL_JOB, system_actor=Actor.of_job) == "ok"
     before = seals(db)
     assert len(before) == 3
-    assert run_job(db, SEAL_JOB) == "ok"
+    assert run_job(db, SEAL_JOB, system_actor=Actor.of_job) == "ok"
     assert seal_backlog(db) == 0
     assert seals(db) == before
 
@@ -160,8 +162,8 @@ def test_the_seal_job_skips_while_another_worker_runs_it(db: Database) -> None:
     _write(db, "甲局")
     with db.transaction(write=True) as holder:
         assert _try_job_lock(holder, SEAL_JOB.id)
-        assert run_job(db, SEAL_JOB) == "skipped"
-    assert run_job(db, SEAL_JOB) == "ok"
+        assert run_job(db, SEAL_JOB, system_actor=Actor.of_job) == "skipped"
+    assert run_job(db, SEAL_JOB, system_actor=Actor.of_job) == "ok"
     _assert_sealed_once_without_gaps(db)
 
 
@@ -180,12 +182,12 @@ def test_a_crash_mid_seal_loses_nothing_and_doubles_nothing(db: Database, monkey
 
     monkeypatch.setattr(sequencer, "SEAL_BATCH", 8)  # two batches are already written when it crashes
     monkeypatch.setattr(sequencer, "event_hash", crash_on_the_twentieth)
-    assert run_job(db, SEAL_JOB) == "failed"
+    assert run_job(db, SEAL_JOB, system_actor=Actor.of_job) == "failed"
     assert seals(db) == []
     assert queued(db) == 25
 
     monkeypatch.setattr(sequencer, "event_hash", real_hash)
-    assert run_job(db, SEAL_JOB) == "ok"
+    assert run_job(db, SEAL_JOB, system_actor=Actor.of_job) == "ok"
     assert len(seals(db)) == 25
     _assert_sealed_once_without_gaps(db)
 
@@ -229,12 +231,12 @@ def test_the_nightly_verification_sets_its_gauges(db: Database) -> None:
     for n in range(3):
         _write(db, f"部门{n}")
     seal_backlog(db)
-    assert run_job(db, VERIFY_JOB) == "ok"
+    assert run_job(db, VERIFY_JOB, system_actor=Actor.of_job) == "ok"
     assert REGISTRY.get_sample_value("opscenter_audit_chain_intact") == 1
     assert REGISTRY.get_sample_value("opscenter_audit_events_verified") == 3
 
     as_intruder(db, "UPDATE audit_event SET actor_name = 'someone else'")
-    assert run_job(db, VERIFY_JOB) == "ok"
+    assert run_job(db, VERIFY_JOB, system_actor=Actor.of_job) == "ok"
     assert REGISTRY.get_sample_value("opscenter_audit_chain_intact") == 0
 
 

@@ -6,8 +6,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from opscenter.auth.models import ApiKey
-from opscenter.clock import utcnow
 from opscenter.db import Database
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.factories import World
 

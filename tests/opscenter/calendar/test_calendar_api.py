@@ -4,11 +4,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from opscenter.auth.actor import Actor
 from opscenter.calendar import service
-from opscenter.calendar.clock import CalendarUnknown
 from opscenter.calendar.models import OverrideIn
+from opscenter.calendar.working_time import CalendarUnknown
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
 from tests.conftest import ApiFactory
 from tests.contracts.steps import ok
 from tests.factories import World

@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from opscenter.audit.models import AuditEvent
-from opscenter.clock import utcnow
 from opscenter.db import Database
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from opscenter.cli import main
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import run_job
 from opscenter.settings import get_settings
 from sla.measurements import jobs
@@ -30,9 +31,9 @@ def test_the_hourly_job_measures_the_complete_days_of_its_horizon_and_reports_on
     (job,) = [job for job in jobs.JOBS if job.id == "sla.pull_measurements"]
 
     # 2026-11-01 00:10 in Shanghai: October 31st ended ten minutes ago, too recently (late samples may come)
-    assert run_job(db, job, now=datetime(2026, 10, 31, 16, 10, tzinfo=UTC)) == "ok"
+    assert run_job(db, job, system_actor=Actor.of_job, now=datetime(2026, 10, 31, 16, 10, tzinfo=UTC)) == "ok"
     assert {day for _, day in steps.measurements(db)} == {f"2026-10-{n:02d}" for n in range(21, 31)}
-    assert run_job(db, job, now=datetime(2026, 10, 31, 16, 20, tzinfo=UTC)) == "ok"
+    assert run_job(db, job, system_actor=Actor.of_job, now=datetime(2026, 10, 31, 16, 20, tzinfo=UTC)) == "ok"
     assert {day for _, day in steps.measurements(db)} == {f"2026-10-{n:02d}" for n in range(21, 32)}
     assert len(steps.measurements(db)) == 11 * len(october.PLANS)
 

@@ -11,8 +11,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import utcnow
 from opscenter.db import Database, core_table, new_id
+from opscenter.timekeeping import utcnow
 from sla.measurements.models import Measurement
 from sla.measurements.pull import pull, sli_groups, targets, write_once
 from tests.conftest import ApiFactory
@@ -56,7 +56,7 @@ def test_every_day_is_measured_to_the_exact_sample_with_requests_independent_of_
     assert _figures(rows, october_.of(october.STEADY), "2026-10-31") == (FULL_DAY, FULL_DAY, FULL_DAY, 0)
 
     # the stored PromQL, pasted into Prometheus, gives the stored counts
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         for instance, day in ((outages, "2026-10-12"), (october_.of(october.MAINTAINED), "2026-10-15")):
             row = rows[(instance["id"], day)]
             answers = [int(client.vector(query)[0].value) for query in row["promql"]]
@@ -73,7 +73,10 @@ def test_days_no_contract_covers_cost_no_request(
 ) -> None:
     steps.provision_october(api, world)  # the contract runs from 2026-09-01
     days = [date(2026, 8, 25) + timedelta(days=n) for n in range(9)]  # 08-25 … 09-02
-    with db.transaction(write=True) as session, PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with (
+        db.transaction(write=True) as session,
+        PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client,
+    ):
         result = pull(session, client, days, now=utcnow())
     assert result.days == [date(2026, 9, 1), date(2026, 9, 2)]
     assert result.measured == 2 * len(october.PLANS)
@@ -166,7 +169,10 @@ def test_the_queries_sent_ahead_are_the_targets_whatever_their_label_names(
         ("probe_success", ("instance", "job", "zone")),
         ("probe_success", ("instance", "job")),
     }
-    with db.transaction(write=True) as session, PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with (
+        db.transaction(write=True) as session,
+        PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client,
+    ):
         result = pull(session, client, [date(2026, 10, 1)], now=utcnow())
     assert result.measured == len(october.PLANS)
     assert result.requests == 3 * 2, "two queries for each label-name set, each sent once"
@@ -205,7 +211,10 @@ def test_a_fresh_day_that_a_racing_pull_wrote_in_part_meanwhile_gets_the_rest_wr
     api: ApiFactory, world: World, db: Database, prometheus: Prometheus
 ) -> None:
     steps.provision_october(api, world)
-    with db.transaction(write=True) as session, PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with (
+        db.transaction(write=True) as session,
+        PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client,
+    ):
         pull(session, client, [date(2026, 10, 1)], now=utcnow())
     table = core_table(Measurement)
     with db.transaction(write=False) as session:

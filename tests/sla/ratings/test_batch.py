@@ -1,6 +1,6 @@
 """A batch of ratings is written whole or not at all, and every refused item is named by its index."""
 
-from opscenter.clock import Period, today
+from opscenter.timekeeping import Period, today
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World

@@ -3,9 +3,9 @@
 import uuid
 from decimal import Decimal
 
-from opscenter.auth.actor import Actor
-from opscenter.clock import Period
 from opscenter.db import Database
+from opscenter.identity.actor import Actor
+from opscenter.timekeeping import Period
 from sla.ratings import periods, summary
 from sla.ratings.models import RatingPeriodStatus
 from tests.conftest import ApiFactory
@@ -27,12 +27,12 @@ def test_an_instances_score_for_a_month_is_the_mean_of_its_ratings_or_none(
     steps.rate(api, world.department, second, "2026-04", 70)
     with db.transaction(write=False) as session:
         march = summary.instance_scores(session, service_instance_ids=[first_id, second_id], period=Period(2026, 3))
-        april = summary.instance_score(session, service_instance_id=first_id, period=Period(2026, 4))
+        april = summary.instance_scores(session, service_instance_ids=[first_id], period=Period(2026, 4))
     assert march == {
         first_id: summary.InstanceScore(score=Decimal("85.00"), ratings=1),
         second_id: summary.InstanceScore(score=Decimal("90.00"), ratings=1),
     }
-    assert april == summary.InstanceScore(score=None, ratings=0)
+    assert april == {first_id: summary.InstanceScore(score=None, ratings=0)}
 
 
 def test_means_round_half_up_to_the_hundredth() -> None:

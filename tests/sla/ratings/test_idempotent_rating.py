@@ -6,11 +6,12 @@ from functools import partial
 
 from sqlmodel import func, select
 
-from opscenter.clock import utcnow
 from opscenter.db import Database
 from opscenter.idempotency.jobs import JOBS
 from opscenter.idempotency.models import IdempotencyRecord
+from opscenter.identity.actor import Actor
 from opscenter.scheduler import run_job
+from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -120,12 +121,12 @@ def test_keys_are_kept_a_day_then_purged_by_the_job(world: World, api: ApiFactor
     assert steps.post_rating(api, world.department, body, key).status_code == 201
     (purge,) = JOBS
 
-    assert run_job(db, purge, now=utcnow() + timedelta(hours=23)) == "ok"
+    assert run_job(db, purge, system_actor=Actor.of_job, now=utcnow() + timedelta(hours=23)) == "ok"
     assert _keys(db) == 1
     assert steps.post_rating(api, world.department, body, key).headers["Idempotent-Replayed"] == "true"
 
-    assert run_job(db, purge, now=utcnow() + timedelta(hours=24, minutes=1)) == "ok"
-    assert run_job(db, purge, now=utcnow() + timedelta(hours=24, minutes=1)) == "ok"
+    assert run_job(db, purge, system_actor=Actor.of_job, now=utcnow() + timedelta(hours=24, minutes=1)) == "ok"
+    assert run_job(db, purge, system_actor=Actor.of_job, now=utcnow() + timedelta(hours=24, minutes=1)) == "ok"
     assert _keys(db) == 0
     forgotten = steps.post_rating(api, world.department, body, key)
     assert forgotten.status_code == 409, "a forgotten key is a new request: this month is rated already"

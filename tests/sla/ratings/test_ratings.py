@@ -1,6 +1,6 @@
 """A department rates the instances it uses, once per month, for months that have begun, until closed."""
 
-from opscenter.clock import Period, today
+from opscenter.timekeeping import Period, today
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from contracts.agreements.activity import VersionSpan
-from opscenter.clock import Period
+from opscenter.timekeeping import Period
 from sla.ratings.usage import line_in_force
 
 D = date.fromisoformat

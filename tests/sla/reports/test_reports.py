@@ -9,11 +9,11 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from monitoring.promql import PrometheusClient
-from opscenter.clock import Period
 from opscenter.db import Database
+from opscenter.timekeeping import Period
 from sla.measurements.models import Measurement
 from sla.reports.models import SlaStatus
-from sla.reports.service import line_report, line_reports
+from sla.reports.service import line_reports
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -68,7 +68,7 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
     assert _figures(late_report) == ("breached", "99.81", "100.0", "5", "99.90", 31620, 31680, 31680, 0, 0)
 
     # anyone can paste the PromQL into Prometheus and get the same counts
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         for report in (
             reports[october_.of(october.MAINTAINED)["id"]],
             late_report,
@@ -92,7 +92,7 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
         )
     )["items"][0]
     assert _figures(waiting) == ("pending", "100.00", "100.0", "0", None, 43200, 43200, 43200, 0, 1)
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         assert [int(client.vector(query)[0].value) for query in waiting["promql"]] == [43200, 43200]
 
     # the last week not measured (yet): the days before it still tell their figures
@@ -110,19 +110,17 @@ def test_the_month_report_gives_availability_to_the_digit_and_the_credit_tier(
         )
     )["items"][0]
     assert _figures(short) == ("pending", "99.47", "100.0", "0", None, 34380, 34560, 34560, 0, 7)
-    with PrometheusClient(steps.prometheus_settings(prometheus)) as client:
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
         assert [int(client.vector(query)[0].value) for query in short["promql"]] == [34380, 34560]
 
-    # what billing calls: every line at once, or one
+    # what billing calls: every line at once, or the lines it names
+    late_line = (uuid.UUID(late_report["contract_id"]), late_report["line_no"])
     with db.transaction(write=False) as session:
         every = line_reports(session, period=Period(2026, 10))
-        one = line_report(
-            session,
-            contract_id=uuid.UUID(late_report["contract_id"]),
-            line_no=late_report["line_no"],
-            period=Period(2026, 10),
-        )
+        named = line_reports(session, period=Period(2026, 10), keys=[late_line])
     assert len(every) == 6
+    assert list(named) == [late_line]
+    one = named[late_line]
     assert one.availability == Decimal("99.81")
     assert one.status is SlaStatus.BREACHED
     assert one.credit_pct == Decimal("5")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import create_test_client
 
-from opscenter.calendar.clock import CalendarUnknown, Span, WorkingCalendar
+from opscenter.calendar.working_time import CalendarUnknown, Span, WorkingCalendar
 from opscenter.errors import EXCEPTION_HANDLERS
 
 BEIJING = timezone(timedelta(hours=8))
@@ -112,8 +112,9 @@ def test_working_days_are_counted_as_the_state_council_set_them() -> None:
     assert CALENDAR.add_working_days(resolved, 5) == beijing(2026, 2, 27, 15)
     assert CALENDAR.add_working_days(beijing(2026, 2, 16, 10), 1) == beijing(2026, 2, 24, 10)  # from a holiday
     assert CALENDAR.add_working_days(resolved, 0) == resolved
-    assert CALENDAR.minutes_per_day == 540
-    assert LUNCH_BREAK.minutes_per_day == 450
+    # a working day's minutes: 540 from 09:00 to 18:00, 450 with a lunch break
+    assert CALENDAR.business_minutes_between(beijing(2026, 3, 2, 0), beijing(2026, 3, 3, 0)) == 540
+    assert LUNCH_BREAK.business_minutes_between(beijing(2026, 3, 2, 0), beijing(2026, 3, 3, 0)) == 450
     with pytest.raises(CalendarUnknown, match="2027"):
         CALENDAR.add_working_days(beijing(2026, 12, 28, 10), 5)
 

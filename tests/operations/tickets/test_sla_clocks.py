@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from contracts.terms import Clock, ContractTerms, Priority
-from operations.tickets import clocks
-from operations.tickets.clocks import BusinessCalendar
-from opscenter.calendar.clock import CalendarUnknown, WorkingCalendar
+from operations.tickets import sla_clocks
+from operations.tickets.sla_clocks import BusinessCalendar
+from opscenter.calendar.working_time import CalendarUnknown, WorkingCalendar
 from tests.operations.tickets.steps import beijing
 
 CALENDAR = WorkingCalendar()
@@ -22,10 +22,10 @@ def no_calendar() -> BusinessCalendar:
     raise AssertionError("a 24x7 clock must not need the working calendar")
 
 
-def due(priority: Priority, opened_at: datetime, paused_seconds: int = 0) -> clocks.DueTimes:
+def due(priority: Priority, opened_at: datetime, paused_seconds: int = 0) -> sla_clocks.DueTimes:
     target = TERMS.ticket_targets[priority]
     source = calendar if target.clock is Clock.BUSINESS else no_calendar
-    return clocks.due_times(
+    return sla_clocks.due_times(
         target.clock,
         source,
         opened_at=opened_at,
@@ -74,12 +74,12 @@ def test_a_business_deadline_needing_an_unknown_year_is_refused_naming_it() -> N
 def test_a_pause_moves_the_resolution_due_time_by_its_length_on_the_ticket_clock() -> None:
     opened = beijing(2026, 3, 2, 10)  # a Monday
     # Paused from Monday 16:00 to Tuesday 11:00: two working hours on Monday, two on Tuesday.
-    paused = clocks.elapsed_seconds(Clock.BUSINESS, calendar, beijing(2026, 3, 2, 16), beijing(2026, 3, 3, 11))
+    paused = sla_clocks.elapsed_seconds(Clock.BUSINESS, calendar, beijing(2026, 3, 2, 16), beijing(2026, 3, 3, 11))
     assert paused == 4 * 3600
     before, after = due(Priority.P3, opened), due(Priority.P3, opened, paused)
     assert CALENDAR.business_minutes_between(before.resolution, after.resolution) == 240
     assert after.response == before.response  # the response clock never pauses
-    wall = clocks.elapsed_seconds(Clock.ALWAYS, no_calendar, beijing(2026, 3, 2, 16), beijing(2026, 3, 3, 11))
+    wall = sla_clocks.elapsed_seconds(Clock.ALWAYS, no_calendar, beijing(2026, 3, 2, 16), beijing(2026, 3, 3, 11))
     assert wall == 19 * 3600
     assert due(Priority.P1, opened, wall).resolution == due(Priority.P1, opened).resolution + timedelta(hours=19)
 
@@ -90,7 +90,7 @@ def test_a_pause_moves_the_resolution_due_time_by_its_length_on_the_ticket_clock
 def test_escalation_comes_at_three_quarters_of_the_resolution_time_never_early(
     resolution_minutes: int, escalation_minutes: int
 ) -> None:
-    assert clocks.escalation_minutes(resolution_minutes) == escalation_minutes
+    assert sla_clocks.escalation_minutes(resolution_minutes) == escalation_minutes
 
 
 @pytest.mark.parametrize(
@@ -105,14 +105,14 @@ def test_escalation_comes_at_three_quarters_of_the_resolution_time_never_early(
     ],
 )
 def test_a_resolved_ticket_closes_itself_five_working_days_later(resolved_at: datetime, closes_at: datetime) -> None:
-    assert clocks.auto_close_at(CALENDAR, resolved_at) == closes_at
+    assert sla_clocks.auto_close_at(CALENDAR, resolved_at) == closes_at
 
 
 def test_auto_close_needing_an_unknown_year_is_refused() -> None:
     with pytest.raises(CalendarUnknown, match="2027"):
-        clocks.auto_close_at(CALENDAR, beijing(2026, 12, 29, 10))
+        sla_clocks.auto_close_at(CALENDAR, beijing(2026, 12, 29, 10))
     entered = WorkingCalendar({date(2027, 1, 1): False})
-    assert clocks.auto_close_at(entered, beijing(2026, 12, 29, 10)) == beijing(2027, 1, 6, 10)
+    assert sla_clocks.auto_close_at(entered, beijing(2026, 12, 29, 10)) == beijing(2027, 1, 6, 10)
 
 
 @pytest.mark.parametrize(
@@ -120,4 +120,4 @@ def test_auto_close_needing_an_unknown_year_is_refused() -> None:
 )
 def test_a_department_may_reopen_within_ten_days_of_the_resolution(after: timedelta, may: bool) -> None:
     resolved = beijing(2026, 3, 2, 10)
-    assert clocks.may_reopen(resolved, resolved + after) is may
+    assert sla_clocks.may_reopen(resolved, resolved + after) is may

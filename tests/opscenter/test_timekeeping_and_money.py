@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from opscenter.clock import Period, business_date, days_between
 from opscenter.money import Money, from_fen, parse_amount, round_yuan, to_fen
+from opscenter.timekeeping import Period, business_date, days_between
 
 
 def test_business_dates_are_asia_shanghai() -> None:

@@ -1,4 +1,5 @@
-"""The business clock: working days of the official Chinese calendar, working hours, business minutes.
+"""Working time (the business clock): working days of the official Chinese calendar, working hours, business
+minutes.
 
 ``WorkingCalendar`` is pure and immutable: built once from the ``chinese-calendar`` package's data
 (法定节假日 off, 调休 weekend days on), the admin's overrides ``{date: is_working}`` and the working-hour
@@ -152,10 +153,6 @@ class WorkingCalendar:
     def overrides(self) -> Mapping[date, bool]:
         return dict(self._overrides)
 
-    @property
-    def known_years(self) -> list[int]:
-        return [year for run in self._runs for year in range(run.first_year, run.last_year + 1)]
-
     def knows(self, year: int) -> bool:
         """Whether ``year`` has the package's schedule or at least one override."""
         return any(run.first_year <= year <= run.last_year for run in self._runs)
@@ -190,11 +187,6 @@ class WorkingCalendar:
             span += 1
         local_us = (run.working[k] - _EPOCH_ORDINAL) * _DAY_US + self._span_starts[span] + into_day
         return _EPOCH + timedelta(microseconds=local_us - _OFFSET_US)
-
-    @property
-    def minutes_per_day(self) -> int:
-        """Working minutes in one working day (540 for 09:00–18:00)."""
-        return self._day_us // _MINUTE_US
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same Asia/Shanghai wall time on the ``days``-th working day after ``start``'s date, in UTC.

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from contracts.terms import Clock
-from opscenter.clock import as_utc
+from opscenter.timekeeping import as_utc
 
 # The escalation flag rises when this share of the resolution time has passed.
 ESCALATION_NUMERATOR, ESCALATION_DENOMINATOR = 3, 4
@@ -23,7 +23,7 @@ REOPEN_WINDOW = timedelta(days=10)
 
 
 class BusinessCalendar(Protocol):
-    """What the ticket clocks need of the working calendar (``opscenter.calendar.clock.WorkingCalendar``)."""
+    """What the ticket clocks need of the working calendar (``opscenter.calendar.working_time.WorkingCalendar``)."""
 
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime: ...
 
