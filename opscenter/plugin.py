@@ -160,8 +160,8 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
 def load_all_models() -> None:
     """Import every table model so that SQLModel.metadata is complete (Alembic, tests), whatever was imported
     before. A new domain adds its models modules here."""
-    import billing.credit_notes.models
-    import billing.disputes.models
+    import billing.statements.credit_notes.models
+    import billing.statements.disputes.models
     import billing.statements.models  # noqa: F401  (also imported above, for the controllers)
     import contracts.agreements.models
     import contracts.budgets.models

@@ -7,12 +7,10 @@ from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel import Session
 
-from billing.credit_notes import service as credit_notes
-from billing.credit_notes.models import CreditNoteIn, CreditNotePublic
-from billing.disputes import service as disputes
-from billing.disputes.models import DisputeIn, DisputePublic, DisputeResolution
 from billing.statements import exports, flows, runs, service
 from billing.statements import spend as spending
+from billing.statements.credit_notes.models import CreditNoteIn, CreditNotePublic
+from billing.statements.disputes.models import DisputeIn, DisputePublic, DisputeResolution
 from billing.statements.models import (
     BillingRunIn,
     BillingRunPublic,
@@ -180,7 +178,7 @@ class StatementController(Controller):
     def dispute(
         self, session: DbSession, actor: CurrentActor, statement_id: FromPath[uuid.UUID], data: JSONBody[DisputeIn]
     ) -> Response[DisputePublic]:
-        created = disputes.open_dispute(session, statement_id, data, actor=actor)
+        created = flows.open_dispute(session, statement_id, data, actor=actor)
         return with_etag(DisputePublic.model_validate(created), status_code=201)
 
     @idempotent_post(
@@ -198,7 +196,7 @@ class StatementController(Controller):
         data: JSONBody[CreditNoteIn],
         idempotency_key: IdempotencyKey,
     ) -> CreditNotePublic:
-        note = credit_notes.post_credit_note(session, statement_id, data, actor=actor)
+        note = flows.post_credit_note(session, statement_id, data, actor=actor)
         return CreditNotePublic.model_validate(note, update={"amount": from_fen(note.amount_fen)})
 
     @get("/{statement_id:uuid}/history", description="Every step of this statement, oldest first.")
@@ -216,7 +214,7 @@ class DisputeController(Controller):
 
     @get("/{dispute_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, dispute_id: FromPath[uuid.UUID]) -> Response[DisputePublic]:
-        return with_etag(DisputePublic.model_validate(disputes.get_dispute(session, dispute_id, actor=actor)))
+        return with_etag(DisputePublic.model_validate(service.get_dispute(session, dispute_id, actor=actor)))
 
     @post(
         "/{dispute_id:uuid}/resolve",
@@ -233,5 +231,5 @@ class DisputeController(Controller):
         data: JSONBody[DisputeResolution],
         expected_version: ExpectedVersion,
     ) -> Response[DisputePublic]:
-        resolved = disputes.resolve(session, dispute_id, data, actor=actor, expected_version=expected_version)
+        resolved = flows.resolve_dispute(session, dispute_id, data, actor=actor, expected_version=expected_version)
         return with_etag(DisputePublic.model_validate(resolved))
