@@ -4,8 +4,7 @@ from typing import Annotated
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
-from operations.assets import exports
-from operations.assets.handover import flows, service
+from operations.assets.handover import exports, flows, service
 from operations.assets.handover.models import (
     HandoverBatch,
     HandoverBatchCreate,

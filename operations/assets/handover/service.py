@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from operations.assets import columns
 from operations.assets.handover.models import (
     MAX_ITEMS,
     Defect,
@@ -22,6 +21,7 @@ from operations.assets.handover.models import (
     InspectionResult,
     KindCount,
 )
+from operations.assets.register import columns
 from operations.assets.register.models import Asset, AssetIn, AssetKind, AssetState
 from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor

@@ -5,8 +5,7 @@ from litestar import Controller, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from operations.assets import exports
-from operations.assets.register import service
+from operations.assets.register import exports, service
 from operations.assets.register.models import (
     Asset,
     AssetDetail,
