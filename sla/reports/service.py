@@ -29,7 +29,7 @@ from opscenter.pagination import CursorPage, PageRequest, Slice
 from opscenter.settings import RangeSelectors, get_settings
 from sla.maintenance.service import approved_windows
 from sla.measurements import service as measurements
-from sla.measurements.pull import cut
+from sla.measurements.service import cut
 from sla.reports.models import LineReport, SlaStatus
 
 Key = tuple[uuid.UUID, int]
