@@ -31,6 +31,7 @@ from opscenter.clock import Period
 from opscenter.errors import InvalidInput, NotFound
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 
 _HIDDEN_FROM_DEPARTMENTS = (StatementStatus.DRAFT,)
 
@@ -53,11 +54,9 @@ def _scoped(query: SelectOfScalar[Statement], actor: Actor) -> SelectOfScalar[St
 def get_statement(session: Session, statement_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Statement:
     """A statement the actor may see. ``for_update`` locks it: every step on it, its disputes and its credit
     notes decides on the state it sees."""
-    query = _scoped(select(Statement).where(Statement.id == statement_id), actor)
-    statement = session.exec(query.with_for_update() if for_update else query).first()
-    if statement is None:
-        raise NotFound("statement")
-    return statement
+    return get_visible(
+        session, Statement, statement_id, actor=actor, scope=_scoped, noun="statement", for_update=for_update
+    )
 
 
 def list_statements(

@@ -19,8 +19,8 @@ from opscenter.audit import service as audit
 from opscenter.auth.actor import Actor
 from opscenter.clock import Period, utcnow
 from opscenter.db import core_table, insert_or_skip, new_id
-from opscenter.errors import NotFound
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.workflow import require_status
 from sla.ratings.models import RatingPeriod, RatingPeriodStatus
 
@@ -41,11 +41,9 @@ def _scoped(query: SelectOfScalar[RatingPeriod], actor: Actor) -> SelectOfScalar
 
 
 def get_period(session: Session, period_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> RatingPeriod:
-    query = _scoped(select(RatingPeriod).where(RatingPeriod.id == period_id), actor)
-    row = session.exec(query.with_for_update() if for_update else query).first()
-    if row is None:
-        raise NotFound("rating period")
-    return row
+    return get_visible(
+        session, RatingPeriod, period_id, actor=actor, scope=_scoped, noun="rating period", for_update=for_update
+    )
 
 
 def list_periods(
