@@ -21,7 +21,7 @@ from opscenter.organizations.models import Role
 from opscenter.pagination import CursorPage
 from opscenter.parameters import harden
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import CurrentActor, DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 Filters = NamedDependency[service.AssetFilter]
 Answer = Response[AssetDetail]
@@ -53,7 +53,7 @@ def provide_filters(
 
 
 def _answer(session: DbSession, asset: Asset, actor: CurrentActor) -> Answer:
-    return with_etag(service.detail(session, asset, actor=actor))
+    return respond(service.detail(session, asset, actor=actor))
 
 
 class AssetController(Controller):
