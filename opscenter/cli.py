@@ -15,7 +15,7 @@ import uvicorn
 from sqlmodel import Session
 
 from opscenter.audit import service as audit
-from opscenter.audit.sequencer import backlog_on_metrics, seal_backlog
+from opscenter.audit.sequencer import seal_backlog
 from opscenter.auth import service as auth
 from opscenter.auth.actor import Actor
 from opscenter.auth.models import ApiKeyCreate
@@ -129,7 +129,8 @@ def worker(metrics_port: int | None) -> None:
     stands by and takes over within a minute if the leader dies (README, "Production topology")."""
     from prometheus_client import start_http_server
 
-    from opscenter.plugin import leader_scheduler
+    from monitoring.figures import FIGURES
+    from opscenter.plugin import WORKER_FIGURE_SOURCES, leader_scheduler
 
     settings = _migrated_settings()
     if metrics_port:
@@ -142,7 +143,8 @@ def worker(metrics_port: int | None) -> None:
     jobs = ", ".join(job.id for job in scheduler.jobs)
     click.echo(f"worker {os.getpid()}: {len(scheduler.jobs)} jobs ({jobs}); waiting to lead", err=True)
     try:
-        with backlog_on_metrics(db):
+        FIGURES.use(WORKER_FIGURE_SOURCES)
+        with FIGURES.watching(db):
             scheduler.run()
     finally:
         db.dispose()
