@@ -1,20 +1,20 @@
 """Every creation answers 201 with ``Location``, the OpenAPI document says so, and the URL reads the object back.
 
 The creations are taken from the two lists that already name every route: the OpenAPI document's 201 answers
-and the permission table's rows (tests/permissions) that expect 201. Each row is sent for real, as the role the
-table lets create, and its ``Location`` is followed with a GET as the same caller.
+and the permission table's rows (tests/permissions) that expect 201, which must be the same. The table's test
+(tests/test_permissions.py) sends each row for real as every role it admits; where the answer is 201 it follows
+``Location`` with ``assert_location_reads_back`` below, so no creation is built twice.
 """
 
+from collections.abc import Callable
 from typing import Any
 
-import pytest
+import httpx
 
 from opscenter.idempotency.web import REPLAYED_HEADER
-from tests.conftest import ApiFactory
-from tests.factories import World
 from tests.openapi_snapshot import current_document
 from tests.permissions import ROWS
-from tests.permissions.table import Row
+from tests.support import Api
 
 CREATIONS = [row for row in ROWS if 201 in row.expect.values()]
 
@@ -53,30 +53,24 @@ def _holds(found: Any, created: dict[str, Any]) -> bool:
     return False
 
 
-@pytest.mark.parametrize("row", CREATIONS, ids=lambda row: f"{row.method} {row.path}")
-def test_a_creation_answers_location_that_reads_the_object_back(row: Row, world: World, api: ApiFactory) -> None:
-    role = next(role for role, status in row.expect.items() if status == 201)
-    client = api.as_(world.by_role(role))
-    prepared = row.prepare(world, api)
-    headers = dict(prepared.headers)
-    if prepared.etag_of is not None:
-        headers["If-Match"] = api.as_(world.auditor).get(prepared.etag_of).headers["ETag"]
-    path = row.path.format(**prepared.params)
-    created = client.http.request(row.method, path, json=prepared.body, headers=headers, params=prepared.query)
-    assert created.status_code == 201, created.text
-    location = created.headers.get("Location")
-    assert location, f"{row.method} {row.path} answered 201 without Location"
-    assert location.startswith("/api/v1/"), location
+def assert_location_reads_back(
+    client: Api, created: httpx.Response, *, replay: Callable[[], httpx.Response] | None = None
+) -> None:
+    """``created`` (a 201) names in ``Location`` a URL whose GET, by the same caller, answers the new object (or,
+    where it has no URL of its own, what holds it); an idempotent creation's ``replay`` answers the same Location.
 
+    tests/test_permissions.py runs it on every row of the table that creates, as every role that may."""
+    location = created.headers.get("Location")
+    assert location, f"{created.request.method} {created.request.url.path} answered 201 without Location"
+    assert location.startswith("/api/v1/"), location
     read = client.get(location, params={"limit": 200})
     assert read.status_code == 200, (location, read.text)
     body, answer = read.json(), created.json()
-    assert _holds(body, answer), f"GET {location} does not answer what {row.method} {path} created"
+    assert _holds(body, answer), f"GET {location} does not answer what {created.request.url.path} created"
     itself = body == answer or ("id" in answer and body.get("id") == answer["id"])
     if itself and "ETag" in created.headers:
         assert read.headers["ETag"] == created.headers["ETag"], "the object as created, at the version created"
-
-    if "Idempotency-Key" in headers:  # a retry is answered as the first time: Location included
-        replay = client.http.request(row.method, path, json=prepared.body, headers=headers, params=prepared.query)
-        assert replay.headers.get(REPLAYED_HEADER) == "true"
-        assert (replay.status_code, replay.headers["Location"], replay.content) == (201, location, created.content)
+    if replay is not None:  # a retry is answered as the first time: Location included
+        again = replay()
+        assert again.headers.get(REPLAYED_HEADER) == "true"
+        assert (again.status_code, again.headers["Location"], again.content) == (201, location, created.content)
