@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from migrations import MIGRATIONS  # noqa: E402
-from operations.assets import columns  # noqa: E402
 from operations.assets.handover import flows  # noqa: E402
 from operations.assets.handover import service as handover  # noqa: E402
 from operations.assets.handover.models import HandoverBatchCreate, InspectionIn  # noqa: E402
+from operations.assets.register import columns  # noqa: E402
 from operations.assets.register.models import AssetKind  # noqa: E402
 from opscenter.app import create_app  # noqa: E402
 from opscenter.db import Database  # noqa: E402

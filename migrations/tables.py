@@ -6,8 +6,8 @@ before. A new models module is added here; ``tests/test_migrations.py`` fails un
 
 from sqlmodel import SQLModel
 
-import billing.credit_notes.models
-import billing.disputes.models
+import billing.statements.credit_notes.models
+import billing.statements.disputes.models
 import billing.statements.models
 import contracts.agreements.models
 import contracts.budgets.models

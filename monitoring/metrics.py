@@ -96,7 +96,7 @@ SLA_PULL_FAILURES = Counter(
 
 
 # Tickets (operations/tickets): breaches as they are recorded, each once; the minute sweep's duration. Open
-# tickets by priority and state are read from the database when scraped (operations/tickets/jobs.py).
+# tickets by priority and state are read from the database when scraped (operations/tickets/figures.py).
 TICKET_BREACHES = Counter(
     "opscenter_ticket_breaches_total",
     "SLA breaches recorded on tickets, by kind (response, resolution); each breach counts once",

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from migrations import MIGRATIONS
 from opscenter.audit import service as audit
-from opscenter.audit.sequencer import backlog_on_metrics, seal_backlog
+from opscenter.audit.sequencer import seal_backlog
 from opscenter.auth import service as auth
 from opscenter.auth.models import ApiKeyCreate
 from opscenter.db import Database
@@ -131,7 +131,8 @@ def worker(metrics_port: int | None) -> None:
     stands by and takes over within a minute if the leader dies (README, "Production topology")."""
     from prometheus_client import start_http_server
 
-    from opscenter.plugin import leader_scheduler
+    from monitoring.figures import FIGURES
+    from opscenter.plugin import WORKER_FIGURE_SOURCES, leader_scheduler
 
     settings = _migrated_settings()
     if metrics_port:
@@ -144,7 +145,8 @@ def worker(metrics_port: int | None) -> None:
     jobs = ", ".join(job.id for job in scheduler.jobs)
     click.echo(f"worker {os.getpid()}: {len(scheduler.jobs)} jobs ({jobs}); waiting to lead", err=True)
     try:
-        with backlog_on_metrics(db):
+        FIGURES.use(WORKER_FIGURE_SOURCES)
+        with FIGURES.watching(db):
             scheduler.run()
     finally:
         db.dispose()

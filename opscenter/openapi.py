@@ -13,12 +13,12 @@ the document is first built, what each operation can answer otherwise, inferred 
 | writes (POST, PUT, PATCH, DELETE)               | 409                           |
 
 each as ``application/problem+json`` with the one ``Problem`` schema and an example. It also states what
-Litestar leaves out: an optional body is optional, a request body refuses unknown fields
-(``additionalProperties: false``), ``limit`` is bounded by the page size maximum, public operations need
-no key, and links lead from an object's answers to its next operations (with its id and ETag). The roles each
-operation admits are added beside its guards (``opscenter.identity.guards.document_roles``); the wiring runs
-both. A new domain gets all of it by using the house decorators; ``tests/openapi.json`` is the snapshot every
-change of the document shows up in.
+Litestar leaves out: every 201 carries ``Location`` (the new object's URL), an optional body is optional, a
+request body refuses unknown fields (``additionalProperties: false``), ``limit`` is bounded by the page size
+maximum, public operations need no key, and links lead from an object's answers to its next operations (with its id
+and ETag). The roles each operation admits are added beside its guards (``opscenter.identity.guards.document_roles``);
+the wiring runs both. A new domain gets all of it by using the house decorators; ``tests/openapi.json`` is the
+snapshot every change of the document shows up in.
 """
 
 import re
@@ -183,6 +183,10 @@ def _add_links(
 
 ALSO_ANSWERS = "also_answers"
 """``opt={ALSO_ANSWERS: (404,)}`` on a route: error statuses it gives beyond those its signature implies."""
+LOCATION = "location"
+"""``opt={LOCATION: "…"}`` on a creating route whose new object has no URL of its own: what its ``Location`` names
+instead (the object that holds it). Every 201 carries ``Location`` (``opscenter.web.respond``)."""
+CREATED_LOCATION = "The new object's URL: a GET of it answers the object as created."
 FILE_DOWNLOAD = "file_download"
 """``opt={FILE_DOWNLOAD: (media types…)}`` on a route that answers a file (an export), not JSON."""
 
@@ -229,6 +233,12 @@ def _describe_operation(
         responses["200"] = {
             "description": "The file, as an attachment (Content-Disposition names it)",
             "content": dict.fromkeys(media_types, file),
+        }
+    if (created := responses.get("201")) is not None:
+        created.setdefault("headers", {})["Location"] = {
+            "description": handler.opt.get(LOCATION, CREATED_LOCATION),
+            "required": True,
+            "schema": {"type": "string", "format": "uri-reference"},
         }
     responses.pop("400", None)  # Litestar's own, for its ValidationException shape: replaced below
     for status in sorted(statuses):

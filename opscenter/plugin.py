@@ -20,14 +20,13 @@ from litestar.types import ControllerRouterHandler
 from prometheus_client import CONTENT_TYPE_LATEST
 
 import opscenter
-from billing.statements import figures as statement_figures
-from billing.statements import metrics as billing_metrics
+from billing.statements import figures as billing_figures
 from billing.statements.cli import billing as billing_cli
 from billing.statements.controller import BillingController, DisputeController, StatementController
 from billing.statements.jobs import JOBS as BILLING_JOBS
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
-from contracts.budgets import metrics as budget_metrics
+from contracts.budgets import figures as budget_figures
 from contracts.budgets.controller import BudgetController
 from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
@@ -38,12 +37,11 @@ from monitoring.multiprocess import exposition
 from operations.assets.handover.controller import HandoverController
 from operations.assets.register.controller import AssetController
 from operations.tickets import figures as ticket_figures
-from operations.tickets import metrics as ticket_metrics
 from operations.tickets.controller import TicketController
 from operations.tickets.jobs import JOBS as TICKET_JOBS
+from opscenter.audit import figures as audit_figures
 from opscenter.audit.controller import AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
-from opscenter.audit.sequencer import backlog_on_metrics
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
@@ -68,7 +66,7 @@ from sla.measurements import figures as sla_figures
 from sla.measurements.cli import sla as sla_cli
 from sla.measurements.controller import MeasurementController
 from sla.measurements.jobs import JOBS as SLA_JOBS
-from sla.ratings import metrics as rating_metrics
+from sla.ratings import figures as rating_figures
 from sla.ratings.controller import RatingController, RatingPeriodController
 from sla.reports.controller import SlaReportController
 
@@ -127,17 +125,21 @@ CONTROLLERS: list[ControllerRouterHandler] = [
 
 JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
 
-# Business figures on /metrics, read from the database when scraped (monitoring/figures.py): the dashboards' data.
+# Figures on /metrics read from the database when scraped (monitoring/figures.py): each package's ``figures.py``.
+# (Counters, histograms and gauges that code sets as things happen are prometheus-client objects, all in
+# monitoring/metrics.py.) The API processes report them all: the dashboards' data and the audit backlog.
 FIGURE_SOURCES: list[FigureSource] = [
-    budget_metrics.figures,
-    rating_metrics.figures,
+    audit_figures.figures,
+    budget_figures.figures,
+    rating_figures.figures,
     sla_figures.figures,
-    ticket_metrics.figures,
     ticket_figures.figures,
-    billing_metrics.figures,
-    statement_figures.figures,
+    billing_figures.figures,
 ]
-FIGURES.use(FIGURE_SOURCES)
+# A worker (``opscenter worker --metrics-port``) runs the audit sequencer: it reports the backlog it works off, and
+# leaves the business figures, the same in every process, to the API processes.
+WORKER_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures]
+
 record_build(opscenter.__version__)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
@@ -224,7 +226,8 @@ class OpsCenterPlugin(InitPluginProtocol):
         if scheduler is not None:
             scheduler.start()
         try:
-            with backlog_on_metrics(db), FIGURES.watching(db):
+            FIGURES.use(FIGURE_SOURCES)
+            with FIGURES.watching(db):
                 yield
         finally:
             if scheduler is not None:

@@ -1,5 +1,5 @@
-"""What every controller shares: the session per request, pages, ETags and If-Match. (Who acts, ``actor:
-CurrentActor``, comes from ``opscenter.identity.actor``; the wiring registers both.)"""
+"""What every controller shares: the session per request, pages, the answer with its ETag and Location, and
+If-Match. (Who acts, ``actor: CurrentActor``, comes from ``opscenter.identity.actor``; the wiring registers both.)"""
 
 import inspect
 import re
@@ -178,9 +178,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def with_etag(model: M, *, status_code: int = 200) -> Response[M]:
-    """A versioned object's answer, carrying its ETag for the next If-Match."""
-    return Response(model, status_code=status_code, headers={"ETag": etag(model.version)})  # type: ignore[attr-defined]
+def respond(model: M, *, created: str | None = None) -> Response[M]:
+    """An object's answer, with what the caller's next request needs: the object's ``ETag`` when it is versioned
+    (for the next If-Match), and, when the request ``created`` it, 201 with ``Location``: the URL a GET reads it
+    back from. Every creation answers through here; the OpenAPI document declares Location on every 201."""
+    headers = {}
+    version = getattr(model, "version", None)
+    if version is not None:
+        headers["ETag"] = etag(version)
+    if created is not None:
+        headers["Location"] = created
+    return Response(model, status_code=200 if created is None else 201, headers=headers)
 
 
 PeriodQuery = Annotated[

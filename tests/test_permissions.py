@@ -8,6 +8,7 @@ run for real, over HTTP, as each role.
 import inspect
 import re
 
+import httpx
 import litestar
 import pytest
 from litestar import Litestar
@@ -25,6 +26,7 @@ from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.permissions import PUBLIC_PATHS, ROWS
 from tests.permissions.table import Row
+from tests.test_locations import assert_location_reads_back
 
 TABLE = {row.key: row for row in ROWS}
 
@@ -136,10 +138,15 @@ def test_route_answers_role(row: Row, role: Role, world: World, api: ApiFactory)
     if prepared.etag_of is not None:
         headers["If-Match"] = api.as_(world.auditor).get(prepared.etag_of).headers["ETag"]
     client = api.as_(world.by_role(role))
-    response = client.http.request(
-        row.method, row.path.format(**prepared.params), json=prepared.body, headers=headers, params=prepared.query
-    )
+
+    def send() -> httpx.Response:
+        path = row.path.format(**prepared.params)
+        return client.http.request(row.method, path, json=prepared.body, headers=headers, params=prepared.query)
+
+    response = send()
     assert response.status_code == row.expect[role], response.text
+    if response.status_code == 201:  # a creation: its Location reads it back (tests/test_locations.py)
+        assert_location_reads_back(client, response, replay=send if "Idempotency-Key" in headers else None)
 
 
 def test_unauthenticated_requests_get_401_on_every_route(

@@ -7,12 +7,10 @@ from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel import Session
 
-from billing.credit_notes import service as credit_notes
-from billing.credit_notes.models import CreditNoteIn, CreditNotePublic
-from billing.disputes import service as disputes
-from billing.disputes.models import DisputeIn, DisputePublic, DisputeResolution
 from billing.statements import exports, flows, runs, service
 from billing.statements import spend as spending
+from billing.statements.credit_notes.models import CreditNoteIn, CreditNotePublic
+from billing.statements.disputes.models import DisputeIn, DisputePublic, DisputeResolution
 from billing.statements.models import (
     BillingRunIn,
     BillingRunPublic,
@@ -29,17 +27,17 @@ from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
 from opscenter.identity.models import Role
 from opscenter.money import from_fen
-from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD
+from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
 from opscenter.timekeeping import today
-from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, respond
 
 Answer = Response[StatementDetail]
 
 
 def _answer(session: Session, statement: Statement, actor: Actor) -> Answer:
-    return with_etag(service.detail(session, statement, actor=actor))
+    return respond(service.detail(session, statement, actor=actor))
 
 
 class BillingController(Controller):
@@ -54,9 +52,9 @@ class BillingController(Controller):
         "line), or refresh the drafts of a second run; issued, approved and paid statements are left alone. "
         "The month must have ended (Asia/Shanghai).",
     )
-    def run(self, session: DbSession, actor: CurrentActor, data: JSONBody[BillingRunIn]) -> BillingRunPublic:
+    def run(self, session: DbSession, actor: CurrentActor, data: JSONBody[BillingRunIn]) -> Response[BillingRunPublic]:
         result = runs.run_period(session, period=data.month, actor=actor)
-        return BillingRunPublic.model_validate(result.run)
+        return respond(BillingRunPublic.model_validate(result.run), created=f"/api/v1/billing/runs/{result.run.id}")
 
     @get("/runs/{run_id:uuid}", guards=[allow(Role.BUREAU, Role.OPERATOR, Role.AUDITOR)])
     def read_run(self, session: DbSession, run_id: FromPath[uuid.UUID]) -> BillingRunPublic:
@@ -180,13 +178,16 @@ class StatementController(Controller):
     def dispute(
         self, session: DbSession, actor: CurrentActor, statement_id: FromPath[uuid.UUID], data: JSONBody[DisputeIn]
     ) -> Response[DisputePublic]:
-        created = disputes.open_dispute(session, statement_id, data, actor=actor)
-        return with_etag(DisputePublic.model_validate(created), status_code=201)
+        created = flows.open_dispute(session, statement_id, data, actor=actor)
+        return respond(DisputePublic.model_validate(created), created=f"/api/v1/disputes/{created.id}")
 
     @idempotent_post(
         "/{statement_id:uuid}/credit-notes",
         guards=[allow(Role.BUREAU, Role.OPERATOR)],
-        opt={ALSO_ANSWERS: (404,)},
+        opt={
+            ALSO_ANSWERS: (404,),
+            LOCATION: "The statement the note credits: a GET of it lists the note in `credit_notes`.",
+        },
         description="A correction of an approved statement; all its credit notes together never exceed its total "
         "(409). Requires `Idempotency-Key`.",
     )
@@ -197,9 +198,10 @@ class StatementController(Controller):
         statement_id: FromPath[uuid.UUID],
         data: JSONBody[CreditNoteIn],
         idempotency_key: IdempotencyKey,
-    ) -> CreditNotePublic:
-        note = credit_notes.post_credit_note(session, statement_id, data, actor=actor)
-        return CreditNotePublic.model_validate(note, update={"amount": from_fen(note.amount_fen)})
+    ) -> Response[CreditNotePublic]:
+        note = flows.post_credit_note(session, statement_id, data, actor=actor)
+        public = CreditNotePublic.model_validate(note, update={"amount": from_fen(note.amount_fen)})
+        return respond(public, created=f"/api/v1/statements/{statement_id}")
 
     @get("/{statement_id:uuid}/history", description="Every step of this statement, oldest first.")
     def history(
@@ -216,7 +218,7 @@ class DisputeController(Controller):
 
     @get("/{dispute_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, dispute_id: FromPath[uuid.UUID]) -> Response[DisputePublic]:
-        return with_etag(DisputePublic.model_validate(disputes.get_dispute(session, dispute_id, actor=actor)))
+        return respond(DisputePublic.model_validate(service.get_dispute(session, dispute_id, actor=actor)))
 
     @post(
         "/{dispute_id:uuid}/resolve",
@@ -233,5 +235,5 @@ class DisputeController(Controller):
         data: JSONBody[DisputeResolution],
         expected_version: ExpectedVersion,
     ) -> Response[DisputePublic]:
-        resolved = disputes.resolve(session, dispute_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(DisputePublic.model_validate(resolved))
+        resolved = flows.resolve_dispute(session, dispute_id, data, actor=actor, expected_version=expected_version)
+        return respond(DisputePublic.model_validate(resolved))

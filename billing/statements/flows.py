@@ -1,29 +1,39 @@
-"""A statement's lifecycle: draft → issued (operations center) → approved (bureau) → paid (bureau).
+"""A statement's lifecycle: draft → issued (operations center) → approved (bureau) → paid (bureau); and the steps
+on its sub-rooms: a dispute of a line before approval, its resolution, a credit note after approval.
 
 Each step locks the statement, checks the version the actor read (If-Match) and the state it starts from, and is
 audited. Approval freezes the statement (on PostgreSQL a trigger refuses any later change to it or its lines,
 payment aside) and closes the month's ratings of the contract; it is refused while a line lacks data, is pending,
 or is disputed, and when it would take the contract over its ceiling.
+
+The disputes and credit notes (``disputes/``, ``credit_notes/``) keep their own records and never read a
+statement: the steps here hold the statement and call them, so the imports go one way, statements → sub-rooms.
 """
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from billing.disputes.models import Dispute, DisputeStatus
 from billing.statements import service
-from billing.statements.models import Statement, StatementLine, StatementStatus
+from billing.statements.credit_notes import service as credit_notes
+from billing.statements.credit_notes.models import CreditNote, CreditNoteIn
+from billing.statements.disputes import service as disputes
+from billing.statements.disputes.models import Dispute, DisputeIn, DisputeResolution, DisputeStatus, Resolution
+from billing.statements.lines import recompute
+from billing.statements.models import FROZEN, Statement, StatementLine, StatementStatus
 from billing.statements.runs import approved_totals
 from opscenter.audit import service as audit
-from opscenter.errors import Conflict
+from opscenter.errors import Conflict, InvalidInput
 from opscenter.identity.actor import Actor
-from opscenter.money import from_fen
+from opscenter.money import from_fen, to_fen
 from opscenter.timekeeping import Period, utcnow
 from opscenter.workflow import require_status
 from sla.ratings import periods as rating_periods
 
 APPROVED_NOTE = "月度结算单已批准"
+BEFORE_APPROVAL = (StatementStatus.DRAFT, StatementStatus.ISSUED)
 
 
 def issue(session: Session, statement_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Statement:
@@ -86,15 +96,86 @@ def _require_settled(session: Session, statement: Statement) -> None:
         .where(col(StatementLine.insufficient_data) | col(StatementLine.pending))
         .order_by(col(StatementLine.line_no))
     ).all()
-    disputed = session.exec(
-        select(Dispute.line_no)
-        .where(Dispute.statement_id == statement.id, Dispute.status == DisputeStatus.OPEN)
-        .order_by(col(Dispute.line_no))
-    ).all()
     reasons = [f"line {no} has insufficient SLA data" for no, lacking, _ in unsettled if lacking]
     reasons += [f"line {no} is pending its SLA report" for no, lacking, pending in unsettled if pending and not lacking]
-    reasons += [f"line {no} is disputed" for no in sorted(set(disputed))]
+    reasons += [f"line {no} is disputed" for no in disputes.open_lines(session, statement.id)]
     if reasons:
         raise Conflict(
             "Cannot approve: " + "; ".join(reasons) + ". Resolve them first (a dispute can set the availability)."
         )
+
+
+# ---- disputes: a line contested before approval, resolved by the bureau -------------------------------------------
+
+
+def open_dispute(session: Session, statement_id: uuid.UUID, data: DisputeIn, *, actor: Actor) -> Dispute:
+    """Contest one line of a statement not yet approved (a department: one of its own lines); one open dispute
+    per line (409 naming it)."""
+    statement = service.get_statement(session, statement_id, actor=actor, for_update=True)
+    require_status(statement.status, *BEFORE_APPROVAL, doing="dispute", noun="statement")
+    service.visible_line(session, statement, data.line_no, actor=actor)
+    return disputes.raise_dispute(
+        session, statement_id=statement.id, line_no=data.line_no, reason=data.reason, actor=actor
+    )
+
+
+def resolve_dispute(
+    session: Session, dispute_id: uuid.UUID, data: DisputeResolution, *, actor: Actor, expected_version: int
+) -> Dispute:
+    """Settle an open dispute; a manual availability or score recomputes the line and the statement's sums."""
+    dispute = service.get_dispute(session, dispute_id, actor=actor)
+    statement = service.get_statement(session, dispute.statement_id, actor=actor, for_update=True)
+    session.refresh(dispute, with_for_update=True)
+    dispute.require_version(expected_version)
+    require_status(dispute.status, DisputeStatus.OPEN, doing="resolve", noun="dispute")
+    require_status(statement.status, *BEFORE_APPROVAL, doing="resolve a dispute of", noun="statement")
+    line = service.visible_line(session, statement, dispute.line_no, actor=actor)
+    before = {"line_amount_fen": line.amount_fen, "statement_amount_fen": statement.amount_fen}
+    disputes.settle(session, dispute, data, actor=actor)
+    if data.resolution != Resolution.ACCEPTED:
+        recompute(line, availability=data.availability, score=data.score, note=data.reason)
+        _resum(session, statement)
+    after = {"line_amount_fen": line.amount_fen, "statement_amount_fen": statement.amount_fen}
+    session.flush()
+    if after != before:  # the money moved: say so on the statement's own history as well
+        changes: dict[str, list[Any]] = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+        audit.append(session, actor=actor, action="statement.recompute", row=statement, changes=changes)
+    return dispute
+
+
+def _resum(session: Session, statement: Statement) -> None:
+    lines = session.exec(select(StatementLine).where(StatementLine.statement_id == statement.id)).all()
+    statement.base_fen = sum(line.base_fen for line in lines)
+    statement.deduction_fen = sum(line.deduction_fen for line in lines)
+    statement.amount_fen = sum(line.amount_fen for line in lines)
+    statement.over_ceiling = statement.billed_before_fen + statement.amount_fen > statement.ceiling_fen
+
+
+# ---- credit notes: corrections of an approved statement -----------------------------------------------------------
+
+
+def post_credit_note(session: Session, statement_id: uuid.UUID, data: CreditNoteIn, *, actor: Actor) -> CreditNote:
+    """A credit note against a line of an approved (or paid) statement; all its notes together never exceed the
+    statement's total (409 naming what is left)."""
+    statement = service.get_statement(session, statement_id, actor=actor, for_update=True)
+    require_status(statement.status, *FROZEN, doing="credit", noun="statement")
+    amount_fen = to_fen(data.amount)
+    if amount_fen <= 0:
+        raise InvalidInput("amount", "a credit note credits more than 0.00")
+    line = session.exec(
+        select(StatementLine.id).where(
+            StatementLine.statement_id == statement.id, StatementLine.line_no == data.line_no
+        )
+    ).first()
+    if line is None:
+        raise InvalidInput("line_no", f"the statement has no line {data.line_no}")
+    credited = credit_notes.credited_fen(session, [statement.id]).get(statement.id, 0)
+    if credited + amount_fen > statement.amount_fen:
+        raise Conflict(
+            f"The statement's total is {from_fen(statement.amount_fen)} and {from_fen(credited)} is credited "
+            f"already: at most {from_fen(statement.amount_fen - credited)} more can be."
+        )
+    return credit_notes.record_note(
+        session, statement_id=statement.id, line_no=data.line_no, amount_fen=amount_fen, reason=data.reason,
+        actor=actor,
+    )  # fmt: skip

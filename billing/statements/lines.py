@@ -8,7 +8,7 @@ from typing import Any
 
 from billing import formula
 from billing.formula import SpanCharge
-from billing.inputs import Breach, LineScore, PeriodInputs, SlaFigures
+from billing.statements.inputs import Breach, LineScore, PeriodInputs, SlaFigures
 from billing.statements.models import SlaVerdict, StatementLine
 from contracts.agreements.activity import ActiveLine
 from contracts.terms import ContractTerms, CreditTier, RatingTier

@@ -8,8 +8,8 @@ from sqlalchemy import JSON, BigInteger, Dialect, Index, String, UniqueConstrain
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from billing.credit_notes.models import CreditNotePublic
-from billing.disputes.models import DisputePublic
+from billing.statements.credit_notes.models import CreditNotePublic
+from billing.statements.disputes.models import DisputePublic
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import Money, from_fen
 from opscenter.schemas import DECIMAL_AS_TEXT, LabeledEnum, PublicRecord, StrictInput, label_of, schema_config

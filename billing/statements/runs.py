@@ -5,7 +5,7 @@ issued, approved and paid statements alone. Concurrent runs on PostgreSQL meet a
 insert waits for the winner's transaction, then skips) and at the statements' row locks, taken in one query;
 SQLite serializes write transactions anyway.
 
-Written for volume: inputs in a constant number of queries (billing/inputs.py), statements and lines inserted
+Written for volume: inputs in a constant number of queries (billing/statements/inputs.py), statements and lines inserted
 in batches through Core, one audit event per statement created or changed and one for the run.
 """
 
@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
@@ -23,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from billing.credit_notes.models import CreditNote
-from billing.disputes.models import Dispute, DisputeStatus, Resolution
-from billing.inputs import PeriodInputs, Sources, gather
+from billing.statements.credit_notes.models import CreditNote
+from billing.statements.disputes import service as disputes
+from billing.statements.inputs import PeriodInputs, Sources, gather
 from billing.statements.lines import line_values, override
 from billing.statements.models import FROZEN, BillingRun, Statement, StatementLine, StatementStatus
 from opscenter.audit import service as audit
@@ -107,7 +106,7 @@ def run(
     drafts = [row for row in rows if row.status == StatementStatus.DRAFT]
     kept = [row for row in rows if row.status != StatementStatus.DRAFT]
     refreshed = [row for row in drafts if row.id not in created]
-    overrides = _overrides(session, [row.id for row in refreshed])
+    overrides = disputes.manual_values(session, [row.id for row in refreshed], batch=BATCH)
     old = _old_totals(session, [row.id for row in refreshed])
     _delete_lines(session, [row.id for row in refreshed])
     totals: dict[uuid.UUID, dict[str, int]] = {}
@@ -233,28 +232,6 @@ def _locked(session: Session, period: Period, contract_ids: list[uuid.UUID]) -> 
     return found
 
 
-def _overrides(session: Session, statement_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, int], dict[str, Any]]:
-    """Resolved disputes of drafts being refreshed: their manual values survive the refresh."""
-    found: dict[tuple[uuid.UUID, int], dict[str, Any]] = {}
-    table = core_table(Dispute)
-    for chunk in _chunks(statement_ids):
-        query = (
-            select(table.c.statement_id, table.c.line_no, table.c.resolution, table.c.manual_value,
-                   table.c.resolution_reason)
-            .where(table.c.statement_id.in_(chunk), table.c.status == DisputeStatus.RESOLVED.value)
-            .order_by(table.c.id)
-        )  # fmt: skip
-        for row in session.connection().execute(query):
-            manual = found.setdefault((row.statement_id, row.line_no), {})
-            if row.resolution == Resolution.MANUAL_AVAILABILITY.value:
-                manual["availability"] = Decimal(row.manual_value)
-            elif row.resolution == Resolution.MANUAL_SCORE.value:
-                manual["score"] = Decimal(row.manual_value)
-            if row.resolution != Resolution.ACCEPTED.value:
-                manual["note"] = row.resolution_reason
-    return found
-
-
 def _old_totals(session: Session, statement_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     table = core_table(Statement)
     old = {}
@@ -372,7 +349,7 @@ def run_period(
     session: Session, *, period: Period, actor: Actor, now: datetime | None = None, progress: Progress = _quiet
 ) -> RunResult:
     """The run with the real SLA reports and ticket breaches (what the API, the CLI and the job call)."""
-    from billing import inputs  # read at call time: the sources are one module attribute
+    from billing.statements import inputs  # read at call time: the sources are one module attribute
 
     return run(session, period=period, actor=actor, sources=inputs.SOURCES, now=now, progress=progress)
 

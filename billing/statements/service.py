@@ -9,12 +9,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 
-from sqlalchemy import exists, false, func
+from sqlalchemy import exists, false
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from billing.credit_notes.models import CreditNote, CreditNotePublic
-from billing.disputes.models import Dispute, DisputePublic, DisputeStatus
+from billing.statements.credit_notes import service as credit_notes
+from billing.statements.credit_notes.models import CreditNotePublic
+from billing.statements.disputes import service as disputes
+from billing.statements.disputes.models import Dispute, DisputePublic, DisputeStatus
 from billing.statements.models import (
     LineFlag,
     Statement,
@@ -24,10 +26,11 @@ from billing.statements.models import (
     StatementPublic,
     StatementStatus,
 )
-from opscenter.errors import NotFound
+from opscenter.errors import InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period
 
 _HIDDEN_FROM_DEPARTMENTS = (StatementStatus.DRAFT,)
@@ -52,11 +55,9 @@ def _scoped(query: SelectOfScalar[Statement], actor: Actor) -> SelectOfScalar[St
 def get_statement(session: Session, statement_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Statement:
     """A statement the actor may see. ``for_update`` locks it: every step on it, its disputes and its credit
     notes decides on the state it sees."""
-    query = _scoped(select(Statement).where(Statement.id == statement_id), actor)
-    statement = session.exec(query.with_for_update() if for_update else query).first()
-    if statement is None:
-        raise NotFound("statement")
-    return statement
+    return get_visible(
+        session, Statement, statement_id, actor=actor, scope=_scoped, noun="statement", for_update=for_update
+    )
 
 
 def list_statements(
@@ -91,24 +92,29 @@ def lines_of(session: Session, statement_ids: list[uuid.UUID], *, actor: Actor) 
     return found
 
 
-def credited_fen(session: Session, statement_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if not statement_ids:
-        return {}
-    query = (
-        select(CreditNote.statement_id, func.sum(CreditNote.amount_fen))
-        .where(col(CreditNote.statement_id).in_(statement_ids))
-        .group_by(col(CreditNote.statement_id))
-    )
-    return {statement_id: int(total or 0) for statement_id, total in session.exec(query).all()}
+def visible_line(session: Session, statement: Statement, line_no: int, *, actor: Actor) -> StatementLine:
+    """Line ``line_no`` of the statement, if the actor sees it (a department: only its own lines); else refused
+    naming ``line_no``."""
+    query = select(StatementLine).where(StatementLine.statement_id == statement.id, StatementLine.line_no == line_no)
+    if actor.is_department:
+        query = query.where(StatementLine.department_id == actor.required_organization_id)
+    line = session.exec(query).first()
+    if line is None:
+        raise InvalidInput("line_no", f"the statement has no line {line_no}")
+    return line
 
 
-def _disputes(session: Session, statement_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Dispute]]:
-    found: dict[uuid.UUID, list[Dispute]] = defaultdict(list)
-    if statement_ids:
-        query = select(Dispute).where(col(Dispute.statement_id).in_(statement_ids)).order_by(col(Dispute.id))
-        for dispute in session.exec(query):
-            found[dispute.statement_id].append(dispute)
-    return found
+def get_dispute(session: Session, dispute_id: uuid.UUID, *, actor: Actor) -> Dispute:
+    """A dispute is visible to whoever sees its line; anything else is 404."""
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None:
+        raise NotFound("dispute")
+    try:
+        statement = get_statement(session, dispute.statement_id, actor=actor)
+        visible_line(session, statement, dispute.line_no, actor=actor)
+    except (NotFound, InvalidInput):
+        raise NotFound("dispute") from None
+    return dispute
 
 
 def to_public(session: Session, statements: list[Statement], *, actor: Actor) -> list[StatementPublic]:
@@ -127,17 +133,13 @@ def _details(
     session: Session, statements: list[Statement], *, actor: Actor, with_lines: bool
 ) -> Iterator[StatementDetail]:
     ids = [statement.id for statement in statements]
-    lines, disputes, credited = lines_of(session, ids, actor=actor), _disputes(session, ids), credited_fen(session, ids)
-    notes: dict[uuid.UUID, list[CreditNote]] = defaultdict(list)
-    if with_lines and ids:
-        for note in session.exec(
-            select(CreditNote).where(col(CreditNote.statement_id).in_(ids)).order_by(col(CreditNote.id))
-        ):
-            notes[note.statement_id].append(note)
+    lines, raised = lines_of(session, ids, actor=actor), disputes.of_statements(session, ids)
+    credited = credit_notes.credited_fen(session, ids)
+    notes = credit_notes.of_statements(session, ids if with_lines else [])
     for statement in statements:
         own = lines[statement.id]
         visible_nos = {line.line_no for line in own}
-        seen = [d for d in disputes[statement.id] if not actor.is_department or d.line_no in visible_nos]
+        seen = [d for d in raised[statement.id] if not actor.is_department or d.line_no in visible_nos]
         open_lines = {d.line_no for d in seen if d.status == DisputeStatus.OPEN}
         partial = actor.is_department
         base = sum(line.base_fen for line in own) if partial else statement.base_fen

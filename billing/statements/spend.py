@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Field, Session, SQLModel
 
-from billing.credit_notes.models import CreditNote
+from billing.statements.credit_notes.models import CreditNote
 from billing.statements.models import FROZEN, Statement, StatementLine
 from contracts.budgets import service as budgets
 from opscenter.db import core_table

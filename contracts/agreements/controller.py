@@ -21,7 +21,7 @@ from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, respond
 
 ContractAnswer = Response[ContractPublic]
 VersionAnswer = Response[ContractVersionPublic]
@@ -35,7 +35,9 @@ class ContractController(Controller):
     @post("/", guards=[allow(Role.BUREAU)], description="A draft from approved purchase requests.")
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[ContractCreate]) -> ContractAnswer:
         contract = service.create_draft(session, data, actor=actor)
-        return with_etag(service.to_public_one(session, contract, actor=actor), status_code=201)
+        return respond(
+            service.to_public_one(session, contract, actor=actor), created=f"/api/v1/contracts/{contract.id}"
+        )
 
     @get("/", description="Departments: contracts they benefit from, with their own lines only.")
     def index(
@@ -110,7 +112,10 @@ class ContractController(Controller):
         self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], data: JSONBody[AmendmentCreate]
     ) -> VersionAnswer:
         version = flows.amend(session, contract_id, data, actor=actor)
-        return with_etag(service.version_public(version, actor=actor), status_code=201)
+        return respond(
+            service.version_public(version, actor=actor),
+            created=f"/api/v1/contracts/{contract_id}/versions/{version.number}",
+        )
 
     @get("/{contract_id:uuid}/versions", description="Every version, the contract as signed first.")
     def versions(
@@ -125,9 +130,7 @@ class ContractController(Controller):
         self, session: DbSession, actor: CurrentActor, contract_id: FromPath[uuid.UUID], number: FromPath[int]
     ) -> VersionAnswer:
         contract = service.get_contract(session, contract_id, actor=actor)
-        return with_etag(
-            service.version_public(service.get_version(session, contract, number, actor=actor), actor=actor)
-        )
+        return respond(service.version_public(service.get_version(session, contract, number, actor=actor), actor=actor))
 
     @post(
         "/{contract_id:uuid}/versions/{number:int}/approve",
@@ -144,7 +147,7 @@ class ContractController(Controller):
         expected_version: ExpectedVersion,
     ) -> VersionAnswer:
         version = flows.approve_amendment(session, contract_id, number, actor=actor, expected_version=expected_version)
-        return with_etag(service.version_public(version, actor=actor))
+        return respond(service.version_public(version, actor=actor))
 
     @post("/{contract_id:uuid}/versions/{number:int}/discard", guards=[allow(Role.BUREAU)], status_code=200)
     def discard_version(
@@ -156,7 +159,7 @@ class ContractController(Controller):
         expected_version: ExpectedVersion,
     ) -> VersionAnswer:
         version = flows.discard_amendment(session, contract_id, number, actor=actor, expected_version=expected_version)
-        return with_etag(service.version_public(version, actor=actor))
+        return respond(service.version_public(version, actor=actor))
 
     @get("/{contract_id:uuid}/history", description="Every step of this contract, oldest first.")
     def history(
@@ -167,4 +170,4 @@ class ContractController(Controller):
 
 
 def _contract(session: Session, contract: Contract, actor: Actor) -> ContractAnswer:
-    return with_etag(service.to_public_one(session, contract, actor=actor))
+    return respond(service.to_public_one(session, contract, actor=actor))

@@ -35,6 +35,7 @@ from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -68,11 +69,9 @@ def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor, for_
     """A contract the actor may see. ``for_update`` locks its row first: every step on a contract or its
     versions then decides on the state it sees, and a second step racing it waits and finds the new
     version (412) instead of a half-changed aggregate."""
-    query = _scoped(select(Contract).where(Contract.id == contract_id), actor)
-    contract = session.exec(query.with_for_update() if for_update else query).first()
-    if contract is None:
-        raise NotFound("contract")
-    return contract
+    return get_visible(
+        session, Contract, contract_id, actor=actor, scope=_scoped, noun="contract", for_update=for_update
+    )
 
 
 def list_contracts(

@@ -9,7 +9,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import WITHOUT_OPERATIONS, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 
 class BudgetController(Controller):
@@ -20,7 +20,7 @@ class BudgetController(Controller):
     @post("/", guards=[allow(Role.BUREAU)])
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[BudgetCreate]) -> Response[BudgetPublic]:
         budget = service.create_budget(session, data, actor=actor)
-        return with_etag(service.to_public_one(session, budget), status_code=201)
+        return respond(service.to_public_one(session, budget), created=f"/api/v1/budgets/{budget.id}")
 
     @get("/", description="A department sees its own budgets.")
     def index(
@@ -38,7 +38,7 @@ class BudgetController(Controller):
 
     @get("/{budget_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, budget_id: FromPath[uuid.UUID]) -> Response[BudgetPublic]:
-        return with_etag(service.to_public_one(session, service.get_budget(session, budget_id, actor=actor)))
+        return respond(service.to_public_one(session, service.get_budget(session, budget_id, actor=actor)))
 
     @patch("/{budget_id:uuid}", guards=[allow(Role.BUREAU)], description="Never below what is already committed.")
     def update(
@@ -50,4 +50,4 @@ class BudgetController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[BudgetPublic]:
         budget = service.update_budget(session, budget_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(service.to_public_one(session, budget))
+        return respond(service.to_public_one(session, budget))

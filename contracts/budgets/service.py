@@ -8,11 +8,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from contracts.budgets.models import Budget, BudgetCommitment, BudgetCreate, BudgetPublic, BudgetUpdate
 from opscenter.audit import service as audit
-from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.errors import Conflict, FieldError, InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import format_amount, from_fen, to_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 
 
 def _scoped(query: SelectOfScalar[Budget], actor: Actor) -> SelectOfScalar[Budget]:
@@ -37,10 +38,7 @@ def create_budget(session: Session, data: BudgetCreate, *, actor: Actor) -> Budg
 
 
 def get_budget(session: Session, budget_id: uuid.UUID, *, actor: Actor) -> Budget:
-    budget = session.exec(_scoped(select(Budget).where(Budget.id == budget_id), actor)).first()
-    if budget is None:
-        raise NotFound("budget")
-    return budget
+    return get_visible(session, Budget, budget_id, actor=actor, scope=_scoped, noun="budget")
 
 
 def list_budgets(

@@ -17,7 +17,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, delete, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, delete, get, patch, post, respond
 
 
 class CatalogController(Controller):
@@ -30,7 +30,7 @@ class CatalogController(Controller):
         self, session: DbSession, actor: CurrentActor, data: JSONBody[CatalogServiceCreate]
     ) -> Response[CatalogServicePublic]:
         created = service.create_service(session, data, actor=actor)
-        return with_etag(CatalogServicePublic.model_validate(created), status_code=201)
+        return respond(CatalogServicePublic.model_validate(created), created=f"/api/v1/services/{created.id}")
 
     @get("/")
     def index(
@@ -45,7 +45,7 @@ class CatalogController(Controller):
 
     @get("/{service_id:uuid}")
     def read(self, session: DbSession, service_id: FromPath[uuid.UUID]) -> Response[CatalogServicePublic]:
-        return with_etag(CatalogServicePublic.model_validate(service.get_service(session, service_id)))
+        return respond(CatalogServicePublic.model_validate(service.get_service(session, service_id)))
 
     @patch("/{service_id:uuid}", guards=[allow(Role.OPERATOR)])
     def update(
@@ -57,7 +57,7 @@ class CatalogController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[CatalogServicePublic]:
         updated = service.update_service(session, service_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(CatalogServicePublic.model_validate(updated))
+        return respond(CatalogServicePublic.model_validate(updated))
 
     @post("/{service_id:uuid}/retire", guards=[allow(Role.OPERATOR)], status_code=200)
     def retire(
@@ -68,7 +68,7 @@ class CatalogController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[CatalogServicePublic]:
         retired = service.retire_service(session, service_id, actor=actor, expected_version=expected_version)
-        return with_etag(CatalogServicePublic.model_validate(retired))
+        return respond(CatalogServicePublic.model_validate(retired))
 
     @delete("/{service_id:uuid}", guards=[allow(Role.OPERATOR)], description="Only a service nothing refers to.")
     def remove(

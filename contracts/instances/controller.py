@@ -14,7 +14,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 Answer = Response[ServiceInstancePublic]
 
@@ -26,7 +26,8 @@ class ServiceInstanceController(Controller):
 
     @post("/", guards=[allow(Role.OPERATOR)], description="One per line of an approved contract.")
     def provision(self, session: DbSession, actor: CurrentActor, data: JSONBody[ServiceInstanceCreate]) -> Answer:
-        return with_etag(service.to_public_one(session, service.provision(session, data, actor=actor)), status_code=201)
+        instance = service.provision(session, data, actor=actor)
+        return respond(service.to_public_one(session, instance), created=f"/api/v1/service-instances/{instance.id}")
 
     @get("/", description="A department sees the instances of its own contract lines.")
     def index(
@@ -42,7 +43,7 @@ class ServiceInstanceController(Controller):
 
     @get("/{instance_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, instance_id: FromPath[uuid.UUID]) -> Answer:
-        return with_etag(service.to_public_one(session, service.get_instance(session, instance_id, actor=actor)))
+        return respond(service.to_public_one(session, service.get_instance(session, instance_id, actor=actor)))
 
     @patch("/{instance_id:uuid}", guards=[allow(Role.OPERATOR)])
     def update(
@@ -54,7 +55,7 @@ class ServiceInstanceController(Controller):
         expected_version: ExpectedVersion,
     ) -> Answer:
         instance = service.update_instance(session, instance_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(service.to_public_one(session, instance))
+        return respond(service.to_public_one(session, instance))
 
     @post("/{instance_id:uuid}/decommission", guards=[allow(Role.OPERATOR)], status_code=200)
     def decommission(
@@ -65,4 +66,4 @@ class ServiceInstanceController(Controller):
         expected_version: ExpectedVersion,
     ) -> Answer:
         instance = service.decommission(session, instance_id, actor=actor, expected_version=expected_version)
-        return with_etag(service.to_public_one(session, instance))
+        return respond(service.to_public_one(session, instance))

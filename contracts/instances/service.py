@@ -20,9 +20,10 @@ from contracts.instances.models import (
 from monitoring.promql import selector
 from opscenter.audit import service as audit
 from opscenter.db import core_table
-from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound, referenced
+from opscenter.errors import Conflict, FieldError, InvalidInput, referenced
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.workflow import require_status
 
 
@@ -67,10 +68,7 @@ def _scoped(query: SelectOfScalar[ServiceInstance], actor: Actor) -> SelectOfSca
 
 
 def get_instance(session: Session, instance_id: uuid.UUID, *, actor: Actor) -> ServiceInstance:
-    instance = session.exec(_scoped(select(ServiceInstance).where(ServiceInstance.id == instance_id), actor)).first()
-    if instance is None:
-        raise NotFound("service instance")
-    return instance
+    return get_visible(session, ServiceInstance, instance_id, actor=actor, scope=_scoped, noun="service instance")
 
 
 def visible_instance_ids(session: Session, instance_ids: Collection[uuid.UUID], *, actor: Actor) -> set[uuid.UUID]:

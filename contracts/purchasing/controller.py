@@ -11,13 +11,14 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, respond
 
 Answer = Response[PurchaseRequestPublic]
 
 
-def _answer(request: object, status_code: int = 200) -> Answer:
-    return with_etag(PurchaseRequestPublic.model_validate(request), status_code=status_code)
+def _answer(request: object, *, created: bool = False) -> Answer:
+    public = PurchaseRequestPublic.model_validate(request)
+    return respond(public, created=f"/api/v1/purchase-requests/{public.id}" if created else None)
 
 
 class PurchaseRequestController(Controller):
@@ -27,7 +28,7 @@ class PurchaseRequestController(Controller):
 
     @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft for the caller's department.")
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> Answer:
-        return _answer(service.create_request(session, data, actor=actor), status_code=201)
+        return _answer(service.create_request(session, data, actor=actor), created=True)
 
     @get("/", description="Departments see their own; the operations center sees approved ones.")
     def index(

@@ -8,9 +8,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
 from opscenter.audit import service as audit
-from opscenter.errors import NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -40,11 +40,9 @@ def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -
 def get_request(session: Session, request_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> PurchaseRequest:
     """A request the actor may see. ``for_update`` locks its row first: a workflow step then decides on
     the state it sees, and a second step racing it waits and finds the new version (412)."""
-    query = _scoped(select(PurchaseRequest).where(PurchaseRequest.id == request_id), actor)
-    request = session.exec(query.with_for_update() if for_update else query).first()
-    if request is None:
-        raise NotFound("purchase request")
-    return request
+    return get_visible(
+        session, PurchaseRequest, request_id, actor=actor, scope=_scoped, noun="purchase request", for_update=for_update
+    )
 
 
 def list_requests(

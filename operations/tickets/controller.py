@@ -28,18 +28,16 @@ from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Role
+from opscenter.openapi import LOCATION
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
 
 Answer = Response[TicketPublic]
 TicketId = FromPath[uuid.UUID]
 
 
-def _answer(session: DbSession, ticket: Ticket, status_code: int = 200) -> Answer:
-    response = with_etag(service.to_public(session, [ticket])[0], status_code=status_code)
-    if status_code == 201:
-        response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return response
+def _answer(session: DbSession, ticket: Ticket, *, created: bool = False) -> Answer:
+    return respond(service.to_public(session, [ticket])[0], created=f"/api/v1/tickets/{ticket.id}" if created else None)
 
 
 class TicketController(Controller):
@@ -59,7 +57,7 @@ class TicketController(Controller):
     def create(
         self, session: DbSession, actor: CurrentActor, data: JSONBody[TicketCreate], idempotency_key: IdempotencyKey
     ) -> Answer:
-        return _answer(session, service.open_ticket(session, data, actor=actor), status_code=201)
+        return _answer(session, service.open_ticket(session, data, actor=actor), created=True)
 
     @get("/", description="Departments see their own. Newest first, or `sort=due`: the earliest resolution due first.")
     def index(
@@ -252,12 +250,14 @@ class TicketController(Controller):
         "/{ticket_id:uuid}/comments",
         guards=[allow(*SERVICE_PARTIES)],
         status_code=201,
+        opt={LOCATION: "The ticket's comments: a GET of them lists the new one, oldest first."},
         description="A comment by either side; `internal: true` (an internal note) only by the operations center.",
     )
     def comment(
         self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, data: JSONBody[CommentIn]
-    ) -> CommentPublic:
-        return CommentPublic.model_validate(service.add_comment(session, ticket_id, data, actor=actor))
+    ) -> Response[CommentPublic]:
+        comment = CommentPublic.model_validate(service.add_comment(session, ticket_id, data, actor=actor))
+        return respond(comment, created=f"/api/v1/tickets/{ticket_id}/comments")
 
     @get(
         "/{ticket_id:uuid}/comments",

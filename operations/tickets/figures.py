@@ -1,5 +1,7 @@
-"""Ticket SLA figures on /metrics (``monitoring.figures``): the clocks of the open tickets (past due, due within
-the hour) and the breaches recorded last month and this month, for the dashboards."""
+"""Tickets on /metrics, read from the database when scraped (a ``monitoring.figures`` source), so every process
+(and every ``serve --workers N`` process) reports the same truth: open tickets by priority and state (one GROUP
+BY over the open tickets), the clocks of the open ones (past due, due within the hour) and the breaches recorded
+last month and this month, for the dashboards."""
 
 from collections.abc import Iterable
 from datetime import timedelta
@@ -8,11 +10,24 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlmodel import Session, col, func, select
 
 from contracts.terms import Priority
-from operations.tickets.models import CLOCK_RUNNING, Ticket, TicketStatus
+from operations.tickets.models import CLOCK_RUNNING, OPEN, Ticket, TicketStatus
 from opscenter.timekeeping import Period, start_of_day, today, utcnow
 
 
+def open_counts(session: Session) -> dict[tuple[str, str], int]:
+    """How many tickets are open, by (priority, status)."""
+    rows = session.exec(
+        select(Ticket.priority, Ticket.status, func.count())
+        .where(col(Ticket.status).in_(OPEN))
+        .group_by(col(Ticket.priority), col(Ticket.status))
+    ).all()
+    return {(str(priority), str(status)): count for priority, status, count in rows}
+
+
 def figures(session: Session | None) -> Iterable[Metric]:
+    open_tickets = GaugeMetricFamily(
+        "opscenter_tickets_open", "Open tickets (not closed) by priority and state", labels=["priority", "state"]
+    )
     overdue = GaugeMetricFamily(
         "opscenter_tickets_overdue",
         "Open tickets past a due time not met yet, by priority and target (response: not acknowledged; "
@@ -30,6 +45,10 @@ def figures(session: Session | None) -> Iterable[Metric]:
         labels=["kind", "month"],
     )
     if session is not None:
+        counts = open_counts(session)
+        for priority in Priority:
+            for status in OPEN:
+                open_tickets.add_metric([priority.value, status.value], counts.get((priority.value, status.value), 0))
         now = utcnow()
         running = col(Ticket.status).in_(CLOCK_RUNNING)
         late_response = _by_priority(session, Ticket.status == TicketStatus.NEW, col(Ticket.response_due_at) < now)
@@ -55,7 +74,7 @@ def figures(session: Session | None) -> Iterable[Metric]:
                     select(func.count()).select_from(Ticket).where(col(column) >= start, col(column) < end)
                 ).one()
                 breaches.add_metric([kind, name], count)
-    return [overdue, due_soon, breaches]
+    return [open_tickets, overdue, due_soon, breaches]
 
 
 def _by_priority(session: Session, *conditions: object) -> dict[str, int]:

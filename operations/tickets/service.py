@@ -39,6 +39,7 @@ from opscenter.calendar.service import working_calendar
 from opscenter.errors import Forbidden, InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period, business_date, utcnow
 
 
@@ -132,11 +133,7 @@ def _next_serial(session: Session) -> int:
 def get_ticket(session: Session, ticket_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Ticket:
     """A ticket the actor may see. ``for_update`` locks its row: a step decides on the state it sees, and the
     sweep (which marks breaches with conditional UPDATEs) waits for it instead of marking twice."""
-    query = _scoped(select(Ticket).where(Ticket.id == ticket_id), actor)
-    ticket = session.exec(query.with_for_update() if for_update else query).first()
-    if ticket is None:
-        raise NotFound("ticket")
-    return ticket
+    return get_visible(session, Ticket, ticket_id, actor=actor, scope=_scoped, noun="ticket", for_update=for_update)
 
 
 class TicketSort(enum.StrEnum):

@@ -12,22 +12,15 @@ transaction, so a crash mid-seal rolls back whole and the events stay queued for
 """
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, func, select
 
-from monitoring.metrics import register_scrape_time
 from opscenter.audit.chain import event_hash
 from opscenter.audit.models import AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
 from opscenter.db import Database
-from opscenter.timekeeping import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -105,63 +98,3 @@ def backlog(session: Session) -> Backlog:
         .join(AuditEvent, col(AuditEvent.id) == col(AuditQueueEntry.event_id))
     ).one()
     return Backlog(events=events, oldest_at=oldest)
-
-
-class _BacklogGauges(Collector):
-    """Reads the sealing backlog from the database when /metrics is scraped (one query serves both figures).
-
-    Read at scrape time rather than set by the seal job, so every process reports the truth: a stopped
-    sequencer shows as a growing lag, and a worker that skipped its turn shows no stale figure. A process
-    watches one database; where several are watched at once (tests start several apps) the latest counts.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._databases: list[Database] = []
-
-    @contextmanager
-    def watching(self, db: Database) -> Iterator[None]:
-        with self._lock:
-            self._databases.append(db)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._databases.remove(db)
-
-    def collect(self) -> Iterator[Metric]:
-        found = self._current()
-        unsealed = GaugeMetricFamily(
-            "opscenter_audit_unsealed_events",
-            "Audit events committed but not yet sealed into the hash chain (read from the database when scraped)",
-        )
-        lag = GaugeMetricFamily(
-            "opscenter_audit_seal_lag_seconds",
-            "Age of the oldest audit event still waiting for its seal; 0 when every event is sealed",
-        )
-        if found is not None:
-            unsealed.add_metric([], float(found.events))
-            lag.add_metric([], found.lag_seconds(utcnow()))
-        yield unsealed
-        yield lag
-
-    def _current(self) -> Backlog | None:
-        with self._lock:
-            if not self._databases:
-                return None
-            db = self._databases[-1]
-        try:
-            with db.transaction(write=False) as session:
-                return backlog(session)
-        except Exception:
-            log.warning("could not read the audit backlog for /metrics", exc_info=True)
-            return None
-
-
-_GAUGES = _BacklogGauges()
-register_scrape_time(_GAUGES)
-
-
-def backlog_on_metrics(db: Database) -> AbstractContextManager[None]:
-    """While the block runs, /metrics reports ``db``'s sealing backlog and seal lag (the app and worker use it)."""
-    return _GAUGES.watching(db)

@@ -13,7 +13,7 @@ from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import EVERYONE, allow
 from opscenter.identity.models import OrganizationPublic, Role, UserPublic
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
 
 
 class ApiKeyController(Controller):
@@ -29,7 +29,7 @@ class ApiKeyController(Controller):
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[ApiKeyCreate]) -> Response[ApiKeyCreated]:
         api_key, plaintext = service.create_api_key(session, data, actor=actor)
         created = ApiKeyCreated(**ApiKeyPublic.model_validate(api_key).model_dump(), key=plaintext)
-        return with_etag(created, status_code=201)
+        return respond(created, created=f"/api/v1/api-keys/{created.id}")
 
     @get("/")
     def index(
@@ -44,7 +44,7 @@ class ApiKeyController(Controller):
 
     @get("/{api_key_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, api_key_id: FromPath[uuid.UUID]) -> Response[ApiKeyPublic]:
-        return with_etag(ApiKeyPublic.model_validate(service.get_api_key(session, api_key_id, actor=actor)))
+        return respond(ApiKeyPublic.model_validate(service.get_api_key(session, api_key_id, actor=actor)))
 
     @post("/{api_key_id:uuid}/revoke", guards=[allow(Role.ADMIN)], status_code=200)
     def revoke(
@@ -55,7 +55,7 @@ class ApiKeyController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[ApiKeyPublic]:
         api_key = service.revoke_api_key(session, api_key_id, actor=actor, expected_version=expected_version)
-        return with_etag(ApiKeyPublic.model_validate(api_key))
+        return respond(ApiKeyPublic.model_validate(api_key))
 
 
 class Me(BaseModel):

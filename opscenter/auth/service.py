@@ -13,11 +13,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.models import ApiKey, ApiKeyCreate
-from opscenter.errors import InvalidInput, NotFound, referenced
+from opscenter.errors import InvalidInput, referenced
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, User
 from opscenter.organizations import service as organizations
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import utcnow
 
 KEY_PREFIX = "opc_"
@@ -56,10 +57,7 @@ def _scoped(query: SelectOfScalar[ApiKey], actor: Actor) -> SelectOfScalar[ApiKe
 
 
 def get_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor) -> ApiKey:
-    api_key = session.exec(_scoped(select(ApiKey).where(ApiKey.id == key_id), actor)).first()
-    if api_key is None:
-        raise NotFound("api key")
-    return api_key
+    return get_visible(session, ApiKey, key_id, actor=actor, scope=_scoped, noun="api key")
 
 
 def list_api_keys(

@@ -32,11 +32,10 @@ from opscenter.web import (
     ExpectedVersion,
     Paging,
     delete,
-    etag,
     get,
     provide_expected_version,
     put,
-    with_etag,
+    respond,
 )
 
 # Plain text parsed here, so that a refusal names `from`/`to` as the caller wrote them (not the Python names).
@@ -84,12 +83,9 @@ OptionalIfMatch = Annotated[
 ]
 
 
-def _answer(override: object, status_code: int = 200) -> Response[OverridePublic]:
+def _answer(override: object, *, created: bool = False) -> Response[OverridePublic]:
     public = OverridePublic.model_validate(override)
-    response = with_etag(public, status_code=status_code)
-    if status_code == 201:
-        response.headers["Location"] = f"/api/v1/calendar/overrides/{public.day.isoformat()}"
-    return response
+    return respond(public, created=f"/api/v1/calendar/overrides/{public.day.isoformat()}" if created else None)
 
 
 class CalendarController(Controller):
@@ -146,7 +142,7 @@ class CalendarController(Controller):
     ) -> Response[OverridePublic]:
         expected = None if if_match is None else provide_expected_version(if_match)
         override, created = service.set_override(session, day, data, actor=actor, expected_version=expected)
-        return _answer(override, status_code=201 if created else 200)
+        return _answer(override, created=created)
 
     @delete(
         "/overrides/{day:date}",
@@ -177,11 +173,8 @@ class CalendarController(Controller):
     ) -> Response[WorkingHoursPublic]:
         expected = None if if_match is None else provide_expected_version(if_match)
         hours, created = service.set_working_hours(session, data, actor=actor, expected_version=expected)
-        return _hours_answer(hours, status_code=201 if created else 200)
+        return _hours_answer(hours, created=created)
 
 
-def _hours_answer(hours: CalendarHours | None, status_code: int = 200) -> Response[WorkingHoursPublic]:
-    public = service.hours_public(hours)
-    if public.version is None:
-        return Response(public, status_code=status_code)
-    return Response(public, status_code=status_code, headers={"ETag": etag(public.version)})
+def _hours_answer(hours: CalendarHours | None, *, created: bool = False) -> Response[WorkingHoursPublic]:
+    return respond(service.hours_public(hours), created="/api/v1/calendar/hours" if created else None)

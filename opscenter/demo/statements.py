@@ -8,9 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from billing.disputes import service as disputes
-from billing.disputes.models import DisputeIn
 from billing.statements import flows as statements
+from billing.statements.disputes.models import DisputeIn
 from billing.statements.models import Statement, StatementLine, StatementStatus
 from billing.statements.runs import run_period
 from contracts.agreements.models import Contract
@@ -104,4 +103,4 @@ def _dispute(session: Session, cast: Cast, statement: Statement) -> None:
         .order_by(col(CatalogService.code).like("RDS-%").desc(), col(StatementLine.line_no))
     ).first()
     if line_no is not None:
-        disputes.open_dispute(session, statement.id, DisputeIn(line_no=line_no, reason=_DISPUTE), actor=department)
+        statements.open_dispute(session, statement.id, DisputeIn(line_no=line_no, reason=_DISPUTE), actor=department)

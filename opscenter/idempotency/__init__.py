@@ -18,5 +18,6 @@ parameter, ``idempotency_key: IdempotencyKey``::
     @idempotent_post("/", guards=[allow(Role.DEPARTMENT)])
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[RatingIn],
                idempotency_key: IdempotencyKey) -> Response[RatingPublic]:
-        return with_etag(RatingPublic.model_validate(service.rate(session, data, actor=actor)), status_code=201)
+        rating = RatingPublic.model_validate(service.rate(session, data, actor=actor))
+        return respond(rating, created=f"/api/v1/ratings/{rating.id}")
 """

@@ -17,7 +17,7 @@ from opscenter.identity.models import (
 )
 from opscenter.organizations import service
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 
 class OrganizationController(Controller):
@@ -30,7 +30,9 @@ class OrganizationController(Controller):
         self, session: DbSession, actor: CurrentActor, data: JSONBody[OrganizationCreate]
     ) -> Response[OrganizationPublic]:
         organization = service.create_organization(session, data, actor=actor)
-        return with_etag(OrganizationPublic.model_validate(organization), status_code=201)
+        return respond(
+            OrganizationPublic.model_validate(organization), created=f"/api/v1/organizations/{organization.id}"
+        )
 
     @get("/", description="A department sees only its own organization.")
     def index(
@@ -44,7 +46,7 @@ class OrganizationController(Controller):
         self, session: DbSession, actor: CurrentActor, organization_id: FromPath[uuid.UUID]
     ) -> Response[OrganizationPublic]:
         organization = service.get_organization(session, organization_id, actor=actor)
-        return with_etag(OrganizationPublic.model_validate(organization))
+        return respond(OrganizationPublic.model_validate(organization))
 
     @patch("/{organization_id:uuid}", guards=[allow(Role.ADMIN)])
     def update(
@@ -58,7 +60,7 @@ class OrganizationController(Controller):
         organization = service.update_organization(
             session, organization_id, data, actor=actor, expected_version=expected_version
         )
-        return with_etag(OrganizationPublic.model_validate(organization))
+        return respond(OrganizationPublic.model_validate(organization))
 
 
 class UserController(Controller):
@@ -69,7 +71,7 @@ class UserController(Controller):
     @post("/", guards=[allow(Role.ADMIN)])
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[UserCreate]) -> Response[UserPublic]:
         user = service.create_user(session, data, actor=actor)
-        return with_etag(UserPublic.model_validate(user), status_code=201)
+        return respond(UserPublic.model_validate(user), created=f"/api/v1/users/{user.id}")
 
     @get("/")
     def index(
@@ -85,7 +87,7 @@ class UserController(Controller):
 
     @get("/{user_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, user_id: FromPath[uuid.UUID]) -> Response[UserPublic]:
-        return with_etag(UserPublic.model_validate(service.get_user(session, user_id, actor=actor)))
+        return respond(UserPublic.model_validate(service.get_user(session, user_id, actor=actor)))
 
     @patch("/{user_id:uuid}", guards=[allow(Role.ADMIN)])
     def update(
@@ -97,4 +99,4 @@ class UserController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[UserPublic]:
         user = service.update_user(session, user_id, data, actor=actor, expected_version=expected_version)
-        return with_etag(UserPublic.model_validate(user))
+        return respond(UserPublic.model_validate(user))

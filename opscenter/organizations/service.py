@@ -6,7 +6,7 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.errors import Conflict, FieldError, InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import (
     ROLES_BY_KIND,
@@ -20,6 +20,7 @@ from opscenter.identity.models import (
     UserUpdate,
 )
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 
 
 def _scoped_organizations(query: SelectOfScalar[Organization], actor: Actor) -> SelectOfScalar[Organization]:
@@ -42,11 +43,9 @@ def create_organization(session: Session, data: OrganizationCreate, *, actor: Ac
 
 
 def get_organization(session: Session, organization_id: uuid.UUID, *, actor: Actor) -> Organization:
-    query = _scoped_organizations(select(Organization).where(Organization.id == organization_id), actor)
-    organization = session.exec(query).first()
-    if organization is None:
-        raise NotFound("organization")
-    return organization
+    return get_visible(
+        session, Organization, organization_id, actor=actor, scope=_scoped_organizations, noun="organization"
+    )
 
 
 def find_organization(session: Session, name: str) -> Organization | None:
@@ -95,10 +94,7 @@ def create_user(session: Session, data: UserCreate, *, actor: Actor) -> User:
 
 
 def get_user(session: Session, user_id: uuid.UUID, *, actor: Actor) -> User:
-    user = session.exec(_scoped_users(select(User).where(User.id == user_id), actor)).first()
-    if user is None:
-        raise NotFound("user")
-    return user
+    return get_visible(session, User, user_id, actor=actor, scope=_scoped_users, noun="user")
 
 
 def find_user(session: Session, name: str) -> User | None:

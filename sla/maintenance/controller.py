@@ -7,7 +7,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
 from sla.maintenance import flows, service
 from sla.maintenance.models import (
     DecisionNote,
@@ -25,11 +25,8 @@ def _public(window: MaintenanceWindow) -> MaintenanceWindowPublic:
     return MaintenanceWindowPublic.model_validate(window, update={"service_instance_ids": window.service_instance_ids})
 
 
-def _answer(window: MaintenanceWindow, status_code: int = 200) -> Answer:
-    response = with_etag(_public(window), status_code=status_code)
-    if status_code == 201:
-        response.headers["Location"] = f"/api/v1/maintenance-windows/{window.id}"
-    return response
+def _answer(window: MaintenanceWindow, *, created: bool = False) -> Answer:
+    return respond(_public(window), created=f"/api/v1/maintenance-windows/{window.id}" if created else None)
 
 
 class MaintenanceWindowController(Controller):
@@ -44,7 +41,7 @@ class MaintenanceWindowController(Controller):
         "approved, the window is cut out of its instances' measured days exactly, to the sample.",
     )
     def propose(self, session: DbSession, actor: CurrentActor, data: JSONBody[MaintenanceWindowCreate]) -> Answer:
-        return _answer(service.propose(session, data, actor=actor), status_code=201)
+        return _answer(service.propose(session, data, actor=actor), created=True)
 
     @get("/", description="A department reads the windows that touch one of its instances.")
     def index(

@@ -13,9 +13,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.instances import service as instances
 from monitoring.promql import Window
 from opscenter.audit import service as audit
-from opscenter.errors import InvalidInput, NotFound
+from opscenter.errors import InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import utcnow
 from sla.maintenance.models import (
     MaintenanceStatus,
@@ -72,11 +73,15 @@ def propose(session: Session, data: MaintenanceWindowCreate, *, actor: Actor) ->
 
 
 def get_window(session: Session, window_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> MaintenanceWindow:
-    query = _scoped(select(MaintenanceWindow).where(MaintenanceWindow.id == window_id), actor)
-    window = session.exec(query.with_for_update() if for_update else query).first()
-    if window is None:
-        raise NotFound("maintenance window")
-    return window
+    return get_visible(
+        session,
+        MaintenanceWindow,
+        window_id,
+        actor=actor,
+        scope=_scoped,
+        noun="maintenance window",
+        for_update=for_update,
+    )
 
 
 def list_windows(

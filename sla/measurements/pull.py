@@ -44,6 +44,7 @@ from opscenter.settings import Settings
 from opscenter.timekeeping import Period, business_date, start_of_day
 from sla.maintenance.service import approved_windows
 from sla.measurements.models import Measurement
+from sla.measurements.service import cut
 
 log = logging.getLogger(__name__)
 
@@ -138,23 +139,6 @@ def due(
         if missing := [target for target in day_targets if target.instance_id not in measured]:
             result[day] = missing
     return result
-
-
-def cut(window: Window, maintenance: Iterable[Window]) -> tuple[Window, ...]:
-    """``window`` without the parts ``maintenance`` covers: the windows left, in order (maybe none)."""
-    left = [window]
-    for hole in sorted(maintenance):
-        pieces = []
-        for piece in left:
-            if hole.end_ms <= piece.start_ms or hole.start_ms >= piece.end_ms:
-                pieces.append(piece)
-                continue
-            if hole.start_ms > piece.start_ms:
-                pieces.append(Window(piece.start_ms, hole.start_ms))
-            if hole.end_ms < piece.end_ms:
-                pieces.append(Window(hole.end_ms, piece.end_ms))
-        left = pieces
-    return tuple(left)
 
 
 def _count(value: Decimal, query: str) -> int:

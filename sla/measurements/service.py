@@ -1,8 +1,9 @@
-"""Reading measurements; the pull that writes them is in pull.py."""
+"""Reading measurements, and the window arithmetic both the pull (pull.py, which writes them) and the monthly
+reports use: a measured window with approved maintenance cut out."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +12,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from monitoring.promql import Window
 from opscenter.db import core_table
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -116,3 +118,20 @@ def measured_days(
         if row[0] in wanted:
             days[row[0]].append((row[1], row[2], row[3], row[4], row[5]))
     return dict(days)
+
+
+def cut(window: Window, maintenance: Iterable[Window]) -> tuple[Window, ...]:
+    """``window`` without the parts ``maintenance`` covers: the windows left, in order (maybe none)."""
+    left = [window]
+    for hole in sorted(maintenance):
+        pieces = []
+        for piece in left:
+            if hole.end_ms <= piece.start_ms or hole.start_ms >= piece.end_ms:
+                pieces.append(piece)
+                continue
+            if hole.start_ms > piece.start_ms:
+                pieces.append(Window(piece.start_ms, hole.start_ms))
+            if hole.end_ms < piece.end_ms:
+                pieces.append(Window(hole.end_ms, piece.end_ms))
+        left = pieces
+    return tuple(left)

@@ -11,9 +11,9 @@ from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
 from opscenter.identity.models import Role
-from opscenter.openapi import ALSO_ANSWERS
+from opscenter.openapi import ALSO_ANSWERS, LOCATION
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, put, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, put, respond
 from sla.ratings import periods, service, summary
 from sla.ratings.models import (
     RatingBatchIn,
@@ -31,12 +31,9 @@ BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024  # 500 ratings with 2000-character commen
 Answer = Response[RatingPublic]
 
 
-def _answer(rating: object, status_code: int = 200) -> Answer:
+def _answer(rating: object, *, created: bool = False) -> Answer:
     public = RatingPublic.model_validate(rating)
-    headers = {"Location": f"/api/v1/ratings/{public.id}"} if status_code == 201 else {}
-    response = with_etag(public, status_code=status_code)
-    response.headers.update(headers)
-    return response
+    return respond(public, created=f"/api/v1/ratings/{public.id}" if created else None)
 
 
 class RatingController(Controller):
@@ -61,12 +58,16 @@ class RatingController(Controller):
         data: JSONBody[RatingIn],
         idempotency_key: IdempotencyKey,
     ) -> Answer:
-        return _answer(service.rate(session, data, actor=actor), status_code=201)
+        return _answer(service.rate(session, data, actor=actor), created=True)
 
     @idempotent_post(
         "/batch",
         guards=[allow(Role.DEPARTMENT)],
         request_max_body_size=BATCH_MAX_BODY_BYTES,
+        opt={
+            LOCATION: "The ratings, newest first, where the batch's ratings now are; each item's own URL is "
+            "/api/v1/ratings/{id}."
+        },
         summary="Rate up to 500 instance-months at once",
         description="All or nothing: when any item is refused nothing is written, and the 422 names every "
         "refused item's field by its index (`items.3.period`). Requires `Idempotency-Key`.",
@@ -77,9 +78,10 @@ class RatingController(Controller):
         actor: CurrentActor,
         data: JSONBody[RatingBatchIn],
         idempotency_key: IdempotencyKey,
-    ) -> RatingBatchPublic:
+    ) -> Response[RatingBatchPublic]:
         ratings = service.rate_batch(session, data, actor=actor)
-        return RatingBatchPublic(count=len(ratings), items=[RatingPublic.model_validate(row) for row in ratings])
+        batch = RatingBatchPublic(count=len(ratings), items=[RatingPublic.model_validate(row) for row in ratings])
+        return respond(batch, created="/api/v1/ratings")
 
     @get(
         "/", guards=[allow(*WITHOUT_OPERATIONS)], description="A department reads its own; the bureau and auditors all."
@@ -176,7 +178,7 @@ class RatingPeriodController(Controller):
     def read(
         self, session: DbSession, actor: CurrentActor, period_id: FromPath[uuid.UUID]
     ) -> Response[RatingPeriodPublic]:
-        return with_etag(RatingPeriodPublic.model_validate(periods.get_period(session, period_id, actor=actor)))
+        return respond(RatingPeriodPublic.model_validate(periods.get_period(session, period_id, actor=actor)))
 
     @post(
         "/{period_id:uuid}/close",
@@ -193,4 +195,4 @@ class RatingPeriodController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[RatingPeriodPublic]:
         row = periods.close(session, period_id, actor=actor, expected_version=expected_version)
-        return with_etag(RatingPeriodPublic.model_validate(row))
+        return respond(RatingPeriodPublic.model_validate(row))

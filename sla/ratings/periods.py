@@ -17,9 +17,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.instances.models import ServiceInstance
 from opscenter.audit import service as audit
 from opscenter.db import core_table, insert_or_skip, new_id
-from opscenter.errors import NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period, utcnow
 from opscenter.workflow import require_status
 from sla.ratings.models import RatingPeriod, RatingPeriodStatus
@@ -42,11 +42,9 @@ def _scoped(query: SelectOfScalar[RatingPeriod], actor: Actor) -> SelectOfScalar
 
 
 def get_period(session: Session, period_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> RatingPeriod:
-    query = _scoped(select(RatingPeriod).where(RatingPeriod.id == period_id), actor)
-    row = session.exec(query.with_for_update() if for_update else query).first()
-    if row is None:
-        raise NotFound("rating period")
-    return row
+    return get_visible(
+        session, RatingPeriod, period_id, actor=actor, scope=_scoped, noun="rating period", for_update=for_update
+    )
 
 
 def list_periods(

@@ -21,6 +21,7 @@ from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, 
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period, today
 from sla.ratings import periods
 from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate
@@ -39,11 +40,7 @@ def _scoped(query: SelectOfScalar[Rating], actor: Actor) -> SelectOfScalar[Ratin
 
 
 def get_rating(session: Session, rating_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Rating:
-    query = _scoped(select(Rating).where(Rating.id == rating_id), actor)
-    rating = session.exec(query.with_for_update() if for_update else query).first()
-    if rating is None:
-        raise NotFound("rating")
-    return rating
+    return get_visible(session, Rating, rating_id, actor=actor, scope=_scoped, noun="rating", for_update=for_update)
 
 
 def list_ratings(

@@ -28,7 +28,7 @@ from opscenter.settings import get_settings
 from opscenter.timekeeping import Period, business_date, start_of_day, utcnow
 from sla.maintenance.service import approved_windows
 from sla.measurements import service as measurements
-from sla.measurements.pull import cut
+from sla.measurements.service import cut
 from sla.reports.models import LineReport, SlaStatus
 
 Key = tuple[uuid.UUID, int]

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from billing import inputs
-from billing.inputs import Breach, Key, SlaFigures
+from billing.statements import inputs
+from billing.statements.inputs import Breach, Key, SlaFigures
 from billing.statements.models import SlaVerdict
 from contracts.agreements.activity import active_lines
 from contracts.terms import ContractTerms, Priority

@@ -1,6 +1,9 @@
 """Billing as operations run it: the monthly job's month, the command line with progress, and /metrics."""
 
+import time
+
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from billing.statements.jobs import previous
 from opscenter.settings import Settings
@@ -37,10 +40,24 @@ def test_the_command_line_bills_a_month_with_progress_and_twice_makes_no_second_
     assert "YYYY-MM" in refused.stderr
 
 
-def test_metrics_count_statements_by_state_and_sum_amounts_by_period(
+def test_metrics_count_statements_by_state_sum_amounts_by_period_and_age_the_oldest_issued(
     world: World, api: ApiFactory, chosen: ChosenInputs
 ) -> None:
+    scraped = api.as_(None).get("/metrics").text
+    assert "opscenter_statement_oldest_issued_age_seconds 0.0" in scraped, "none waits"
     steps.statement_in(api, world, "issued", period="2026-02")
+    time.sleep(0.05)
     scraped = api.as_(None).get("/metrics").text
     assert 'opscenter_statements{state="issued"} 1.0' in scraped
     assert 'opscenter_billing_amount_yuan{kind="amount",period="2026-02"} 30000.0' in scraped
+    waited = _sample(scraped, "opscenter_statement_oldest_issued_age_seconds")
+    assert 0 < waited < 60, "seconds since the issued statement was issued"
+
+
+def _sample(scraped: str, name: str) -> float:
+    return next(
+        sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == name and not sample.labels
+    )

@@ -11,7 +11,7 @@ import pytest
 
 from opscenter.settings import Settings
 from tests.opscenter.drill_jobs import LOG_VARIABLE, TRIGGERS, runs
-from tests.processes import DRILL_ENV, POLL_SECONDS, OpsCenterProcess, eventually, free_port, leads
+from tests.processes import DRILL_ENV, POLL_SECONDS, OpsCenterProcess, eventually, free_port, leads, sample, scrape
 
 pytestmark = pytest.mark.postgresql_only  # the leader's lock is a PostgreSQL advisory lock
 
@@ -55,6 +55,11 @@ def test_one_of_two_workers_runs_each_job_once_per_period_and_the_other_takes_ov
     try:
         leader = eventually(lambda: _leader(workers), within=10, what="a worker leads")
         standby = next(worker for worker in workers if worker is not leader)
+        for worker in workers:  # the sequencer's backlog, read when scraped; the business figures are the API's
+            metrics = scrape(worker.port) or ""
+            assert sample(metrics, "opscenter_audit_seal_lag_seconds") is not None
+            assert sample(metrics, "opscenter_audit_unsealed_events") is not None
+            assert sample(metrics, "opscenter_tickets_open", priority="P1", state="new") is None
         started = time.monotonic()
         time.sleep(5)
         assert [leads(worker.port) for worker in workers].count(True) == 1, "exactly one leader, all along"

@@ -4,8 +4,7 @@ from typing import Annotated
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
-from operations.assets import exports
-from operations.assets.handover import flows, service
+from operations.assets.handover import exports, flows, service
 from operations.assets.handover.models import (
     HandoverBatch,
     HandoverBatchCreate,
@@ -25,15 +24,17 @@ from opscenter.money import from_fen
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
 
 # A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 Answer = Response[HandoverBatchPublic]
 
 
-def _answer(batch: HandoverBatch, status_code: int = 200) -> Answer:
-    return with_etag(HandoverBatchPublic.model_validate(batch), status_code=status_code)
+def _answer(batch: HandoverBatch, *, created: bool = False) -> Answer:
+    return respond(
+        HandoverBatchPublic.model_validate(batch), created=f"/api/v1/handovers/{batch.id}" if created else None
+    )
 
 
 class HandoverController(Controller):
@@ -43,7 +44,7 @@ class HandoverController(Controller):
 
     @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft batch for the caller's department.")
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[HandoverBatchCreate]) -> Answer:
-        return _answer(service.create_batch(session, data, actor=actor), status_code=201)
+        return _answer(service.create_batch(session, data, actor=actor), created=True)
 
     @get("/", description="A department sees its own batches; the operations center sees submitted ones.")
     def index(

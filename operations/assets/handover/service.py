@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from operations.assets import columns
 from operations.assets.handover.models import (
     MAX_ITEMS,
     Defect,
@@ -22,14 +21,16 @@ from operations.assets.handover.models import (
     InspectionResult,
     KindCount,
 )
+from operations.assets.register import columns
 from operations.assets.register.models import Asset, AssetIn, AssetKind, AssetState
 from opscenter.audit import service as audit
 from opscenter.db import core_table, insert_rows, new_id
-from opscenter.errors import FieldError, InvalidRows, NotFound
+from opscenter.errors import FieldError, InvalidRows
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.money import to_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.workflow import require_status
 
 OPEN = (HandoverStatus.DRAFT, HandoverStatus.SUBMITTED, HandoverStatus.INSPECTED)
@@ -50,11 +51,9 @@ def _scoped(query: SelectOfScalar[HandoverBatch], actor: Actor) -> SelectOfScala
 def get_batch(session: Session, batch_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> HandoverBatch:
     """A batch the actor may see. ``for_update`` locks its row: every step on a batch (and every signature)
     then decides on the state it sees, one after the other."""
-    query = _scoped(select(HandoverBatch).where(HandoverBatch.id == batch_id), actor)
-    batch = session.exec(query.with_for_update() if for_update else query).first()
-    if batch is None:
-        raise NotFound("handover batch")
-    return batch
+    return get_visible(
+        session, HandoverBatch, batch_id, actor=actor, scope=_scoped, noun="handover batch", for_update=for_update
+    )
 
 
 def list_batches(

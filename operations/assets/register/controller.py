@@ -5,8 +5,7 @@ from litestar import Controller, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from operations.assets import exports
-from operations.assets.register import service
+from operations.assets.register import exports, service
 from operations.assets.register.models import (
     Asset,
     AssetDetail,
@@ -23,7 +22,7 @@ from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.parameters import harden
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, with_etag
+from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 Filters = NamedDependency[service.AssetFilter]
 Answer = Response[AssetDetail]
@@ -55,7 +54,7 @@ def provide_filters(
 
 
 def _answer(session: DbSession, asset: Asset, actor: CurrentActor) -> Answer:
-    return with_etag(service.detail(session, asset, actor=actor))
+    return respond(service.detail(session, asset, actor=actor))
 
 
 class AssetController(Controller):

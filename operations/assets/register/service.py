@@ -25,10 +25,11 @@ from operations.assets.register.models import (
     AssetUpdate,
 )
 from opscenter.audit import service as audit
-from opscenter.errors import FieldError, InvalidRows, NotFound
+from opscenter.errors import FieldError, InvalidRows
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.scoping import get_visible
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -91,11 +92,7 @@ def _after_prefix(prefix: str) -> str | None:
 
 def get_asset(session: Session, asset_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Asset:
     """An asset the actor may see (another department's answers 404, as a missing one)."""
-    query = _scoped(select(Asset).where(Asset.id == asset_id), actor)
-    asset = session.exec(query.with_for_update() if for_update else query).first()
-    if asset is None:
-        raise NotFound("asset")
-    return asset
+    return get_visible(session, Asset, asset_id, actor=actor, scope=_scoped, noun="asset", for_update=for_update)
 
 
 def list_assets(

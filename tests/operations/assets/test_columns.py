@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from operations.assets import columns
+from operations.assets.register import columns
 from opscenter.sheets import read_table, write_csv
 from tests.operations.assets.steps import CHINESE_HEADER, csv_file
 

@@ -6,7 +6,7 @@ import pytest
 
 from contracts.terms import ContractTerms
 from monitoring.promql import Window
-from sla.measurements.pull import cut
+from sla.measurements.service import cut
 from sla.reports.models import SlaStatus
 from sla.reports.service import percent, precision, verdict
 

@@ -1,19 +1,16 @@
-"""Exports for people with Excel: the asset register and a handover inventory, as CSV or XLSX, with Chinese
-headers. Uploading an export into a handover batch reads it back (see columns.py)."""
+"""The asset register for people with Excel, as CSV or XLSX with Chinese headers. Uploading an export into a
+handover batch reads it back (see columns.py); a batch's inventory is exported by ``handover/exports.py``."""
 
 import uuid
 from collections.abc import Iterator
 
 from sqlmodel import Session, col, select
 
-from operations.assets import columns
-from operations.assets.handover.models import HandoverBatch
-from operations.assets.handover.service import iter_items
+from operations.assets.register import columns
 from operations.assets.register import service as register
 from operations.assets.register.models import Asset
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization
-from opscenter.money import from_fen
 from opscenter.sheets import ExportFile, ExportFormat, spreadsheet
 from opscenter.timekeeping import today
 
@@ -23,7 +20,9 @@ def register_file(
 ) -> ExportFile:
     """The register as the actor may see it (filtered as the list is), oldest asset first."""
     rows = _register_rows(session, actor=actor, filters=filters)
-    return _file(f"assets-{today().isoformat()}", "资产台账", columns.REGISTER, rows, file_format)
+    return spreadsheet(
+        f"assets-{today().isoformat()}", "资产台账", columns.headers(columns.REGISTER), rows, file_format
+    )
 
 
 def _register_rows(session: Session, *, actor: Actor, filters: register.AssetFilter) -> Iterator[list[str]]:
@@ -47,24 +46,3 @@ def _organization_names(session: Session, assets: list[Asset]) -> dict[uuid.UUID
     }
     query = select(Organization.id, Organization.name).where(col(Organization.id).in_(ids))
     return dict(session.exec(query).all())
-
-
-def inventory_file(session: Session, batch: HandoverBatch, *, file_format: ExportFormat) -> ExportFile:
-    """A batch's inventory with each item's inspection. Callers check first that the reader may see the batch."""
-    rows = (
-        [
-            str(item.position),
-            *columns.description_cells(item, from_fen(item.original_value_fen)),
-            item.result.label,
-            item.defect_note,
-        ]
-        for items in iter_items(session, batch)
-        for item in items
-    )
-    return _file(f"handover-{batch.id}", "移交清单", columns.INVENTORY, rows, file_format)
-
-
-def _file(
-    name: str, sheet: str, layout: tuple[columns.Column, ...], rows: Iterator[list[str]], file_format: ExportFormat
-) -> ExportFile:
-    return spreadsheet(name, sheet, columns.headers(layout), rows, file_format)
