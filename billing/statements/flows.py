@@ -20,7 +20,7 @@ from billing.statements import service
 from billing.statements.credit_notes import service as credit_notes
 from billing.statements.credit_notes.models import CreditNote, CreditNoteIn
 from billing.statements.disputes import service as disputes
-from billing.statements.disputes.models import Dispute, DisputeIn, DisputeResolution, DisputeStatus, Resolution
+from billing.statements.disputes.models import Dispute, DisputeIn, DisputeOutcome, DisputeResolution, DisputeStatus
 from billing.statements.lines import recompute
 from billing.statements.models import FROZEN, Statement, StatementLine, StatementStatus
 from billing.statements.runs import approved_totals
@@ -132,7 +132,7 @@ def resolve_dispute(
     line = service.visible_line(session, statement, dispute.line_no, actor=actor)
     before = {"line_amount_fen": line.amount_fen, "statement_amount_fen": statement.amount_fen}
     disputes.settle(session, dispute, data, actor=actor)
-    if data.resolution != Resolution.ACCEPTED:
+    if data.resolution != DisputeOutcome.ACCEPTED:
         recompute(line, availability=data.availability, score=data.score, note=data.reason)
         _resum(session, statement)
     after = {"line_amount_fen": line.amount_fen, "statement_amount_fen": statement.amount_fen}

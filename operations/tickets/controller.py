@@ -14,11 +14,11 @@ from operations.tickets.models import (
     Question,
     ReopenReason,
     Reprioritization,
-    Resolution,
     SatisfactionIn,
     Ticket,
     TicketCreate,
     TicketPublic,
+    TicketResolution,
     TicketStatus,
 )
 from operations.tickets.service import TicketFilter, TicketSort
@@ -154,7 +154,7 @@ class TicketController(Controller):
         session: DbSession,
         actor: CurrentActor,
         ticket_id: TicketId,
-        data: JSONBody[Resolution],
+        data: JSONBody[TicketResolution],
         expected_version: ExpectedVersion,
     ) -> Answer:
         ticket = flows.resolve(session, ticket_id, actor=actor, expected_version=expected_version, note=data.note)

@@ -232,7 +232,7 @@ class Question(StrictInput):
     question: str = Field(min_length=1, max_length=2000)
 
 
-class Resolution(StrictInput):
+class TicketResolution(StrictInput):
     note: str = Field(min_length=1, max_length=4000, description="What was done")
 
 

@@ -27,7 +27,7 @@ class DisputeStatus(LabeledEnum):
     RESOLVED = "resolved", "已处理"
 
 
-class Resolution(LabeledEnum):
+class DisputeOutcome(LabeledEnum):
     ACCEPTED = "accepted", "维持原结算"
     MANUAL_AVAILABILITY = "manual_availability", "人工核定可用率"
     MANUAL_SCORE = "manual_score", "人工核定评分"
@@ -50,14 +50,16 @@ class DisputeResolution(StrictInput):
         example={"resolution": "manual_availability", "availability": "99.95", "reason": "停电时段按维护窗口扣除"},
     )
 
-    resolution: Resolution
+    resolution: DisputeOutcome
     availability: Percent | None = Field(default=None, description="With manual_availability: percent, e.g. 99.95")
     score: Score | None = Field(default=None, description="With manual_score: 0–100")
     reason: str = Field(min_length=1, max_length=2000)
 
     @model_validator(mode="after")
     def _value_matches_resolution(self) -> Self:
-        wants = {Resolution.MANUAL_AVAILABILITY: "availability", Resolution.MANUAL_SCORE: "score"}.get(self.resolution)
+        wants = {DisputeOutcome.MANUAL_AVAILABILITY: "availability", DisputeOutcome.MANUAL_SCORE: "score"}.get(
+            self.resolution
+        )
         for name in ("availability", "score"):
             given = getattr(self, name) is not None
             if given and name != wants:
@@ -79,7 +81,7 @@ class Dispute(Identified, Timestamped, Versioned, table=True):
     raised_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     reason: str = Field(max_length=2000)
     status: DisputeStatus = enum_field(DisputeStatus, default=DisputeStatus.OPEN)
-    resolution: Resolution | None = enum_field(Resolution, nullable=True, default=None)
+    resolution: DisputeOutcome | None = enum_field(DisputeOutcome, nullable=True, default=None)
     manual_value: str | None = Field(default=None, max_length=24)
     resolution_reason: str = Field(default="", max_length=2000)
     resolved_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
@@ -114,7 +116,7 @@ class DisputePublic(PublicRecord):
     raised_by_id: uuid.UUID | None
     reason: str
     status: DisputeStatus
-    resolution: Resolution | None
+    resolution: DisputeOutcome | None
     manual_value: str | None
     resolution_reason: str
     resolved_by_id: uuid.UUID | None

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from billing.statements.disputes.models import Dispute, DisputeResolution, DisputeStatus, Resolution
+from billing.statements.disputes.models import Dispute, DisputeOutcome, DisputeResolution, DisputeStatus
 from opscenter.audit import service as audit
 from opscenter.db import core_table
 from opscenter.errors import Conflict
@@ -46,7 +46,7 @@ def raise_dispute(session: Session, *, statement_id: uuid.UUID, line_no: int, re
 def settle(session: Session, dispute: Dispute, data: DisputeResolution, *, actor: Actor) -> None:
     """Record the bureau's decision on an open dispute, audited. The caller has locked it and checked its version
     and state; what the decision does to the line is the statement's business."""
-    manual = data.availability if data.resolution == Resolution.MANUAL_AVAILABILITY else data.score
+    manual = data.availability if data.resolution == DisputeOutcome.MANUAL_AVAILABILITY else data.score
     with audit.change(session, actor=actor, action="dispute.resolve", row=dispute):
         dispute.status, dispute.resolution, dispute.resolution_reason = (
             DisputeStatus.RESOLVED,
@@ -94,10 +94,10 @@ def manual_values(
         )  # fmt: skip
         for row in session.connection().execute(query):
             manual = found.setdefault((row.statement_id, row.line_no), {})
-            if row.resolution == Resolution.MANUAL_AVAILABILITY.value:
+            if row.resolution == DisputeOutcome.MANUAL_AVAILABILITY.value:
                 manual["availability"] = Decimal(row.manual_value)
-            elif row.resolution == Resolution.MANUAL_SCORE.value:
+            elif row.resolution == DisputeOutcome.MANUAL_SCORE.value:
                 manual["score"] = Decimal(row.manual_value)
-            if row.resolution != Resolution.ACCEPTED.value:
+            if row.resolution != DisputeOutcome.ACCEPTED.value:
                 manual["note"] = row.resolution_reason
     return found
