@@ -60,6 +60,7 @@ def arguments(
     load: bool = False,
     seconds: float = 10,
     connections: int = 50,
+    pin: bool = True,
 ) -> argparse.ArgumentParser:
     """The options every benchmark shares: ``--db`` (when it runs on more than one database) and, for those that
     load a server with wrk, ``--seconds``, ``--connections``, ``--requests``, ``--pin`` and ``--profile``."""
@@ -76,7 +77,8 @@ def arguments(
             help="instead of wrk, send N requests per load and fail on any error: a quick check, not a measurement",
         )
         parser.add_argument("--profile", type=Path, default=None, help="sample the server with py-spy into DIR")
-    parser.add_argument("--pin", action="store_true", help="server on CPU $BENCH_SERVER_CPU, load on $BENCH_WRK_CPU")
+    if pin:
+        parser.add_argument("--pin", action="store_true", help="server on CPU $BENCH_SERVER_CPU, wrk on $BENCH_WRK_CPU")
     return parser
 
 
@@ -106,7 +108,7 @@ def options(args: argparse.Namespace, **overrides: Any) -> Options:
         "seconds": args.seconds,
         "connections": args.connections,
         "requests": args.requests,
-        "pin": args.pin,
+        "pin": getattr(args, "pin", False),
         **overrides,
     }
     return Options(**values)
@@ -300,11 +302,11 @@ def print_figures(title: str, figures: list[Figure]) -> None:
     """A table: each figure, its baseline's figure and the ratio of their throughputs."""
     by_name = {figure.name: figure for figure in figures}
     print(f"\n== {title}")
-    header = f"{'request':<48} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'errors':>6} {'RSS MiB':>7}"
+    header = f"{'request':<52} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'errors':>6} {'RSS MiB':>7}"
     print(header + "   vs baseline")
     for figure in figures:
         line = (
-            f"{figure.name:<48} {figure.requests_per_second:7.0f} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f}"
+            f"{figure.name:<52} {figure.requests_per_second:7.0f} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f}"
             f" {figure.cpu_ms:7.3f} {figure.errors:6d} {figure.rss_mib:7.1f}"
         )
         base = by_name.get(figure.baseline or "")
