@@ -21,7 +21,14 @@ from sqlmodel import Session, SQLModel
 
 from contracts.agreements import flows as contract_flows
 from contracts.agreements import service as agreements
-from contracts.agreements.models import ContractCreate, ContractLineIn, ProcurementMethod
+from contracts.agreements.models import (
+    Contract,
+    ContractCreate,
+    ContractLine,
+    ContractLineIn,
+    ContractVersion,
+    ProcurementMethod,
+)
 from contracts.budgets import service as budgets
 from contracts.budgets.models import Budget, BudgetCreate
 from contracts.catalog import service as catalog
@@ -32,7 +39,7 @@ from contracts.purchasing import flows as purchase_flows
 from contracts.purchasing import service as purchasing
 from contracts.purchasing.models import PurchaseItemIn, PurchaseRequestIn
 from opscenter.auth.actor import Actor
-from opscenter.db import Database, core_table, insert_rows
+from opscenter.db import Database, core_table, insert_rows, new_id
 from opscenter.organizations.models import OrgKind, Role
 from tests.factories import Identity, identity
 
@@ -182,6 +189,29 @@ def provision(
     return made
 
 
+@dataclass(frozen=True)
+class InstanceRow:
+    """A service instance as the benchmarks use it (made through the service, or copied)."""
+
+    id: uuid.UUID
+    contract_id: uuid.UUID
+    line_no: int
+    department_id: uuid.UUID
+    service_id: uuid.UUID
+    label: str
+
+    @classmethod
+    def of(cls, instance: ServiceInstance) -> "InstanceRow":
+        return cls(
+            instance.id,
+            instance.contract_id,
+            instance.line_no,
+            instance.department_id,
+            instance.service_id,
+            instance.label_matchers["instance"],
+        )
+
+
 def provisioned(
     database: Database,
     people: Cast,
@@ -191,23 +221,87 @@ def provisioned(
     start: date,
     end: date,
     prefix: str = "BENCH",
-) -> list[ServiceInstance]:
-    """One instance for each entry of ``departments`` (its beneficiary), on lines of as many approved contracts as
-    that takes (``MAX_LINES`` lines each); their labels run ``i1``, ``i2``, … across contracts."""
-    made: list[ServiceInstance] = []
-    for first in range(0, len(departments), MAX_LINES):
-        chunk = departments[first : first + MAX_LINES]
+    real: int | None = None,
+) -> list[InstanceRow]:
+    """One instance for each entry of ``departments`` (its beneficiary), on lines of approved contracts of
+    ``MAX_LINES`` lines; their labels run ``i1``, ``i2``, … The first ``real`` (default: all) are made through
+    the flows; the rest are copies of the last contract so made, with its versions, lines and instances."""
+    real = len(departments) if real is None else max(min(real, len(departments)), 1)
+    made: list[InstanceRow] = []
+    contract_id = None
+    for first in range(0, real, MAX_LINES):
+        chunk = departments[first : min(first + MAX_LINES, real)]
         contract_id = approved_contract(
             database,
             people,
-            number=f"{prefix}-{first // MAX_LINES + 1:03d}",
+            number=f"{prefix}-{first // MAX_LINES + 1:05d}",
             service_id=service_id,
             departments=chunk,
             start=start,
             end=end,
         )
         labels = [f"i{first + n}" for n in range(1, len(chunk) + 1)]
-        made.extend(provision(database, people, contract_id, labels=labels))
+        made.extend(InstanceRow.of(instance) for instance in provision(database, people, contract_id, labels=labels))
+    if len(made) < len(departments):
+        assert contract_id is not None
+        rest = departments[len(made) :]
+        made.extend(
+            copy_contracts(
+                database,
+                contract_id,
+                departments=rest,
+                labels=[f"i{n}" for n in range(len(made) + 1, len(departments) + 1)],
+            )
+        )
+    return made
+
+
+def copy_contracts(
+    database: Database, contract_id: uuid.UUID, *, departments: Sequence[uuid.UUID], labels: Sequence[str]
+) -> list[InstanceRow]:
+    """Copies of an approved, provisioned contract — the contract, its versions, their lines, its instances — with
+    one line (and instance) for each entry of ``departments``, as many copies as that takes; each line's
+    beneficiary from ``departments``, each instance's ``instance`` label from ``labels``. Returns the instances."""
+    with database.transaction(write=False) as session:
+        contract = row_of(session, Contract, contract_id)
+        versions = rows_of(session, ContractVersion, core_table(ContractVersion).c.contract_id == contract_id)
+        version_ids = [version["id"] for version in versions]
+        lines = rows_of(session, ContractLine, core_table(ContractLine).c.contract_version_id.in_(version_ids))
+        placed = rows_of(session, ServiceInstance, core_table(ServiceInstance).c.contract_id == contract_id)
+    per_contract = len(placed)
+    by_line = sorted(placed, key=lambda row: row["line_no"])
+    contracts, new_versions, new_lines, new_instances = [], [], [], []
+    made: list[InstanceRow] = []
+    for copy, first in enumerate(range(0, len(departments), per_contract), start=1):
+        beneficiaries = departments[first : first + per_contract]
+        copy_id = new_id()
+        contracts.append({**contract, "id": copy_id, "number": f"{contract['number']}/{copy:05d}"})
+        for version in versions:
+            version_id = new_id()
+            new_versions.append({**version, "id": version_id, "contract_id": copy_id})
+            for line in lines:
+                if line["contract_version_id"] == version["id"] and line["line_no"] <= len(beneficiaries):
+                    beneficiary = beneficiaries[line["line_no"] - 1]
+                    new_lines.append(
+                        {**line, "id": new_id(), "contract_version_id": version_id, "department_id": beneficiary}
+                    )
+        for instance, beneficiary, label in zip(by_line, beneficiaries, labels[first:], strict=False):
+            row = {
+                **instance,
+                "id": new_id(),
+                "contract_id": copy_id,
+                "department_id": beneficiary,
+                "label_matchers": {**instance["label_matchers"], "instance": label},
+            }
+            new_instances.append(row)
+            made.append(InstanceRow(row["id"], copy_id, row["line_no"], beneficiary, row["service_id"], label))
+    for model, rows in (
+        (Contract, contracts),
+        (ContractVersion, new_versions),
+        (ContractLine, new_lines),
+        (ServiceInstance, new_instances),
+    ):
+        copy_rows(database, model, rows)
     return made
 
 
@@ -219,6 +313,12 @@ def row_of(session: Session, model: type[SQLModel], row_id: uuid.UUID) -> dict[s
     table = core_table(model)
     found = session.connection().execute(select(table).where(table.c.id == row_id)).one()
     return dict(found._mapping)
+
+
+def rows_of(session: Session, model: type[SQLModel], where: Any) -> list[dict[str, Any]]:
+    """The stored rows of a model that match ``where`` (a Core condition), as plain values."""
+    table = core_table(model)
+    return [dict(row._mapping) for row in session.connection().execute(select(table).where(where))]
 
 
 def copy_rows(
