@@ -109,10 +109,11 @@ def approved_contract(
     start: date,
     end: date,
     quantity: int = 1,
+    line_starts: Sequence[date] = (),
 ) -> uuid.UUID:
     """An approved contract over [start, end] with one line per entry of ``departments`` (its beneficiary), as the
     bureau makes one: the first beneficiary's purchase request (budgeted, submitted, approved), a draft claiming it,
-    approved by a second bureau user. At most ``MAX_LINES`` lines."""
+    approved by a second bureau user. ``line_starts``: a later start for the first lines, in order."""
     first = next(who for who in people.departments if who.organization_id == departments[0])
     department, drafter, approver = people.actor(first), people.actor(people.drafter), people.actor(people.approver)
     with database.transaction(write=True) as session:
@@ -131,11 +132,11 @@ def approved_contract(
                 service_id=service_id,
                 department_id=beneficiary,
                 quantity=quantity,
-                start_date=start,
+                start_date=line_starts[n] if n < len(line_starts) else start,
                 end_date=end,
                 unit_price=PRICE,
             )
-            for beneficiary in departments
+            for n, beneficiary in enumerate(departments)
         ]
         data = ContractCreate(
             number=number,
