@@ -177,7 +177,7 @@ def main() -> None:
     parser = arguments(__doc__, load=True)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
-    require_tools("wrk", *(["taskset"] if args.pin else []))
+    require_tools(*([] if args.requests else ["wrk"]), *(["taskset"] if args.pin else []))
     for rows in args.rows:
         with databases(chosen(args)) as urls:
             for db_name, url in urls.items():

@@ -154,7 +154,7 @@ def main() -> None:
     parser = arguments(__doc__, load=True)
     parser.add_argument("--instances", type=int, default=INSTANCES, help="service instances (at most 500 a batch)")
     args = parser.parse_args()
-    require_tools("wrk", *(["taskset"] if args.pin else []))
+    require_tools(*([] if args.requests else ["wrk"]), *(["taskset"] if args.pin else []))
     with databases(chosen(args)) as urls:
         for name, url in urls.items():
             run(name, url, args)

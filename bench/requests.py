@@ -122,7 +122,7 @@ def _measured(db_name: str, url: str, server: Server, request: Load, load: Optio
 def main() -> None:
     parser = arguments(__doc__, load=True)
     args = parser.parse_args()
-    require_tools("wrk", *(["taskset"] if args.pin else []))
+    require_tools(*([] if args.requests else ["wrk"]), *(["taskset"] if args.pin else []))
     with databases(chosen(args)) as urls:
         for db_name, url in urls.items():
             run(db_name, url, args)

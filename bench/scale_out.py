@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4", help="API process counts, comma-separated")
     parser.add_argument("--scenario", action="append", help="only these scenarios (default: all)")
     args = parser.parse_args()
-    require_tools("wrk")
+    require_tools(*([] if args.requests else ["wrk"]))
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
     counts = [int(count) for count in args.processes.split(",")]
     load, warm = options(args, pin=False), options(args, pin=False, seconds=args.warmup)

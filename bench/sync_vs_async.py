@@ -150,7 +150,7 @@ def main() -> None:
     if args.serve:
         serve_variant(args.serve, args.url, args.port)
         return
-    require_tools("wrk", *(["taskset"] if args.pin else []))
+    require_tools(*([] if args.requests else ["wrk"]), *(["taskset"] if args.pin else []))
     load = options(args)
     rows = Load("POST /rows", "/rows", method="POST", body="{}")
     with databases(chosen(args)) as urls:

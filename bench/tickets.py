@@ -287,7 +287,7 @@ def main() -> None:
     parser = arguments(__doc__, load=True, seconds=5)
     parser.add_argument("--tickets", type=int, default=100_000)
     args = parser.parse_args()
-    require_tools("wrk", *(["taskset"] if args.pin else []))
+    require_tools(*([] if args.requests else ["wrk"]), *(["taskset"] if args.pin else []))
     with databases(chosen(args)) as urls:
         for db_name, url in urls.items():
             run(db_name, url, args)
