@@ -87,7 +87,9 @@ def _one_in_each_state(
     with database.transaction(write=True) as session:
         budgets.create_budget(
             session,
-            BudgetCreate(department_id=department.organization_id, fiscal_year=2027, amount=Decimal("1000000.00")),
+            BudgetCreate(
+                department_id=people.departments[0].organization_id, fiscal_year=2027, amount=Decimal("1000000.00")
+            ),
             actor=bureau,
         )
         for status in dict.fromkeys(STATUSES):

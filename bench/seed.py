@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
+from sqlmodel import select as sqlmodel_select
 
 from contracts.agreements import flows as contract_flows
 from contracts.agreements import service as agreements
@@ -32,7 +33,7 @@ from contracts.agreements.models import (
 from contracts.budgets import service as budgets
 from contracts.budgets.models import Budget, BudgetCreate
 from contracts.catalog import service as catalog
-from contracts.catalog.models import CatalogServiceCreate
+from contracts.catalog.models import CatalogServiceCreate, ServiceCategory
 from contracts.instances import service as instances
 from contracts.instances.models import ServiceInstance, ServiceInstanceCreate
 from contracts.purchasing import flows as purchase_flows
@@ -93,8 +94,8 @@ def cast(database: Database, *, departments: int = 1) -> Cast:
 def catalog_service(database: Database, people: Cast, *, code: str = "BENCH-ECS") -> uuid.UUID:
     """A compute service at 1,500.00 a month, added to the catalog by the operations center."""
     offer = CatalogServiceCreate(
-        code=code, name="云服务器（4核8G）", category="compute", unit="台/月", list_price=PRICE
-    )  # type: ignore[arg-type]
+        code=code, name="云服务器（4核8G）", category=ServiceCategory.COMPUTE, unit="台/月", list_price=PRICE
+    )
     with database.transaction(write=True) as session:
         return catalog.create_service(session, offer, actor=people.actor(people.operator)).id
 
@@ -158,8 +159,8 @@ def approved_contract(
 def _budgeted(session: Session, department_id: uuid.UUID, start: date, end: date, *, actor: Actor) -> None:
     """A budget for each fiscal year of [start, end], ample, unless the department has it already."""
     for year in range(start.year, end.year + 1):
-        found = session.exec(  # type: ignore[call-overload]
-            select(Budget.id).where(Budget.department_id == department_id, Budget.fiscal_year == year)  # type: ignore[arg-type]
+        found = session.exec(
+            sqlmodel_select(Budget.id).where(Budget.department_id == department_id, Budget.fiscal_year == year)
         ).first()
         if found is None:
             amount = Decimal(1_000_000_000)
