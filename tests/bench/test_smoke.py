@@ -1,24 +1,25 @@
-"""Every benchmark runs, at a tiny size, as ``python -m bench.NAME`` runs it, and prints its figures beside its
-baselines.
+"""Every benchmark runs, at a tiny size, as ``python -m bench.NAME``, and prints its figures beside its baselines.
 
 So a schema or API change that breaks a benchmark's seed, its requests or its report fails the suite instead of
-surfacing months later. Each runs in this process through ``runpy`` (what ``python -m`` does; this process has
-imported OpsCenter already, which spares each benchmark two seconds of imports), its servers in their own processes
-as always. Load benchmarks run with ``--requests`` (a few requests per load from the benchmark itself, any error
-answer fails) instead of wrk; tests/bench/test_harness.py drives wrk itself. A benchmark that takes ``--db`` runs on
-this run's database; PostgreSQL-only ones in the PostgreSQL run.
+surfacing months later. Each runs in a process of its own, as from the command line: a benchmark defines tables and
+routes of its own, which must not leak into the suite's models. Load benchmarks run with ``--requests`` (a few
+requests per load from the benchmark itself, any error answer fails) instead of wrk; tests/bench/test_harness.py
+drives wrk itself. A benchmark that takes ``--db`` runs on this run's database; PostgreSQL-only ones in the
+PostgreSQL run.
 """
 
-import io
 import math
+import os
 import re
-import runpy
+import subprocess
 import sys
-from contextlib import redirect_stdout
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 # A figure beside its baseline: "0.52x", "1,234.00x" (bench.harness.ratio).
 RATIO = re.compile(r"(?<![\w.])(\d[\d,]*\.\d\d)x\b")
 QUICK = ("--requests", "4", "--connections", "2")
@@ -61,15 +62,16 @@ def _cases() -> list[object]:
 
 
 @pytest.mark.parametrize("benchmark", _cases())
-def test_benchmark_runs_and_prints_its_figures_beside_their_baselines(
-    benchmark: Benchmark, backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    arguments = [*benchmark.arguments, *(["--db", backend] if len(benchmark.databases) > 1 else [])]
-    monkeypatch.setattr(sys, "argv", [f"bench/{benchmark.name}.py", *arguments])
-    printed = io.StringIO()
-    with redirect_stdout(printed):
-        runpy.run_module(f"bench.{benchmark.name}", run_name="__main__", alter_sys=True)
-    output = printed.getvalue()
-    ratios = [float(found.replace(",", "")) for found in RATIO.findall(output)]
-    assert len(ratios) >= max(benchmark.ratios, 1), f"too few figures beside a baseline:\n{output}"
-    assert all(math.isfinite(value) and value >= 0 for value in ratios), output
+def test_benchmark_runs_and_prints_its_figures_beside_their_baselines(benchmark: Benchmark, backend: str) -> None:
+    command = [sys.executable, "-m", f"bench.{benchmark.name}", *benchmark.arguments]
+    if len(benchmark.databases) > 1:
+        command += ["--db", backend]
+    began = time.monotonic()
+    done = subprocess.run(command, cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=300, check=False)
+    took = time.monotonic() - began
+    assert done.returncode == 0, (
+        f"{' '.join(command)} failed after {took:.0f} s:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+    )
+    ratios = [float(found.replace(",", "")) for found in RATIO.findall(done.stdout)]
+    assert len(ratios) >= max(benchmark.ratios, 1), f"too few figures beside a baseline:\n{done.stdout}"
+    assert all(math.isfinite(value) and value >= 0 for value in ratios), done.stdout
