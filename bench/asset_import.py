@@ -11,47 +11,37 @@ file (UTF-8 with BOM, Chinese headers, every kind, spec JSON, amounts, dates), t
 - for context, the steps after it on the same 10,000 items: submit (10,000 assets registered, each with an
   audit event and a history row), inspect all, and the three signatures (the third takes all 10,000 over).
 
-Prints seconds and rows/s for each. CPU is shared on small machines: run it twice and read both.
+Prints seconds and rows/s for each, and each step's time as a multiple of ``csv.reader``'s. CPU is shared on small
+machines: run it twice and read both.
 
-    .venv/bin/python bench/asset_import.py [--rows 10000]
+    .venv/bin/python -m bench.asset_import [--rows 10000] [--db sqlite|postgresql|both]
 """
 
-import argparse
 import csv
 import io
 import json
-import shutil
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from migrations import MIGRATIONS  # noqa: E402
-from operations.assets.handover import flows  # noqa: E402
-from operations.assets.handover import service as handover  # noqa: E402
-from operations.assets.handover.models import HandoverBatchCreate, InspectionIn  # noqa: E402
-from operations.assets.register import columns  # noqa: E402
-from operations.assets.register.models import AssetKind  # noqa: E402
-from opscenter.app import create_app  # noqa: E402
-from opscenter.db import Database  # noqa: E402
-from opscenter.identity.actor import Actor  # noqa: E402
-from opscenter.identity.models import OrgKind, Role  # noqa: E402
-from opscenter.settings import Settings  # noqa: E402
-from tests.factories import Identity, identity  # noqa: E402
-from tests.support import RunningServer, postgres_database  # noqa: E402
+from bench.harness import Timing, arguments, chosen, databases, opscenter_server, print_timings, settings_for
+from operations.assets.handover import flows
+from operations.assets.handover import service as handover
+from operations.assets.handover.models import HandoverBatchCreate, InspectionIn
+from operations.assets.register import columns
+from operations.assets.register.models import AssetKind
+from opscenter.db import Database
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import OrgKind, Role
+from tests.factories import Identity, identity
 
 T = TypeVar("T")
 GOAL_SECONDS = 5.0
+BASELINE = "baseline: csv.reader alone"
 
 
 def inventory(rows: int, prefix: str) -> bytes:
@@ -76,30 +66,16 @@ def inventory(rows: int, prefix: str) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-CPU: dict[str, float] = {"last": 0.0}
-
-
-def timed(action: Callable[[], T]) -> tuple[float, T]:
-    """Wall seconds of ``action``; its CPU seconds in this process go to CPU["last"] (a shared CPU inflates
-    wall time, much less CPU time; the database server's own CPU is not in it)."""
+def timed(action: Callable[[], T]) -> tuple[float, float, T]:
+    """Wall seconds and CPU seconds (this process's: a shared CPU inflates wall time much more; the database
+    server's own CPU is not in it) of ``action``, and what it returned."""
     start, cpu = time.perf_counter(), time.process_time()
     result = action()
-    CPU["last"] = time.process_time() - cpu
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def actor_of(who: Identity, kind: OrgKind) -> Actor:
     return Actor(who.user_id, who.user_name, who.organization_id, kind, who.role, "bench")
-
-
-@contextmanager
-def databases() -> Iterator[dict[str, str]]:
-    folder = tempfile.mkdtemp(prefix="opscenter-bench-")
-    try:
-        with postgres_database("opscenter_bench") as pg_url:
-            yield {"sqlite": f"sqlite:///{folder}/bench.db", "postgresql": pg_url}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def new_batch(database: Database, department: Actor, title: str) -> tuple[uuid.UUID, int]:
@@ -110,25 +86,23 @@ def new_batch(database: Database, department: Actor, title: str) -> tuple[uuid.U
         return batch.id, batch.version
 
 
-def step(database: Database, action: Callable[[Any], Any]) -> float:
-    """Seconds for one write transaction, commit included."""
+def step(database: Database, action: Callable[[Any], Any]) -> tuple[float, float]:
+    """Wall and CPU seconds for one write transaction, commit included."""
 
     def run() -> None:
         with database.transaction(write=True) as session:
             action(session)
 
-    seconds, _ = timed(run)
-    return seconds
+    seconds, cpu, _ = timed(run)
+    return seconds, cpu
 
 
-def line(name: str, what: str, seconds: float, rows: int) -> None:
-    cpu = CPU["last"]
-    print(f"{name:>10} | {what:<48} {seconds:7.2f} s {rows / seconds:8.0f} rows/s | cpu {cpu:6.2f} s")
+def timing(what: str, seconds: float, cpu: float, rows: int) -> Timing:
+    return Timing(what, seconds, rows, baseline=BASELINE if what != BASELINE else None, note=f"cpu {cpu:6.2f} s")
 
 
 def bench(name: str, url: str, rows: int) -> None:
-    settings = Settings(database_url=url, log_level="WARNING")
-    MIGRATIONS.upgrade(settings)
+    settings = settings_for(url)
     database = Database(settings)
     people = {
         role: identity(database, user_name=f"bench.{role.value}", role=role, org_name=org, org_kind=kind)
@@ -141,26 +115,25 @@ def bench(name: str, url: str, rows: int) -> None:
     kinds = {Role.DEPARTMENT: OrgKind.DEPARTMENT, Role.OPERATOR: OrgKind.OPERATOR, Role.BUREAU: OrgKind.BUREAU}
     actors = {role: actor_of(who, kinds[role]) for role, who in people.items()}
     department = actors[Role.DEPARTMENT]
+    timings = []
 
     content = inventory(rows, "SN")
-    seconds, _ = timed(lambda: sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))))
-    line(name, "baseline: csv.reader alone", seconds, rows)
-    seconds, parsed = timed(lambda: columns.parse_file(content, max_rows=rows))
-    assert not parsed.errors, parsed.errors[:3]
-    assert len(parsed.rows) == rows
-    line(name, "parse + validate every row (no database)", seconds, rows)
+    seconds, cpu, _ = timed(lambda: sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))))
+    timings.append(timing(BASELINE, seconds, cpu, rows))
+    seconds, cpu, parsed = timed(lambda: columns.parse_file(content, max_rows=rows))
+    if parsed.errors or len(parsed.rows) != rows:
+        raise RuntimeError(f"the inventory did not parse: {parsed.errors[:3]}")
+    timings.append(timing("parse + validate every row (no database)", seconds, cpu, rows))
 
     batch_id, version = new_batch(database, department, "基准测试：服务层导入")
-    seconds = step(
+    imported, cpu = step(
         database,
         lambda session: handover.import_items(session, batch_id, content, actor=department, expected_version=version),
     )
-    line(name, "import (validate, check serials, insert, commit)", seconds, rows)
-    verdict = "within" if seconds < GOAL_SECONDS else "OVER"
-    print(f"{'':>10} | goal {GOAL_SECONDS:.0f} s: {verdict} ({seconds / GOAL_SECONDS:.0%} of it)")
+    timings.append(timing("import (validate, check serials, insert, commit)", imported, cpu, rows))
 
     other, other_version = new_batch(database, department, "基准测试：HTTP 上传")
-    with RunningServer(create_app(settings)) as server:
+    with opscenter_server(url) as server:
         headers = {
             "Authorization": f"Bearer {people[Role.DEPARTMENT].key}",
             "If-Match": f'"{other_version}"',
@@ -168,9 +141,10 @@ def bench(name: str, url: str, rows: int) -> None:
         }
         upload = inventory(rows, "HTTP")
         url_path = f"{server.base_url}/api/v1/handovers/{other}/items/import"
-        seconds, response = timed(lambda: httpx.post(url_path, content=upload, headers=headers, timeout=120))
-        assert response.status_code == 200, response.text[:500]
-    line(name, f"HTTP upload ({len(upload) / 1e6:.1f} MB)", seconds, rows)
+        seconds, cpu, response = timed(lambda: httpx.post(url_path, content=upload, headers=headers, timeout=120))
+        if response.status_code != 200:
+            raise RuntimeError(f"the upload failed: {response.status_code} {response.text[:500]}")
+    timings.append(timing(f"HTTP upload ({len(upload) / 1e6:.1f} MB)", seconds, cpu, rows))
 
     current = {"version": version + 1}
 
@@ -183,24 +157,30 @@ def bench(name: str, url: str, rows: int) -> None:
         return run
 
     submit = act(lambda s, v: flows.submit(s, batch_id, actor=department, expected_version=v))
-    line(name, "submit: register every asset (+ event, history)", step(database, submit), rows)
+    timings.append(timing("submit: register every asset (+ event, history)", *step(database, submit), rows))
     everything = InspectionIn(accept_remaining=True)
     inspect = act(lambda s, v: flows.inspect(s, batch_id, everything, actor=actors[Role.OPERATOR], expected_version=v))
-    line(name, "inspect: accept every item", step(database, inspect), rows)
+    timings.append(timing("inspect: accept every item", *step(database, inspect), rows))
     for role in (Role.DEPARTMENT, Role.BUREAU):
         signer = actors[role]
         step(database, act(lambda s, v: flows.sign(s, batch_id, actor=signer, expected_version=v)))  # noqa: B023
     third = act(lambda s, v: flows.sign(s, batch_id, actor=actors[Role.OPERATOR], expected_version=v))
-    line(name, "third signature: take every asset over", step(database, third), rows)
+    timings.append(timing("third signature: take every asset over", *step(database, third), rows))
     database.dispose()
+    verdict = "within" if imported < GOAL_SECONDS else "OVER"
+    print_timings(
+        f"{name}: a {rows:,}-row handover inventory (import goal {GOAL_SECONDS:.0f} s: {verdict}, "
+        f"{imported / GOAL_SECONDS:.0%} of it)",
+        timings,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__, pin=False)
     parser.add_argument("--rows", type=int, default=10_000)
     args = parser.parse_args()
     print(f"{args.rows} rows, UTF-8 with BOM, Chinese headers; the machine's CPU may be shared")
-    with databases() as urls:
+    with databases(chosen(args)) as urls:
         for name, url in urls.items():
             bench(name, url, args.rows)
 

@@ -1,169 +1,258 @@
 """A billing run over 10,000 contract lines with measurements, tickets and ratings in place: goal under 10 s.
 
-Builds its own databases (a SQLite file in WAL mode and a scratch PostgreSQL database) and, with bulk inserts,
-1,000 approved contracts of 10 lines each for October 2026 (a tenth of the lines start mid-month, every 20th
-contract was amended mid-month), a service instance per line with a month of daily SLA measurements, ratings
-for most instances and resolution breaches on some. Then, on each database:
+On a SQLite file (WAL) and a scratch PostgreSQL database: 1,000 approved contracts of 10 lines each in force in
+October 2026 (a tenth with a line starting mid-month, every 20th also amended mid-month), a service instance per line
+with a month of daily SLA measurements (one in seven with an outage), ratings for four instances in five and a P1
+ticket past its resolution deadline on one line in twenty. Then, on each database:
 
 - baseline: writing 10,000 rows of the statement line's width with executemany in one transaction, and
   nothing else (the floor any run pays for its output);
-- run: ``billing.statements.runs.run_period`` in one committed write transaction, with where the time goes
-  (each input source, computing the lines, writing, auditing) and how many SQL statements it sent;
+- run: ``billing.statements.runs.run_period`` in one committed write transaction, with where the time goes (each
+  phase the run reports through its progress hook, and the SLA reports and ticket breaches it reads, timed from
+  outside), and how many SQL statements it sent;
 - again: the same run a second time (every draft refreshed, nothing doubled);
 - for scale: the statements a run sends at a tenth of the size, to show that they do not grow with the lines.
 
-    .venv/bin/python bench/billing_run.py [--lines 10000] [--db sqlite|postgresql|both]
+The seed: three contracts made through the domains (drafted from an approved purchase request and approved; the
+amended one amended and approved; each line provisioned), their instances rated through the ratings service, their
+measurements written by the SLA pull's own writer (``write_once``, as a pull from Prometheus would), the tickets
+opened through ``open_ticket`` and marked by the tickets sweep; the other 997 contracts and everything on them are
+copies of those rows in bulk (``bench.seed``, through ``opscenter.db.insert_rows``).
+
+    .venv/bin/python -m bench.billing_run [--lines 10000] [--db sqlite|postgresql|both]
 
 The machine is shared: run it twice and read both.
 """
 
-import argparse
 import itertools
-import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Uuid, event, insert
+from sqlmodel import Session
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sqlmodel import SQLModel  # noqa: E402
-
-import migrations.tables  # noqa: E402, F401  (every table, for the bare baseline)
-from bench.harness import bulk_insert, databases, settings_for, uuid7_at  # noqa: E402
-from billing.statements.models import Statement, StatementLine  # noqa: E402
-from billing.statements.runs import run_period  # noqa: E402
-from opscenter.db import Database, core_table  # noqa: E402
-from opscenter.identity.actor import Actor  # noqa: E402
-from opscenter.timekeeping import Period  # noqa: E402
+from bench import seed
+from bench.harness import Timing, arguments, chosen, databases, print_timings, settings_for
+from billing.statements import inputs as billing_inputs
+from billing.statements.models import Statement, StatementLine
+from billing.statements.runs import run as billing_run
+from contracts.agreements import flows as contract_flows
+from contracts.agreements import service as agreements
+from contracts.agreements.models import AmendmentCreate, ContractLineIn
+from contracts.instances.models import ServiceInstance
+from contracts.terms import Priority
+from operations.tickets import service as tickets
+from operations.tickets.jobs import JOBS as TICKET_JOBS
+from operations.tickets.models import Ticket, TicketCreate, TicketKind
+from opscenter.db import Database, core_table, new_id
+from opscenter.identity.actor import Actor
+from opscenter.scheduler import run_job
+from opscenter.timekeeping import Period, replaying
+from sla.measurements.models import Measurement
+from sla.measurements.pull import write_once
+from sla.ratings import service as ratings
+from sla.ratings.models import Rating, RatingIn
 
 GOAL_SECONDS = 10.0
-SERIALS = itertools.count(1)  # ticket serials, unique across seeds
 PERIOD = Period(2026, 10)
 LINES_PER_CONTRACT = 10
+START, END, MID_MONTH, AMENDED = date(2026, 1, 1), date(2026, 12, 31), date(2026, 10, 10), date(2026, 10, 16)
 NOW = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 ACTOR = Actor.system("bench:billing", "bench")
+DEPARTMENTS = 10
 
 
-def _stamp(values: dict[str, Any], millis: int) -> dict[str, Any]:
-    return {"id": uuid7_at(millis), "version": 1, "created_at": NOW, "updated_at": NOW, **values}
+def kind_of(contract: int) -> str:
+    """Every 20th contract amended mid-month (with a line starting mid-month), every 10th with such a line."""
+    return "amended" if contract % 20 == 0 else "mid-month" if contract % 10 == 0 else "plain"
 
 
-def _table(name: str) -> Any:
-    return SQLModel.metadata.tables[name]
+def beneficiaries(people: seed.Cast, contract: int) -> list[uuid.UUID]:
+    return [people.department_ids[(contract + line_no) % DEPARTMENTS] for line_no in range(1, LINES_PER_CONTRACT + 1)]
 
 
-def seed(engine: Engine, lines: int, tag: str) -> dict[str, int]:
-    """The contracts, lines, instances, ratings (and, with their domains, measurements and tickets)."""
-    millis = 1_790_000_000_000
-    bureau = _stamp({"name": f"政务服务数据管理局{tag}", "kind": "bureau"}, millis)
-    operator = _stamp({"name": f"数字政府运营中心{tag}", "kind": "operator"}, millis + 1)
-    departments = [_stamp({"name": f"市直部门{tag}-{n:02d}", "kind": "department"}, millis + 2 + n) for n in range(10)]
-    bulk_insert(engine, _table("organization"), [bureau, operator, *departments])
-    service = _stamp(
-        {"code": f"ECS-{tag}", "name": "云服务器（4核8G）", "category": "compute", "unit": "台/月",
-         "list_price_fen": 150_000},
-        millis,
-    )  # fmt: skip
-    bulk_insert(engine, _table("catalog_service"), [service])
-    contracts, versions, contract_lines, instances, ratings = [], [], [], [], []
-    for c in range(lines // LINES_PER_CONTRACT):
-        amended = c % 20 == 0
-        contract = _stamp(
-            {"number": f"BENCH-{tag}-{c:05d}", "title": "政务云资源服务合同", "procurement_method": "public_tender",
-             "signed_date": date(2025, 12, 15), "start_date": date(2026, 1, 1), "supplier_id": operator["id"],
-             "status": "approved", "current_version": 2 if amended else 1, "termination_reason": ""},
-            millis + 100 + c,
+class World:
+    """The seeded data: the real templates (by kind) and how many contracts exist."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.people = seed.cast(database, departments=DEPARTMENTS)
+        self.service_id = seed.catalog_service(database, self.people)
+        self.contracts = 0
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.serials = itertools.count(1_000_000)
+        opened = {}
+        for contract, kind in ((0, "amended"), (1, "plain"), (10, "mid-month")):
+            self.templates[kind], opened[kind] = self._real(contract, kind)
+            self.contracts += 1
+        # one sweep past their resolution due time marks the breaches, as the scheduler's sweep would have
+        due = max(ticket.resolution_due_at for ticket in opened.values())
+        run_job(database, TICKET_JOBS[0], system_actor=Actor.of_job, now=due + timedelta(minutes=1))
+        with database.transaction(write=False) as session:
+            for kind, ticket in opened.items():
+                self.templates[kind]["ticket"] = seed.row_of(session, Ticket, ticket.id)
+
+    def _real(self, contract: int, kind: str) -> tuple[dict[str, Any], Ticket]:
+        """A contract of this kind through the flows, and one rating, a month of measurements and a ticket through
+        their domains: the rows the copies are made of (the ticket's once the sweep has marked it)."""
+        people, database = self.people, self.database
+        departments = beneficiaries(people, contract)
+        contract_id = seed.approved_contract(
+            database, people, number=f"BENCH-{kind}", service_id=self.service_id, departments=departments,
+            start=START, end=END, quantity=20, line_starts=[MID_MONTH] if kind != "plain" else [],
         )  # fmt: skip
-        contracts.append(contract)
-        numbers = (1, 2) if amended else (1,)
-        for number in numbers:
-            version = _stamp(
-                {"contract_id": contract["id"], "number": number, "status": "approved",
-                 "effective_date": date(2026, 1, 1) if number == 1 else date(2026, 10, 16),
-                 "end_date": date(2026, 12, 31), "ceiling_fen": 10_000_000_000, "terms": {}, "note": ""},
-                millis + 100 + c,
-            )  # fmt: skip
-            versions.append(version)
-            for line_no in range(1, LINES_PER_CONTRACT + 1):
-                starts = date(2026, 10, 10) if line_no == 1 and c % 10 == 0 else date(2026, 1, 1)
-                contract_lines.append(
-                    {"id": uuid.uuid4(), "contract_version_id": version["id"], "line_no": line_no,
-                     "service_id": service["id"], "department_id": departments[(c + line_no) % 10]["id"],
-                     "quantity": 20 + (5 if number == 2 else 0), "unit_price_fen": 150_000,
-                     "start_date": starts, "end_date": date(2026, 12, 31), "total_value_fen": 0}
-                )  # fmt: skip
-        for line_no in range(1, LINES_PER_CONTRACT + 1):
-            department = departments[(c + line_no) % 10]
-            instance = _stamp(
-                {"name": f"实例 {c}-{line_no}", "label_matchers": {"instance": f"https://s{c}-{line_no}.gov.cn"},
-                 "contract_id": contract["id"], "line_no": line_no, "service_id": service["id"],
-                 "department_id": department["id"], "status": "active"},
-                millis + 100 + c,
-            )  # fmt: skip
-            instances.append(instance)
-            if (c + line_no) % 5:  # four in five rated
-                ratings.append(
-                    _stamp(
-                        {"department_id": department["id"], "service_instance_id": instance["id"],
-                         "contract_id": contract["id"], "period": str(PERIOD), "score": 70 + (c * line_no) % 31},
-                        millis + 100 + c,
-                    )
-                )  # fmt: skip
-    for name, rows in (
-        ("contract", contracts),
-        ("contract_version", versions),
-        ("contract_line", contract_lines),
-        ("service_instance", instances),
-        ("rating", ratings),
-    ):
-        bulk_insert(engine, _table(name), rows)
-    extra = seed_measurements_and_tickets(engine, instances, tag)
-    return {"contracts": len(contracts), "lines": len(instances), "ratings": len(ratings), **extra}
+        if kind == "amended":
+            self._amend(contract_id, departments)
+        made = seed.provision(database, people, contract_id, labels=[f"{kind}-{n}" for n in range(1, 11)])
+        first = made[0]
+        department = people.actor(next(p for p in people.departments if p.organization_id == first.department_id))
+        with database.transaction(write=True) as session:
+            rating = ratings.rate(
+                session, RatingIn(service_instance_id=first.id, period=str(PERIOD), score=90), actor=department
+            )
+            write_once(session, [_measurement(first, day) for day in range(1, PERIOD.days + 1)], fresh=True)
+            rows = seed.rows_of(session, Measurement, core_table(Measurement).c.service_instance_id == first.id)
+        with replaying(datetime(2026, 10, 15, 2, 0, tzinfo=UTC)), database.transaction(write=True) as session:
+            data = TicketCreate(
+                kind=TicketKind.INCIDENT, priority=Priority.P1, title="系统无法登录", service_instance_id=first.id
+            )
+            ticket = tickets.open_ticket(session, data, actor=people.actor(people.operator))
+        with database.transaction(write=False) as session:
+            template = {
+                "contract_id": contract_id,
+                "rating": seed.row_of(session, Rating, rating.id),
+                "measurements": {row["day"].day: row for row in rows},
+            }
+        return template, ticket
 
+    def _amend(self, contract_id: uuid.UUID, departments: list[uuid.UUID]) -> None:
+        people = self.people
+        lines = [
+            ContractLineIn(
+                line_no=line_no, service_id=self.service_id, department_id=department, quantity=25,
+                start_date=MID_MONTH if line_no == 1 else START, end_date=END, unit_price=seed.PRICE,
+            )
+            for line_no, department in enumerate(departments, start=1)
+        ]  # fmt: skip
+        with self.database.transaction(write=True) as session:
+            contract = agreements.get_contract(session, contract_id, actor=people.actor(people.drafter))
+            ceiling = seed.PRICE * 25 * len(lines) * 13
+            amendment = AmendmentCreate(effective_date=AMENDED, note="扩容", ceiling=ceiling, lines=lines)
+            version = contract_flows.amend(session, contract.id, amendment, actor=people.actor(people.drafter))
+            contract_flows.approve_amendment(
+                session,
+                contract.id,
+                version.number,
+                actor=people.actor(people.approver),
+                expected_version=version.version,
+            )
 
-def seed_measurements_and_tickets(engine: Engine, instances: list[dict[str, Any]], tag: str) -> dict[str, int]:
-    """A month of daily SLA measurements per instance (one in seven had an outage), and a P1 ticket past its
-    resolution deadline on one line in twenty."""
-    pulled = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
-    promql = ['sum(sum_over_time(probe_success{instance="…"}[86399999ms] @ …))']
+    def grow(self, contracts: int) -> dict[str, int]:
+        """Copies of the templates until there are ``contracts`` contracts, with everything on them."""
+        added = list(range(self.contracts, contracts))
+        counts = {"contracts": 0, "instances": 0, "ratings": 0, "measurements": 0, "tickets": 0}
+        for kind, template in self.templates.items():
+            mine = [contract for contract in added if kind_of(contract) == kind]
+            if not mine:
+                continue
+            departments = [d for contract in mine for d in beneficiaries(self.people, contract)]
+            labels = [f"{kind}-{contract}-{n}" for contract in mine for n in range(1, LINES_PER_CONTRACT + 1)]
+            instances = seed.copy_contracts(
+                self.database, template["contract_id"], departments=departments, labels=labels
+            )
+            counts["contracts"] += len(mine)
+            counts["instances"] += len(instances)
+            counts["ratings"] += seed.copy_rows(self.database, Rating, self._ratings(template, instances))
+            counts["measurements"] += seed.copy_rows(
+                self.database, Measurement, self._measurements(template, instances)
+            )
+            counts["tickets"] += seed.copy_rows(self.database, Ticket, self._tickets(template, instances))
+        self.contracts += len(added)
+        return counts
 
-    def measurements() -> Iterator[dict[str, Any]]:
+    def _ratings(self, template: dict[str, Any], instances: list[seed.InstanceRow]) -> Iterator[dict[str, Any]]:
         for n, instance in enumerate(instances):
-            for day in range(1, PERIOD.days + 1):
-                down = 190 if n % 7 == 0 and day == 12 else 0
-                yield {"id": uuid.uuid4(), "service_instance_id": instance["id"], "day": date(2026, 10, day),
-                       "up_samples": 1440 - down, "samples": 1440, "expected_samples": 1440,
-                       "maintenance_seconds": 0, "pulled_at": pulled, "promql": promql,
-                       "department_id": instance["department_id"], "contract_id": instance["contract_id"],
-                       "line_no": instance["line_no"]}  # fmt: skip
+            if n % 5:  # four in five rated
+                yield {**template["rating"], "id": new_id(), "department_id": instance.department_id,
+                       "service_instance_id": instance.id, "contract_id": instance.contract_id,
+                       "score": 70 + n % 31}  # fmt: skip
 
-    due = datetime(2026, 10, 15, 6, 0, tzinfo=UTC)
-    opened = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
-    tickets = [
-        _stamp(
-            {"kind": "incident", "priority": "P1", "title": "系统无法登录", "description": "",
-             "number": f"GD{tag}-{n:06d}", "serial": next(SERIALS), "service_instance_id": instance["id"],
-             "department_id": instance["department_id"], "contract_id": instance["contract_id"],
-             "line_no": instance["line_no"], "status": "in_progress", "clock": "24x7", "response_minutes": 15,
-             "resolution_minutes": 240, "response_due_at": opened, "resolution_due_at": due,
-             "escalation_due_at": due, "paused_seconds": 0, "resolution_breached_at": due, "pending_question": "",
-             "resolution_note": "", "reopen_count": 0, "reopen_reason": "", "satisfaction_comment": ""},
-            1_790_000_000_000 + n,
-        )
-        for n, instance in enumerate(instances)
-        if n % 20 == 0
-    ]  # fmt: skip
+    def _measurements(self, template: dict[str, Any], instances: list[seed.InstanceRow]) -> Iterator[dict[str, Any]]:
+        for n, instance in enumerate(instances):
+            for day, row in template["measurements"].items():
+                down = 190 if n % 7 == 0 and day == 12 else 0
+                yield {**row, "id": new_id(), "service_instance_id": instance.id, "contract_id": instance.contract_id,
+                       "line_no": instance.line_no, "department_id": instance.department_id,
+                       "up_samples": row["samples"] - down}  # fmt: skip
+
+    def _tickets(self, template: dict[str, Any], instances: list[seed.InstanceRow]) -> Iterator[dict[str, Any]]:
+        for n, instance in enumerate(instances):
+            if n % 20 == 0:
+                serial = next(self.serials)
+                yield {**template["ticket"], "id": new_id(), "serial": serial, "number": f"T-2026-{serial:07d}",
+                       "service_instance_id": instance.id, "department_id": instance.department_id,
+                       "contract_id": instance.contract_id, "line_no": instance.line_no}  # fmt: skip
+
+
+def _measurement(instance: ServiceInstance, day: int) -> dict[str, Any]:
+    """A day's measurement as the pull writes it (``measure_day``): 1,440 one-minute samples, none missing."""
     return {
-        "measurements": bulk_insert(engine, _table("sla_measurement"), measurements(), batch=20_000),
-        "breached tickets": bulk_insert(engine, _table("ticket"), tickets),
+        "id": new_id(),
+        "service_instance_id": instance.id,
+        "contract_id": instance.contract_id,
+        "line_no": instance.line_no,
+        "department_id": instance.department_id,
+        "day": date(PERIOD.year, PERIOD.month, day),
+        "up_samples": 1440,
+        "samples": 1440,
+        "expected_samples": 1440,
+        "maintenance_seconds": 0,
+        "pulled_at": datetime(2026, 11, 1, 0, 30, tzinfo=UTC),
+        "promql": ['sum_over_time(probe_success{instance="…"}[1d])'],
     }
+
+
+# ---- timing from outside -----------------------------------------------------------------------------------------
+
+
+class TimedSources:
+    """The real SLA reports and ticket breaches, each call timed."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def sla(self, session: Session, *, period: Period, keys: Collection[Any] | None, now: datetime) -> Any:
+        began = time.perf_counter()
+        try:
+            return billing_inputs.SOURCES.sla(session, period=period, keys=keys, now=now)
+        finally:
+            self.seconds["of which sla reports"] = time.perf_counter() - began
+
+    def breaches(self, session: Session, *, period: Period, contract_ids: Collection[uuid.UUID] | None) -> Any:
+        began = time.perf_counter()
+        try:
+            return billing_inputs.SOURCES.breaches(session, period=period, contract_ids=contract_ids)
+        finally:
+            self.seconds["of which ticket breaches"] = time.perf_counter() - began
+
+
+class Phases:
+    """Each phase's time from the run's progress reports: from the end of the phase before to its last report."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.finished: dict[str, float] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        self.finished[phase] = time.perf_counter()
+
+    def seconds(self) -> dict[str, float]:
+        ends = [self.started, *self.finished.values()]
+        return {phase: end - ends[n] for n, (phase, end) in enumerate(self.finished.items())}
 
 
 @contextmanager
@@ -182,12 +271,15 @@ def counting(engine: Engine) -> Iterator[list[int]]:
 
 
 def timed_run(db: Database) -> tuple[float, dict[str, float], int, Any]:
+    sources, phases = TimedSources(), Phases()
     with counting(db.engine) as sent:
         start = time.perf_counter()
         with db.transaction(write=True) as session:
-            result = run_period(session, period=PERIOD, actor=ACTOR, now=NOW)
+            result = billing_run(session, period=PERIOD, actor=ACTOR, sources=sources, now=NOW, progress=phases)
         seconds = time.perf_counter() - start
-    return seconds, result.seconds, sent[0], result.run
+    by_phase = phases.seconds()
+    inputs = {"inputs": by_phase.pop("inputs", 0.0), **{f"  {name}": spent for name, spent in sources.seconds.items()}}
+    return seconds, {**inputs, **by_phase}, sent[0], result.run
 
 
 SCRATCH = MetaData()
@@ -206,50 +298,47 @@ def baseline(db: Database, lines: int) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=10_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    args = parser.parse_args()
-    which = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    with databases(which) as urls:
-        for name, url in urls.items():
-            report(name, url, args.lines)
-
-
 def report(name: str, url: str, lines: int) -> None:
     db = Database(settings_for(url))
     try:
+        world = World(db)
         # a tenth first, for the count of statements at that size; then the rest, and the run over them all
-        first = lines // 10
-        seed(db.engine, first, "a")
+        world.grow(max(lines // LINES_PER_CONTRACT // 10, world.contracts))
         small_run = timed_run(db)
         with db.transaction(write=True) as session:  # the big run starts from no statement
             session.execute(core_table(StatementLine).delete())
             session.execute(core_table(Statement).delete())
-        seeded = seed(db.engine, lines - first, "b")
+        seeded = world.grow(max(lines // LINES_PER_CONTRACT, world.contracts))
         floor = baseline(db, lines)
         seconds, phases, sent, run = timed_run(db)
         again_seconds, _, again_sent, again = timed_run(db)
     finally:
         db.dispose()
-    total_lines = run.lines
-    print(f"\n== billing run on {name}: {run.contracts} contracts, {total_lines} lines, {PERIOD} ==")
-    print(f"seeded (the last {100 - 10}%): {seeded}")
-    print(f"baseline  insert {total_lines} rows (executemany, 1 transaction)  {floor:6.2f} s")
+    base = f"baseline: insert {run.lines} rows (executemany, 1 transaction)"
     verdict = "within" if seconds < GOAL_SECONDS else "OVER"
-    print(
-        f"run       {seconds:6.2f} s  {total_lines / seconds:8.0f} lines/s  {sent} SQL statements  "
-        f"ratio to baseline {seconds / floor:5.1f}×  ({verdict} the {GOAL_SECONDS:.0f} s goal)"
-    )
-    for phase, spent in phases.items():
-        print(f"  {phase:<28} {spent:6.2f} s  {100 * spent / seconds:5.1f} %")
-    print(f"  {'commit and the rest':<28} {seconds - sum(phases.values()):6.2f} s")
-    print(
-        f"again     {again_seconds:6.2f} s  {again_sent} SQL statements  "
-        f"(created {again.created}, refreshed {again.refreshed}, kept {again.kept})"
-    )
-    print(f"scale     {small_run[3].lines} lines: {small_run[2]} SQL statements; {total_lines} lines: {sent}")
+    timings = [
+        Timing(base, floor, run.lines, "lines"),
+        Timing(f"run ({sent} SQL statements; {verdict} the {GOAL_SECONDS:.0f} s goal)", seconds, run.lines,
+               "lines", base),
+        *(Timing(f"  {phase}", spent, note=f"{100 * spent / seconds:5.1f} % of the run")
+          for phase, spent in phases.items()),
+        Timing(
+            f"again ({again_sent} SQL statements)", again_seconds, again.lines, "lines", base,
+            note=f"created {again.created}, refreshed {again.refreshed}, kept {again.kept}",
+        ),
+    ]  # fmt: skip
+    print(f"\nseeded beyond the first tenth (copies): {seeded}")
+    print(f"scale: {small_run[3].lines} lines: {small_run[2]} SQL statements; {run.lines} lines: {sent}")
+    print_timings(f"billing run on {name}: {run.contracts} contracts, {run.lines} lines, {PERIOD}", timings)
+
+
+def main() -> None:
+    parser = arguments(__doc__, pin=False)
+    parser.add_argument("--lines", type=int, default=10_000)
+    args = parser.parse_args()
+    with databases(chosen(args)) as urls:
+        for name, url in urls.items():
+            report(name, url, args.lines)
 
 
 if __name__ == "__main__":

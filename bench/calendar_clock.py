@@ -7,11 +7,10 @@ obvious implementation: step a minute at a time, asking the same calendar whethe
 far too slow for 100,000 calls, so it runs on a sample and its time per call is set beside the real one. The
 sample's answers are checked equal, so the figures compare two implementations of the same function.
 
-Pure CPU, no database: ``.venv/bin/python bench/calendar_clock.py [--calls 100000] [--sample 100] [--seed 7]``.
+Pure CPU, no database: ``.venv/bin/python -m bench.calendar_clock [--calls 100000] [--sample 100] [--seed 7]``.
 Figures from a shared machine are noisy; quote them with the command.
 """
 
-import argparse
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.harness import arguments, ratio
 from opscenter.calendar.working_time import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -60,7 +60,7 @@ def timed(calls: Sequence[tuple[datetime, Any]], function: Callable[[datetime, A
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__, databases=(), pin=False)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=100, help="calls of the naive baseline (it is slow)")
     parser.add_argument("--seed", type=int, default=7)
@@ -95,7 +95,7 @@ def main() -> None:
         print(
             f"  {name:<25} {fast_s * 1000:8.1f} ms for {args.calls:,} = {fast_us:6.2f} µs/call | "
             f"naive minute loop {slow_us:10.1f} µs/call (sample {sample:,}, same answers) | "
-            f"ratio {slow_us / fast_us:,.0f}x"
+            f"ratio {ratio(slow_us, fast_us)}"
         )
 
 

@@ -14,34 +14,30 @@ time beyond it, and the ratio. The goal (<= 1.5x) is the issue's, for 10,000 ins
 requests do not grow with the number of instances (there Prometheus answers in about 0.1 s, so the pull's fixed
 tens of milliseconds and the machine's noise weigh more in the ratio).
 
-    .venv/bin/python bench/sla_pull.py [--sizes 1000,10000] [--runs 9] [--db sqlite|postgresql]
+    .venv/bin/python -m bench.sla_pull [--sizes 1000,10000] [--runs 9] [--db sqlite|postgresql|both]
 
-Needs ``prometheus`` and ``promtool`` (Debian's package). Figures from a shared machine are noisy.
+The instances: the first 100 on contracts made through the contract flows and provisioned through the instances
+service (``bench/seed.py``), the rest copies of the last of those contracts with its lines and instances. Needs
+``prometheus`` and ``promtool`` (Debian's package). Figures from a shared machine are noisy.
 """
 
-import argparse
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.harness import databases  # noqa: E402
-from bench.ratings_api import seed  # noqa: E402
-from monitoring.promql import PrometheusClient  # noqa: E402
-from opscenter.db import Database  # noqa: E402
-from opscenter.heap import freeze_startup_heap  # noqa: E402
-from opscenter.settings import Settings  # noqa: E402
-from sla.measurements.models import Measurement  # noqa: E402
-from sla.measurements.pull import pull  # noqa: E402
-from tests.prometheus import Prometheus, minutes, write_series  # noqa: E402
+from bench import seed
+from bench.harness import Timing, arguments, chosen, databases, print_timings, require_tools, settings_for, settle
+from monitoring.promql import PrometheusClient
+from opscenter.db import Database
+from opscenter.heap import freeze_startup_heap
+from opscenter.settings import Settings
+from sla.measurements.models import Measurement
+from sla.measurements.pull import pull
+from tests.prometheus import Prometheus, minutes, write_series
 
 DAY = date(2026, 10, 15)
 
@@ -68,20 +64,6 @@ def write_day(path: Path, instances: int) -> None:
             write_series(out, "probe_success", {"instance": f"i{n}"},
                          ((at, 0 if k < down else 1) for k, at in enumerate(stamps)))  # fmt: skip
         out.write("# EOF\n")
-
-
-def settle(url: str, table: str | None = None) -> None:
-    """Statistics and no dead rows (of ``table``, or everywhere), as a running database has them: autovacuum on
-    PostgreSQL. Without statistics, right after the seeding, PostgreSQL checks each measurement's foreign key by
-    scanning all 1,000 instances (60 us a row); each rolled-back run leaves dead index entries with the same keys as
-    the next run's rows, which its unique checks would wade through (a real pull commits its rows once)."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            command = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-            connection.exec_driver_sql(command if table is None else f"{command} {table}")
-    finally:
-        engine.dispose()
 
 
 def one_pull(database: Database, settings: Settings, transport: httpx.BaseTransport | None = None) -> tuple[float, int]:
@@ -111,18 +93,37 @@ def replay(url: str, forms: list[tuple[str, bytes]]) -> float:
         return time.perf_counter() - started
 
 
-def run(size: int, db_url: str, runs: int) -> str:
+def seed_instances(url: str, size: int) -> None:
+    """One department with ``size`` instances (labels i1…iN) on contracts in force all 2026."""
+    database = Database(settings_for(url))
+    try:
+        people = seed.cast(database, departments=1)
+        service_id = seed.catalog_service(database, people)
+        seed.provisioned(
+            database,
+            people,
+            service_id=service_id,
+            departments=people.department_ids * size,
+            start=date(2026, 1, 1),
+            end=date(2026, 12, 31),
+            real=100,
+        )
+    finally:
+        database.dispose()
+
+
+def run(size: int, db_url: str, runs: int) -> list[Timing]:
     with tempfile.TemporaryDirectory(prefix="bench-sla-") as scratch:
         root = Path(scratch)
         started = time.perf_counter()
-        seed(db_url, instances=size)
+        seed_instances(db_url, size)
         settle(db_url)
         write_day(root / "day.om", size)
         server = Prometheus(root / "prometheus")
         server.backfill(root / "day.om")
         server.start()
-        print(f"  {size:,} instances: seeded and backfilled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        settings = Settings(database_url=db_url, log_level="WARNING", prometheus_url=server.url)
+        print(f"  {size:,} instances: seeded and backfilled in {time.perf_counter() - started:.0f} s", flush=True)
+        settings = settings_for(db_url, prometheus_url=server.url)
         database = Database(settings)
         freeze_startup_heap()  # as `opscenter worker` and `opscenter sla pull` do once they are set up
         try:
@@ -140,26 +141,35 @@ def run(size: int, db_url: str, runs: int) -> str:
             database.dispose()
             server.stop()
     pull_s, alone_s = statistics.median(pulls), statistics.median(alone)
-    return (
-        f"sla pull, {size:>6,} instances, 1 day: {pull_s:7.3f} s wall, {len(recording.forms)} HTTP requests | "
-        f"Prometheus alone, same requests: {alone_s:7.3f} s | the pull's own {1000 * (pull_s - alone_s):4.0f} ms | "
-        f"ratio {pull_s / alone_s:.2f}x{' (goal <= 1.5x)' if size == 10_000 else ''}"
-    )
+    requests = len(recording.forms)
+    baseline = f"Prometheus alone, the same {requests} requests ({size:,})"
+    return [
+        Timing(baseline, alone_s, requests, "requests"),
+        Timing(
+            f"sla pull, {size:,} instances, 1 day",
+            pull_s,
+            size,
+            "instances",
+            baseline=baseline,
+            note=f"the pull's own {1000 * (pull_s - alone_s):4.0f} ms{' (goal <= 1.5x)' if size == 10_000 else ''}",
+        ),
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__, pin=False)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=9)  # Prometheus alone swings 20-40 % between runs here
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    lines = []
-    for size in (int(text) for text in args.sizes.split(",")):
-        with databases([args.db]) as urls:
-            lines.append(run(size, urls[args.db], args.runs))
-    print(f"SLA daily pull ({args.db}, median of {args.runs} runs; a shared machine: figures are noisy)")
-    for line in lines:
-        print(line)
+    require_tools("prometheus", "promtool")
+    for name in chosen(args):
+        timings = []
+        for size in (int(text) for text in args.sizes.split(",")):
+            with databases([name]) as urls:
+                timings += run(size, urls[name], args.runs)
+        print_timings(
+            f"SLA daily pull ({name}, median of {args.runs} runs; a shared machine: figures are noisy)", timings
+        )
 
 
 if __name__ == "__main__":

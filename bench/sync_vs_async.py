@@ -7,39 +7,38 @@ endpoint that inserts one row, and loads it with wrk (50 connections) in two way
 - async (the baseline): an async SQLAlchemy session (aiosqlite / psycopg async) in an async handler.
 
 Then the real OpsCenter endpoint (``POST /api/v1/organizations``: auth, validation, insert, audit
-event on the hash chain) for context. Prints requests/s for each and the sync/async ratio.
+event) for context. Prints requests/s for each and the sync/async ratio.
 
-    .venv/bin/python bench/sync_vs_async.py [--seconds 10] [--connections 50]
+    .venv/bin/python -m bench.sync_vs_async [--db sqlite|postgresql|both] [--seconds 10] [--connections 50] [--pin]
 """
 
 import argparse
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from litestar import Litestar, get, post
+from litestar.di import NamedDependency, Provide
+from sqlmodel import Field, Session, SQLModel
 
-from litestar import Litestar, post  # noqa: E402
-from litestar.di import NamedDependency, Provide  # noqa: E402
-from sqlmodel import Field, Session, SQLModel  # noqa: E402
-
-from bench.harness import (  # noqa: E402
+from bench.harness import (
     Figure,
     Load,
     Server,
+    arguments,
     check,
+    chosen,
     databases,
     drive,
-    identity,
+    each,
+    module_server,
     opscenter_server,
+    options,
     print_figures,
     require_tools,
     settings_for,
 )
-from opscenter.db import sqlalchemy_url  # noqa: E402
+from opscenter.db import sqlalchemy_url
 
 
 class BenchRow(SQLModel, table=True):
@@ -60,6 +59,11 @@ def _sqlite_pragmas(engine: object) -> None:
         cursor.close()
 
 
+@get("/ready")
+async def ready() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 def sync_app(url: str) -> Litestar:
     """OpsCenter's own machinery: its Database (BEGIN IMMEDIATE on SQLite), session provider and route decorator."""
     from opscenter.db import Database
@@ -78,7 +82,7 @@ def sync_app(url: str) -> Litestar:
         return {"id": str(row.id)}
 
     return Litestar(
-        [insert], dependencies={"session": Provide(provide_session, sync_to_thread=False)}, on_startup=[start]
+        [insert, ready], dependencies={"session": Provide(provide_session, sync_to_thread=False)}, on_startup=[start]
     )
 
 
@@ -106,7 +110,7 @@ def async_app(url: str) -> Litestar:
         await session.flush()
         return {"id": str(row.id)}
 
-    return Litestar([insert], dependencies={"session": Provide(provide_session)})
+    return Litestar([insert, ready], dependencies={"session": Provide(provide_session)})
 
 
 def serve_variant(variant: str, url: str, port: int) -> None:
@@ -116,45 +120,50 @@ def serve_variant(variant: str, url: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def variant_server(variant: str, url: str) -> Server:
-    return Server([sys.executable, __file__, "--serve", variant, "--url", url], {}, "/rows")
+def variant_server(variant: str, url: str, *, pin: bool) -> Server:
+    return module_server("bench.sync_vs_async", "--serve", variant, "--url", url, pin=pin, ready_path="/ready")
 
 
 def prepare(url: str) -> str:
     """The bench table for the variants, and an admin's key for OpsCenter's own endpoint."""
     from opscenter.db import Database
+    from opscenter.identity.models import OrgKind, Role
+    from tests.factories import identity
 
     database = Database(settings_for(url))
-    BenchRow.__table__.create(database.engine, checkfirst=True)  # type: ignore[attr-defined]
-    database.dispose()
-    _, key = identity(url, user_name="bench.admin", role="admin", org_name="政务服务数据管理局", org_kind="bureau")
-    return key
+    try:
+        BenchRow.__table__.create(database.engine, checkfirst=True)  # type: ignore[attr-defined]
+        admin = identity(
+            database, user_name="bench.admin", role=Role.ADMIN, org_name="政务服务数据管理局", org_kind=OrgKind.BUREAU
+        )
+    finally:
+        database.dispose()
+    return admin.key
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--serve")
-    parser.add_argument("--url")
-    parser.add_argument("--port", type=int)
+    parser = arguments(__doc__, load=True)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve_variant(args.serve, args.url, args.port)
         return
-    require_tools()
+    require_tools(*([] if args.requests else ["wrk"]), *(["taskset"] if args.pin else []))
+    load = options(args)
     rows = Load("POST /rows", "/rows", method="POST", body="{}")
-    with databases() as urls:
+    with databases(chosen(args)) as urls:
         for name, url in urls.items():
             key = prepare(url)
             figures: list[Figure] = []
             for variant in ("async", "sync"):
-                with variant_server(variant, url) as server:
+                with variant_server(variant, url, pin=args.pin) as server:
                     baseline = None if variant == "async" else "async: POST /rows"
-                    load = replace(rows, name=f"{variant}: POST /rows", baseline=baseline)
-                    check(server, load, expect=201)
-                    figures.append(drive(server, load, seconds=args.seconds, connections=args.connections))
-            with opscenter_server(url) as server:
+                    request = replace(rows, name=f"{variant}: POST /rows", baseline=baseline)
+                    check(server, request, expect=201)
+                    figures.append(drive(server, request, load))
+            with opscenter_server(url, pin=args.pin) as server:
                 organizations = Load(
                     "OpsCenter POST /api/v1/organizations (auth, audit)",
                     "/api/v1/organizations",
@@ -164,8 +173,8 @@ def main() -> None:
                     baseline="async: POST /rows",
                 )
                 check(server, organizations, expect=201)
-                figures.append(drive(server, organizations, seconds=args.seconds, connections=args.connections))
-            print_figures(f"{name}: sync vs async sessions, one row inserted per request", figures)
+                figures.append(drive(server, organizations, load))
+            print_figures(f"{name}: sync vs async sessions, one row inserted per request, {each(load)}", figures)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """``opscenter billing run --period 2026-10``: the month's statements by hand, with progress."""
 
 import getpass
+import time
 import uuid
 
 import click
@@ -36,8 +37,11 @@ def billing_run(migrations: Migrations, period: Period) -> None:
         raise click.ClickException(problem)
     actor = Actor.system(f"cli:{getpass.getuser()}", f"cli-{uuid.uuid4().hex}")
     shown: dict[str, int] = {}
+    # each phase's time, from the end of the one before it (or the run's start) to its last report
+    started, finished = time.perf_counter(), dict[str, float]()
 
     def progress(phase: str, done: int, total: int) -> None:
+        finished[phase] = time.perf_counter()
         percent = 100 * done // total if total else 100
         if shown.get(phase) != percent:
             shown[phase] = percent
@@ -52,7 +56,8 @@ def billing_run(migrations: Migrations, period: Period) -> None:
     finally:
         database.dispose()
     run = result.run
-    timing = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in result.seconds.items())
+    ends = [started, *finished.values()]
+    timing = ", ".join(f"{phase} {end - ends[n]:.2f} s" for n, (phase, end) in enumerate(finished.items()))
     click.echo(
         f"{period}: {run.contracts} contracts, {run.lines} lines; {run.created} statements created, "
         f"{run.refreshed} drafts refreshed, {run.kept} left as they were ({timing})"

@@ -8,7 +8,6 @@ real sources are ``SOURCES`` below: ``sla.reports.service.line_reports`` and
 ``operations.tickets.service.resolution_breaches``, each called once per run for all the lines.
 """
 
-import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -72,7 +71,6 @@ class PeriodInputs:
     breaches: dict[Key, list[Breach]]
     scores: dict[Key, LineScore]
     contracts: dict[uuid.UUID, agreements.BillingFacts]
-    seconds: dict[str, float] = field(default_factory=dict)  # per source, for the benchmark's breakdown
     memo: dict[int, Any] = field(default_factory=dict)  # what the run derives once per terms object
 
     def sla_of(self, key: Key) -> SlaFigures:
@@ -103,18 +101,9 @@ def gather(
     contract_ids: Collection[uuid.UUID] | None = None,
 ) -> PeriodInputs:
     """Every input of a period's statements, for the contracts ``contract_ids`` (or every contract in force)."""
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        seconds[name] = time.perf_counter() - clock
-        clock = time.perf_counter()
-
     lines = active_lines(session, period=period, contract_ids=contract_ids)
     keys = [line.key for line in lines]
     in_force = sorted({line.contract_id for line in lines})
-    lap("lines in force")
     instance_of = instances.instance_ids_by_line(session, in_force)
     by_instance = ratings.instance_scores(session, service_instance_ids=set(instance_of.values()), period=period)
     scores = {}
@@ -122,18 +111,14 @@ def gather(
         instance_id = instance_of.get(key)
         rated = by_instance.get(instance_id) if instance_id is not None else None
         scores[key] = LineScore(instance_id, rated.score if rated else None, rated.ratings if rated else 0)
-    lap("ratings")
     # A whole period is asked for as such: the sources then read every line without an IN list of thousands.
     everything = contract_ids is None
     sla = sources.sla(session, period=period, keys=None if everything else keys, now=now) if keys else {}
-    lap("sla reports")
     breaches = (
         sources.breaches(session, period=period, contract_ids=None if everything else in_force) if in_force else {}
     )
-    lap("ticket breaches")
     contracts = agreements.billing_facts(session, in_force)
-    lap("contracts")
-    return PeriodInputs(period, lines, sla, breaches, scores, contracts, seconds)
+    return PeriodInputs(period, lines, sla, breaches, scores, contracts)
 
 
 class _Domains:

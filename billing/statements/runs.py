@@ -9,11 +9,10 @@ Written for volume: inputs in a constant number of queries (billing/statements/i
 in batches through Core, one audit event per statement created or changed and one for the run.
 """
 
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -34,7 +33,8 @@ from opscenter.identity.actor import Actor
 from opscenter.timekeeping import Period, today, utcnow
 
 Progress = Callable[[str, int, int], None]
-"""``progress(phase, done, total)``: called as a run advances (the CLI draws it)."""
+"""``progress(phase, done, total)``: called as a run advances through its phases — ``inputs``, ``compute``,
+``lines``, ``audit``, in that order, each ending with ``done == total`` — so a caller can draw it or time it."""
 
 BATCH = 1000
 T = TypeVar("T")
@@ -44,7 +44,6 @@ T = TypeVar("T")
 class RunResult:
     run: BillingRun
     statement_ids: list[uuid.UUID]
-    seconds: dict[str, float] = field(default_factory=dict)  # per phase: inputs, compute, write, audit
 
 
 def _quiet(phase: str, done: int, total: int) -> None:
@@ -68,14 +67,11 @@ def run(
 ) -> RunResult:
     """Generate or refresh the period's draft statements; flushes, the caller commits."""
     billable(period)
-    started, clock = utcnow(), time.perf_counter()
-    seconds: dict[str, float] = {}
+    started = utcnow()
     progress("inputs", 0, 1)
     inputs = gather(session, period=period, sources=sources, now=now or started)
-    seconds.update({f"inputs: {name}": value for name, value in inputs.seconds.items()})
     progress("inputs", 1, 1)
 
-    clock = time.perf_counter()
     # Every line's figures first (pure computation), keyed by contract; the statement ids follow once locked.
     by_contract: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for done, line in enumerate(inputs.lines, start=1):
@@ -97,9 +93,7 @@ def run(
     session.add(run_row)
     session.flush()
     fresh = {contract_id: new_id() for contract_id in contract_ids}
-    seconds["compute"] = _lap(clock)
 
-    clock = time.perf_counter()
     _insert_new(session, inputs, fresh, run_row.id, started)
     rows = _locked(session, period, contract_ids)
     created = {row.id for row in rows if fresh.get(row.contract_id) == row.id}
@@ -129,9 +123,9 @@ def run(
     progress("lines", lines_done, len(inputs.lines))
     ceilings = _ceilings(session, inputs, [row.contract_id for row in drafts], period)
     _update_totals(session, drafts, totals, ceilings, inputs, run_row.id, started, created)
-    seconds["write"] = _lap(clock)
+    progress("lines", lines_done, len(inputs.lines))
 
-    clock = time.perf_counter()
+    progress("audit", 0, len(drafts))
     subject = Statement(id=new_id(), contract_id=new_id(), contract_number="", supplier_id=new_id(), period=str(period))
     with session.no_autoflush:
         for row in drafts:
@@ -156,12 +150,8 @@ def run(
         run_row.created, run_row.refreshed, run_row.kept = len(created), len(refreshed), len(kept)
         audit.record_create(session, actor=actor, action="billing_run.complete", row=run_row)
     session.flush()
-    seconds["audit"] = _lap(clock)
-    return RunResult(run_row, [row.id for row in rows], seconds)
-
-
-def _lap(start: float) -> float:
-    return time.perf_counter() - start
+    progress("audit", len(drafts), len(drafts))
+    return RunResult(run_row, [row.id for row in rows])
 
 
 def _chunks(items: list[T], size: int = BATCH) -> Iterator[list[T]]:

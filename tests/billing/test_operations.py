@@ -1,5 +1,6 @@
 """Billing as operations run it: the monthly job's month, the command line with progress, and /metrics."""
 
+import re
 import time
 
 import pytest
@@ -31,6 +32,8 @@ def test_the_command_line_bills_a_month_with_progress_and_twice_makes_no_second_
     assert first.returncode == 0, first.stderr
     assert "lines: 1/1 (100%)" in first.stderr
     assert "1 statements created" in first.stdout
+    # each phase named with its time, as the run reported it through its progress hook
+    assert re.search(r"\(inputs [\d.]+ s, compute [\d.]+ s, lines [\d.]+ s, audit [\d.]+ s\)", first.stdout)
     again = opscenter(settings, "billing", "run", "--period", "2026-03")
     assert again.returncode == 0, again.stderr
     assert "0 statements created, 1 drafts refreshed" in again.stdout
