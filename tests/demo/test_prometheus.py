@@ -142,7 +142,8 @@ def test_the_demo_prometheus_scrapes_opscenter_with_the_metrics_token(
         while not (served := _series(demo, "opscenter_metrics_business_figures")) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert served == [1.0 if token else 0.0]
-        assert _series(demo, 'up{job="opscenter"}') == [1.0]
+        # A scrape that outlasts the test's one-second interval on a busy machine is down for that once.
+        assert _series(demo, 'max_over_time(up{job="opscenter"}[1m])') == [1.0]
     finally:
         os.kill(pid, signal.SIGTERM)
 
