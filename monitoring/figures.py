@@ -7,6 +7,8 @@ lists the sources (``opscenter.plugin.FIGURES``) and the app's lifespan names th
 
 The figures are the same whichever process answers, so every API process reports them in full; dashboards
 take ``max without (instance)`` over the targets. A source that fails is logged and skipped for that scrape.
+They name departments and their money, so ``/metrics`` serves them only to a scraper that authenticates with
+the metrics token (``OPSCENTER_METRICS_TOKEN``); anyone else gets the process's own metrics.
 """
 
 import logging
@@ -18,7 +20,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from sqlmodel import Session
 
-from monitoring.metrics import register_scrape_time
+from monitoring.metrics import register_business_figures
 from opscenter.db import Database
 
 log = logging.getLogger(__name__)
@@ -67,4 +69,4 @@ class BusinessFigures(Collector):
 
 
 FIGURES = BusinessFigures()
-register_scrape_time(FIGURES)
+register_business_figures(FIGURES)

@@ -35,8 +35,10 @@ instant that is not RFC 3339, an `If-Match` that is not one ETag), or a body tha
 nested too deeply). A body that is JSON but whose content breaks the operation's schema or a rule is
 **422 Unprocessable Content**: a missing or empty body, an unknown or server-owned field, a wrong type
 (`true` is not a quantity, `"7"` is not an integer), text a database cannot store (NUL), a date outside
-1970-01-01…2999-12-31, an amount that is not a string of ASCII digits, or a rule across fields (an end
-before its start, a reference to an object that does not exist). Either way the answer is
+1970-01-01…2999-12-31, an instant without its offset or outside 1970-01-01T00:00:00Z…2999-12-31T23:59:59Z,
+a period that is not a month (`YYYY-MM`), free JSON with NaN or Infinity or nested deeper than 32 levels,
+an amount that is not a string of ASCII digits, or a rule across fields (an end before its start, named
+`body`; a reference to an object that does not exist). Either way the answer is
 `application/problem+json` and its `errors` name each field (`items.0.quantity`) or parameter (`limit`);
 nothing is written."""
 
@@ -193,10 +195,12 @@ class JsonGuardedRequest(Request[Any, Any, Any]):
 
 
 def _field_error(message: Mapping[str, Any]) -> FieldError:
-    key, text = str(message.get("key") or "request"), str(message.get("message"))
-    if key == "data":  # Litestar's name for the whole body, missing when there is none
-        return FieldError("body", "a JSON request body is required; this request has none")
-    if key == "request" and text.startswith("Input should be a valid dictionary"):  # `null`, a list, a number
+    key, text = str(message.get("key") or "body"), str(message.get("message"))
+    if key == "data":  # Litestar's name for the whole body: missing, or refused whole by a rule of the model
+        if text == "'data'":
+            return FieldError("body", "a JSON request body is required; this request has none")
+        key = "body"
+    if key == "body" and text.startswith("Input should be a valid dictionary"):  # `null`, a list, a number
         return FieldError("body", "must be a JSON object")
     if text == "Extra inputs are not permitted":  # pydantic's words for a field the model lacks
         return FieldError(key, unknown_field_message(key.rsplit(".", 1)[-1]))

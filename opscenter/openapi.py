@@ -182,6 +182,10 @@ def _add_links(
         response["links"] = links
 
 
+PUBLIC_SECURITY = "public_security"
+"""``opt={PUBLIC_SECURITY: [{}, {"scheme": []}]}`` on a public route: credentials it takes though it needs none."""
+METRICS_SCRAPER_SCHEME = "metricsToken"
+
 ALSO_ANSWERS = "also_answers"
 """``opt={ALSO_ANSWERS: (404,)}`` on a route: error statuses it gives beyond those its signature implies."""
 FILE_DOWNLOAD = "file_download"
@@ -235,7 +239,9 @@ def _describe_operation(
     for status in sorted(statuses):
         responses[str(status)] = _problem_response(status)
     if public:
-        operation["security"] = []
+        operation["security"] = list(handler.opt.get(PUBLIC_SECURITY, []))
+        if "401" in responses:  # a public operation that also takes a credential refuses a wrong one
+            responses["401"]["description"] = "A credential was sent and it is not one this operation takes."
     else:
         roles = admitted_roles(handler) or frozenset(Role)
         admitted = ", ".join(role.value for role in Role if role in roles)

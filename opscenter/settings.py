@@ -19,6 +19,9 @@ class RangeSelectors(StrEnum):
     LEFT_OPEN = "left_open"
 
 
+MIN_METRICS_TOKEN = 16
+
+
 class Settings(BaseSettings):
     """Everything an operator may tune; every field is ``OPSCENTER_<NAME>`` in the environment."""
 
@@ -77,6 +80,14 @@ class Settings(BaseSettings):
 
     # uvicorn's line per request; off by default: /metrics counts requests and errors are logged once.
     access_log: bool = False
+    # /metrics: the process's own metrics (requests, jobs, the scheduler, the audit backlog) are open to any
+    # scraper; the business figures (budgets and spend by department, SLA, ratings, tickets, statements) go only
+    # to one that sends `Authorization: Bearer <this token>` (Prometheus: `authorization: {credentials_file: …}`).
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token Prometheus sends for the business figures on /metrics (at least 16 "
+        "characters); unset, no scraper gets them",
+    )
 
     # Scale-out (README "Production topology").
     database_replica_url: str | None = Field(
@@ -112,6 +123,16 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ValueError("a replica is a PostgreSQL streaming replica: postgresql://…")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():  # set but empty: no token
+            return None
+        token = value.get_secret_value()
+        if len(token) < MIN_METRICS_TOKEN or any(character.isspace() for character in token):
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters, without spaces")
         return value
 
     @model_validator(mode="after")

@@ -10,10 +10,18 @@ from sqlmodel import Field, SQLModel
 
 from billing.credit_notes.models import CreditNotePublic
 from billing.disputes.models import DisputePublic
-from opscenter.clock import PERIOD_PATTERN, Period
+from opscenter.clock import Period
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import Money, from_fen
-from opscenter.schemas import DECIMAL_AS_TEXT, LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
+from opscenter.schemas import (
+    DECIMAL_AS_TEXT,
+    LabeledEnum,
+    PeriodText,
+    PublicRecord,
+    StrictInput,
+    label_of,
+    schema_config,
+)
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -71,12 +79,7 @@ class LineFlag(LabeledEnum):
 class BillingRunIn(StrictInput):
     model_config = schema_config(extra="forbid", example={"period": "2026-10"})
 
-    period: str = Field(
-        min_length=7,
-        max_length=7,
-        schema_extra={"json_schema_extra": {"pattern": PERIOD_PATTERN, "examples": ["2026-10"]}},
-        description="The month to bill, YYYY-MM; it must have ended (Asia/Shanghai)",
-    )
+    period: PeriodText = Field(description="The month to bill, YYYY-MM; it must have ended (Asia/Shanghai)")
 
     @property
     def month(self) -> Period:

@@ -18,9 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from opscenter.assets.register.models import AssetDescription, AssetIn, AssetKind
+from opscenter.assets.register.models import MAX_SPEC_CHARS, AssetDescription, AssetIn, AssetKind
 from opscenter.errors import FieldError
 from opscenter.money import format_amount
+from opscenter.schemas import MAX_JSON_DEPTH
 from opscenter.sheets import Table, UnreadableFile, read_table
 
 
@@ -199,18 +200,38 @@ def _convert(column: Column, cell: str) -> Any:
             raise ValueError(f"unknown kind {text!r}; one of {choices}")
         return kind
     if column is SPEC:
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError:
-            spec = None
-        if not isinstance(spec, dict):
-            raise ValueError('not a JSON object, e.g. {"cpu": 32, "memory_gb": 256}')
-        return spec
+        return _spec(text)
     if column is ORIGINAL_VALUE:
         return _SEPARATORS.sub("", text).lstrip("¥￥").removesuffix("元")
     if column is PURCHASE_DATE:
         return _date(text)
     return text
+
+
+def _spec(text: str) -> dict[str, Any]:
+    """A spec cell: a JSON object, read as an API body's spec is (the model then holds it to the same rule).
+    What Python's reader takes beyond JSON (NaN, Infinity) is refused; so is text no spec could be."""
+    if len(text) > MAX_SPEC_CHARS:
+        raise ValueError(f"spec is longer than {MAX_SPEC_CHARS} characters as JSON")
+    try:
+        spec = json.loads(text, parse_constant=_not_a_json_number)
+    except RecursionError:
+        raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except _NotAJsonNumber as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError:  # not JSON at all
+        spec = None
+    if not isinstance(spec, dict):
+        raise ValueError('not a JSON object, e.g. {"cpu": 32, "memory_gb": 256}')
+    return spec
+
+
+class _NotAJsonNumber(ValueError):
+    pass
+
+
+def _not_a_json_number(constant: str) -> Any:
+    raise _NotAJsonNumber(f"{constant} is not a JSON number; JSON numbers are finite")
 
 
 def _date(text: str) -> date:

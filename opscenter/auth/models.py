@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from opscenter.clock import utcnow
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
-from opscenter.schemas import PublicRecord, StrictInput
+from opscenter.schemas import OptionalInstant, PublicRecord, StrictInput
 
 
 class ApiKeyBase(SQLModel):
@@ -36,6 +36,7 @@ class ApiKey(ApiKeyBase, Identified, Timestamped, Versioned, table=True):
 
 class ApiKeyCreate(ApiKeyBase, StrictInput):
     user_id: uuid.UUID
+    expires_at: OptionalInstant = None
 
 
 class ApiKeyPublic(ApiKeyBase, PublicRecord):
