@@ -3,6 +3,7 @@ process, is refused with a short 422 in a few seconds, in little memory, while o
 are answered as usual, on SQLite (one writer at a time) too."""
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -106,3 +107,27 @@ def test_an_ordinary_file_is_imported_as_before_under_the_same_measure(process: 
     assert measured.status == 200, measured.body[:2000]
     assert measured.growth < GROWTH, measured.figures()
     assert_others_served(measured)
+
+
+def test_twelve_hostile_uploads_at_once_leave_the_others_served(process: Server, world: World) -> None:
+    """Twelve departments' systems sending the blank-rows workbook at once stalled every other request for 49 s
+    on PostgreSQL: each upload held a pooled connection (and its batch's lock) while it parsed."""
+    content = _file("blank_rows_xlsx")
+    department = client(process, world.department)
+    _warm_up(department)
+    batches = [_new_batch(department) for _ in range(12)]
+
+    def twelve_at_once() -> httpx.Response:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(lambda batch: _upload(department, batch, content, XLSX), batches))
+        return max(answers, key=lambda answer: (answer.status_code != 422, answer.elapsed))
+
+    measured = measure(process, twelve_at_once, others(process, world.department_b))
+    record(f"import blank_rows_xlsx x12 at once ({len(content):,} bytes each)", measured)
+
+    assert not measured.killed, f"the server grew past 1 GiB: {measured.figures()}"
+    assert measured.status == 422, measured.body[:2000]
+    assert measured.seconds < ANSWER_SECONDS, measured.figures()
+    assert_others_served(measured)
+    # Not bounded here: the server's growth. The framework holds each request's body while it is answered, so
+    # twelve at once hold twelve bodies; the proxy in front bounds how many arrive at once.
