@@ -78,7 +78,9 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         description="What the parts of an XLSX workbook that are read (sheet, shared strings, styles) unpack to",
     )
-    upload_parse_seconds: float = Field(default=20.0, gt=0, description="To read and check one file")
+    upload_parse_seconds: float = Field(
+        default=20.0, gt=0, description="Processor time to read and check one file (not time waiting for a core)"
+    )
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
 

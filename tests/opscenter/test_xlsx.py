@@ -215,7 +215,7 @@ def test_an_archive_listing_thousands_of_parts_is_refused_before_they_are_read()
 def test_reading_stops_at_the_deadline() -> None:
     content = hostile.valid_xlsx([["服务器", "a", f"SN-{n}", "", "", "", "1", ""] for n in range(50)])
     deadline = Deadline(0.0)
-    with pytest.raises(UnreadableFile, match="took longer than 0 seconds"):
+    with pytest.raises(UnreadableFile, match="took more than 0 seconds of processor time"):
         list(read_table(content, Limits(), deadline).rows)
 
 
