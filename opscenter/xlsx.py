@@ -49,7 +49,7 @@ _LAST_ROW, _LAST_COLUMN = 1_048_576, 16_384  # Excel's sheet: rows and columns (
 _DOCUMENT, _WORKSHEET, _STRINGS, _STYLES = "officeDocument", "worksheet", "sharedStrings", "styles"
 # Number formats Chinese Excel writes by id alone for dates and times (年月日, 时分秒): not in openpyxl's table.
 _CJK_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
-_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how OOXML writes a character XML cannot hold, e.g. _x000D_
 _EOCD = struct.Struct("<4s4H2LH")
@@ -120,10 +120,10 @@ class _Budget:
         self.limit = limit
         self.left = limit
 
-    def _refuse(self, name: str, size: int) -> UnreadableFile:
+    def _refuse(self, where: str) -> UnreadableFile:
         return UnreadableFile(
             f"the workbook unpacks to more than {self.limit} bytes ({self.limit / MIB:g} MiB), the most a file may: "
-            f"{name} alone is {size} bytes"
+            f"{where}"
         )
 
     def declared(self, archive: zipfile.ZipFile, names: list[str]) -> None:
@@ -131,12 +131,12 @@ class _Budget:
         infos = [_member(archive, name) for name in names]
         if sum(info.file_size for info in infos) > self.left:
             largest = max(infos, key=lambda info: info.file_size)
-            raise self._refuse(largest.filename, largest.file_size)
+            raise self._refuse(f"{largest.filename} alone is {largest.file_size} bytes")
 
-    def spend(self, size: int, name: str, so_far: int) -> None:
+    def spend(self, size: int, name: str) -> None:
         self.left -= size
         if self.left < 0:
-            raise self._refuse(name, so_far)
+            raise self._refuse(f"the limit was passed reading {name}")
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
@@ -204,7 +204,7 @@ def _parse(
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
                 fed += len(chunk)
-                budget.spend(len(chunk), name, fed)
+                budget.spend(len(chunk), name)
                 deadline.check()
                 parser.Parse(chunk, False)
                 if fed - parser.CurrentByteIndex > MAX_TOKEN_BYTES:
@@ -514,7 +514,7 @@ class _Sheet:
         if reference is None:
             column = self.last_column + 1
         elif (match := _REF.fullmatch(reference)) is not None:
-            column = _column(match.group(1))
+            column = _column(match.group(1).upper())
         else:
             raise self._refuse(f"a cell of row {self.row} is named {quoted(reference)}, which is no cell reference")
         if column <= self.last_column or column > _LAST_COLUMN:

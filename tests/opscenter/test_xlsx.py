@@ -137,9 +137,9 @@ def test_blank_rows_are_left_out_and_rows_keep_the_sheet_numbers() -> None:
         '<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>',
         '<row r="2"><c r="A2" s="1"/></row>',
         '<row r="5"><c r="C5"><v>7</v></c></row>',
-        "<row><c><v>8</v></c></row>",  # no r: the row after the last
+        '<row><c><v>8</v></c><c r="d6"><v>9</v></c></row>',  # no r: the row after the last; a lower-case cell
     )
-    assert rows_of(content) == [(1, ["a"]), (5, ["", "", "7"]), (6, ["8"])]
+    assert rows_of(content) == [(1, ["a"]), (5, ["", "", "7"]), (6, ["8", "", "", "9"])]
 
 
 # ---- limits -----------------------------------------------------------------------------------------------------
@@ -189,9 +189,17 @@ def test_a_part_lying_about_its_size_is_stopped_by_the_cell_limit_or_found_damag
 
 
 def test_what_the_parts_unpack_to_is_counted_as_they_are_read() -> None:
-    filler = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 5_000))
-    refused = refusal(with_sheet(filler), Limits(unpacked_bytes=64 * 1024))
-    assert refused.message.startswith("the workbook unpacks to more than 65536 bytes (0.0625 MiB)")
+    """The parts read before the sheet (relationships, the workbook) count too, as they unpack."""
+    padded = _replace_part(
+        hostile.valid_xlsx([]),
+        "xl/workbook.xml",
+        lambda xml: xml.replace(b"</workbook>", b" " * 100_000 + b"</workbook>"),
+    )
+    refused = refusal(padded, Limits(unpacked_bytes=64 * 1024))
+    assert refused.message == (
+        "the workbook unpacks to more than 65536 bytes (0.0625 MiB), the most a file may: "
+        "the limit was passed reading xl/workbook.xml"
+    )
 
 
 def test_a_piece_of_markup_longer_than_expat_should_hold_is_refused() -> None:
