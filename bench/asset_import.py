@@ -47,6 +47,7 @@ from opscenter.db import Database  # noqa: E402
 from opscenter.migrate import upgrade  # noqa: E402
 from opscenter.organizations.models import OrgKind, Role  # noqa: E402
 from opscenter.settings import Settings  # noqa: E402
+from opscenter.sheets import Limits  # noqa: E402
 from tests.factories import Identity, identity  # noqa: E402
 from tests.support import RunningServer, postgres_database  # noqa: E402
 
@@ -145,15 +146,17 @@ def bench(name: str, url: str, rows: int) -> None:
     content = inventory(rows, "SN")
     seconds, _ = timed(lambda: sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))))
     line(name, "baseline: csv.reader alone", seconds, rows)
-    seconds, parsed = timed(lambda: columns.parse_file(content, max_rows=rows))
-    assert not parsed.errors, parsed.errors[:3]
+    seconds, parsed = timed(lambda: columns.parse_file(content, limits=Limits(rows=rows)))
+    assert not parsed.errors, list(parsed.errors)[:3]
     assert len(parsed.rows) == rows
     line(name, "parse + validate every row (no database)", seconds, rows)
 
     batch_id, version = new_batch(database, department, "基准测试：服务层导入")
     seconds = step(
         database,
-        lambda session: handover.import_items(session, batch_id, content, actor=department, expected_version=version),
+        lambda session: handover.import_items(
+            session, batch_id, content, actor=department, expected_version=version, limits=Limits(rows=rows)
+        ),
     )
     line(name, "import (validate, check serials, insert, commit)", seconds, rows)
     verdict = "within" if seconds < GOAL_SECONDS else "OVER"

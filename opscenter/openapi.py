@@ -30,7 +30,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
 from opscenter.auth.guards import admitted_roles
-from opscenter.errors import INPUT_POLICY, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
+from opscenter.errors import INPUT_POLICY, MAX_LISTED_ERRORS, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
 from opscenter.organizations.models import Role
 from opscenter.schemas import INT_MAX, INT_MIN, StrictInput
 from opscenter.settings import Settings
@@ -92,6 +92,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "required": ["field", "message"],
                 "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
             },
+        },
+        "error_count": {
+            "type": "integer",
+            "description": f"How many problems were found, when there were more than `errors` lists (its first "
+            f"{MAX_LISTED_ERRORS})",
         },
     },
 }

@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL only; 0 disables.")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # What one uploaded CSV or XLSX file may make the server do (opscenter/sheets.py, opscenter/xlsx.py): a file
+    # beyond any of these is refused with a 422 naming the limit, before its batch is locked.
+    upload_max_rows: int = Field(
+        default=20_000, ge=1, le=1_048_575, description="Rows below the header, blank ones included"
+    )
+    upload_max_cell_chars: int = Field(default=32_768, ge=256, le=1_048_576, description="Characters in one cell")
+    upload_max_unpacked_bytes: int = Field(
+        default=48 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="What the parts of an XLSX workbook that are read (sheet, shared strings, styles) unpack to",
+    )
+    upload_parse_seconds: float = Field(
+        default=20.0, gt=0, description="Processor time to read and check one file (not time waiting for a core)"
+    )
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
 
