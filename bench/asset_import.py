@@ -37,6 +37,7 @@ from operations.assets.register.models import AssetKind
 from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import OrgKind, Role
+from opscenter.sheets import Limits
 from tests.factories import Identity, identity
 
 T = TypeVar("T")
@@ -120,15 +121,17 @@ def bench(name: str, url: str, rows: int) -> None:
     content = inventory(rows, "SN")
     seconds, cpu, _ = timed(lambda: sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))))
     timings.append(timing(BASELINE, seconds, cpu, rows))
-    seconds, cpu, parsed = timed(lambda: columns.parse_file(content, max_rows=rows))
+    seconds, cpu, parsed = timed(lambda: columns.parse_file(content, limits=Limits(rows=rows)))
     if parsed.errors or len(parsed.rows) != rows:
-        raise RuntimeError(f"the inventory did not parse: {parsed.errors[:3]}")
+        raise RuntimeError(f"the inventory did not parse: {list(parsed.errors)[:3]}")
     timings.append(timing("parse + validate every row (no database)", seconds, cpu, rows))
 
     batch_id, version = new_batch(database, department, "基准测试：服务层导入")
     imported, cpu = step(
         database,
-        lambda session: handover.import_items(session, batch_id, content, actor=department, expected_version=version),
+        lambda session: handover.import_items(
+            session, batch_id, content, actor=department, expected_version=version, limits=Limits(rows=rows)
+        ),
     )
     timings.append(timing("import (validate, check serials, insert, commit)", imported, cpu, rows))
 

@@ -8,6 +8,8 @@ anything that opens a read transaction (``ReadableDatabase``; OpsCenter's ``Data
 
 The figures are the same whichever process answers, so every API process reports them in full; dashboards
 take ``max without (instance)`` over the targets. A source that fails is logged and skipped for that scrape.
+They name departments and their money, so ``/metrics`` serves them only to a scraper that authenticates with
+the metrics token (``OPSCENTER_METRICS_TOKEN``); anyone else gets the process's own metrics.
 """
 
 import logging
@@ -20,7 +22,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from sqlmodel import Session
 
-from monitoring.metrics import register_scrape_time
+from monitoring.metrics import register_business_figures
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +76,4 @@ class BusinessFigures(Collector):
 
 
 FIGURES = BusinessFigures()
-register_scrape_time(FIGURES)
+register_business_figures(FIGURES)

@@ -77,6 +77,18 @@ def register_scrape_time(collector: Collector) -> None:
     SCRAPE_TIME_COLLECTORS.append(collector)
 
 
+# Business figures (budgets and spend by department, ratings, SLA, tickets, statements: monitoring/figures.py),
+# read at scrape time too, but kept out of the default registry: /metrics serves them only to a scraper that
+# sends the metrics token, and a worker's --metrics-port never serves them.
+BUSINESS_COLLECTORS: list[Collector] = []
+BUSINESS_FIGURES_SERVED = "opscenter_metrics_business_figures"
+
+
+def register_business_figures(collector: Collector) -> None:
+    """Serve ``collector``'s figures on /metrics to an authenticated scraper only."""
+    BUSINESS_COLLECTORS.append(collector)
+
+
 # The SLA pull (sla/measurements): alert when it goes stale or fails (monitoring/rules/sla.yml).
 SLA_PULL_LAST_SUCCESS = Gauge(
     "opscenter_sla_pull_last_success_timestamp_seconds",

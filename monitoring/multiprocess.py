@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
-from monitoring.metrics import BUILD_INFO, SCRAPE_TIME_COLLECTORS
+from monitoring.metrics import BUILD_INFO, BUSINESS_COLLECTORS, BUSINESS_FIGURES_SERVED, SCRAPE_TIME_COLLECTORS
 
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w+?_(\d+)\.db$")
@@ -53,18 +55,40 @@ def shared_metrics_directory() -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def exposition() -> bytes:
-    """The text ``/metrics`` answers: every process's samples in multiprocess mode, this one's otherwise."""
+def exposition(*, business_figures: bool = False) -> bytes:
+    """The text ``/metrics`` answers: every process's samples in multiprocess mode, this one's otherwise; and the
+    business figures when ``business_figures`` (the scraper authenticated), with a gauge saying which it was."""
     directory = multiprocess_directory()
     if directory is None:
-        return generate_latest(REGISTRY)
-    forget_dead_processes(directory)
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
-    registry.register(BUILD_INFO)  # the same in every process, and an Info is not shared through files
-    for collector in SCRAPE_TIME_COLLECTORS:  # read from the database: the same whichever process answers
-        registry.register(collector)
-    return generate_latest(registry)
+        text = generate_latest(REGISTRY)
+    else:
+        forget_dead_processes(directory)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+        registry.register(BUILD_INFO)  # the same in every process, and an Info is not shared through files
+        for collector in SCRAPE_TIME_COLLECTORS:  # read from the database: the same whichever process answers
+            registry.register(collector)
+        text = generate_latest(registry)
+    business = CollectorRegistry()
+    served = GaugeMetricFamily(
+        BUSINESS_FIGURES_SERVED,
+        "1 when this scrape sent the metrics token and got the business figures (budgets, SLA, ratings, tickets, "
+        "statements), 0 when it got the process metrics only",
+        value=1 if business_figures else 0,
+    )
+    business.register(_Fixed([served]))
+    if business_figures:
+        for collector in BUSINESS_COLLECTORS:
+            business.register(collector)
+    return text + generate_latest(business)
+
+
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
 
 
 def forget_dead_processes(directory: Path) -> None:

@@ -9,7 +9,7 @@ path unless the ``debug`` setting asks for them; the server log has them either 
 import logging
 import re
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -35,10 +35,20 @@ instant that is not RFC 3339, an `If-Match` that is not one ETag), or a body tha
 nested too deeply). A body that is JSON but whose content breaks the operation's schema or a rule is
 **422 Unprocessable Content**: a missing or empty body, an unknown or server-owned field, a wrong type
 (`true` is not a quantity, `"7"` is not an integer), text a database cannot store (NUL), a date outside
-1970-01-01…2999-12-31, an amount that is not a string of ASCII digits, or a rule across fields (an end
-before its start, a reference to an object that does not exist). Either way the answer is
+1970-01-01…2999-12-31, an instant without its offset or outside 1970-01-01T00:00:00Z…2999-12-31T23:59:59Z,
+a period that is not a month (`YYYY-MM`), free JSON with NaN or Infinity or nested deeper than 32 levels,
+an amount that is not a string of ASCII digits, or a rule across fields (an end before its start, named
+`body`; a reference to an object that does not exist). Either way the answer is
 `application/problem+json` and its `errors` name each field (`items.0.quantity`) or parameter (`limit`);
 nothing is written."""
+
+# The most problems one answer lists: a file or a batch may have a problem in every row, and its answer is still
+# short (``error_count`` then says how many there were).
+MAX_LISTED_ERRORS = 200
+# A handler's ``opt``: the most JSON tokens (strings, commas, opening brackets) its body may hold, counted before
+# the body is decoded: for a route whose body limit is larger than its largest valid content needs. Decoded,
+# every value costs memory, and every unknown key a validation error.
+JSON_MAX_TOKENS = "json_max_tokens"
 
 
 @dataclass(frozen=True)
@@ -121,11 +131,54 @@ class InvalidInputs(DomainError):
 
 
 class InvalidRows(DomainError):
-    """Input with many bad parts (the rows of a file, the items of a list), every one named at once: 422."""
+    """Input with many bad parts (the rows of a file, the items of a list), named at once: 422. ``total`` is how
+    many problems were found, when ``errors`` lists only the first of them."""
 
     status = 422
     code = "invalid-input"
     title = "Unprocessable Content"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] = (), total: int | None = None) -> None:
+        super().__init__(detail, errors=errors)
+        self.total = max(total or 0, len(self.errors))
+
+
+class ErrorList:
+    """The problems of an input with many parts: the first ``MAX_LISTED_ERRORS``, and how many there were.
+
+    Counting instead of keeping them all bounds what a hostile input costs: a file with a problem in each of
+    millions of cells is one short answer.
+    """
+
+    def __init__(self, keep: int = MAX_LISTED_ERRORS) -> None:
+        self.keep = keep
+        self.listed: list[FieldError] = []
+        self.count = 0
+
+    def add(self, error: FieldError) -> None:
+        self.count += 1
+        if len(self.listed) < self.keep:
+            self.listed.append(error)
+
+    def extend(self, errors: Iterable[FieldError]) -> None:
+        for error in errors:
+            self.add(error)
+
+    def first(self, error: FieldError) -> None:
+        """``error`` ahead of the others (the one that stopped reading a file, say)."""
+        self.count += 1
+        self.listed = [error, *self.listed][: self.keep]
+
+    def __iter__(self) -> Iterator[FieldError]:
+        return iter(self.listed)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def refusal(self, doing: str) -> InvalidRows:
+        """``Nothing was added: 3 problem(s) found.``, with ``doing`` for "Nothing was added"."""
+        listed = f" The first {len(self.listed)} are listed." if self.count > len(self.listed) else ""
+        return InvalidRows(f"{doing}: {self.count} problem(s) found.{listed}", errors=self.listed, total=self.count)
 
 
 @contextmanager
@@ -165,11 +218,16 @@ def problem(
     errors: Sequence[FieldError] = (),
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    error_count: int = 0,
 ) -> Response[dict[str, Any]]:
+    """The problem+json answer. At most ``MAX_LISTED_ERRORS`` of ``errors`` are listed; when there were more
+    (``error_count``, or ``errors`` itself), ``error_count`` says how many."""
     body: dict[str, Any] = {"type": f"urn:opscenter:problem:{code}", "title": title, "status": status}
     body["detail"] = detail
     if errors:
-        body["errors"] = [e.as_json() for e in errors]
+        body["errors"] = [e.as_json() for e in errors[:MAX_LISTED_ERRORS]]
+        if (count := max(error_count, len(errors))) > len(body["errors"]):
+            body["error_count"] = count
     if extra:
         body.update(extra)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
@@ -179,13 +237,43 @@ UNAUTHENTICATED_DETAIL = "A valid API key is required: Authorization: Bearer <ke
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return problem(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors)
+    total = exc.total if isinstance(exc, InvalidRows) else 0
+    return problem(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors, error_count=total)
+
+
+_JSON_TOKEN = re.compile(rb'[",{\[]')
+_JSON_STRING_REST = re.compile(rb'(?:[^"\\]++|\\.)*+"', re.DOTALL)  # possessive: never backtracks
+
+
+def json_tokens_beyond(body: bytes, limit: int) -> bool:
+    """Whether ``body`` holds more than ``limit`` JSON tokens: strings (keys too), commas and opening brackets,
+    the things that decoding would turn into objects. Stops counting at ``limit``, copies nothing, and scans
+    each byte once, so it costs little whatever the body (a hostile one included; an unclosed string ends
+    the count, and the decoder refuses it)."""
+    count, position = 0, 0
+    while (token := _JSON_TOKEN.search(body, position)) is not None:
+        count += 1
+        if count > limit:
+            return True
+        position = token.end()
+        if token.group() == b'"':
+            rest = _JSON_STRING_REST.match(body, position)
+            if rest is None:
+                return False
+            position = rest.end()
+    return False
 
 
 class JsonGuardedRequest(Request[Any, Any, Any]):
-    """A request whose JSON body, however hostile, is a 400 and never a crash of the decoder."""
+    """A request whose JSON body, however hostile, is a 4xx and never a crash of the decoder, nor decoded when
+    it holds more tokens than its route's ``JSON_MAX_TOKENS`` allows."""
 
     async def json(self) -> Any:
+        limit = self.route_handler.opt.get(JSON_MAX_TOKENS)
+        if limit is not None and json_tokens_beyond(await self.body(), limit):
+            raise InvalidInput(
+                "body", f"holds more than {limit} JSON strings, commas and brackets, more than this operation reads"
+            )
         try:
             return await super().json()
         except RecursionError as exc:
@@ -193,10 +281,12 @@ class JsonGuardedRequest(Request[Any, Any, Any]):
 
 
 def _field_error(message: Mapping[str, Any]) -> FieldError:
-    key, text = str(message.get("key") or "request"), str(message.get("message"))
-    if key == "data":  # Litestar's name for the whole body, missing when there is none
-        return FieldError("body", "a JSON request body is required; this request has none")
-    if key == "request" and text.startswith("Input should be a valid dictionary"):  # `null`, a list, a number
+    key, text = str(message.get("key") or "body"), str(message.get("message"))
+    if key == "data":  # Litestar's name for the whole body: missing, or refused whole by a rule of the model
+        if text == "'data'":
+            return FieldError("body", "a JSON request body is required; this request has none")
+        key = "body"
+    if key == "body" and text.startswith("Input should be a valid dictionary"):  # `null`, a list, a number
         return FieldError("body", "must be a JSON object")
     if text == "Extra inputs are not permitted":  # pydantic's words for a field the model lacks
         return FieldError(key, unknown_field_message(key.rsplit(".", 1)[-1]))
@@ -212,8 +302,13 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
     # (Errors raised inside a pydantic body model carry no source: Litestar only tags parameters.)
     in_body = any(m.get("source", "body") == "body" for m in messages)
     status, title = (422, "Unprocessable Content") if in_body else (400, "Bad Request")
-    summary = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+    summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:_SUMMARIZED]) or str(exc.detail)
+    if len(errors) > _SUMMARIZED:
+        summary += f"; and {len(errors) - _SUMMARIZED} more"
     return problem(status, "invalid-input", title, summary, errors=errors)
+
+
+_SUMMARIZED = 20  # problems named in the detail of a validation answer (``errors`` lists more)
 
 
 def _unauthenticated(_: Request[Any, Any, Any], __: NotAuthorizedException) -> Response[dict[str, Any]]:
@@ -239,8 +334,21 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     headers = dict(exc.headers or {})
     detail = str(exc.detail)
     if status == 413:
-        detail = f"The request body is larger than {request.app.request_max_body_size} bytes."
+        limit = _body_limit(request)
+        detail = (
+            f"The request body is larger than {limit} bytes ({limit / 1_048_576:g} MiB), the most this route takes."
+        )
     return problem(status, _HTTP_CODES.get(status, "bad-request"), _phrase(status), detail, headers=headers)
+
+
+def _body_limit(request: Request[Any, Any, Any]) -> int:
+    """The limit a route put on its body (an upload route takes more than the app-wide limit for JSON)."""
+    try:
+        limit = request.route_handler.resolve_request_max_body_size()
+    except (KeyError, AttributeError):  # refused before routing
+        limit = None
+    fallback = request.app.request_max_body_size
+    return limit or (fallback if isinstance(fallback, int) else 0)
 
 
 def _stale(_: Request[Any, Any, Any], __: StaleDataError) -> Response[dict[str, Any]]:
@@ -348,9 +456,11 @@ EXCEPTION_HANDLERS = {exception: _with_request_id(handler) for exception, handle
 __all__ = [
     "EXCEPTION_HANDLERS",
     "INPUT_POLICY",
+    "MAX_LISTED_ERRORS",
     "PROBLEM_JSON",
     "Conflict",
     "DomainError",
+    "ErrorList",
     "FieldError",
     "Forbidden",
     "InvalidInput",

@@ -30,7 +30,7 @@ from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
-from opscenter.errors import INPUT_POLICY, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
+from opscenter.errors import INPUT_POLICY, MAX_LISTED_ERRORS, PROBLEM_JSON, UNAUTHENTICATED_DETAIL
 from opscenter.schemas import INT_MAX, INT_MIN, StrictInput
 from opscenter.settings import Settings
 from opscenter.web import IF_MATCH_PATTERN
@@ -91,6 +91,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "required": ["field", "message"],
                 "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
             },
+        },
+        "error_count": {
+            "type": "integer",
+            "description": f"How many problems were found, when there were more than `errors` lists (its first "
+            f"{MAX_LISTED_ERRORS})",
         },
     },
 }
@@ -181,6 +186,10 @@ def _add_links(
         response["links"] = links
 
 
+PUBLIC_SECURITY = "public_security"
+"""``opt={PUBLIC_SECURITY: [{}, {"scheme": []}]}`` on a public route: credentials it takes though it needs none."""
+METRICS_SCRAPER_SCHEME = "metricsToken"
+
 ALSO_ANSWERS = "also_answers"
 """``opt={ALSO_ANSWERS: (404,)}`` on a route: error statuses it gives beyond those its signature implies."""
 LOCATION = "location"
@@ -244,7 +253,9 @@ def _describe_operation(
     for status in sorted(statuses):
         responses[str(status)] = _problem_response(status)
     if public:
-        operation["security"] = []
+        operation["security"] = list(handler.opt.get(PUBLIC_SECURITY, []))
+        if "401" in responses:  # a public operation that also takes a credential refuses a wrong one
+            responses["401"]["description"] = "A credential was sent and it is not one this operation takes."
 
 
 def _not_null(schema: dict[str, Any]) -> None:

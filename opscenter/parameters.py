@@ -12,10 +12,9 @@ Handlers declare plain types (``fiscal_year: FromQuery[int | None]``, ``since: F
 
 import dataclasses
 import inspect
-import re
 import typing
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from types import NoneType, UnionType
 from typing import Annotated, Any, TypeVar
 
@@ -23,41 +22,27 @@ from litestar.di import Dependency
 from litestar.params import BodyKwarg, DependencyKwarg, KwargDefinition, ParameterKwarg
 
 from opscenter.errors import InvalidInput
-from opscenter.schemas import EARLIEST, INT_MAX, INT_MIN, LATEST, unstorable
+from opscenter.schemas import EARLIEST, INT_MAX, INT_MIN, LATEST, read_rfc3339, unstorable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
-)
 _EARLIEST_INSTANT = datetime.combine(EARLIEST, datetime.min.time(), tzinfo=UTC)
 _LATEST_INSTANT = datetime.combine(LATEST, datetime.max.time(), tzinfo=UTC)
 
 
 def parse_instant(name: str, text: str) -> datetime:
     """An RFC 3339 instant, aware and in UTC; clamped to the accepted calendar. 400 naming ``name`` otherwise."""
-    match = RFC3339.fullmatch(text)
-    if match is None:
-        raise InvalidInput(name, "must be an RFC 3339 instant, e.g. 2026-11-01T00:00:00Z", parameter=True)
-    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
-    fraction, offset = match.group(7) or "0", match.group(8)
     try:
-        zone = UTC if offset in ("Z", "z") else _zone(offset)
-        # A leap second (:60) is the last instant of its minute here, as Python has no second 60.
-        local = datetime(year, month, day, hour, minute, min(second, 59), int(fraction[:6].ljust(6, "0")), zone)
+        local = read_rfc3339(text)
     except ValueError as exc:
         raise InvalidInput(name, f"is not a valid instant: {exc}", parameter=True) from exc
+    if local is None:
+        raise InvalidInput(name, "must be an RFC 3339 instant, e.g. 2026-11-01T00:00:00Z", parameter=True)
     if local.year < EARLIEST.year:
         return _EARLIEST_INSTANT
     if local.year > LATEST.year:
         return _LATEST_INSTANT
     return local.astimezone(UTC)
-
-
-def _zone(offset: str) -> timezone:
-    sign = -1 if offset[0] == "-" else 1
-    hours, minutes = int(offset[1:3]), int(offset[4:6])
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def _split(hint: Any) -> tuple[Any, list[Any]]:

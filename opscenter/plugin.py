@@ -1,13 +1,15 @@
 """The wiring: the one place that knows every domain's controllers, jobs, models and CLI commands."""
 
 import asyncio
+import hmac
 import importlib
 from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 import click
-from litestar import Controller, Litestar, Response, get
+from litestar import Controller, Litestar, Request, Response, get
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
@@ -18,6 +20,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import SecretStr
 
 import opscenter
 from billing.statements import figures as billing_figures
@@ -48,7 +51,7 @@ from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.calendar.controller import CalendarController
 from opscenter.db import Database
 from opscenter.demo.command import demo
-from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
+from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest, problem
 from opscenter.health import PUBLIC, HealthController
 from opscenter.idempotency.jobs import JOBS as IDEMPOTENCY_JOBS
 from opscenter.identity.actor import Actor, provide_actor
@@ -56,6 +59,7 @@ from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.migrate import Migrations
 from opscenter.notifications.controller import NotificationController
+from opscenter.openapi import ALSO_ANSWERS, METRICS_SCRAPER_SCHEME, PUBLIC_SECURITY
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
@@ -74,7 +78,7 @@ from sla.reports.controller import SlaReportController
 class MetricsController(Controller):
     path = "/metrics"
     tags = ["operations"]
-    opt = PUBLIC
+    opt = {**PUBLIC, PUBLIC_SECURITY: [{}, {METRICS_SCRAPER_SCHEME: []}], ALSO_ANSWERS: (401,)}
     include_in_schema = True
 
     # In a worker thread: some gauges read the database when scraped (the audit trail's sealing backlog).
@@ -83,10 +87,35 @@ class MetricsController(Controller):
         sync_to_thread=True,
         media_type="text/plain",
         description="Prometheus metrics in the text exposition format; under `serve --workers N`, every API "
-        "process's, summed.",
+        "process's, summed. Without credentials: the process's own metrics (requests, jobs, the scheduler, the "
+        "audit backlog). With `Authorization: Bearer <OPSCENTER_METRICS_TOKEN>`: also the business figures "
+        "(budgets and spend by department, SLA, ratings, tickets, statements). Any other credential: 401.",
     )
-    def metrics(self) -> Response[bytes]:
-        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        authorization = request.headers.get("authorization")
+        if authorization is None:
+            return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+        token: SecretStr | None = request.app.state.settings.metrics_token
+        scheme, _, credential = authorization.partition(" ")
+        if token is None or scheme.lower() != "bearer" or not _same(credential.strip(), token.get_secret_value()):
+            return _scraper_refused()
+        return Response(exposition(business_figures=True), media_type=CONTENT_TYPE_LATEST)
+
+
+def _scraper_refused() -> Response[Any]:
+    return problem(
+        401,
+        "unauthenticated",
+        "Unauthorized",
+        "The business figures on /metrics need Authorization: Bearer <the metrics token> (OPSCENTER_METRICS_TOKEN); "
+        "without credentials, /metrics answers the process metrics.",
+        headers={"WWW-Authenticate": 'Bearer realm="opscenter-metrics"'},
+    )
+
+
+def _same(sent: str, token: str) -> bool:
+    """Compared in constant time, so the answer's timing tells nothing of the token."""
+    return hmac.compare_digest(sent.encode(), token.encode())
 
 
 CONTROLLERS: list[ControllerRouterHandler] = [
@@ -196,7 +225,14 @@ class OpsCenterPlugin(InitPluginProtocol):
             "Authenticate with `Authorization: Bearer <api key>`.",
             path="/schema",
             components=Components(
-                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="opc_… key")}
+                security_schemes={
+                    "apiKey": SecurityScheme(type="http", scheme="bearer", description="opc_… key"),
+                    METRICS_SCRAPER_SCHEME: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="OPSCENTER_METRICS_TOKEN, sent by Prometheus for the business figures on /metrics",
+                    ),
+                }
             ),
             security=[{"apiKey": []}],
         )

@@ -9,23 +9,32 @@ Every request body model (``XCreate``, ``XUpdate``, ``XIn``, and any model neste
 - types are strict as JSON means them: ``true`` is not a quantity, ``"7"`` is not an integer, a number is
   not a date;
 - text must be storable by both databases alike: no NUL character anywhere, keys of objects included;
+- free JSON (an asset's ``spec``) is what every JSON reader, both databases and the audit trail take alike:
+  finite numbers only (no NaN or Infinity), objects and arrays nested at most ``MAX_JSON_DEPTH`` deep;
 - integers fit a 32-bit column; dates and instants stay inside ``EARLIEST``…``LATEST``, so no computation
   over them can overflow.
+
+Values with a form of their own have one house type each, used by every body that takes one: ``Instant`` (an
+RFC 3339 instant with its offset, inside the calendar) and ``PeriodText`` (a month, ``YYYY-MM``). A body model
+that declares a bare ``datetime`` is refused when its class is built.
 
 ``tests/opscenter/test_strict_input.py`` walks every route and fails on a body model that is not strict.
 """
 
+import math
 import re
 import typing
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 from types import NoneType, UnionType
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
+    BeforeValidator,
     ConfigDict,
     JsonValue,
     PlainSerializer,
@@ -33,7 +42,10 @@ from pydantic import (
     computed_field,
     field_validator,
 )
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
+
+from opscenter.timekeeping import PERIOD_PATTERN, Period
 
 T = TypeVar("T")
 
@@ -41,6 +53,11 @@ T = TypeVar("T")
 # or a time zone to any accepted date never leaves Python's calendar (year 1 … 9999).
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2999, 12, 31)
+EARLIEST_INSTANT = datetime.combine(EARLIEST, time.min, tzinfo=UTC)
+LATEST_INSTANT = datetime.combine(LATEST, time.max, tzinfo=UTC)
+
+# How deep objects and arrays of free JSON may nest: far beyond any real spec sheet, far below a recursion limit.
+MAX_JSON_DEPTH = 32
 
 # What every integer column and SQL parameter holds on both databases (PostgreSQL `integer` is 32-bit).
 INT_MIN = -(2**31)
@@ -67,24 +84,155 @@ def unstorable(text: str) -> str | None:
     return None
 
 
-def _storable(value: Any, where: str = "") -> None:
-    if isinstance(value, str):
-        if (name := unstorable(value)) is not None:
-            raise ValueError(f"text{where} contains {name}, which cannot be stored")
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _storable(key, f" (a key){where}")
-            _storable(item, f" at [{key!r}]{where}" if isinstance(key, str) else where)
-    elif isinstance(value, Sequence) and not isinstance(value, bytes):
-        for index, item in enumerate(value):
-            _storable(item, f" at [{index}]{where}")
+def check_json(value: Any) -> None:
+    """Refuse (ValueError) what a database or a JSON reader would not take alike, anywhere in ``value``: text with
+    NUL or a lone surrogate (keys too), a number that is not finite (NaN, Infinity: JSON has none), objects and
+    arrays nested deeper than ``MAX_JSON_DEPTH``. Walks without recursion, however deep ``value`` is."""
+    pending: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while pending:
+        item, where, depth = pending.pop()
+        if isinstance(item, str):
+            if (name := unstorable(item)) is not None:
+                raise ValueError(f"text{where} contains {name}, which cannot be stored")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError(f"number{where} is {item!r}: JSON numbers are finite (no NaN or Infinity)")
+        elif isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, Mapping):
+                for key, child in item.items():
+                    if isinstance(key, str) and (name := unstorable(key)) is not None:
+                        raise ValueError(f"text (a key){where} contains {name}, which cannot be stored")
+                    pending.append((child, f" at [{key!r}]{where}" if isinstance(key, str) else where, depth + 1))
+            else:
+                pending.extend((child, f" at [{index}]{where}", depth + 1) for index, child in enumerate(item))
 
 
 def _in_calendar(value: Any) -> Any:
-    day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
-    if isinstance(day, date) and not EARLIEST <= day <= LATEST:
+    """A date inside ``EARLIEST``…``LATEST`` (an instant is an ``Instant``, checked as it was read)."""
+    if isinstance(value, date) and not isinstance(value, datetime) and not EARLIEST <= value <= LATEST:
         raise ValueError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
     return value
+
+
+# ---- instants ------------------------------------------------------------------------------------------------------
+
+# RFC 3339 as the API reads it: a date, a time and an offset, every part in its range; years of the calendar.
+INSTANT_PATTERN = (
+    r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:"
+    r"([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_INSTANT = re.compile(INSTANT_PATTERN, re.ASCII)
+# Written as an instant but lacking a part: a date alone, or a date and a time without an offset.
+_BARE_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
+_NAIVE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$", re.ASCII)
+RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_INSTANT_YEARS = re.compile(r"19[7-9][0-9]|2[0-9]{3}", re.ASCII)  # the pattern's years, in the offset written
+_NEEDS = "an instant needs a date, a time and an offset (Z or ±hh:mm)"
+_NO_OFFSET = "has no offset; an offset is required (Z or ±hh:mm), e.g. 2027-01-10T01:00:00+08:00"
+INSTANT_RULE = (
+    f"An RFC 3339 instant with its offset (Z or ±hh:mm), e.g. 2026-10-15T22:00:00+08:00, from "
+    f"{EARLIEST_INSTANT:%Y-%m-%dT%H:%M:%SZ} to {LATEST_INSTANT:%Y-%m-%dT%H:%M:%SZ}"
+)
+
+
+def read_rfc3339(text: str) -> datetime | None:
+    """The aware instant ``text`` writes in RFC 3339, in its own offset (not converted to UTC: near the ends of
+    Python's calendar that could overflow), or None when ``text`` is not of that form. ValueError when a part is
+    out of its range (month 13, an offset of a day or more). A leap second (:60) is the last instant of its minute,
+    as Python has no second 60; digits beyond microseconds are dropped."""
+    match = RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    fraction, offset = match.group(7) or "0", match.group(8)
+    if offset in ("Z", "z"):
+        zone = UTC
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    return datetime(year, month, day, hour, minute, min(second, 59), int(fraction[:6].ljust(6, "0")), zone)
+
+
+def _instant(value: object) -> datetime:
+    """An ``Instant`` as read from a body: aware, in the calendar, in UTC; ValueError saying what is wrong."""
+    if value is None:  # an ``OptionalInstant`` left out (for an ``Instant``, pydantic then refuses the null)
+        return None  # type: ignore[return-value]
+    if isinstance(value, datetime):  # a model built in Python (a service, the demo): the same rules
+        if value.utcoffset() is None:
+            raise ValueError(_NO_OFFSET)
+        local = value
+    elif not isinstance(value, str):
+        raise ValueError(f"must be a string, an RFC 3339 instant with its offset, not {_json_type(value)}")
+    else:
+        try:
+            read = read_rfc3339(value)
+        except ValueError as exc:
+            raise ValueError(f"is not a valid instant: {exc}") from None
+        if read is None:
+            if _BARE_DATE.fullmatch(value):
+                raise ValueError(f"is a date without a time or an offset; {_NEEDS}, e.g. {value}T00:00:00+08:00")
+            if _NAIVE.fullmatch(value):
+                raise ValueError(_NO_OFFSET)
+            raise ValueError(f"must be an RFC 3339 instant; {_NEEDS}, e.g. 2026-10-15T22:00:00+08:00")
+        if EARLIEST.year <= read.year <= LATEST.year and not _INSTANT.fullmatch(value):
+            raise ValueError(f"is not a valid instant; {_NEEDS}, e.g. 2026-10-15T22:00:00+08:00")
+        local = read
+    # Compared, not converted: an aware comparison never overflows, a conversion near year 1 or 9999 may.
+    if not (EARLIEST_INSTANT <= local <= LATEST_INSTANT and _INSTANT_YEARS.fullmatch(f"{local.year:04d}")):
+        raise ValueError(
+            f"must be between {EARLIEST_INSTANT:%Y-%m-%dT%H:%M:%SZ} and {LATEST_INSTANT:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    return local.astimezone(UTC)
+
+
+_INSTANT_RULE = BeforeValidator(_instant)
+
+Instant = Annotated[
+    datetime,
+    _INSTANT_RULE,
+    PydanticField(description=INSTANT_RULE, json_schema_extra={"pattern": INSTANT_PATTERN}),
+]
+"""The one type of an instant in a request body: RFC 3339 with its offset (a bare date or a time without an
+offset is a 422 saying so), inside the calendar, read as aware UTC. ``StrictInput`` refuses a bare ``datetime``."""
+
+OptionalInstant = Annotated[
+    datetime | None,
+    _INSTANT_RULE,
+    PydanticField(description=INSTANT_RULE, json_schema_extra={"pattern": INSTANT_PATTERN}),
+]
+"""An ``Instant`` or null (``Instant | None`` would hide the rule from the OpenAPI document)."""
+
+
+def _bare_datetime(annotation: Any, metadata: Sequence[Any] = ()) -> bool:
+    """Whether a field's type admits a ``datetime`` that is not an ``Instant`` (also inside ``| None``, lists …)."""
+    if _INSTANT_RULE in metadata:
+        return False
+    if annotation is datetime:
+        return True
+    if typing.get_origin(annotation) is Annotated:
+        base, *inner = typing.get_args(annotation)
+        return _bare_datetime(base, inner)
+    return any(_bare_datetime(argument) for argument in typing.get_args(annotation))
+
+
+# ---- periods -------------------------------------------------------------------------------------------------------
+
+
+def _period(text: str) -> str:
+    Period.parse(text)  # ValueError: "must be a month written YYYY-MM, 1970-01 to 2999-12"
+    return text
+
+
+PeriodText = Annotated[
+    str,
+    AfterValidator(_period),
+    PydanticField(min_length=7, max_length=7, json_schema_extra={"pattern": PERIOD_PATTERN, "examples": ["2026-10"]}),
+]
+"""The one type of a period in a request body: a month, ``YYYY-MM`` (01–12), 1970-01 to 2999-12."""
 
 
 def unknown_field_message(name: str) -> str:
@@ -119,8 +267,15 @@ class StrictInput(SQLModel):
     @field_validator("*", mode="after")
     @classmethod
     def _storable_and_in_calendar(cls, value: Any) -> Any:
-        _storable(value)
+        check_json(value)
         return _in_calendar(value)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            if _bare_datetime(field.annotation, field.metadata):
+                raise TypeError(f"{cls.__name__}.{name}: an instant in a request body is an opscenter.schemas.Instant")
 
 
 def _declared(annotation: Any) -> set[Any]:
@@ -223,16 +378,26 @@ def schema_config(*, example: Mapping[str, Any] | None = None, **config: Any) ->
 __all__ = [
     "DECIMAL_AS_TEXT",
     "EARLIEST",
+    "EARLIEST_INSTANT",
+    "INSTANT_PATTERN",
+    "INSTANT_RULE",
     "INT_MAX",
     "INT_MIN",
     "LATEST",
+    "LATEST_INSTANT",
+    "MAX_JSON_DEPTH",
     "SERVER_OWNED",
+    "Instant",
     "LabeledEnum",
+    "OptionalInstant",
+    "PeriodText",
     "PublicRecord",
     "StrictInput",
+    "check_json",
     "decimal_parser",
     "documented_pattern",
     "label_of",
+    "read_rfc3339",
     "schema_config",
     "unknown_field_message",
     "unstorable",

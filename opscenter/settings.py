@@ -16,6 +16,9 @@ class LogLevel(StrEnum):
     ERROR = "ERROR"
 
 
+MIN_METRICS_TOKEN = 16
+
+
 class Settings(BaseSettings):
     """Everything an operator may tune; every field is ``OPSCENTER_<NAME>`` in the environment."""
 
@@ -64,6 +67,20 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL only; 0 disables.")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # What one uploaded CSV or XLSX file may make the server do (opscenter/sheets.py, opscenter/xlsx.py): a file
+    # beyond any of these is refused with a 422 naming the limit, before its batch is locked.
+    upload_max_rows: int = Field(
+        default=20_000, ge=1, le=1_048_575, description="Rows below the header, blank ones included"
+    )
+    upload_max_cell_chars: int = Field(default=32_768, ge=256, le=1_048_576, description="Characters in one cell")
+    upload_max_unpacked_bytes: int = Field(
+        default=48 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="What the parts of an XLSX workbook that are read (sheet, shared strings, styles) unpack to",
+    )
+    upload_parse_seconds: float = Field(
+        default=20.0, gt=0, description="Processor time to read and check one file (not time waiting for a core)"
+    )
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
 
@@ -74,6 +91,14 @@ class Settings(BaseSettings):
 
     # uvicorn's line per request; off by default: /metrics counts requests and errors are logged once.
     access_log: bool = False
+    # /metrics: the process's own metrics (requests, jobs, the scheduler, the audit backlog) are open to any
+    # scraper; the business figures (budgets and spend by department, SLA, ratings, tickets, statements) go only
+    # to one that sends `Authorization: Bearer <this token>` (Prometheus: `authorization: {credentials_file: …}`).
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token Prometheus sends for the business figures on /metrics (at least 16 "
+        "characters); unset, no scraper gets them",
+    )
 
     # Scale-out (README "Production topology").
     database_replica_url: str | None = Field(
@@ -109,6 +134,16 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ValueError("a replica is a PostgreSQL streaming replica: postgresql://…")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():  # set but empty: no token
+            return None
+        token = value.get_secret_value()
+        if len(token) < MIN_METRICS_TOKEN or any(character.isspace() for character in token):
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters, without spaces")
         return value
 
     @model_validator(mode="after")

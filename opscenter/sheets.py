@@ -10,7 +10,7 @@ import codecs
 import csv
 import io
 import re
-import zipfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,24 +19,31 @@ from typing import Any
 
 from litestar import Response
 
-# openpyxl is imported where a workbook is read or written: imported with the app it would add 6 MiB to every
-# serving process's memory (and 45 ms to its start) for the few requests that exchange XLSX files.
+# openpyxl is imported where a workbook is written (and opscenter/xlsx.py where one is read): imported with the app
+# it would add 6 MiB to every serving process's memory (and 45 ms to its start) for the few requests that exchange
+# XLSX files.
 
 # Litestar appends "; charset=utf-8" to a text/* media type itself.
 CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .xls, and of an encrypted .xlsx
 # Excel runs a cell that starts with one of these as a formula ("CSV injection"): CSV exports put an
 # apostrophe before such text (and before text starting with an apostrophe), and CSV imports take one off
 # again, so a round trip is exact.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Control characters XML 1.0 (and so XLSX) cannot hold.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+MIB = 1024 * 1024
+# One CSV row (all its physical lines): a real inventory row is a few hundred characters, a spec at most 4,000.
+MAX_ROW_CHARS = MIB
+_CHECK_CHUNK = MIB  # bytes decoded at a time when checking a CSV's encoding
 
 
 class UnreadableFile(Exception):
-    """The bytes are not a table we can read; ``line`` is the row at which reading failed, if known."""
+    """The bytes are not a table we can read, or more of one than we read; ``line`` is the row at which reading
+    failed, if known."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
@@ -45,94 +52,182 @@ class UnreadableFile(Exception):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one uploaded file may make the server do. A file beyond any of them is refused whole, with the
+    limit named: these bound the memory, time and answer a file can cost, whatever its bytes say."""
+
+    rows: int = 20_000  # below the header, blank ones included (a blank row costs reading too)
+    cell_chars: int = 32_768
+    columns: int = 100  # the columns that hold values; an inventory has 8 to 14
+    unpacked_bytes: int = 48 * MIB  # what the parts of a workbook read (sheet, shared strings, styles) unpack to
+    seconds: float = 20.0  # of processor time, to read and check the whole file
+
+
+class Deadline:
+    """The time a file may take to read and check; ``check`` refuses the file once it has passed.
+
+    Processor time of the thread reading the file (the one that made the deadline), not time on the clock: what
+    a file costs the server, whatever else the server is doing. On a busy server twelve honest files read at
+    once each take longer on the clock, and none of them is refused for it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at = time.thread_time() + seconds
+
+    def check(self) -> None:
+        if time.thread_time() > self._at:
+            raise UnreadableFile(
+                f"reading the file took more than {self.seconds:g} seconds of processor time, the most a file may: "
+                "split it into smaller files"
+            )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
 class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (row number, cells as text), blank rows left out
 
 
-def read_table(content: bytes) -> Table:
-    """The first sheet of an XLSX workbook, or a CSV file, as a header and numbered rows of text."""
+def read_table(content: bytes, limits: Limits = DEFAULT_LIMITS, deadline: Deadline | None = None) -> Table:
+    """The first sheet of an XLSX workbook, or a CSV file, as a header and numbered rows of text.
+
+    Reading stops with ``UnreadableFile`` at the first limit the file passes (rows, cell size, columns, what a
+    workbook unpacks to, ``deadline``), or at the first thing in it that is not what it claims to be: the rows
+    are read as they are iterated, so the error may come from ``rows`` too.
+    """
+    deadline = deadline or Deadline(limits.seconds)
+    if content.startswith(_OLE_MAGIC):
+        raise UnreadableFile(
+            "an Excel 97-2003 (.xls) or password-protected workbook: save it as .xlsx, without a password"
+        )
     if content.startswith(_ZIP_MAGIC):
-        return _read_xlsx(content)
-    return _read_csv(_decode(content))
+        from opscenter.xlsx import read_xlsx
+
+        return read_xlsx(content, limits, deadline)
+    return _read_csv(content, limits, deadline)
 
 
-def _decode(content: bytes) -> str:
+def _encoding(content: bytes) -> str:
+    """The codec that reads ``content`` whole, checked a megabyte at a time (no second copy of the file)."""
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnreadableFile("UTF-16 text (Excel's 'Unicode Text') is not supported: save as 'CSV UTF-8' instead")
     if content.startswith(codecs.BOM_UTF8):
-        try:
-            return content[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile("the file starts with a UTF-8 byte order mark but is not UTF-8") from exc
+        if not _decodes(content, "utf-8-sig"):
+            raise UnreadableFile("the file starts with a UTF-8 byte order mark but is not UTF-8")
+        return "utf-8-sig"
     # GB18030 is a superset of GBK and GB2312: what Excel writes as plain "CSV" on a Chinese Windows.
     for encoding in ("utf-8", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        if _decodes(content, encoding):
+            return encoding
     raise UnreadableFile("the file is neither UTF-8 nor GB18030 text, nor an XLSX workbook")
 
 
-def _read_csv(text: str) -> Table:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _decodes(content: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(content)
     try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise UnreadableFile(f"not a readable CSV header: {exc}", line=1) from exc
+        for start in range(0, len(content), _CHECK_CHUNK):
+            decoder.decode(view[start : start + _CHECK_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _Lines:
+    """The physical lines of a CSV for ``csv.reader``, decoded as they are read, none of them (and no row,
+    however many lines a quoted cell spans) longer than ``MAX_ROW_CHARS``."""
+
+    def __init__(self, content: bytes, encoding: str) -> None:
+        self._stream = io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="")
+        self.row = 1  # the row being read (the header is row 1)
+        self._row_chars = 0
+
+    def start_row(self, number: int) -> None:
+        self.row, self._row_chars = number, 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._stream.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self._row_chars += len(line)
+        if self._row_chars > MAX_ROW_CHARS:
+            raise UnreadableFile(f"row {self.row} is longer than {MAX_ROW_CHARS} characters", line=self.row)
+        return line
+
+
+def _read_csv(content: bytes, limits: Limits, deadline: Deadline) -> Table:
+    lines = _Lines(content, _encoding(content))
+    reader = csv.reader(lines, strict=True)
+
+    def next_row(number: int) -> list[str] | None:
+        lines.start_row(number)
+        deadline.check()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise UnreadableFile(f"a cell is longer than {limits.cell_chars} characters", line=number) from exc
+            raise UnreadableFile(f"not readable as CSV: {exc}", line=number) from exc
+        return _bounded(number, cells, limits)
+
+    header = next_row(1)
     if header is None:
         raise UnreadableFile("the file is empty")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         number = 1
-        while True:
-            number += 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise UnreadableFile(f"not readable as CSV: {exc}", line=number) from exc
+        while (cells := next_row(number := number + 1)) is not None:
             if any(cell.strip() for cell in cells):
                 yield number, [_unescape(cell) for cell in cells]
 
     return Table([_unescape(cell) for cell in header], rows())
 
 
+def _bounded(number: int, cells: list[str], limits: Limits) -> list[str]:
+    """The cells of row ``number`` up to its last value, once the row is known to be within ``limits``."""
+    if number > limits.rows + 1:
+        raise UnreadableFile(too_many_rows(limits), line=number)
+    width = len(cells)
+    while width and not cells[width - 1].strip():
+        width -= 1
+    if width > limits.columns:
+        raise UnreadableFile(too_wide(width, limits), line=number)
+    for position in range(width):
+        if len(cells[position]) > limits.cell_chars:
+            raise UnreadableFile(
+                f"the cell in column {position + 1} is longer than {limits.cell_chars} characters", line=number
+            )
+    return cells[:width]
+
+
+def quoted(text: str, most: int = 40) -> str:
+    """``text`` as a message quotes it, cut short: a cell may hold 32,768 characters, an answer lists hundreds."""
+    return repr(text if len(text) <= most else text[:most] + "…")
+
+
+def too_many_rows(limits: Limits) -> str:
+    return f"more than {limits.rows} rows below the header (blank rows count too): split the file"
+
+
+def too_wide(width: int, limits: Limits) -> str:
+    return f"values in {width} columns; a file may use at most {limits.columns} columns"
+
+
 def _unescape(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:].startswith((*_FORMULA_START, "'")) else cell
 
 
-def _read_xlsx(content: bytes) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"not a readable XLSX workbook: {exc}") from exc
-    sheet = workbook.worksheets[0] if workbook.worksheets else None
-    if sheet is None:
-        raise UnreadableFile("the workbook has no sheet")
-    numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
-    first = next(numbered, None)
-    if first is None:
-        raise UnreadableFile("the sheet is empty")
-    header = [_text(value) for value in first[1]]
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        try:
-            for number, values in numbered:
-                cells = [_text(value) for value in values]
-                if any(cell.strip() for cell in cells):
-                    yield number, cells
-        finally:
-            workbook.close()
-
-    return Table(header, rows())
-
-
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell's value as the text a CSV would hold. Numbers come back as the shortest text that round-trips,
     so a money cell typed as 1234.56 reads "1234.56" and is then parsed as a Decimal, never summed as a float."""
     if value is None:

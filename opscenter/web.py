@@ -22,6 +22,7 @@ from opscenter.parameters import harden
 from opscenter.replica import ReadReplica
 from opscenter.schemas import INT_MAX
 from opscenter.settings import Settings
+from opscenter.sheets import Limits
 from opscenter.timekeeping import PERIOD_PATTERN, Period
 
 M = TypeVar("M", bound=BaseModel)
@@ -162,15 +163,28 @@ def provide_expected_version(
     return int(if_match.strip().strip('"'))
 
 
+def provide_upload_limits(request: Request[Any, Any, Any]) -> Limits:
+    """What one uploaded file may make the server do, from the ``upload_*`` settings."""
+    settings: Settings = request.app.state.settings
+    return Limits(
+        rows=settings.upload_max_rows,
+        cell_chars=settings.upload_max_cell_chars,
+        unpacked_bytes=settings.upload_max_unpacked_bytes,
+        seconds=settings.upload_parse_seconds,
+    )
+
+
 # What handlers declare, by name: ``session: DbSession, page: Paging``.
 DbSession = NamedDependency[Session]
 Paging = NamedDependency[PageRequest]  # ``page: Paging``: limit, cursor, count (see opscenter/pagination.py)
 ExpectedVersion = NamedDependency[int]
+UploadLimits = NamedDependency[Limits]  # ``limits: UploadLimits``: for a route that reads an uploaded file
 
 DEPENDENCIES = {
     "session": Provide(provide_session, sync_to_thread=False),
     "page": Provide(provide_page),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
+    "limits": Provide(provide_upload_limits, sync_to_thread=False),
 }
 
 

@@ -11,7 +11,7 @@ from opscenter.app import create_app
 from opscenter.db import Database
 from opscenter.settings import LogLevel, Settings
 from tests import factories
-from tests.support import Api, RunningServer, postgres_database, wipe
+from tests.support import METRICS_TOKEN, Api, RunningServer, postgres_database, wipe
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,7 +59,11 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": database_url, "log_level": LogLevel.WARNING}
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "log_level": LogLevel.WARNING,
+        "metrics_token": METRICS_TOKEN,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

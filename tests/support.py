@@ -21,6 +21,17 @@ from opscenter.db import Database
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
+# The test apps' OPSCENTER_METRICS_TOKEN: what a scraper sends for the business figures on /metrics.
+METRICS_TOKEN = "test-metrics-token-7f3a9c"
+
+
+def scrape(base_url: str, *, token: str | None = METRICS_TOKEN) -> str:
+    """The text of ``/metrics`` as Prometheus reads it with the metrics token (``token=None``: as anyone does)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(f"{base_url}/metrics", headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.text
+
 
 def postgres_admin_url() -> str:
     return os.environ.get("OPSCENTER_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

@@ -12,8 +12,16 @@ from billing.statements.credit_notes.models import CreditNotePublic
 from billing.statements.disputes.models import DisputePublic
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import Money, from_fen
-from opscenter.schemas import DECIMAL_AS_TEXT, LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
-from opscenter.timekeeping import PERIOD_PATTERN, Period
+from opscenter.schemas import (
+    DECIMAL_AS_TEXT,
+    LabeledEnum,
+    PeriodText,
+    PublicRecord,
+    StrictInput,
+    label_of,
+    schema_config,
+)
+from opscenter.timekeeping import Period
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -71,12 +79,7 @@ class LineFlag(LabeledEnum):
 class BillingRunIn(StrictInput):
     model_config = schema_config(extra="forbid", example={"period": "2026-10"})
 
-    period: str = Field(
-        min_length=7,
-        max_length=7,
-        schema_extra={"json_schema_extra": {"pattern": PERIOD_PATTERN, "examples": ["2026-10"]}},
-        description="The month to bill, YYYY-MM; it must have ended (Asia/Shanghai)",
-    )
+    period: PeriodText = Field(description="The month to bill, YYYY-MM; it must have ended (Asia/Shanghai)")
 
     @property
     def month(self) -> Period:

@@ -10,6 +10,7 @@ null until the event is sealed. Pages order events by id, which is time-ordered 
 
 import enum
 import logging
+import math
 import threading
 import time
 import uuid
@@ -176,6 +177,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, bool | int | str):
+        return value
+    # A JSON number a person wrote in free JSON (an asset's spec: {"memory_tb": 1.5}), kept as they wrote it.
+    # Never money: amounts are integer fen. NaN and Infinity are not JSON; input refuses them (check_json).
+    if isinstance(value, float) and math.isfinite(value):
         return value
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)

@@ -7,7 +7,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
-from opscenter.schemas import PublicRecord, StrictInput
+from opscenter.schemas import OptionalInstant, PublicRecord, StrictInput
 from opscenter.timekeeping import utcnow
 
 
@@ -36,6 +36,7 @@ class ApiKey(ApiKeyBase, Identified, Timestamped, Versioned, table=True):
 
 class ApiKeyCreate(ApiKeyBase, StrictInput):
     user_id: uuid.UUID
+    expires_at: OptionalInstant = None
 
 
 class ApiKeyPublic(ApiKeyBase, PublicRecord):

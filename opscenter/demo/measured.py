@@ -37,7 +37,16 @@ def probes_of(session: Session) -> list[Probe]:
 
 def ensure_prometheus(db: Database, settings: Settings, directory: Path, *, progress: Callable[[str], None]) -> None:
     """Backfill (once) and start the demo's Prometheus where OpsCenter reads; leave one that already answers."""
-    server = LocalPrometheus(directory, settings.prometheus_url, opscenter_target=f"{settings.host}:{settings.port}")
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token is not None else None
+    server = LocalPrometheus(
+        directory, settings.prometheus_url, opscenter_target=f"{settings.host}:{settings.port}", metrics_token=token
+    )
+    if token is None:
+        progress(
+            "prometheus: OPSCENTER_METRICS_TOKEN is not set, so it scrapes OpsCenter's process metrics only; the "
+            "dashboards' business figures need the token (scripts/serve sets one)"
+        )
+    server.keep_token()
     if server.is_ready():
         if not server.is_ours():
             progress(

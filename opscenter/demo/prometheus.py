@@ -3,7 +3,9 @@ the service instances' SLIs and listening where OpsCenter reads (``OPSCENTER_PRO
 
 It runs in the background after the command ends (its pid in ``<directory>/prometheus.pid``); running the
 demo again starts it if it stopped and backfills nothing twice. It also scrapes OpsCenter's own ``/metrics``
-and evaluates ``monitoring/rules/``, so the dashboards have something to show.
+and evaluates ``monitoring/rules/``, so the dashboards have something to show: with the metrics token
+(``OPSCENTER_METRICS_TOKEN``, which ``scripts/serve`` sets), kept in ``<directory>/metrics-token`` where the
+Prometheus reads it at every scrape, so that it gets the business figures too.
 """
 
 import os
@@ -46,7 +48,15 @@ def binaries() -> Binaries:
 
 
 class LocalPrometheus:
-    def __init__(self, directory: Path, url: str, *, opscenter_target: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        url: str,
+        *,
+        opscenter_target: str,
+        metrics_token: str | None = None,
+        scrape_interval: str = "30s",
+    ) -> None:
         parts = urlsplit(url)
         if parts.hostname not in _LOOPBACK or parts.port is None:
             raise NoPrometheus(
@@ -59,7 +69,20 @@ class LocalPrometheus:
         self.directory = directory.resolve()
         self.data = self.directory / "data"
         self.pid_file = self.directory / "prometheus.pid"
+        self.token_file = self.directory / "metrics-token"
         self.opscenter_target = opscenter_target
+        self.metrics_token = metrics_token
+        self.scrape_interval = scrape_interval
+
+    def keep_token(self) -> None:
+        """Write the metrics token where the Prometheus reads it (only its owner may read the file); a running
+        Prometheus picks a new one up at its next scrape."""
+        if self.metrics_token is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.token_file.touch(mode=0o600, exist_ok=True)
+        self.token_file.chmod(0o600)
+        self.token_file.write_text(self.metrics_token)
 
     def is_ready(self) -> bool:
         try:
@@ -90,6 +113,8 @@ class LocalPrometheus:
 
     def start(self, *, timeout: float = 120.0) -> int:
         """Start the server in the background (it outlives this command); its pid, once it is ready."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.keep_token()
         config = self.directory / "prometheus.yml"
         config.write_text(self._config())
         log = (self.directory / "prometheus.log").open("ab")
@@ -112,11 +137,18 @@ class LocalPrometheus:
     def _config(self) -> str:
         rules = Path(monitoring.__file__).resolve().parent / "rules"
         rule_files = f'rule_files:\n  - "{rules}/*.yml"\n' if rules.is_dir() else ""
+        # Without a token it still scrapes the process metrics; the business figures then stay empty.
+        authorization = (
+            f'    authorization:\n      type: Bearer\n      credentials_file: "{self.token_file}"\n'
+            if self.metrics_token is not None
+            else ""
+        )
         return (
             "# Written by `opscenter demo --prometheus`.\n"
-            "global:\n  scrape_interval: 30s\n  evaluation_interval: 30s\n"
+            f"global:\n  scrape_interval: {self.scrape_interval}\n  evaluation_interval: {self.scrape_interval}\n"
             f"{rule_files}"
             "scrape_configs:\n"
             "  - job_name: opscenter\n"
+            f"{authorization}"
             f'    static_configs:\n      - targets: ["{self.opscenter_target}"]\n'
         )

@@ -2,8 +2,9 @@ import uuid
 
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlmodel import Session
 
-from opscenter.identity.actor import CurrentActor
+from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
@@ -21,12 +22,9 @@ from sla.maintenance.models import (
 Answer = Response[MaintenanceWindowPublic]
 
 
-def _public(window: MaintenanceWindow) -> MaintenanceWindowPublic:
-    return MaintenanceWindowPublic.model_validate(window, update={"service_instance_ids": window.service_instance_ids})
-
-
-def _answer(window: MaintenanceWindow, *, created: bool = False) -> Answer:
-    return respond(_public(window), created=f"/api/v1/maintenance-windows/{window.id}" if created else None)
+def _answer(session: Session, window: MaintenanceWindow, actor: Actor, *, created: bool = False) -> Answer:
+    [public] = service.to_public(session, [window], actor=actor)
+    return respond(public, created=f"/api/v1/maintenance-windows/{window.id}" if created else None)
 
 
 class MaintenanceWindowController(Controller):
@@ -41,7 +39,7 @@ class MaintenanceWindowController(Controller):
         "approved, the window is cut out of its instances' measured days exactly, to the sample.",
     )
     def propose(self, session: DbSession, actor: CurrentActor, data: JSONBody[MaintenanceWindowCreate]) -> Answer:
-        return _answer(service.propose(session, data, actor=actor), created=True)
+        return _answer(session, service.propose(session, data, actor=actor), actor, created=True)
 
     @get("/", description="A department reads the windows that touch one of its instances.")
     def index(
@@ -55,11 +53,11 @@ class MaintenanceWindowController(Controller):
         rows = service.list_windows(
             session, actor=actor, page=page, status=status, service_instance_id=service_instance_id
         )
-        return rows.page_of([_public(row) for row in rows])
+        return rows.page_of(service.to_public(session, rows.rows, actor=actor))
 
     @get("/{window_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, window_id: FromPath[uuid.UUID]) -> Answer:
-        return _answer(service.get_window(session, window_id, actor=actor))
+        return _answer(session, service.get_window(session, window_id, actor=actor), actor)
 
     @post(
         "/{window_id:uuid}/approve",
@@ -75,9 +73,8 @@ class MaintenanceWindowController(Controller):
         data: JSONBody[DecisionNote],
         expected_version: ExpectedVersion,
     ) -> Answer:
-        return _answer(
-            flows.approve(session, window_id, actor=actor, expected_version=expected_version, note=data.note)
-        )
+        window = flows.approve(session, window_id, actor=actor, expected_version=expected_version, note=data.note)
+        return _answer(session, window, actor)
 
     @post(
         "/{window_id:uuid}/reject",
@@ -93,9 +90,8 @@ class MaintenanceWindowController(Controller):
         data: JSONBody[RejectionReason],
         expected_version: ExpectedVersion,
     ) -> Answer:
-        return _answer(
-            flows.reject(session, window_id, actor=actor, expected_version=expected_version, reason=data.reason)
-        )
+        window = flows.reject(session, window_id, actor=actor, expected_version=expected_version, reason=data.reason)
+        return _answer(session, window, actor)
 
     @post(
         "/{window_id:uuid}/withdraw",
@@ -106,4 +102,5 @@ class MaintenanceWindowController(Controller):
     def withdraw(
         self, session: DbSession, actor: CurrentActor, window_id: FromPath[uuid.UUID], expected_version: ExpectedVersion
     ) -> Answer:
-        return _answer(flows.withdraw(session, window_id, actor=actor, expected_version=expected_version))
+        window = flows.withdraw(session, window_id, actor=actor, expected_version=expected_version)
+        return _answer(session, window, actor)

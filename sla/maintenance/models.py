@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
-from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
+from opscenter.schemas import INSTANT_RULE, Instant, LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
 
 MAX_INSTANCES = 500
 MAX_DAYS = 7  # a window longer than a week is an outage to be credited, not maintenance
@@ -71,6 +71,8 @@ class MaintenanceWindowCreate(MaintenanceWindowBase, StrictInput):
     model_config = schema_config(extra="forbid", example=_EXAMPLE)
 
     service_instance_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_INSTANCES)
+    starts_at: Instant = Field(description=f"Start, inclusive. {INSTANT_RULE}")
+    ends_at: Instant = Field(description=f"End, exclusive. {INSTANT_RULE}")
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:

@@ -3,7 +3,7 @@ The decisions (approve, reject, withdraw) live in flows.py."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Exists, exists
@@ -23,6 +23,7 @@ from sla.maintenance.models import (
     MaintenanceWindow,
     MaintenanceWindowCreate,
     MaintenanceWindowInstance,
+    MaintenanceWindowPublic,
 )
 
 
@@ -82,6 +83,32 @@ def get_window(session: Session, window_id: uuid.UUID, *, actor: Actor, for_upda
         noun="maintenance window",
         for_update=for_update,
     )
+
+
+def to_public(session: Session, windows: Sequence[MaintenanceWindow], *, actor: Actor) -> list[MaintenanceWindowPublic]:
+    """The windows as ``actor`` may read them, in one query whatever their number. A window may touch several
+    departments' instances; a department reads only its own among them, as if the others were absent."""
+    if not actor.is_department:
+        return [_public(window, window.service_instance_ids) for window in windows]
+    own: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    if windows:
+        touched = MaintenanceWindowInstance
+        rows = session.exec(
+            select(touched.maintenance_window_id, touched.service_instance_id).where(
+                col(touched.maintenance_window_id).in_([window.id for window in windows]),
+                touched.department_id == actor.required_organization_id,
+            )
+        ).all()
+        for window_id, instance_id in rows:
+            own[window_id].add(instance_id)
+    return [
+        _public(window, [instance for instance in window.service_instance_ids if instance in own[window.id]])
+        for window in windows
+    ]
+
+
+def _public(window: MaintenanceWindow, instance_ids: list[uuid.UUID]) -> MaintenanceWindowPublic:
+    return MaintenanceWindowPublic.model_validate(window, update={"service_instance_ids": instance_ids})
 
 
 def list_windows(

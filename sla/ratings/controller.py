@@ -7,6 +7,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
+from opscenter.errors import JSON_MAX_TOKENS
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
@@ -26,7 +27,12 @@ from sla.ratings.models import (
     RatingUpdate,
 )
 
-BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024  # 500 ratings with 2000-character comments fit
+# 500 ratings with 2000-character Chinese comments fit, sent as UTF-8 (3 MB; as \uXXXX escapes they would be 6 MB).
+BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024
+# A valid batch holds at most 2 + 500 × 20 JSON tokens (an item: its brackets, 8 keys, 3 strings, 7 commas, with
+# its dimensions). Four megabytes of anything else would decode into a hundred megabytes of objects, or hundreds of
+# thousands of unknown fields, each a validation error: refused unread beyond this.
+BATCH_MAX_JSON_TOKENS = 12_000
 
 Answer = Response[RatingPublic]
 
@@ -65,12 +71,16 @@ class RatingController(Controller):
         guards=[allow(Role.DEPARTMENT)],
         request_max_body_size=BATCH_MAX_BODY_BYTES,
         opt={
+            JSON_MAX_TOKENS: BATCH_MAX_JSON_TOKENS,
             LOCATION: "The ratings, newest first, where the batch's ratings now are; each item's own URL is "
-            "/api/v1/ratings/{id}."
+            "/api/v1/ratings/{id}.",
         },
         summary="Rate up to 500 instance-months at once",
         description="All or nothing: when any item is refused nothing is written, and the 422 names every "
-        "refused item's field by its index (`items.3.period`). Requires `Idempotency-Key`.",
+        "refused item's field by its index (`items.3.period`; the first 200 problems, and `error_count` when there "
+        "are more). At most 4 MiB, and 12,000 JSON strings, commas and brackets (a body holding more is refused "
+        "unread). "
+        "Requires `Idempotency-Key`.",
     )
     def create_batch(
         self,

@@ -3,13 +3,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import PlainSerializer, WithJsonSchema, field_validator
+from pydantic import PlainSerializer, WithJsonSchema
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
-from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
-from opscenter.timekeeping import PERIOD_PATTERN, Period
+from opscenter.schemas import LabeledEnum, PeriodText, PublicRecord, StrictInput, label_of, schema_config
 
 MeanScore = Annotated[
     Decimal,
@@ -55,18 +54,7 @@ class RatingIn(RatingContent, StrictInput):
     model_config = schema_config(extra="forbid", example=_RATING_EXAMPLE)
 
     service_instance_id: uuid.UUID = Field(description="An instance the department uses under its contract line")
-    period: str = Field(
-        min_length=7,
-        max_length=7,
-        schema_extra={"json_schema_extra": {"pattern": PERIOD_PATTERN, "examples": ["2026-10"]}},
-        description="The month, YYYY-MM",
-    )
-
-    @field_validator("period")
-    @classmethod
-    def _valid_period(cls, text: str) -> str:
-        Period.parse(text)  # ValueError: "period must be written YYYY-MM"
-        return text
+    period: PeriodText = Field(description="The month, YYYY-MM")
 
 
 class RatingUpdate(RatingContent, StrictInput):

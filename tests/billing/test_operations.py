@@ -15,6 +15,7 @@ from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
 from tests.opscenter.test_cli import opscenter
+from tests.support import scrape
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,7 @@ def test_metrics_count_statements_by_state_sum_amounts_by_period_and_age_the_old
     steps.statement_in(api, world, "issued", period="2026-02")
     time.sleep(0.05)
     scraped = api.as_(None).get("/metrics").text
+    scraped = scrape(api.base_url)
     assert 'opscenter_statements{state="issued"} 1.0' in scraped
     assert 'opscenter_billing_amount_yuan{kind="amount",period="2026-02"} 30000.0' in scraped
     waited = _sample(scraped, "opscenter_statement_oldest_issued_age_seconds")

@@ -18,7 +18,7 @@ from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from tests.demo.steps import run_demo
-from tests.support import RunningServer
+from tests.support import RunningServer, scrape
 
 
 def row_counts(db: Database) -> dict[str, int]:
@@ -83,7 +83,7 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
 def _the_dashboards_figures_are_on_metrics(base_url: str) -> None:
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(httpx.get(f"{base_url}/metrics").text)
+        for family in text_string_to_metric_families(scrape(base_url))
         for sample in family.samples
     }
 

@@ -3,10 +3,12 @@
 import io
 import os
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from opscenter.db import Database
@@ -16,6 +18,7 @@ from opscenter.identity.models import Organization
 from opscenter.settings import Settings
 from tests.demo.steps import run_demo
 from tests.processes import free_port
+from tests.support import METRICS_TOKEN, RunningServer
 
 
 def _probes(count: int) -> list[Probe]:
@@ -117,3 +120,34 @@ def test_without_prometheus_the_demo_says_how_to_get_one_and_seeds_nothing(demo_
             assert session.execute(select(func.count()).select_from(Organization)).scalar_one() == 0
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("token", [METRICS_TOKEN, None], ids=["with-the-token", "without"])
+def test_the_demo_prometheus_scrapes_opscenter_with_the_metrics_token(
+    tmp_path: Path, server: RunningServer, token: str | None
+) -> None:
+    demo = LocalPrometheus(
+        tmp_path / "prometheus",
+        f"http://127.0.0.1:{free_port()}",
+        opscenter_target=server.base_url.removeprefix("http://"),
+        metrics_token=token,
+        scrape_interval="1s",
+    )
+    pid = demo.start()
+    try:
+        if token is not None:
+            assert demo.token_file.read_text() == token
+            assert demo.token_file.stat().st_mode & 0o777 == 0o600, "the token is for the Prometheus alone"
+        deadline = time.monotonic() + 30
+        while not (served := _series(demo, "opscenter_metrics_business_figures")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert served == [1.0 if token else 0.0]
+        # A scrape that outlasts the test's one-second interval on a busy machine is down for that once.
+        assert _series(demo, 'max_over_time(up{job="opscenter"}[1m])') == [1.0]
+    finally:
+        os.kill(pid, signal.SIGTERM)
+
+
+def _series(server: LocalPrometheus, promql: str) -> list[float]:
+    result = httpx.get(f"{server.url}/api/v1/query", params={"query": promql}).json()["data"]["result"]
+    return [float(series["value"][1]) for series in result]

@@ -21,6 +21,7 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from opscenter.schemas import INT_MAX, INT_MIN
 from opscenter.web import CURSOR_MAX_LENGTH
 from tests.fuzz.seeds import Known
+from tests.support import METRICS_TOKEN
 
 # Valid input the server may still refuse: a rule the schema cannot state (an end before its start, a
 # reference to a missing object: 422), the state of things (409), a stale If-Match (412), four eyes (403).
@@ -74,6 +75,8 @@ def configuration(base_url: str, key: str, budget: Budget) -> schemathesis.Confi
             "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
             "missing_required_header": {"expected-statuses": MISSING_HEADER_STATUSES},
         },
+        # /metrics takes no API key: any credential but the metrics token is a 401 there. Prometheus's token.
+        "operations": [{"include-path": "/metrics", "headers": {"Authorization": f"Bearer {METRICS_TOKEN}"}}],
     }
     if budget.seed is not None:
         data["seed"] = budget.seed

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.monitoring.promql_names import PROMETHEUS_SERIES, exposed_names, metric_names
-from tests.support import RunningServer
+from tests.support import METRICS_TOKEN, RunningServer, scrape
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
 RULE_FILES = sorted((MONITORING / "rules").glob("*.yml"))
@@ -27,10 +27,18 @@ def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_promtool_accepts_the_configuration_every_rule_file_and_the_rules_unit_tests() -> None:
+def test_promtool_accepts_the_configuration_every_rule_file_and_the_rules_unit_tests(tmp_path: Path) -> None:
     assert RULE_FILES, "monitoring/rules/ holds the rules"
     assert RULE_TESTS, "the rules have unit tests"
-    config = promtool("check", "config", str(MONITORING / "prometheus.yml"))
+    # promtool checks that the scrape job's credentials file exists: a copy, with the token file an operator puts
+    # beside it (the repository holds no token).
+    shutil.copy(MONITORING / "prometheus.yml", tmp_path / "prometheus.yml")
+    shutil.copytree(MONITORING / "rules", tmp_path / "rules")
+    unconfigured = promtool("check", "config", str(tmp_path / "prometheus.yml"))
+    assert unconfigured.returncode != 0
+    assert "opscenter-metrics-token" in unconfigured.stdout + unconfigured.stderr, "promtool names the missing file"
+    (tmp_path / "opscenter-metrics-token").write_text(METRICS_TOKEN)
+    config = promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert config.returncode == 0, config.stdout + config.stderr
     rules = promtool("check", "rules", *map(str, RULE_FILES))
     assert rules.returncode == 0, rules.stdout + rules.stderr
@@ -63,7 +71,7 @@ def _dashboard_queries() -> dict[str, str]:
 
 def test_rules_and_dashboards_read_only_metrics_on_metrics(server: RunningServer) -> None:
     httpx.get(f"{server.base_url}/health")  # so that the HTTP metrics have a first sample
-    offered = exposed_names(httpx.get(f"{server.base_url}/metrics").text)
+    offered = exposed_names(scrape(server.base_url))
     offered |= {rule["record"] for rule in _rules() if "record" in rule} | PROMETHEUS_SERIES
     queries = {rule.get("record") or rule["alert"]: rule["expr"] for rule in _rules()} | _dashboard_queries()
     used = {name: metric_names(expr) for name, expr in queries.items()}

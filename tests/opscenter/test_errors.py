@@ -66,6 +66,33 @@ def test_a_body_over_the_limit_is_413(world: World, api: ApiFactory) -> None:
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == (
+        "The request body is larger than 1048576 bytes (1 MiB), the most this route takes."
+    )
+
+
+def test_a_413_names_the_limit_of_the_route_it_came_from(world: World, api: ApiFactory) -> None:
+    """The upload route takes 16 MiB, not the app-wide 1 MiB for JSON: its 413 says so (issue 20)."""
+    department = api.as_(world.department)
+    batch = department.post("/api/v1/handovers", {"title": "移交", "planned_date": "2027-01-15"}).json()
+    response = department.post(
+        f"/api/v1/handovers/{batch['id']}/items/import",
+        content=b"x" * (16 * 1024 * 1024 + 1),
+        headers={"If-Match": '"1"', "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "The request body is larger than 16777216 bytes (16 MiB), the most this route takes."
+    )
+
+
+def test_a_body_with_hundreds_of_problems_lists_the_first_200_and_counts_them(world: World, api: ApiFactory) -> None:
+    body = {"name": "卫健委", "kind": "department"} | {f"unknown_{n}": n for n in range(300)}
+    response = api.as_(world.admin).post("/api/v1/organizations", body)
+    assert response.status_code == 422
+    problem = response.json()
+    assert (len(problem["errors"]), problem["error_count"]) == (200, 300)
+    assert problem["detail"].endswith("; and 280 more")
 
 
 def test_unknown_routes_and_methods_are_problems_too(world: World, api: ApiFactory) -> None:

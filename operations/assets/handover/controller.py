@@ -24,9 +24,10 @@ from opscenter.money import from_fen
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
+from opscenter.web import DbSession, ExpectedVersion, Paging, UploadLimits, get, post, respond
 
 # A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
+# What a file may make the server do once received is bounded by the OPSCENTER_UPLOAD_* settings.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 Answer = Response[HandoverBatchPublic]
 
@@ -101,9 +102,11 @@ class HandoverController(Controller):
         status_code=200,
         request_max_body_size=MAX_UPLOAD_BYTES,
         description="The request body is the file itself (`curl --data-binary @inventory.csv`): CSV in UTF-8 (with "
-        "or without BOM) or GB18030, or XLSX; a header row with Chinese or English column names; at most 20,000 "
-        "rows and 16 MiB. A bad file is answered 422 with every problem (line, column, message), and nothing "
-        "is added.",
+        "or without BOM) or GB18030, or XLSX; a header row with Chinese or English column names; at most 16 MiB, "
+        "20,000 rows below the header (blank ones included), 100 columns, 32,768 characters in a cell, and for a "
+        "workbook 48 MiB unpacked (the server's OPSCENTER_UPLOAD_* settings may say otherwise). A bad file is "
+        "answered 422 naming its problems (line, column, message; the first 200, and `error_count` when there "
+        "are more), and nothing is added.",
     )
     def import_items(
         self,
@@ -112,8 +115,11 @@ class HandoverController(Controller):
         batch_id: FromPath[uuid.UUID],
         body: RawBody,
         expected_version: ExpectedVersion,
+        limits: UploadLimits,
     ) -> Answer:
-        return _answer(service.import_items(session, batch_id, body, actor=actor, expected_version=expected_version))
+        return _answer(
+            service.import_items(session, batch_id, body, actor=actor, expected_version=expected_version, limits=limits)
+        )
 
     @post("/{batch_id:uuid}/submit", guards=[allow(Role.DEPARTMENT)], status_code=200)
     def submit(

@@ -25,12 +25,13 @@ from operations.assets.register import columns
 from operations.assets.register.models import Asset, AssetIn, AssetKind, AssetState
 from opscenter.audit import service as audit
 from opscenter.db import core_table, insert_rows, new_id
-from opscenter.errors import FieldError, InvalidRows
+from opscenter.errors import ErrorList, FieldError, InvalidRows
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.money import to_fen
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
+from opscenter.sheets import Limits
 from opscenter.workflow import require_status
 
 OPEN = (HandoverStatus.DRAFT, HandoverStatus.SUBMITTED, HandoverStatus.INSPECTED)
@@ -124,20 +125,25 @@ def add_items(
 
 
 def import_items(
-    session: Session, batch_id: uuid.UUID, content: bytes, *, actor: Actor, expected_version: int
+    session: Session, batch_id: uuid.UUID, content: bytes, *, actor: Actor, expected_version: int, limits: Limits
 ) -> HandoverBatch:
-    """Add every row of an uploaded CSV or XLSX to a draft batch, or none: a bad file is refused (422) with
-    every problem, each with its line and column, including serial numbers already in the register, already
-    in the batch, or on two rows of the file."""
+    """Add every row of an uploaded CSV or XLSX to a draft batch, or none: a bad file is refused (422) with its
+    problems, each with its line and column, including serial numbers already in the register, already in the
+    batch, or on two rows of the file.
+
+    The file is read and checked, within ``limits``, before the first statement: no transaction is open and
+    the batch is not locked meanwhile, so however long a file takes (``limits.seconds`` at most), other
+    requests' writes do not wait for it.
+    """
+    parsed = columns.parse_file(content, limits=limits)
+    if not parsed.rows and not parsed.errors:
+        parsed.errors.add(FieldError("file", "the file has a header but no rows", line=2))
     batch = _draft(session, batch_id, actor=actor, expected_version=expected_version)
-    parsed = columns.parse_file(content, max_rows=MAX_ITEMS)
     serial_header = columns.SERIAL.header
 
     def blame(index: int, message: str) -> FieldError:
         return columns.error(parsed.rows[index].line, serial_header, columns.SERIAL.key, message)
 
-    if not parsed.rows and not parsed.errors:
-        parsed.errors.append(FieldError("file", "the file has a header but no rows", line=2))
     assets = [row.asset for row in parsed.rows]
     return _append(session, batch, assets, [], blame=blame, actor=actor, known_errors=parsed.errors)
 
@@ -161,15 +167,15 @@ def _append(
     *,
     blame: Blame,
     actor: Actor,
-    known_errors: Sequence[FieldError] = (),
+    known_errors: ErrorList | None = None,
 ) -> HandoverBatch:
-    errors = list(known_errors)
+    errors = known_errors if known_errors is not None else ErrorList()
     if batch.item_count + len(new) + len(asset_ids) > MAX_ITEMS:
-        errors.append(FieldError("items", f"a batch holds at most {MAX_ITEMS} items; open another batch"))
-    errors += _serial_problems(session, batch, new, blame=blame, actor=actor)
+        errors.add(FieldError("items", f"a batch holds at most {MAX_ITEMS} items; open another batch"))
+    errors.extend(_serial_problems(session, batch, new, blame=blame, actor=actor))
     existing = _existing_assets(session, batch, asset_ids, errors=errors)
     if errors:
-        raise InvalidRows(f"Nothing was added: {len(errors)} problem(s) found.", errors=errors)
+        raise errors.refusal("Nothing was added")
     rows = [_item_row(batch, asset, to_fen(asset.original_value), None) for asset in new]
     rows += [_item_row(batch, asset, asset.original_value_fen, asset.id) for asset in existing]
     for position, row in enumerate(rows, start=batch.item_count + 1):
@@ -249,7 +255,7 @@ def _serial_problems(
 
 
 def _existing_assets(
-    session: Session, batch: HandoverBatch, asset_ids: Sequence[uuid.UUID], *, errors: list[FieldError]
+    session: Session, batch: HandoverBatch, asset_ids: Sequence[uuid.UUID], *, errors: ErrorList
 ) -> list[Asset]:
     """The department's own assets named by id, if each may join this batch: in the department's hands and in
     no open batch (this one included)."""
@@ -273,11 +279,11 @@ def _existing_assets(
     for index, asset_id in enumerate(asset_ids):
         asset = owned.get(asset_id)
         if asset is None:
-            errors.append(FieldError(f"asset_ids.{index}", "no such asset"))
+            errors.add(FieldError(f"asset_ids.{index}", "no such asset"))
         elif asset.state != AssetState.IN_DEPARTMENT:
-            errors.append(FieldError(f"asset_ids.{index}", f"the asset is {asset.state.value}, not in_department"))
+            errors.add(FieldError(f"asset_ids.{index}", f"the asset is {asset.state.value}, not in_department"))
         elif asset_id in listed or asset_id in seen:
-            errors.append(FieldError(f"asset_ids.{index}", "the asset is already listed in an open handover batch"))
+            errors.add(FieldError(f"asset_ids.{index}", "the asset is already listed in an open handover batch"))
         else:
             found.append(asset)
         seen.add(asset_id)

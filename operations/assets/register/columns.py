@@ -18,10 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from operations.assets.register.models import AssetDescription, AssetIn, AssetKind
-from opscenter.errors import FieldError
+from operations.assets.register.models import MAX_SPEC_CHARS, AssetDescription, AssetIn, AssetKind
+from opscenter.errors import ErrorList, FieldError
 from opscenter.money import format_amount
-from opscenter.sheets import Table, UnreadableFile, read_table
+from opscenter.schemas import MAX_JSON_DEPTH
+from opscenter.sheets import DEFAULT_LIMITS, Deadline, Limits, Table, UnreadableFile, quoted, read_table
 
 
 @dataclass(frozen=True)
@@ -88,43 +89,51 @@ class Row:
 @dataclass
 class ParsedFile:
     rows: list[Row] = field(default_factory=list)
-    errors: list[FieldError] = field(default_factory=list)
+    errors: ErrorList = field(default_factory=ErrorList)
+
+
+_MAX_COLUMN_NAME = 100  # characters of a header quoted in an error: a header cell may be long
 
 
 def error(line: int, column: str, key: str, message: str) -> FieldError:
-    return FieldError(f"lines.{line}.{key}", message, line=line, column=column)
+    return FieldError(f"lines.{line}.{key}", message, line=line, column=column[:_MAX_COLUMN_NAME])
 
 
-def parse_file(content: bytes, *, max_rows: int) -> ParsedFile:
-    """Every row of an uploaded CSV or XLSX as a new asset, or every problem found: file-level ones (line 1
-    for the header), each bad cell, and each serial number that appears on an earlier row too."""
+def parse_file(content: bytes, *, limits: Limits = DEFAULT_LIMITS) -> ParsedFile:
+    """Every row of an uploaded CSV or XLSX as a new asset, or the problems found (the first
+    ``MAX_LISTED_ERRORS`` listed, all counted): each bad cell, each serial number that appears on an earlier row
+    too, and what is wrong with the file itself (``field="file"``, listed first: line 1 for the header).
+
+    Reading stops at the first of ``limits`` the file passes (rows, cells, columns, what a workbook unpacks to,
+    the time to read and check it all), so what a file costs is bounded whatever it holds.
+    """
     parsed = ParsedFile()
+    deadline = Deadline(limits.seconds)
     try:
-        table = read_table(content)
+        table = read_table(content, limits, deadline)
         layout = _layout(table, parsed.errors)
         if parsed.errors:
             return parsed
         first_line: dict[str, int] = {}
-        for count, (line, cells) in enumerate(table.rows, start=1):
-            if count > max_rows:
-                parsed.errors = [FieldError("file", f"more than {max_rows} rows: split the file", line=line)]
-                return parsed
+        for line, cells in table.rows:
+            deadline.check()
             row = _row(line, cells, layout, table.header, parsed.errors)
             if row is None:
                 continue
             serial = row.asset.serial_number
             if serial in first_line:
                 message = f"serial number {serial} is also on line {first_line[serial]}"
-                parsed.errors.append(error(line, _header_of(SERIAL, layout, table.header), SERIAL.key, message))
+                parsed.errors.add(error(line, _header_of(SERIAL, layout, table.header), SERIAL.key, message))
                 continue
             first_line[serial] = line
             parsed.rows.append(row)
     except UnreadableFile as exc:
-        parsed.errors.append(FieldError("file", exc.message, line=exc.line))
+        parsed.errors.first(FieldError("file", exc.message, line=exc.line))
+        parsed.rows.clear()  # the file is refused whole: what was read of it is of no use
     return parsed
 
 
-def _layout(table: Table, errors: list[FieldError]) -> dict[int, Column]:
+def _layout(table: Table, errors: ErrorList) -> dict[int, Column]:
     """Which description column each position of the header holds; header problems go to ``errors``."""
     layout: dict[int, Column] = {}
     seen: dict[str, str] = {}
@@ -135,15 +144,15 @@ def _layout(table: Table, errors: list[FieldError]) -> dict[int, Column]:
         column = _BY_HEADER.get(_normal(name), ...)
         if column is ...:
             known = "、".join(f"{c.header} ({c.key})" for c in DESCRIPTION)
-            errors.append(error(1, name, "header", f"unknown column; the columns are {known}"))
+            errors.add(error(1, name, "header", f"unknown column; the columns are {known}"))
         elif column is not None:
             if column.key in seen:
-                errors.append(error(1, name, "header", f"the same column as {seen[column.key]}"))
+                errors.add(error(1, name, "header", f"the same column as {seen[column.key][:_MAX_COLUMN_NAME]}"))
             seen[column.key] = name
             layout[position] = column
     for column in DESCRIPTION:
         if column.key in REQUIRED and column.key not in seen:
-            errors.append(error(1, column.header, column.key, "required column is missing"))
+            errors.add(error(1, column.header, column.key, "required column is missing"))
     return layout
 
 
@@ -151,9 +160,7 @@ def _header_of(column: Column, layout: dict[int, Column], header: list[str]) -> 
     return next((header[position].strip() for position, c in layout.items() if c is column), column.header)
 
 
-def _row(
-    line: int, cells: list[str], layout: dict[int, Column], header: list[str], errors: list[FieldError]
-) -> Row | None:
+def _row(line: int, cells: list[str], layout: dict[int, Column], header: list[str], errors: ErrorList) -> Row | None:
     values: dict[str, Any] = {}
     problems: list[FieldError] = []
     unreadable: set[str] = set()
@@ -196,21 +203,41 @@ def _convert(column: Column, cell: str) -> Any:
         kind = _KINDS.get(text) or _KINDS.get(_normal(text))
         if kind is None:
             choices = "、".join(f"{k.label} ({k.value})" for k in AssetKind)
-            raise ValueError(f"unknown kind {text!r}; one of {choices}")
+            raise ValueError(f"unknown kind {quoted(text)}; one of {choices}")
         return kind
     if column is SPEC:
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError:
-            spec = None
-        if not isinstance(spec, dict):
-            raise ValueError('not a JSON object, e.g. {"cpu": 32, "memory_gb": 256}')
-        return spec
+        return _spec(text)
     if column is ORIGINAL_VALUE:
         return _SEPARATORS.sub("", text).lstrip("¥￥").removesuffix("元")
     if column is PURCHASE_DATE:
         return _date(text)
     return text
+
+
+def _spec(text: str) -> dict[str, Any]:
+    """A spec cell: a JSON object, read as an API body's spec is (the model then holds it to the same rule).
+    What Python's reader takes beyond JSON (NaN, Infinity) is refused; so is text no spec could be."""
+    if len(text) > MAX_SPEC_CHARS:
+        raise ValueError(f"spec is longer than {MAX_SPEC_CHARS} characters as JSON")
+    try:
+        spec = json.loads(text, parse_constant=_not_a_json_number)
+    except RecursionError:
+        raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except _NotAJsonNumber as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError:  # not JSON at all
+        spec = None
+    if not isinstance(spec, dict):
+        raise ValueError('not a JSON object, e.g. {"cpu": 32, "memory_gb": 256}')
+    return spec
+
+
+class _NotAJsonNumber(ValueError):
+    pass
+
+
+def _not_a_json_number(constant: str) -> Any:
+    raise _NotAJsonNumber(f"{constant} is not a JSON number; JSON numbers are finite")
 
 
 def _date(text: str) -> date:
@@ -220,7 +247,7 @@ def _date(text: str) -> date:
             raise ValueError
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise ValueError(f"not a date: {text!r}; write YYYY-MM-DD, e.g. 2021-03-15") from None
+        raise ValueError(f"not a date: {quoted(text)}; write YYYY-MM-DD, e.g. 2021-03-15") from None
 
 
 def description_cells(asset: AssetDescription, original_value: Decimal) -> list[str]:

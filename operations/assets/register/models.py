@@ -9,7 +9,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney
-from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
+from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, check_json, label_of
 
 MAX_SPEC_CHARS = 4000
 MAX_LINKS = 50
@@ -46,6 +46,9 @@ def bytewise(length: int) -> String:
 
 
 def check_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec as the register keeps it: the house's rule for free JSON (finite numbers, bounded depth, storable
+    text), and at most ``MAX_SPEC_CHARS`` as JSON. Its numbers are kept as the department wrote them (1.5)."""
+    check_json(spec)  # first: the depth bound keeps json.dumps below from recursing without end
     if len(json.dumps(spec, ensure_ascii=False)) > MAX_SPEC_CHARS:
         raise ValueError(f"spec is longer than {MAX_SPEC_CHARS} characters as JSON")
     return spec

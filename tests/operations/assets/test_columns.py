@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 
 from operations.assets.register import columns
-from opscenter.sheets import read_table, write_csv
+from opscenter.sheets import Limits, read_table, write_csv
 from tests.operations.assets.steps import CHINESE_HEADER, csv_file
 
 
 def _parse(*rows: list[str], header: list[str] = CHINESE_HEADER) -> columns.ParsedFile:
-    return columns.parse_file(csv_file(list(rows), header=header), max_rows=100)
+    return columns.parse_file(csv_file(list(rows), header=header), limits=Limits(rows=100))
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_blank_rows_are_skipped_and_rows_are_numbered_as_in_excel() -> None:
 
 def test_too_many_rows_is_one_file_error() -> None:
     rows = [["服务器", "a", f"SN-{n}", "", "", "", "1", ""] for n in range(4)]
-    parsed = columns.parse_file(csv_file(rows), max_rows=3)
+    parsed = columns.parse_file(csv_file(rows), limits=Limits(rows=3))
     assert [(e.field, e.line) for e in parsed.errors] == [("file", 5)]
 
 

@@ -21,6 +21,7 @@ from tests.factories import World
 from tests.operations.tickets import steps
 from tests.operations.tickets.steps import act, beijing, instant, open_ticket
 from tests.opscenter.calendar import steps as calendar
+from tests.support import scrape
 
 
 def sweep(db: Database, now: datetime) -> SweepResult:
@@ -155,7 +156,7 @@ def test_metrics_show_open_tickets_breaches_and_the_sweep(
         open_ticket(api, world.department, instance, "P1")
         open_ticket(api, world.department, instance, "P3")
     sweep(db, beijing(2026, 3, 2, 10, 20))
-    text = api.as_(None).get("/metrics").text
+    text = scrape(api.base_url)
     assert 'opscenter_tickets_open{priority="P1",state="new"} 1.0' in text
     assert 'opscenter_tickets_open{priority="P3",state="new"} 1.0' in text
     assert 'opscenter_tickets_open{priority="P2",state="new"} 0.0' in text

@@ -93,3 +93,28 @@ def test_a_window_is_proposed_before_it_starts_for_known_instances(api: ApiFacto
     )
     assert unknown.status_code == 422
     assert "service_instance_ids.1" in unknown.text
+
+
+def test_a_shared_window_shows_each_department_only_its_own_instances(api: ApiFactory, world: World) -> None:
+    _, mine = contracts.provisioned_instance(api, world)
+    _, theirs = contracts.provisioned_instance(api, world, world.department_b, number="SZSJ-2026-002", code="DB-1")
+    operator, bureau = api.as_(world.operator), api.as_(world.bureau)
+    shared = contracts.ok(operator.post(PATH, _body(mine, theirs)), 201)
+    assert shared["service_instance_ids"] == [mine["id"], theirs["id"]]
+    path = f"{PATH}/{shared['id']}"
+
+    for who, own in ((world.department, mine), (world.department_b, theirs)):
+        reader = api.as_(who)
+        assert contracts.ok(reader.get(path))["service_instance_ids"] == [own["id"]]
+        (listed,) = contracts.ok(reader.get(PATH))["items"]
+        assert listed["service_instance_ids"] == [own["id"]]
+    assert mine["id"] not in api.as_(world.department_b).get(path).text
+    assert theirs["id"] not in api.as_(world.department).get(path).text
+    assert mine["id"] not in api.as_(world.department_b).get(PATH).text
+
+    # The bureau, the operations center and auditors see the whole window, and its decision answers in full.
+    for reader in (operator, bureau, api.as_(world.auditor)):
+        assert contracts.ok(reader.get(path))["service_instance_ids"] == [mine["id"], theirs["id"]]
+    approved = contracts.ok(bureau.post(f"{path}/approve", {}, headers={"If-Match": '"1"'}))
+    assert approved["service_instance_ids"] == [mine["id"], theirs["id"]]
+    assert contracts.ok(api.as_(world.department).get(path))["service_instance_ids"] == [mine["id"]]

@@ -1,6 +1,10 @@
 """A batch of ratings is written whole or not at all, and every refused item is named by its index."""
 
+import json
+
+from opscenter.errors import json_tokens_beyond
 from opscenter.timekeeping import Period, today
+from sla.ratings.controller import BATCH_MAX_JSON_TOKENS
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -71,3 +75,27 @@ def test_a_batch_is_retried_safely_with_its_key(world: World, api: ApiFactory) -
     single = steps.post_rating(api, world.department, items[0], key)
     assert single.status_code == 422, "a key used for the batch is not reused for another route"
     assert len(api.as_(world.department).get("/api/v1/ratings").json()["items"]) == 4
+
+
+def test_a_batch_holding_more_json_than_500_ratings_can_is_refused_unread(world: World, api: ApiFactory) -> None:
+    _, instance = contracts.provisioned_instance(api, world)
+    flooded = steps.rating_body(instance, "2026-01") | {f"unknown_{n}": n for n in range(20_000)}
+    refused = steps.post_batch(api, world.department, [flooded])
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {
+            "field": "body",
+            "message": "holds more than 12000 JSON strings, commas and brackets, more than this operation reads",
+        }
+    ]
+    dimensions = {"quality": 90, "timeliness": 80, "attitude": 70}
+    largest = [
+        steps.rating_body(instance, "2026-01", 80, dimensions=dimensions, comment='好,{"[' * 400) for _ in range(500)
+    ]
+    largest_body = json.dumps({"items": largest}).encode()
+    assert not json_tokens_beyond(largest_body, BATCH_MAX_JSON_TOKENS), "commas and brackets in text do not count"
+    assert json_tokens_beyond(largest_body, 10_000)
+    answer = steps.post_batch(api, world.department, largest)  # refused, but for its items: the same one 500 times
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "items.1.service_instance_id"
+    assert answer.json()["error_count"] == 499
