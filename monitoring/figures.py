@@ -1,5 +1,5 @@
-"""Business figures on ``/metrics``, read from the database when Prometheus scrapes: what the dashboards chart
-(budgets and what is committed of them, ratings by service, …).
+"""Figures on ``/metrics``, read from the database when Prometheus scrapes: the business figures the dashboards
+chart (budgets and what is committed of them, ratings by service, …), and the house's own (the audit backlog).
 
 A domain offers a *source*, ``source(session) -> families``: given a session it fills its gauge families;
 given None (no database yet) it answers them empty, so their names are always on ``/metrics``. The wiring
@@ -8,8 +8,9 @@ anything that opens a read transaction (``ReadableDatabase``; OpsCenter's ``Data
 
 The figures are the same whichever process answers, so every API process reports them in full; dashboards
 take ``max without (instance)`` over the targets. A source that fails is logged and skipped for that scrape.
-They name departments and their money, so ``/metrics`` serves them only to a scraper that authenticates with
-the metrics token (``OPSCENTER_METRICS_TOKEN``); anyone else gets the process's own metrics.
+The business figures (``FIGURES``) name departments and their money, so ``/metrics`` serves them only to a scraper
+that authenticates with the metrics token (``OPSCENTER_METRICS_TOKEN``); the house's own (``PROCESS_FIGURES``) go to
+any scraper, with the process's metrics.
 """
 
 import logging
@@ -22,7 +23,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from sqlmodel import Session
 
-from monitoring.metrics import register_business_figures
+from monitoring.metrics import register_business_figures, register_scrape_time
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class ReadableDatabase(Protocol):
     def transaction(self, *, write: bool) -> AbstractContextManager[Session]: ...
 
 
-class BusinessFigures(Collector):
+class Figures(Collector):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sources: list[FigureSource] = []
@@ -75,5 +76,7 @@ class BusinessFigures(Collector):
             return list(source(None))
 
 
-FIGURES = BusinessFigures()
+FIGURES = Figures()
 register_business_figures(FIGURES)
+PROCESS_FIGURES = Figures()
+register_scrape_time(PROCESS_FIGURES)

@@ -131,8 +131,8 @@ def worker(metrics_port: int | None) -> None:
     stands by and takes over within a minute if the leader dies (README, "Production topology")."""
     from prometheus_client import start_http_server
 
-    from monitoring.figures import FIGURES
-    from opscenter.plugin import WORKER_FIGURE_SOURCES, leader_scheduler
+    from monitoring.figures import PROCESS_FIGURES
+    from opscenter.plugin import PROCESS_FIGURE_SOURCES, leader_scheduler
 
     settings = _migrated_settings()
     if metrics_port:
@@ -145,8 +145,8 @@ def worker(metrics_port: int | None) -> None:
     jobs = ", ".join(job.id for job in scheduler.jobs)
     click.echo(f"worker {os.getpid()}: {len(scheduler.jobs)} jobs ({jobs}); waiting to lead", err=True)
     try:
-        FIGURES.use(WORKER_FIGURE_SOURCES)
-        with FIGURES.watching(db):
+        PROCESS_FIGURES.use(PROCESS_FIGURE_SOURCES)
+        with PROCESS_FIGURES.watching(db):
             scheduler.run()
     finally:
         db.dispose()

@@ -34,7 +34,7 @@ from contracts.budgets.controller import BudgetController
 from contracts.catalog.controller import CatalogController
 from contracts.instances.controller import ServiceInstanceController
 from contracts.purchasing.controller import PurchaseRequestController
-from monitoring.figures import FIGURES, FigureSource
+from monitoring.figures import FIGURES, PROCESS_FIGURES, FigureSource
 from monitoring.metrics import HTTP_METRICS_PREFIX, record_build
 from monitoring.multiprocess import exposition
 from operations.assets.handover.controller import HandoverController
@@ -156,18 +156,18 @@ JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *T
 
 # Figures on /metrics read from the database when scraped (monitoring/figures.py): each package's ``figures.py``.
 # (Counters, histograms and gauges that code sets as things happen are prometheus-client objects, all in
-# monitoring/metrics.py.) The API processes report them all: the dashboards' data and the audit backlog.
+# monitoring/metrics.py.) The business figures name departments and their money: the API processes report them
+# to a scraper that sends the metrics token.
 FIGURE_SOURCES: list[FigureSource] = [
-    audit_figures.figures,
     budget_figures.figures,
     rating_figures.figures,
     sla_figures.figures,
     ticket_figures.figures,
     billing_figures.figures,
 ]
-# A worker (``opscenter worker --metrics-port``) runs the audit sequencer: it reports the backlog it works off, and
-# leaves the business figures, the same in every process, to the API processes.
-WORKER_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures]
+# The house's own figures, open to any scraper: the audit backlog, reported by the API processes and by a worker
+# (``opscenter worker --metrics-port``), which runs the sequencer that works it off.
+PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures]
 
 record_build(opscenter.__version__)
 
@@ -263,7 +263,8 @@ class OpsCenterPlugin(InitPluginProtocol):
             scheduler.start()
         try:
             FIGURES.use(FIGURE_SOURCES)
-            with FIGURES.watching(db):
+            PROCESS_FIGURES.use(PROCESS_FIGURE_SOURCES)
+            with FIGURES.watching(db), PROCESS_FIGURES.watching(db):
                 yield
         finally:
             if scheduler is not None:
