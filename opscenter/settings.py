@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL only; 0 disables.")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # What one uploaded CSV or XLSX file may make the server do (opscenter/sheets.py, opscenter/xlsx.py): a file
+    # What one uploaded CSV or XLSX file may make the server do (opscenter/sheets/): a file
     # beyond any of these is refused with a 422 naming the limit, before its batch is locked.
     upload_max_rows: int = Field(
         default=20_000, ge=1, le=1_048_575, description="Rows below the header, blank ones included"

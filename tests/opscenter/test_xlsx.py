@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from opscenter.sheets import DEFAULT_LIMITS, Deadline, Limits, UnreadableFile, cell_text, read_table
-from opscenter.xlsx import MAX_DIRECTORY_BYTES, MAX_TOKEN_BYTES
+from opscenter.sheets.xlsx import MAX_DIRECTORY_BYTES, MAX_TOKEN_BYTES
 from tests.operations.assets import hostile
 from tests.operations.assets.steps import CHINESE_HEADER
 

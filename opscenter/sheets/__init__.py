@@ -10,23 +10,57 @@ import codecs
 import csv
 import io
 import re
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from litestar import Response
 
-# openpyxl is imported where a workbook is written (and opscenter/xlsx.py where one is read): imported with the app
-# it would add 6 MiB to every serving process's memory (and 45 ms to its start) for the few requests that exchange
-# XLSX files.
+from opscenter.sheets.bounds import (
+    DEFAULT_LIMITS,
+    MAX_ROW_CHARS,
+    MIB,
+    Deadline,
+    Limits,
+    Table,
+    UnreadableFile,
+    cell_text,
+    quoted,
+    too_many_rows,
+    too_wide,
+)
+
+__all__ = [
+    "CSV_MEDIA_TYPE",
+    "DEFAULT_LIMITS",
+    "MAX_ROW_CHARS",
+    "SPREADSHEET_MEDIA_TYPES",
+    "XLSX_MEDIA_TYPE",
+    "Deadline",
+    "ExportFile",
+    "ExportFormat",
+    "Limits",
+    "Table",
+    "UnreadableFile",
+    "cell_text",
+    "download",
+    "quoted",
+    "read_table",
+    "spreadsheet",
+    "write_csv",
+    "write_xlsx",
+]
+
+# openpyxl is imported where a workbook is written (and by opscenter/sheets/xlsx.py where one is read): imported
+# with the app it would add 6 MiB to every serving process's memory (and 45 ms to its start) for the few requests
+# that exchange XLSX files.
 
 # Litestar appends "; charset=utf-8" to a text/* media type itself.
 CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+_CHECK_CHUNK = MIB  # bytes decoded at a time when checking a CSV's encoding
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .xls, and of an encrypted .xlsx
 # Excel runs a cell that starts with one of these as a formula ("CSV injection"): CSV exports put an
@@ -35,61 +69,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .xls, a
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Control characters XML 1.0 (and so XLSX) cannot hold.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-MIB = 1024 * 1024
-# One CSV row (all its physical lines): a real inventory row is a few hundred characters, a spec at most 4,000.
-MAX_ROW_CHARS = MIB
-_CHECK_CHUNK = MIB  # bytes decoded at a time when checking a CSV's encoding
-
-
-class UnreadableFile(Exception):
-    """The bytes are not a table we can read, or more of one than we read; ``line`` is the row at which reading
-    failed, if known."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one uploaded file may make the server do. A file beyond any of them is refused whole, with the
-    limit named: these bound the memory, time and answer a file can cost, whatever its bytes say."""
-
-    rows: int = 20_000  # below the header, blank ones included (a blank row costs reading too)
-    cell_chars: int = 32_768
-    columns: int = 100  # the columns that hold values; an inventory has 8 to 14
-    unpacked_bytes: int = 48 * MIB  # what the parts of a workbook read (sheet, shared strings, styles) unpack to
-    seconds: float = 20.0  # of processor time, to read and check the whole file
-
-
-class Deadline:
-    """The time a file may take to read and check; ``check`` refuses the file once it has passed.
-
-    Processor time of the thread reading the file (the one that made the deadline), not time on the clock: what
-    a file costs the server, whatever else the server is doing. On a busy server twelve honest files read at
-    once each take longer on the clock, and none of them is refused for it.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._at = time.thread_time() + seconds
-
-    def check(self) -> None:
-        if time.thread_time() > self._at:
-            raise UnreadableFile(
-                f"reading the file took more than {self.seconds:g} seconds of processor time, the most a file may: "
-                "split it into smaller files"
-            )
-
-
-DEFAULT_LIMITS = Limits()
-
-
-@dataclass(frozen=True)
-class Table:
-    header: list[str]
-    rows: Iterator[tuple[int, list[str]]]  # (row number, cells as text), blank rows left out
 
 
 def read_table(content: bytes, limits: Limits = DEFAULT_LIMITS, deadline: Deadline | None = None) -> Table:
@@ -105,7 +84,7 @@ def read_table(content: bytes, limits: Limits = DEFAULT_LIMITS, deadline: Deadli
             "an Excel 97-2003 (.xls) or password-protected workbook: save it as .xlsx, without a password"
         )
     if content.startswith(_ZIP_MAGIC):
-        from opscenter.xlsx import read_xlsx
+        from opscenter.sheets.xlsx import read_xlsx
 
         return read_xlsx(content, limits, deadline)
     return _read_csv(content, limits, deadline)
@@ -210,35 +189,8 @@ def _bounded(number: int, cells: list[str], limits: Limits) -> list[str]:
     return cells[:width]
 
 
-def quoted(text: str, most: int = 40) -> str:
-    """``text`` as a message quotes it, cut short: a cell may hold 32,768 characters, an answer lists hundreds."""
-    return repr(text if len(text) <= most else text[:most] + "…")
-
-
-def too_many_rows(limits: Limits) -> str:
-    return f"more than {limits.rows} rows below the header (blank rows count too): split the file"
-
-
-def too_wide(width: int, limits: Limits) -> str:
-    return f"values in {width} columns; a file may use at most {limits.columns} columns"
-
-
 def _unescape(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:].startswith((*_FORMULA_START, "'")) else cell
-
-
-def cell_text(value: Any) -> str:
-    """A cell's value as the text a CSV would hold. Numbers come back as the shortest text that round-trips,
-    so a money cell typed as 1234.56 reads "1234.56" and is then parsed as a Decimal, never summed as a float."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def write_csv(header: list[str], rows: Iterable[list[str]]) -> bytes:

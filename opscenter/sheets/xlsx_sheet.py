@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from opscenter.sheets import Deadline, Limits, UnreadableFile, cell_text, quoted, too_many_rows, too_wide
-from opscenter.xlsx.archive import Budget, parse, tag_of
-from opscenter.xlsx.parts import Strings, Styles, unescape
+from opscenter.sheets.bounds import Deadline, Limits, UnreadableFile, cell_text, quoted, too_many_rows, too_wide
+from opscenter.sheets.xlsx_archive import Budget, parse, tag_of
+from opscenter.sheets.xlsx_parts import Strings, Styles, unescape
 
 _LAST_ROW, _LAST_COLUMN = 1_048_576, 16_384  # Excel's sheet: rows and columns (XFD)
 _REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})", re.IGNORECASE)

@@ -22,10 +22,10 @@ the table, a number that is NaN, a date cell that is no date) is an ``Unreadable
 
 from itertools import chain
 
-from opscenter.sheets import Deadline, Limits, Table, UnreadableFile
-from opscenter.xlsx.archive import MAX_DIRECTORY_BYTES, MAX_TOKEN_BYTES, Budget, open_archive
-from opscenter.xlsx.parts import Strings, Styles, cell_styles, locate, shared_strings
-from opscenter.xlsx.sheet import Sheet
+from opscenter.sheets.bounds import Deadline, Limits, Table, UnreadableFile
+from opscenter.sheets.xlsx_archive import MAX_DIRECTORY_BYTES, MAX_TOKEN_BYTES, Budget, open_archive
+from opscenter.sheets.xlsx_parts import Strings, Styles, cell_styles, locate, shared_strings
+from opscenter.sheets.xlsx_sheet import Sheet
 
 __all__ = ["MAX_DIRECTORY_BYTES", "MAX_TOKEN_BYTES", "read_xlsx"]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from xml.parsers import expat
 
-from opscenter.sheets import MIB, Deadline, UnreadableFile, quoted
+from opscenter.sheets.bounds import MIB, Deadline, UnreadableFile, quoted
 
 CHUNK = 64 * 1024  # unpacked at a time, and fed to expat
 MAX_TOKEN_BYTES = 256 * 1024  # one tag, comment or processing instruction (expat holds it whole)

@@ -7,8 +7,8 @@ import zipfile
 from array import array
 from dataclasses import dataclass, field
 
-from opscenter.sheets import Deadline, Limits, UnreadableFile, quoted
-from opscenter.xlsx.archive import Budget, Stop, parse, run, tag_of, until_done
+from opscenter.sheets.bounds import Deadline, Limits, UnreadableFile, quoted
+from opscenter.sheets.xlsx_archive import Budget, Stop, parse, run, tag_of, until_done
 
 MAX_STYLES = 65_536  # cell formats (Excel allows 64,000) or number formats in one workbook
 MAX_SHEETS = 1_024  # sheets looked at for the first worksheet
