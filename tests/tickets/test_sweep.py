@@ -24,8 +24,7 @@ from tests.tickets.steps import act, beijing, instant, open_ticket
 
 
 def sweep(db: Database, now: datetime) -> SweepResult:
-    with db.transaction(write=True) as session:
-        return jobs.sweep(session, JobContext(now=now, actor=Actor.system("job:tickets.sweep", "test")))
+    return jobs.sweep(db, JobContext(now=now, actor=Actor.system("job:tickets.sweep", "test")))
 
 
 def breaches_counted(kind: str) -> float:
