@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -20,6 +20,9 @@ from opscenter.audit.models import GENESIS_HASH
 from opscenter.db import Database
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+T = TypeVar("T")
 
 
 def postgres_admin_url() -> str:
@@ -109,10 +112,10 @@ class Api:
         self.http.close()
 
 
-def race(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
+def race(*calls: Callable[[], T]) -> list[T]:
     """Start every call at the same instant, each in its own thread; their answers, in call order."""
     barrier = threading.Barrier(len(calls))
-    answers: list[httpx.Response | None] = [None] * len(calls)
+    answers: list[T | None] = [None] * len(calls)
 
     def run(index: int) -> None:
         barrier.wait()
