@@ -4,8 +4,8 @@ A job never holds a transaction while it waits: on SQLite a write transaction ho
 request that writes needs (and a read transaction pins its snapshot, so the WAL cannot be checkpointed past it);
 on PostgreSQL an open transaction holds its locks and keeps vacuum from cleaning behind it. So a job is one of:
 
-- ``run(session, context)``: database work only, and short (a sweep, a purge step): one transaction, which the
-  scheduler opens and commits together with the job's ``job_run`` record;
+- ``run(session, context)``: database work only, and short (the contracts' expiry reminders): one transaction,
+  which the scheduler opens and commits together with the job's ``job_run`` record;
 - ``run_steps(db, context)``: work that waits on something else (Prometheus), or is long: it gets the database
   and opens its own transactions, reading what it needs in a short read transaction, waiting or computing with
   none open, and writing in short write transactions, each idempotent by its unique keys, so a run stopped
