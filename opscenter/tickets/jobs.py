@@ -7,9 +7,9 @@ which holds the row's lock) finds it marked and leaves it. Each is one range ove
 (status, due time), so the sweep costs what it marks, not what is open. The due times were computed
 when the ticket was opened or last moved, so no calendar arithmetic happens here.
 
-The marks are one short write transaction; the automatic closes follow in transactions of ``AUTO_CLOSE_STEP``
-tickets each (a close is a row lock, an audit event and a history entry), so a request's write never waits
-behind hundreds of them at once.
+Each kind of mark is one short write transaction; the automatic closes follow in transactions of
+``AUTO_CLOSE_STEP`` tickets each (a close is a row lock, an audit event and a history entry), so a request's
+write never waits behind hundreds of them at once.
 """
 
 import time
@@ -44,17 +44,17 @@ class SweepResult:
 def sweep(db: Transactions, context: JobContext) -> SweepResult:
     started = time.perf_counter()
     now = context.now
-    with db.transaction(write=True) as session:
-        response = _mark(
-            session,
-            col(Ticket.response_breached_at),
-            col(Ticket.response_due_at),
-            col(Ticket.status) == TicketStatus.NEW,
-            now,
-        )
-        running = col(Ticket.status).in_(CLOCK_RUNNING)
-        resolution = _mark(session, col(Ticket.resolution_breached_at), col(Ticket.resolution_due_at), running, now)
-        escalations = _mark(session, col(Ticket.escalated_at), col(Ticket.escalation_due_at), running, now)
+    running = col(Ticket.status).in_(CLOCK_RUNNING)
+    marks = (
+        (col(Ticket.response_breached_at), col(Ticket.response_due_at), col(Ticket.status) == TicketStatus.NEW),
+        (col(Ticket.resolution_breached_at), col(Ticket.resolution_due_at), running),
+        (col(Ticket.escalated_at), col(Ticket.escalation_due_at), running),
+    )
+    marked = []
+    for mark, due_at, in_state in marks:  # each its own transaction: after an hour without a sweep, thousands
+        with db.transaction(write=True) as session:
+            marked.append(_mark(session, mark, due_at, in_state, now))
+    response, resolution, escalations = marked
     closed = seen = 0
     while seen < AUTO_CLOSE_BATCH:
         with db.transaction(write=True) as session:
