@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import databases  # noqa: E402
 from bench.ratings_api import seed  # noqa: E402
 from monitoring.promql import PrometheusClient  # noqa: E402
-from opscenter.db import Database  # noqa: E402
+from opscenter.db import Database, WithinTransaction  # noqa: E402
 from opscenter.heap import freeze_startup_heap  # noqa: E402
 from opscenter.settings import Settings  # noqa: E402
 from sla.measurements.models import Measurement  # noqa: E402
@@ -90,7 +90,8 @@ def one_pull(database: Database, settings: Settings, transport: httpx.BaseTransp
     try:
         with PrometheusClient(settings, transport=transport) as prometheus:
             started = time.perf_counter()
-            result = pull(session, prometheus, [DAY], now=datetime.now(UTC))
+            # its read and its day's write in one transaction, rolled back: every run measures the whole day
+            result = pull(WithinTransaction(session), prometheus, [DAY], now=datetime.now(UTC))
             session.flush()
             elapsed = time.perf_counter() - started
         if result.failure is not None:

@@ -27,6 +27,7 @@ from opscenter.audit.models import AuditEventPublic
 from opscenter.auth.actor import Actor
 from opscenter.auth.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
 from opscenter.clock import today
+from opscenter.db import WithinTransaction
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD
@@ -55,7 +56,8 @@ class BillingController(Controller):
         "The month must have ended (Asia/Shanghai).",
     )
     def run(self, session: DbSession, actor: CurrentActor, data: JSONBody[BillingRunIn]) -> BillingRunPublic:
-        result = runs.run_period(session, period=data.month, actor=actor)
+        # the whole run in the request's one transaction
+        result = runs.run_period(WithinTransaction(session), period=data.month, actor=actor)
         return BillingRunPublic.model_validate(result.run)
 
     @get("/runs/{run_id:uuid}", guards=[allow(Role.BUREAU, Role.OPERATOR, Role.AUDITOR)])

@@ -5,10 +5,10 @@ refreshes drafts and never doubles a statement.
 """
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session
 
 from billing.statements.runs import run_period
 from opscenter.clock import SHANGHAI, Period, business_date
+from opscenter.db import Database
 from opscenter.scheduler import Job, JobContext
 
 
@@ -17,8 +17,9 @@ def previous(period: Period) -> Period:
     return Period(period.year - 1, 12) if period.month == 1 else Period(period.year, period.month - 1)
 
 
-def run_monthly(session: Session, context: JobContext) -> None:
-    run_period(session, period=previous(Period.of(business_date(context.now))), actor=context.actor, now=context.now)
+def run_monthly(db: Database, context: JobContext) -> None:
+    """Reads and computes with no write transaction open, then writes in short ones (``runs.run``)."""
+    run_period(db, period=previous(Period.of(business_date(context.now))), actor=context.actor, now=context.now)
 
 
 JOBS = [
@@ -26,6 +27,6 @@ JOBS = [
         id="billing.monthly_run",
         description="Generate the draft statements of the month that just ended (Asia/Shanghai)",
         trigger=CronTrigger(day=1, hour=2, minute=0, timezone=SHANGHAI),
-        run=run_monthly,
+        run_steps=run_monthly,
     ),
 ]

@@ -14,6 +14,7 @@ from contracts.instances.models import ServiceInstance
 from contracts.terms import Priority
 from opscenter.auth.actor import Actor
 from opscenter.clock import replaying, utcnow
+from opscenter.db import WithinTransaction
 from opscenter.demo.cast import SEEDER, Cast
 from opscenter.demo.province import DEPARTMENTS, OPERATOR_USER, Calendar, department_user
 from opscenter.scheduler import JobContext
@@ -189,7 +190,7 @@ def add_tickets(session: Session, cast: Cast, calendar: Calendar) -> str:
                 opened[index] = _act(
                     session, opened[index], action, operator=cast[OPERATOR_USER], department=department
                 )
-    result = sweep(session, JobContext(now=utcnow(), actor=SEEDER))
+    result = sweep(WithinTransaction(session), JobContext(now=utcnow(), actor=SEEDER))
     states: dict[str, int] = {}
     for ticket in session.exec(select(Ticket)).all():
         states[ticket.status.value] = states.get(ticket.status.value, 0) + 1

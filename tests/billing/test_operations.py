@@ -1,9 +1,15 @@
 """Billing as operations run it: the monthly job's month, the command line with progress, and /metrics."""
 
-import pytest
+from typing import Any
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from billing.statements import runs
 from billing.statements.jobs import previous
+from opscenter.auth.actor import Actor
 from opscenter.clock import Period
+from opscenter.db import Database
 from opscenter.settings import Settings
 from tests.billing import steps
 from tests.billing.steps import ChosenInputs
@@ -45,3 +51,39 @@ def test_metrics_count_statements_by_state_and_sum_amounts_by_period(
     scraped = scrape(api.base_url)
     assert 'opscenter_statements{state="issued"} 1.0' in scraped
     assert 'opscenter_billing_amount_yuan{kind="amount",period="2026-02"} 30000.0' in scraped
+
+
+def test_a_run_stopped_between_its_steps_leaves_whole_statements_and_the_next_run_writes_the_rest_once(
+    world: World, api: ApiFactory, db: Database, chosen: ChosenInputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [
+        contracts.provisioned_contract(api, world, number=f"SZSJ-2026-00{n}", code=f"ECS-{n}", start="2026-03-01",
+                                       end="2026-03-31")[0]
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    monkeypatch.setattr(runs, "STEP", 1)  # a write transaction per contract
+    written, calls = runs._write, []
+
+    def lost_on_the_second_step(*args: Any) -> tuple[float, float]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", None, Exception("the worker lost its database connection"))
+        return written(*args)
+
+    monkeypatch.setattr(runs, "_write", lost_on_the_second_step)
+    actor = Actor.system("job:billing.monthly_run", "test")
+    with pytest.raises(OperationalError):
+        runs.run_period(db, period=Period(2026, 3), actor=actor)
+    (first,) = steps.statements(api, world.bureau, period="2026-03")
+    assert len(steps.read(api, world.bureau, first["id"])["lines"]) == 1, "the first step's statement is whole"
+
+    monkeypatch.setattr(runs, "_write", written)
+    again = runs.run_period(db, period=Period(2026, 3), actor=actor).run
+    assert (again.created, again.refreshed, again.kept) == (2, 1, 0)
+    by_contract = {found["contract_id"]: found for found in steps.statements(api, world.bureau, period="2026-03")}
+    assert sorted(by_contract) == sorted(contract["id"] for contract in made)
+    assert all(len(steps.read(api, world.bureau, found["id"])["lines"]) == 1 for found in by_contract.values())
+    generated = api.as_(world.auditor).get(
+        "/api/v1/audit-events", params={"action": "statement.generate", "count": "true"}
+    )
+    assert generated.json()["total"] == 3, "each statement generated once"
