@@ -7,9 +7,9 @@ ticket past its resolution deadline on one line in twenty. Then, on each databas
 
 - baseline: writing 10,000 rows of the statement line's width with executemany in one transaction, and
   nothing else (the floor any run pays for its output);
-- run: ``billing.statements.runs.run_period`` in one committed write transaction, with where the time goes (each
-  phase the run reports through its progress hook, and the SLA reports and ticket breaches it reads, timed from
-  outside), and how many SQL statements it sent;
+- run: ``billing.statements.runs.run_period`` as the job runs it (a read transaction for the inputs, then a
+  write transaction per 100 contracts), with where the time goes (each input source, computing the lines,
+  writing, auditing) and how many SQL statements it sent;
 - again: the same run a second time (every draft refreshed, nothing doubled);
 - for scale: the statements a run sends at a tenth of the size, to show that they do not grow with the lines.
 
@@ -274,8 +274,7 @@ def timed_run(db: Database) -> tuple[float, dict[str, float], int, Any]:
     sources, phases = TimedSources(), Phases()
     with counting(db.engine) as sent:
         start = time.perf_counter()
-        with db.transaction(write=True) as session:
-            result = billing_run(session, period=PERIOD, actor=ACTOR, sources=sources, now=NOW, progress=phases)
+        result = billing_run(db, period=PERIOD, actor=ACTOR, sources=sources, now=NOW, progress=phases)
         seconds = time.perf_counter() - start
     by_phase = phases.seconds()
     inputs = {"inputs": by_phase.pop("inputs", 0.0), **{f"  {name}": spent for name, spent in sources.seconds.items()}}

@@ -238,8 +238,11 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Check the sealed hash chain and report the unsealed backlog; exit 1 naming every edited or deleted event."""
-    with Database(_migrated_settings()).transaction(write=False) as session:
-        report = audit.verify_chain(session)
+    database = Database(_migrated_settings())
+    try:
+        report = audit.verify_chain(database)
+    finally:
+        database.dispose()
     backlog = f"{report.unsealed} waiting to be sealed"
     if report.oldest_unsealed_at is not None:
         waited = (utcnow() - report.oldest_unsealed_at).total_seconds()

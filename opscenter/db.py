@@ -6,6 +6,7 @@ instead of failing half-way with "database is locked". Reads begin deferred and 
 PostgreSQL is the production database. Services ``flush()``; whoever opens the transaction commits.
 """
 
+import collections
 import enum
 import json
 import operator
@@ -16,11 +17,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import JSON, DateTime, Dialect, Engine, Table, create_engine, event, insert
 from sqlalchemy import Enum as SAEnum
@@ -195,7 +196,7 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
     # Writers of this process queue here, in order, before they ask SQLite for its write lock: SQLite's own
     # busy handler sleeps in growing steps (up to 100 ms) and lets latecomers overtake, which turns fifty
     # concurrent writers into seconds of tail latency. Other processes still meet busy_timeout.
-    writer = threading.Lock()
+    writer = WriterQueue()
     wait_seconds = settings.sqlite_busy_timeout_ms / 1000
 
     @event.listens_for(engine, "begin")
@@ -218,6 +219,63 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
             writer.release()
 
     return engine
+
+
+class Transactions(Protocol):
+    """Whatever opens transactions as ``Database.transaction`` does: work that opens its own short transactions
+    (a job's steps) takes one of these rather than a session."""
+
+    def transaction(self, *, write: bool) -> AbstractContextManager[Session]: ...
+
+
+class WithinTransaction:
+    """``Transactions`` that are all one transaction, the caller's, which it ends: for work that opens its own
+    transactions (a job's steps) when a caller wants it inside one of its own (an API request, the demo's seeding,
+    a benchmark that rolls back)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Session]:
+        yield self.session
+
+
+class WriterQueue:
+    """A lock handed to its waiters in the order they came (``threading.Lock`` is not: a thread that releases it and
+    asks again at once usually gets it back before the waiter wakes).
+
+    A job that writes in many short transactions (a day of measurements, a batch of seals) releases the writer
+    between them; handed over in order, a request that came meanwhile waits for one of those transactions, never
+    for the whole job.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().set()  # the next in line holds it now: nobody can overtake
+            else:
+                self._held = False
 
 
 class Database:

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -48,6 +49,7 @@ from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
+from opscenter.auth.touches import KeyTouches
 from opscenter.calendar.controller import CalendarController
 from opscenter.db import Database
 from opscenter.demo.command import demo
@@ -252,6 +254,9 @@ class OpsCenterPlugin(InitPluginProtocol):
         app.state.replica = replica
         app.state.settings = self.settings
         app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
+        touches = KeyTouches(db, touch_interval=timedelta(seconds=self.settings.api_key_touch_interval_seconds))
+        app.state.key_touches = touches
+        touches.start()
         # Handlers (and key look-ups) run in the loop's default executor: as many threads as pooled connections, so
         # no thread waits for a connection and none is opened and closed per request (Python's default would be
         # min(32, cores + 4), anyio's forty more for authentication).
@@ -271,4 +276,5 @@ class OpsCenterPlugin(InitPluginProtocol):
                 scheduler.stop()
             if replica is not None:
                 replica.dispose()
+            touches.stop()
             db.dispose()

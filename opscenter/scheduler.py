@@ -1,9 +1,22 @@
 """Scheduled work. Domains declare ``Job``s in their ``jobs.py``; the plugin registers them here.
 
-Each run is one transaction. On PostgreSQL the run first takes a transaction-scoped advisory lock
-named after the job, so when several workers (or several ``serve`` processes) share a database only
-one runs a given job at a time; the others skip that tick. SQLite write transactions are serialized
-already. Jobs are idempotent by unique keys, so a second run never doubles anything either.
+A job never holds a transaction while it waits: on SQLite a write transaction holds the one write lock every
+request that writes needs (and a read transaction pins its snapshot, so the WAL cannot be checkpointed past it);
+on PostgreSQL an open transaction holds its locks and keeps vacuum from cleaning behind it. So a job is one of:
+
+- ``run(session, context)``: database work only, and short (the contracts' expiry reminders): one transaction,
+  which the scheduler opens and commits together with the job's ``job_run`` record;
+- ``run_steps(db, context)``: work that waits on something else (Prometheus), or is long: it gets the database
+  and opens its own transactions, reading what it needs in a short read transaction, waiting or computing with
+  none open, and writing in short write transactions, each idempotent by its unique keys, so a run stopped
+  between two of them is safe to run again.
+
+On PostgreSQL a run first takes an advisory lock named after the job, so when several workers (or several
+``serve`` processes) share a database only one runs a given job at a time; the others skip that tick. A ``run``
+job takes it for its transaction; a ``run_steps`` job holds it on a connection of its own outside any
+transaction (a session-level lock, freed with the session if the process dies). SQLite runs the jobs in one
+process (``opscenter/leadership.py``) and APScheduler never starts a job while its previous run goes on. Jobs are
+idempotent by unique keys, so a second run never doubles anything either.
 
 Which process runs the scheduler at all is decided in ``opscenter/leadership.py``: one leader per
 database. A successful run is recorded in ``job_run`` (``opscenter/job_runs.py``) so that a new leader
@@ -15,7 +28,8 @@ the actor of one run from the job's id (the wiring passes ``opscenter.identity.a
 
 import hashlib
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -48,11 +62,19 @@ class JobContext(Generic[ActorT]):
 
 @dataclass(frozen=True)
 class Job:
+    """A scheduled job: ``run`` (one short transaction the scheduler opens: a write transaction, or a read one
+    with ``writes=False``) or ``run_steps`` (opens its own short transactions); see the module's docstring."""
+
     id: str
     description: str
     trigger: BaseTrigger
-    run: Callable[[Session, JobContext[Any]], object]
+    run: Callable[[Session, JobContext[Any]], object] | None = None
     writes: bool = True
+    run_steps: Callable[[Database, JobContext[Any]], object] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.run_steps is None):
+            raise ValueError(f"job {self.id}: give it run or run_steps, one of them")
 
 
 SystemActor = Callable[[str], object]
@@ -64,17 +86,7 @@ def run_job(db: Database, job: Job, *, system_actor: SystemActor, now: datetime 
     or ``failed``."""
     context = JobContext(now=now or utcnow(), actor=system_actor(job.id))
     try:
-        with db.transaction(write=job.writes) as session:
-            if not _try_job_lock(session, job.id):
-                outcome = "skipped"
-            else:
-                job.run(session, context)
-                if job.writes:  # recorded with the job's own work: both commit or neither
-                    record_run(session, job.id, context.now)
-                outcome = "ok"
-        if outcome == "ok" and not job.writes:
-            with db.transaction(write=True) as session:
-                record_run(session, job.id, context.now)
+        outcome = _in_steps(db, job, job.run_steps, context) if job.run_steps else _in_one(db, job, context)
     except Exception:
         log.exception("job %s failed; it runs again at its next time", job.id)
         outcome = "failed"
@@ -84,11 +96,64 @@ def run_job(db: Database, job: Job, *, system_actor: SystemActor, now: datetime 
     return outcome
 
 
+def _in_one(db: Database, job: Job, context: JobContext[Any]) -> str:
+    assert job.run is not None
+    with db.transaction(write=job.writes) as session:
+        if not _try_job_lock(session, job.id):
+            return "skipped"
+        job.run(session, context)
+        if job.writes:  # recorded with the job's own work: both commit or neither
+            record_run(session, job.id, context.now)
+    if not job.writes:
+        with db.transaction(write=True) as session:
+            record_run(session, job.id, context.now)
+    return "ok"
+
+
+def _in_steps(
+    db: Database, job: Job, steps: Callable[[Database, JobContext[Any]], object], context: JobContext[Any]
+) -> str:
+    with _job_lock_outside_transactions(db, job.id) as held:
+        if not held:
+            return "skipped"
+        steps(db, context)
+        with db.transaction(write=True) as session:
+            record_run(session, job.id, context.now)
+    return "ok"
+
+
+def _job_lock_key(job_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"opscenter-job:{job_id}".encode()).digest()[:8], "big", signed=True)
+
+
 def _try_job_lock(session: Session, job_id: str) -> bool:
+    """PostgreSQL: the job's advisory lock for the session's transaction (True elsewhere)."""
     if session.get_bind().dialect.name != "postgresql":
         return True
-    key = int.from_bytes(hashlib.sha256(f"opscenter-job:{job_id}".encode()).digest()[:8], "big", signed=True)
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
+    key = {"key": _job_lock_key(job_id)}
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key).scalar())
+
+
+@contextmanager
+def _job_lock_outside_transactions(db: Database, job_id: str) -> Iterator[bool]:
+    """PostgreSQL: the job's advisory lock (the same one ``_try_job_lock`` takes) held by a pooled connection in
+    autocommit mode, so no transaction stays open while the job runs; yields whether it was free (True elsewhere)."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = {"key": _job_lock_key(job_id)}
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar())
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                except Exception:
+                    log.warning("job %s: could not free its lock; dropping its connection", job_id, exc_info=True)
+                    connection.invalidate()  # the session ends, and the lock with it, rather than go back pooled
 
 
 def build_scheduler(

@@ -5,9 +5,11 @@ The binaries come from Debian's ``prometheus`` package (``scripts/test`` install
 this fails loudly: an SLA suite that silently skips its Prometheus tests would prove nothing.
 """
 
+import contextlib
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -127,3 +129,71 @@ def running(root: Path, openmetrics: Path) -> Iterator[Prometheus]:
         yield server
     finally:
         server.stop()
+
+
+_REFUSAL_BODY = b'{"status":"error","errorType":"bad_data","error":"the test is over"}'
+REFUSAL = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    + f"Content-Length: {len(_REFUSAL_BODY)}\r\n\r\n".encode()
+    + _REFUSAL_BODY
+)
+
+
+def refusing_url() -> str:
+    """A URL where nothing listens: connections are refused, as on a fresh install without Prometheus."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+class Hanging:
+    """A Prometheus that accepts connections and never answers (wedged, or a firewall that drops the answers): a
+    real TCP listener on 127.0.0.1. ``accepted`` counts the connections it holds. Leaving the block answers every
+    held and later request with a 400 at once, so a client waiting on it ends without sitting out its read
+    timeout; then the listener closes."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self._listener.settimeout(0.1)
+        self.port: int = self._listener.getsockname()[1]
+        self.accepted = 0
+        self._released = threading.Event()
+        self._closing = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._acceptor = threading.Thread(target=self._accept, name="hanging-prometheus", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Hanging":
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._released.set()
+        time.sleep(0.5)  # requests sent on the way out get their 400 too
+        self._closing.set()
+        self._acceptor.join()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            thread = threading.Thread(target=self._hold, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _hold(self, connection: socket.socket) -> None:
+        with connection:
+            self._released.wait()
+            connection.settimeout(0.5)
+            with contextlib.suppress(OSError):
+                connection.recv(65536)
+                connection.sendall(REFUSAL)

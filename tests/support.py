@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -31,6 +31,9 @@ def scrape(base_url: str, *, token: str | None = METRICS_TOKEN) -> str:
     response = httpx.get(f"{base_url}/metrics", headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     return response.text
+
+
+T = TypeVar("T")
 
 
 def postgres_admin_url() -> str:
@@ -120,10 +123,10 @@ class Api:
         self.http.close()
 
 
-def race(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
+def race(*calls: Callable[[], T]) -> list[T]:
     """Start every call at the same instant, each in its own thread; their answers, in call order."""
     barrier = threading.Barrier(len(calls))
-    answers: list[httpx.Response | None] = [None] * len(calls)
+    answers: list[T | None] = [None] * len(calls)
 
     def run(index: int) -> None:
         barrier.wait()

@@ -49,8 +49,7 @@ def billing_run(migrations: Migrations, period: Period) -> None:
 
     database = Database(settings)
     try:
-        with database.transaction(write=True) as session:
-            result = run_period(session, period=period, actor=actor, progress=progress)
+        result = run_period(database, period=period, actor=actor, progress=progress)
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
     finally:

@@ -22,6 +22,7 @@ from billing.statements.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
+from opscenter.db import WithinTransaction
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
@@ -53,7 +54,8 @@ class BillingController(Controller):
         "The month must have ended (Asia/Shanghai).",
     )
     def run(self, session: DbSession, actor: CurrentActor, data: JSONBody[BillingRunIn]) -> Response[BillingRunPublic]:
-        result = runs.run_period(session, period=data.month, actor=actor)
+        # the whole run in the request's one transaction
+        result = runs.run_period(WithinTransaction(session), period=data.month, actor=actor)
         return respond(BillingRunPublic.model_validate(result.run), created=f"/api/v1/billing/runs/{result.run.id}")
 
     @get("/runs/{run_id:uuid}", guards=[allow(Role.BUREAU, Role.OPERATOR, Role.AUDITOR)])

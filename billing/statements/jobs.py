@@ -5,9 +5,9 @@ refreshes drafts and never doubles a statement.
 """
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session
 
 from billing.statements.runs import run_period
+from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.timekeeping import SHANGHAI, Period, business_date
@@ -18,8 +18,9 @@ def previous(period: Period) -> Period:
     return Period(period.year - 1, 12) if period.month == 1 else Period(period.year, period.month - 1)
 
 
-def run_monthly(session: Session, context: JobContext[Actor]) -> None:
-    run_period(session, period=previous(Period.of(business_date(context.now))), actor=context.actor, now=context.now)
+def run_monthly(db: Database, context: JobContext[Actor]) -> None:
+    """Reads and computes with no write transaction open, then writes in short ones (``runs.run``)."""
+    run_period(db, period=previous(Period.of(business_date(context.now))), actor=context.actor, now=context.now)
 
 
 JOBS = [
@@ -27,6 +28,6 @@ JOBS = [
         id="billing.monthly_run",
         description="Generate the draft statements of the month that just ended (Asia/Shanghai)",
         trigger=CronTrigger(day=1, hour=2, minute=0, timezone=SHANGHAI),
-        run=run_monthly,
+        run_steps=run_monthly,
     ),
 ]

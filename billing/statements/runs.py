@@ -12,7 +12,7 @@ in batches through Core, one audit event per statement created or changed and on
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -27,16 +27,20 @@ from billing.statements.inputs import PeriodInputs, Sources, gather
 from billing.statements.lines import line_values, override
 from billing.statements.models import FROZEN, BillingRun, Statement, StatementLine, StatementStatus
 from opscenter.audit import service as audit
-from opscenter.db import core_table, new_id
+from opscenter.db import Transactions, core_table, new_id
 from opscenter.errors import InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.timekeeping import Period, today, utcnow
 
 Progress = Callable[[str, int, int], None]
-"""``progress(phase, done, total)``: called as a run advances through its phases — ``inputs``, ``compute``,
-``lines``, ``audit``, in that order, each ending with ``done == total`` — so a caller can draw it or time it."""
+"""``progress(phase, done, total)``: called as a run advances through its phases — ``inputs``, ``compute``, then
+``lines`` and ``audit`` for each step of contracts written — each ending with ``done == total``, so a caller can
+draw it or time it."""
 
 BATCH = 1000
+# Contracts per write transaction: ten lines each make about 0.06 s on SQLite (bench/billing_run.py), the longest a
+# request's write waits behind the run.
+STEP = 100
 T = TypeVar("T")
 
 
@@ -57,7 +61,7 @@ def billable(period: Period) -> None:
 
 
 def run(
-    session: Session,
+    db: Transactions,
     *,
     period: Period,
     actor: Actor,
@@ -65,11 +69,18 @@ def run(
     now: datetime | None = None,
     progress: Progress = _quiet,
 ) -> RunResult:
-    """Generate or refresh the period's draft statements; flushes, the caller commits."""
+    """Generate or refresh the period's draft statements.
+
+    The inputs are read in one read transaction and the lines computed with none open; then the statements are
+    written ``STEP`` contracts to a write transaction (each with its statements' audit events, and the run's counts
+    so far), and the run's own audit event closes the last. A run stopped between two of them has written whole
+    statements only: a second run refreshes those and writes the rest. Given ``WithinTransaction(session)`` it all
+    happens in that one transaction (an API request)."""
     billable(period)
     started = utcnow()
     progress("inputs", 0, 1)
-    inputs = gather(session, period=period, sources=sources, now=now or started)
+    with db.transaction(write=False) as session:
+        inputs = gather(session, period=period, sources=sources, now=now or started)
     progress("inputs", 1, 1)
 
     # Every line's figures first (pure computation), keyed by contract; the statement ids follow once locked.
@@ -90,11 +101,59 @@ def run(
         contracts=len(contract_ids),
         lines=len(inputs.lines),
     )
-    session.add(run_row)
-    session.flush()
-    fresh = {contract_id: new_id() for contract_id in contract_ids}
 
-    _insert_new(session, inputs, fresh, run_row.id, started)
+    written = _Written()
+    steps = list(_chunks(contract_ids, STEP)) or [[]]
+    for number, step in enumerate(steps, start=1):
+        with db.transaction(write=True) as session:
+            if number == 1:
+                session.add(run_row)
+                session.flush()
+            else:
+                run_row = session.merge(run_row, load=False)
+            _write(
+                session, inputs, {contract_id: by_contract[contract_id] for contract_id in step}, run_row.id,
+                started, actor, written, progress,
+            )  # fmt: skip
+            # the run's row says what it has done so far, also of a run that never finishes
+            run_row.created, run_row.refreshed, run_row.kept = written.created, written.refreshed, written.kept
+            run_row.finished_at = utcnow()
+            if number == len(steps):
+                audit.record_create(session, actor=actor, action="billing_run.complete", row=run_row)
+            session.flush()
+        progress("audit", number, len(steps))
+    return RunResult(run_row, written.statement_ids)
+
+
+@dataclass
+class _Written:
+    """What the run's steps wrote so far."""
+
+    created: int = 0
+    refreshed: int = 0
+    kept: int = 0
+    lines: int = 0
+    statement_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def _write(
+    session: Session,
+    inputs: PeriodInputs,
+    by_contract: dict[uuid.UUID, list[dict[str, Any]]],
+    run_id: uuid.UUID,
+    started: datetime,
+    actor: Actor,
+    written: _Written,
+    progress: Progress,
+) -> None:
+    """One step: the statements of ``by_contract``'s contracts, created or refreshed, with their lines, totals and
+    audit events, in the caller's transaction."""
+    if not by_contract:
+        return
+    period = inputs.period
+    contract_ids = sorted(by_contract)
+    fresh = {contract_id: new_id() for contract_id in contract_ids}
+    _insert_new(session, inputs, fresh, run_id, started)
     rows = _locked(session, period, contract_ids)
     created = {row.id for row in rows if fresh.get(row.contract_id) == row.id}
     drafts = [row for row in rows if row.status == StatementStatus.DRAFT]
@@ -104,7 +163,7 @@ def run(
     old = _old_totals(session, [row.id for row in refreshed])
     _delete_lines(session, [row.id for row in refreshed])
     totals: dict[uuid.UUID, dict[str, int]] = {}
-    lines_done, batch = 0, []
+    batch: list[dict[str, Any]] = []
     for row in drafts:
         sums = totals.setdefault(row.id, {"base_fen": 0, "deduction_fen": 0, "amount_fen": 0})
         for values in by_contract.get(row.contract_id, []):
@@ -116,16 +175,14 @@ def run(
                 sums[name] += values[name]
             batch.append(values)
             if len(batch) >= BATCH:
-                lines_done += _insert_lines(session, batch)
+                written.lines += _insert_lines(session, batch)
                 batch = []
-                progress("lines", lines_done, len(inputs.lines))
-    lines_done += _insert_lines(session, batch)
-    progress("lines", lines_done, len(inputs.lines))
+                progress("lines", written.lines, len(inputs.lines))
+    written.lines += _insert_lines(session, batch)
+    progress("lines", written.lines, len(inputs.lines))
     ceilings = _ceilings(session, inputs, [row.contract_id for row in drafts], period)
-    _update_totals(session, drafts, totals, ceilings, inputs, run_row.id, started, created)
-    progress("lines", lines_done, len(inputs.lines))
+    _update_totals(session, drafts, totals, ceilings, inputs, run_id, started, created)
 
-    progress("audit", 0, len(drafts))
     subject = Statement(id=new_id(), contract_id=new_id(), contract_number="", supplier_id=new_id(), period=str(period))
     with session.no_autoflush:
         for row in drafts:
@@ -146,12 +203,10 @@ def run(
                     name: [before.get(name), value] for name, value in after.items() if before.get(name) != value
                 }
                 audit.append(session, actor=actor, action="statement.refresh", row=subject, changes=changes)
-        run_row.finished_at = utcnow()
-        run_row.created, run_row.refreshed, run_row.kept = len(created), len(refreshed), len(kept)
-        audit.record_create(session, actor=actor, action="billing_run.complete", row=run_row)
-    session.flush()
-    progress("audit", len(drafts), len(drafts))
-    return RunResult(run_row, [row.id for row in rows])
+    written.created += len(created)
+    written.refreshed += len(refreshed)
+    written.kept += len(kept)
+    written.statement_ids.extend(row.id for row in rows)
 
 
 def _chunks(items: list[T], size: int = BATCH) -> Iterator[list[T]]:
@@ -206,20 +261,19 @@ class _Row:
 
 
 def _locked(session: Session, period: Period, contract_ids: list[uuid.UUID]) -> list[_Row]:
-    """The period's statements of these contracts, locked (in id order, so runs never wait crosswise)."""
+    """The period's statements of these contracts (one step's: ``STEP`` at most), locked in id order, so runs never
+    wait crosswise."""
     table = core_table(Statement)
-    found = []
-    wanted = set(contract_ids)
     query = (
         select(table.c.id, table.c.contract_id, table.c.status, table.c.version)
-        .where(table.c.period == str(period))
+        .where(table.c.period == str(period), table.c.contract_id.in_(contract_ids))
         .order_by(table.c.id)
         .with_for_update()
     )
-    for row in session.connection().execute(query):
-        if row.contract_id in wanted:
-            found.append(_Row(row.id, row.contract_id, StatementStatus(row.status), row.version))
-    return found
+    return [
+        _Row(row.id, row.contract_id, StatementStatus(row.status), row.version)
+        for row in session.connection().execute(query)
+    ]
 
 
 def _old_totals(session: Session, statement_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -336,12 +390,12 @@ def _update_totals(
 
 
 def run_period(
-    session: Session, *, period: Period, actor: Actor, now: datetime | None = None, progress: Progress = _quiet
+    db: Transactions, *, period: Period, actor: Actor, now: datetime | None = None, progress: Progress = _quiet
 ) -> RunResult:
     """The run with the real SLA reports and ticket breaches (what the API, the CLI and the job call)."""
     from billing.statements import inputs  # read at call time: the sources are one module attribute
 
-    return run(session, period=period, actor=actor, sources=inputs.SOURCES, now=now, progress=progress)
+    return run(db, period=period, actor=actor, sources=inputs.SOURCES, now=now, progress=progress)
 
 
 def get_run(session: Session, run_id: uuid.UUID) -> BillingRun:

@@ -6,6 +6,10 @@ marked by whichever statement reaches it first, and a second sweep racing the fi
 which holds the row's lock) finds it marked and leaves it. Each is one range over an index on
 (status, due time), so the sweep costs what it marks, not what is open. The due times were computed
 when the ticket was opened or last moved, so no calendar arithmetic happens here.
+
+Each kind of mark is one short write transaction; the automatic closes follow in transactions of
+``AUTO_CLOSE_STEP`` tickets each (a close is a row lock, an audit event and a history entry), so a request's
+write never waits behind hundreds of them at once.
 """
 
 import time
@@ -20,12 +24,14 @@ from sqlmodel import Session, col, select
 from monitoring.metrics import TICKET_BREACHES, TICKET_SWEEP_SECONDS
 from operations.tickets import flows
 from operations.tickets.models import CLOCK_RUNNING, BreachKind, Ticket, TicketStatus
+from opscenter.db import Transactions
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.timekeeping import SHANGHAI
 
 # At most this many tickets close per sweep (each is a row lock and an audit event); the rest next minute.
 AUTO_CLOSE_BATCH = 500
+AUTO_CLOSE_STEP = 50  # closes per write transaction
 
 
 @dataclass(frozen=True)
@@ -36,20 +42,27 @@ class SweepResult:
     auto_closed: int
 
 
-def sweep(session: Session, context: JobContext[Actor]) -> SweepResult:
+def sweep(db: Transactions, context: JobContext[Actor]) -> SweepResult:
     started = time.perf_counter()
     now = context.now
-    response = _mark(
-        session,
-        col(Ticket.response_breached_at),
-        col(Ticket.response_due_at),
-        col(Ticket.status) == TicketStatus.NEW,
-        now,
-    )
     running = col(Ticket.status).in_(CLOCK_RUNNING)
-    resolution = _mark(session, col(Ticket.resolution_breached_at), col(Ticket.resolution_due_at), running, now)
-    escalations = _mark(session, col(Ticket.escalated_at), col(Ticket.escalation_due_at), running, now)
-    closed = _auto_close(session, context)
+    marks = (
+        (col(Ticket.response_breached_at), col(Ticket.response_due_at), col(Ticket.status) == TicketStatus.NEW),
+        (col(Ticket.resolution_breached_at), col(Ticket.resolution_due_at), running),
+        (col(Ticket.escalated_at), col(Ticket.escalation_due_at), running),
+    )
+    marked = []
+    for mark, due_at, in_state in marks:  # each its own transaction: after an hour without a sweep, thousands
+        with db.transaction(write=True) as session:
+            marked.append(_mark(session, mark, due_at, in_state, now))
+    response, resolution, escalations = marked
+    closed = seen = 0
+    while seen < AUTO_CLOSE_BATCH:
+        with db.transaction(write=True) as session:
+            due, closing = _auto_close(session, context, limit=min(AUTO_CLOSE_STEP, AUTO_CLOSE_BATCH - seen))
+        closed, seen = closed + closing, seen + due
+        if due < AUTO_CLOSE_STEP:
+            break
     TICKET_BREACHES.labels(kind=BreachKind.RESPONSE.value).inc(response)
     TICKET_BREACHES.labels(kind=BreachKind.RESOLUTION.value).inc(resolution)
     TICKET_SWEEP_SECONDS.observe(time.perf_counter() - started)
@@ -67,15 +80,17 @@ def _mark(session: Session, mark: Any, due: Any, in_state: ColumnElement[bool], 
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def _auto_close(session: Session, context: JobContext[Actor]) -> int:
+def _auto_close(session: Session, context: JobContext[Actor], *, limit: int) -> tuple[int, int]:
+    """Close up to ``limit`` of the resolved tickets whose time came; returns (how many were due, how many closed:
+    one whose calendar was not known yet moves its time instead)."""
     due = session.exec(
         select(Ticket)
         .where(Ticket.status == TicketStatus.RESOLVED, col(Ticket.auto_close_at) < context.now)
         .order_by(col(Ticket.auto_close_at))
-        .limit(AUTO_CLOSE_BATCH)
+        .limit(limit)
         .with_for_update(skip_locked=True)  # a ticket the department is closing right now is theirs to close
     ).all()
-    return sum(flows.auto_close(session, ticket, actor=context.actor, now=context.now) for ticket in due)
+    return len(due), sum(flows.auto_close(session, ticket, actor=context.actor, now=context.now) for ticket in due)
 
 
 JOBS = [
@@ -84,6 +99,6 @@ JOBS = [
         description="Record ticket SLA breaches, raise escalations at 75 %, close tickets resolved five working "
         "days ago",
         trigger=CronTrigger(minute="*", timezone=SHANGHAI),
-        run=sweep,
+        run_steps=sweep,
     ),
 ]

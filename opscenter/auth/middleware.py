@@ -1,8 +1,9 @@
 """Bearer API-key authentication. Every failure is the same 401, whatever was wrong with the key.
 
 A key seen in the last few seconds is answered from this process's ``CredentialCache`` on the event
-loop, with no thread and no database; otherwise it is read (and its last-used time touched) in a
-worker thread. ``opscenter/auth/cache.py`` states how soon a revocation takes effect.
+loop, with no thread and no database; otherwise it is read in a worker thread, in a read transaction.
+``opscenter/auth/cache.py`` states how soon a revocation takes effect. Authenticating never writes: a key's
+last-used time is noted and written behind the request (``opscenter/auth/touches.py``).
 """
 
 import time
@@ -17,10 +18,12 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from opscenter.auth import cache
 from opscenter.auth import service as auth
 from opscenter.auth.cache import Credential, CredentialCache
+from opscenter.auth.touches import KeyTouches
 from opscenter.db import Database
 from opscenter.identity.models import OrganizationPublic, UserPublic
 from opscenter.middleware import request_id_of
 from opscenter.settings import Settings
+from opscenter.timekeeping import utcnow
 
 
 class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -35,15 +38,15 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         credential = credentials.get(key_hash, now=time.monotonic())
         if credential is None:
             read_at, seen = time.monotonic(), cache.generation()
-            credential = await sync_to_thread(authenticate, state.db, state.settings, token)
+            credential = await sync_to_thread(authenticate, state.db, state.settings, token, state.key_touches)
             if credential is None:
                 raise NotAuthorizedException()
             credentials.put(key_hash, credential, read_at=read_at, seen=seen)
         return AuthenticationResult(user=credential.actor(request_id_of(connection.scope)), auth=credential)
 
 
-def authenticate(db: Database, settings: Settings, token: str) -> Credential | None:
-    """Who is behind ``token``, read from the database, or None. Runs in a worker thread."""
+def authenticate(db: Database, settings: Settings, token: str, touches: KeyTouches) -> Credential | None:
+    """Who is behind ``token``, read from the database, or None. Runs in a worker thread; never writes."""
     interval = timedelta(seconds=settings.api_key_touch_interval_seconds)
     with db.transaction(write=False) as session:
         resolved = auth.resolve_key(session, token, touch_interval=interval)
@@ -56,6 +59,5 @@ def authenticate(db: Database, settings: Settings, token: str) -> Credential | N
             organization=OrganizationPublic.model_validate(resolved.organization),
         )
     if resolved.needs_touch:
-        with db.transaction(write=True) as session:
-            auth.touch_key(session, resolved.api_key_id, touch_interval=interval)
+        touches.note(resolved.api_key_id, utcnow())
     return credential

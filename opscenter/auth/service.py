@@ -4,15 +4,17 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.auth.models import ApiKey, ApiKeyCreate
+from opscenter.db import core_table
 from opscenter.errors import InvalidInput, referenced
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, User
@@ -111,13 +113,23 @@ def resolve_key(session: Session, presented: str, *, touch_interval: timedelta) 
     return ResolvedKey(api_key.id, api_key.expires_at, user, organization, needs_touch=stale)
 
 
-def touch_key(session: Session, api_key_id: uuid.UUID, *, touch_interval: timedelta) -> None:
-    """Record that a key was used. A plain UPDATE: bookkeeping, not a state change, so no version bump."""
-    now = utcnow()
-    session.execute(
-        update(ApiKey)
-        .where(col(ApiKey.id) == api_key_id)
-        .where(or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) < now - touch_interval))
+def touch_keys(session: Session, used: Mapping[uuid.UUID, datetime], *, touch_interval: timedelta) -> None:
+    """Record when keys were used (key id → when), each unless recorded less than ``touch_interval`` before. Plain
+    UPDATEs in one executemany: bookkeeping, not a state change, so no version bump and no audit event."""
+    if not used:
+        return
+    table = core_table(ApiKey)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("key_id"))
+        .where(or_(table.c.last_used_at.is_(None), table.c.last_used_at < bindparam("stale_before")))
         # updated_at keeps its value: using a key is not modifying it.
-        .values(last_used_at=now, updated_at=ApiKey.updated_at)
+        .values(last_used_at=bindparam("used_at"), updated_at=table.c.updated_at)
+    )
+    session.connection().execute(
+        statement,
+        [
+            {"key_id": key_id, "used_at": used_at, "stale_before": used_at - touch_interval}
+            for key_id, used_at in sorted(used.items())  # in key order: two writers never wait crosswise
+        ],
     )

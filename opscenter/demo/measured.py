@@ -84,8 +84,8 @@ def pull_measurements(db: Database, settings: Settings, *, progress: Callable[[s
     now = utcnow()
     first, last = Calendar(now).last_month.first_day, last_complete_day(now, settings.sla_pull_settle_minutes)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    with db.transaction(write=True) as session, PrometheusClient(settings.prometheus) as prometheus:
-        result = pull(session, prometheus, days, now=now)
+    with PrometheusClient(settings.prometheus) as prometheus:
+        result = pull(db, prometheus, days, now=now)
     if result.failure is not None:
         progress(f"sla: the pull stopped at {result.failed_day} ({result.failure}); `opscenter sla pull` retries")
         return

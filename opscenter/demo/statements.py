@@ -14,6 +14,7 @@ from billing.statements.models import Statement, StatementLine, StatementStatus
 from billing.statements.runs import run_period
 from contracts.agreements.models import Contract
 from contracts.catalog.models import CatalogService
+from opscenter.db import WithinTransaction
 from opscenter.demo.cast import Cast
 from opscenter.demo.province import (
     APPROVER,
@@ -44,7 +45,7 @@ def add_statements(session: Session, cast: Cast, calendar: Calendar) -> str:
     first = calendar.this_month.first_day
     operator, bureau = cast[OPERATOR_USER], cast[APPROVER]
     with replaying(calendar.at(first, 9)):
-        result = run_period(session, period=month, actor=operator)
+        result = run_period(WithinTransaction(session), period=month, actor=operator)
     by_number = {
         number: statement
         for statement, number in session.exec(

@@ -16,6 +16,7 @@ from operations.tickets import flows
 from operations.tickets import service as tickets
 from operations.tickets.jobs import sweep
 from operations.tickets.models import Ticket, TicketCreate, TicketKind
+from opscenter.db import WithinTransaction
 from opscenter.demo.cast import SEEDER, Cast
 from opscenter.demo.province import DEPARTMENTS, OPERATOR_USER, Calendar, department_user
 from opscenter.identity.actor import Actor
@@ -189,7 +190,7 @@ def add_tickets(session: Session, cast: Cast, calendar: Calendar) -> str:
                 opened[index] = _act(
                     session, opened[index], action, operator=cast[OPERATOR_USER], department=department
                 )
-    result = sweep(session, JobContext(now=utcnow(), actor=SEEDER))
+    result = sweep(WithinTransaction(session), JobContext(now=utcnow(), actor=SEEDER))
     states: dict[str, int] = {}
     for ticket in session.exec(select(Ticket)).all():
         states[ticket.status.value] = states.get(ticket.status.value, 0) + 1

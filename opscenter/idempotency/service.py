@@ -134,8 +134,12 @@ _REMEMBER = (
 )
 
 
-def purge_expired(session: Session, *, now: datetime | None = None) -> int:
-    """Forget keys older than ``RETENTION``; returns how many. Safe to run twice, or from two workers."""
-    cutoff = (now or utcnow()) - RETENTION
-    result = session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff))
+def purge_expired(session: Session, *, now: datetime | None = None, limit: int | None = None) -> int:
+    """Forget keys older than ``RETENTION`` (the oldest ``limit`` of them, when given); returns how many. Safe to
+    run twice, or from two workers."""
+    expired = col(IdempotencyRecord.created_at) < (now or utcnow()) - RETENTION
+    if limit is not None:
+        oldest = select(IdempotencyRecord.id).where(expired).order_by(col(IdempotencyRecord.created_at)).limit(limit)
+        expired = col(IdempotencyRecord.id).in_(oldest.scalar_subquery())
+    result = session.execute(delete(IdempotencyRecord).where(expired))
     return int(getattr(result, "rowcount", 0) or 0)

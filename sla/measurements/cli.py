@@ -14,8 +14,8 @@ from sla.measurements.pull import PullResult, last_complete_day, pull
 
 
 def pull_month(database: Database, settings: Settings, period: Period, *, echo=click.echo) -> PullResult:  # type: ignore[no-untyped-def]
-    """Every complete day of ``period`` not measured yet (beyond the job's horizon too), in one transaction: a day
-    that fails writes nothing, and the days before it are kept."""
+    """Every complete day of ``period`` not measured yet (beyond the job's horizon too), each day written in a
+    transaction of its own: a day that fails writes nothing, and the days before it are kept."""
     now = utcnow()
     last = min(period.last_day, last_complete_day(now, settings.sla_pull_settle_minutes))
     days = [period.first_day + timedelta(days=n) for n in range((last - period.first_day).days + 1)]
@@ -25,8 +25,8 @@ def pull_month(database: Database, settings: Settings, period: Period, *, echo=c
     def progress(day: date, written: int) -> None:
         echo(f"{day}  {written} instances measured")
 
-    with database.transaction(write=True) as session, PrometheusClient(settings.prometheus) as prometheus:
-        result = pull(session, prometheus, days, now=now, progress=progress)
+    with PrometheusClient(settings.prometheus) as prometheus:
+        result = pull(database, prometheus, days, now=now, progress=progress)
     echo(f"{period}: {result.measured} instance-days over {len(result.days)} days, {result.requests} requests")
     return result
 

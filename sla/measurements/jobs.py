@@ -3,9 +3,9 @@
 import logging
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session
 
 from monitoring.promql import PrometheusClient
+from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.settings import get_settings
@@ -15,16 +15,15 @@ from sla.measurements.pull import horizon, pull
 log = logging.getLogger(__name__)
 
 
-def pull_measurements(session: Session, context: JobContext[Actor]) -> None:
+def pull_measurements(db: Database, context: JobContext[Actor]) -> None:
     """Measure what is due. A failed day writes nothing and stops the run (the next hour retries it); the days
-    measured before it are kept."""
+    measured before it are kept. No transaction is open while Prometheus is asked (``pull``)."""
     settings = get_settings()
     with PrometheusClient(settings.prometheus) as prometheus:
-        result = pull(session, prometheus, horizon(context.now, settings), now=context.now)
+        result = pull(db, prometheus, horizon(context.now, settings), now=context.now)
     if result.measured:
         log.info("SLA pull: %d instance-days over %d days, %d requests", result.measured, len(result.days),
                  result.requests)  # fmt: skip
-    session.flush()
 
 
 JOBS = [
@@ -32,6 +31,6 @@ JOBS = [
         id="sla.pull_measurements",
         description="Measure every complete day of every service instance's SLI from Prometheus",
         trigger=CronTrigger(minute=20, timezone=SHANGHAI),
-        run=pull_measurements,
+        run_steps=pull_measurements,
     ),
 ]

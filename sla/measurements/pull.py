@@ -4,6 +4,11 @@ A day is measured for every instance at once: one query per metric and label-nam
 labels, so the number of HTTP requests does not grow with the number of instances. Approved maintenance cuts the
 day into sub-day windows for the instances it touches; instances with the same windows share their queries.
 Everything for a day is asked before anything is written: a day whose pull fails writes nothing.
+
+No transaction is open while Prometheus is asked (it may be slow, away, or retried with backoff): what is due is
+read in one short read transaction first, and each day's rows are written in a short write transaction of their
+own once its answers are in, by the unique (instance, day), so a pull stopped between two days is simply resumed
+by the next one. On SQLite a write transaction holds the one write lock every request that writes needs.
 """
 
 import json
@@ -39,7 +44,7 @@ from monitoring.promql import (
     for_one,
     selector,
 )
-from opscenter.db import core_table, insert_rows, new_id
+from opscenter.db import Transactions, core_table, insert_rows, new_id
 from opscenter.settings import Settings
 from opscenter.timekeeping import Period, business_date, start_of_day
 from sla.maintenance.service import approved_windows
@@ -233,22 +238,29 @@ def _unmeasured(session: Session, days: Sequence[date]) -> set[date]:
     return {day for day in days if day not in measured}
 
 
+def maintenance(session: Session, due_days: dict[date, list[Target]]) -> dict[uuid.UUID, list[Window]]:
+    """The approved maintenance windows of the due instances over all the due days, in one query (``cut`` keeps of
+    each only what falls in the day it cuts)."""
+    if not due_days:
+        return {}
+    instance_ids = {target.instance_id for day_targets in due_days.values() for target in day_targets}
+    start, end = start_of_day(min(due_days)), start_of_day(max(due_days) + timedelta(days=1))
+    return approved_windows(session, instance_ids, start=start, end=end)
+
+
 def measure_day(
-    session: Session,
     prometheus: PrometheusClient,
     day: date,
     day_targets: Sequence[Target],
     *,
+    holes: dict[uuid.UUID, list[Window]],
     now: datetime,
     ahead: Ahead | None = None,
-    fresh: bool = False,
-) -> int:
-    """Measure ``day`` for ``day_targets`` and write their rows; returns how many were written (a row another
-    pull wrote meanwhile is skipped, never doubled). Raises PromQLError having written nothing. Queries that
-    ``ahead`` already asked are answered from it; ``fresh``: the day had no measurement when the pull began."""
+) -> list[dict[str, Any]]:
+    """The rows measuring ``day`` for ``day_targets`` (maintenance ``holes`` cut out), in the order ``write_once``
+    writes them; asks Prometheus and touches no database. Raises PromQLError when the day cannot be measured.
+    Queries that ``ahead`` already asked are answered from it."""
     whole = day_window(day)
-    start, end = start_of_day(day), start_of_day(day + timedelta(days=1))
-    holes = approved_windows(session, [target.instance_id for target in day_targets], start=start, end=end)
     plan: dict[tuple[str, tuple[str, ...], tuple[Window, ...]], list[Target]] = defaultdict(list)
     for target in day_targets:
         plan[(target.metric, target.label_names, cut(whole, holes.get(target.instance_id, ())))].append(target)
@@ -300,7 +312,7 @@ def measure_day(
             raise MalformedAnswer(
                 f"{row['up_samples']} samples up of {row['samples']} for {row['service_instance_id']} on {day}"
             )
-    return write_once(session, ordered, fresh=fresh)
+    return ordered
 
 
 def _instance_order(row: dict[str, Any]) -> int:
@@ -336,7 +348,7 @@ def write_once(session: Session, rows: list[dict[str, Any]], *, fresh: bool = Fa
 
 
 def pull(
-    session: Session,
+    db: Transactions,
     prometheus: PrometheusClient,
     days: Sequence[date],
     *,
@@ -344,35 +356,42 @@ def pull(
     progress: Callable[[date, int], None] | None = None,
 ) -> PullResult:
     """Measure the instance-days of ``days`` not measured yet, oldest first, stopping at the first day whose pull
-    fails (that day writes nothing; the days before it stay written). Updates the pull's metrics."""
+    fails (that day writes nothing; the days before it stay written). Opens its own transactions on ``db``: one
+    read transaction for what is due, then one write transaction per day measured, none while Prometheus is asked.
+    Updates the pull's metrics."""
     started, requests_before = time.monotonic(), prometheus.requests
     result = PullResult(days=[], measured=0, requests=0)
-    groups = sli_groups(session)
-    fresh = _unmeasured(session, days) if groups else set()
-    ahead = Ahead(prometheus, groups)
+    ahead: Ahead | None = None
     try:
-        if guess := _first_due_guess(session, fresh):  # asked while the targets and due instance-days are read
-            ahead.ask_day(guess)
-        all_targets = targets(session)
-        due_days = due(session, days, all_targets, fresh)
+        with db.transaction(write=False) as session:
+            groups = sli_groups(session)
+            fresh = _unmeasured(session, days) if groups else set()
+            ahead = Ahead(prometheus, groups)
+            if guess := _first_due_guess(session, fresh):  # sent by Ahead's thread while the rest is read here
+                ahead.ask_day(guess)
+            due_days = due(session, days, targets(session), fresh)
+            holes = maintenance(session, due_days)
         asked_ahead = [day for day in due_days if day in fresh]
         for day, day_targets in due_days.items():
             if following := next((later for later in asked_ahead if later > day), None):
                 ahead.ask_day(following)  # asked while this day is measured and written
             try:
-                written = measure_day(session, prometheus, day, day_targets, now=now, ahead=ahead, fresh=day in fresh)
+                rows = measure_day(prometheus, day, day_targets, holes=holes, now=now, ahead=ahead)
             except PromQLError as failure:
                 SLA_PULL_FAILURES.labels(kind=failure.kind).inc()
                 log.warning("SLA pull of %s failed, nothing written for it: %s", day, failure)
                 result.failure, result.failed_day = failure, day
                 break
+            with db.transaction(write=True) as session:
+                written = write_once(session, rows, fresh=day in fresh)
             result.days.append(day)
             result.measured += written
             SLA_PULL_DAYS.inc(written)
             if progress is not None:
                 progress(day, written)
     finally:
-        ahead.close()
+        if ahead is not None:
+            ahead.close()
     result.requests = prometheus.requests - requests_before
     SLA_PULL_DURATION.set(time.monotonic() - started)
     if result.failure is None:

@@ -2,11 +2,16 @@
 
 import re
 import time
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.exc import OperationalError
 
+from billing.statements import runs
 from billing.statements.jobs import previous
+from opscenter.db import Database
+from opscenter.identity.actor import Actor
 from opscenter.settings import Settings
 from opscenter.timekeeping import Period
 from tests.billing import steps
@@ -65,3 +70,39 @@ def _sample(scraped: str, name: str) -> float:
         for sample in family.samples
         if sample.name == name and not sample.labels
     )
+
+
+def test_a_run_stopped_between_its_steps_leaves_whole_statements_and_the_next_run_writes_the_rest_once(
+    world: World, api: ApiFactory, db: Database, chosen: ChosenInputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [
+        contracts.provisioned_contract(api, world, number=f"SZSJ-2026-00{n}", code=f"ECS-{n}", start="2026-03-01",
+                                       end="2026-03-31")[0]
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    monkeypatch.setattr(runs, "STEP", 1)  # a write transaction per contract
+    written, calls = runs._write, []
+
+    def lost_on_the_second_step(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", None, Exception("the worker lost its database connection"))
+        return written(*args)
+
+    monkeypatch.setattr(runs, "_write", lost_on_the_second_step)
+    actor = Actor.system("job:billing.monthly_run", "test")
+    with pytest.raises(OperationalError):
+        runs.run_period(db, period=Period(2026, 3), actor=actor)
+    (first,) = steps.statements(api, world.bureau, period="2026-03")
+    assert len(steps.read(api, world.bureau, first["id"])["lines"]) == 1, "the first step's statement is whole"
+
+    monkeypatch.setattr(runs, "_write", written)
+    again = runs.run_period(db, period=Period(2026, 3), actor=actor).run
+    assert (again.created, again.refreshed, again.kept) == (2, 1, 0)
+    by_contract = {found["contract_id"]: found for found in steps.statements(api, world.bureau, period="2026-03")}
+    assert sorted(by_contract) == sorted(contract["id"] for contract in made)
+    assert all(len(steps.read(api, world.bureau, found["id"])["lines"]) == 1 for found in by_contract.values())
+    generated = api.as_(world.auditor).get(
+        "/api/v1/audit-events", params={"action": "statement.generate", "count": "true"}
+    )
+    assert generated.json()["total"] == 3, "each statement generated once"

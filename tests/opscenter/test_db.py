@@ -8,7 +8,7 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
 from migrations import MIGRATIONS
-from opscenter.db import Database, new_id, sqlalchemy_url
+from opscenter.db import Database, WriterQueue, new_id, sqlalchemy_url
 from opscenter.identity.models import Organization, OrgKind
 from tests.conftest import make_settings
 
@@ -86,3 +86,53 @@ def test_concurrent_sqlite_writers_queue_instead_of_failing(tmp_sqlite_url: str)
             assert len(session.exec(select(Organization)).all()) == 40
     finally:
         database.dispose()
+
+
+def test_the_write_lock_goes_to_whoever_waited_first_not_back_to_the_one_that_let_it_go() -> None:
+    queue = WriterQueue()
+    order: list[str] = []
+    assert queue.acquire(timeout=1)
+
+    def request() -> None:
+        assert queue.acquire(timeout=5)
+        order.append("request")
+        queue.release()
+
+    waiting = threading.Thread(target=request)
+    waiting.start()
+    time.sleep(0.1)  # the request waits
+    queue.release()
+    assert queue.acquire(timeout=5)  # the job's next step asks again at once
+    order.append("job")
+    queue.release()
+    waiting.join()
+    assert order == ["request", "job"]
+
+
+def test_a_write_waits_for_one_step_of_a_job_that_writes_in_steps_not_for_the_whole_job(tmp_sqlite_url: str) -> None:
+    settings = make_settings(tmp_sqlite_url)
+    MIGRATIONS.upgrade(settings)
+    database = Database(settings)
+    job_ends = time.monotonic() + 2.0
+
+    def job() -> None:  # steps of 50 ms each, one right after the other, for two seconds
+        while time.monotonic() < job_ends:
+            with database.transaction(write=True) as session:
+                session.execute(text("UPDATE organization SET name = name WHERE 0"))
+                time.sleep(0.05)
+
+    stepping = threading.Thread(target=job)
+    stepping.start()
+    waits = []
+    try:
+        time.sleep(0.2)
+        for n in range(5):
+            started = time.perf_counter()
+            with database.transaction(write=True) as session:
+                session.add(Organization(name=f"部门{n}", kind=OrgKind.DEPARTMENT))
+            waits.append(time.perf_counter() - started)
+            time.sleep(0.03)
+    finally:
+        stepping.join()
+        database.dispose()
+    assert max(waits) < 0.25, f"waits of {[round(wait, 3) for wait in waits]} s behind steps of 0.05 s"

@@ -99,11 +99,8 @@ def pull_october(
     settings = settings or prometheus_settings(server)  # type: ignore[arg-type]
     period = Period.parse(october.PERIOD)
     days = [period.first_day + timedelta(days=n) for n in range(period.days)]
-    with (
-        db.transaction(write=True) as session,
-        PrometheusClient(settings.prometheus, transport=transport) as prometheus,
-    ):
-        return pull(session, prometheus, days, now=utcnow())
+    with PrometheusClient(settings.prometheus, transport=transport) as prometheus:
+        return pull(db, prometheus, days, now=utcnow())
 
 
 def measurements(db: Database) -> dict[tuple[str, str], JSON]:

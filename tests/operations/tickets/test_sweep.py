@@ -25,8 +25,7 @@ from tests.support import scrape
 
 
 def sweep(db: Database, now: datetime) -> SweepResult:
-    with db.transaction(write=True) as session:
-        return jobs.sweep(session, JobContext(now=now, actor=Actor.system("job:tickets.sweep", "test")))
+    return jobs.sweep(db, JobContext(now=now, actor=Actor.system("job:tickets.sweep", "test")))
 
 
 def breaches_counted(kind: str) -> float:
@@ -182,3 +181,19 @@ def test_auto_close_waits_for_the_calendar_of_a_year_it_does_not_know(
     assert instant(steps.read(api, world.department, ticket)["auto_close_at"]) == beijing(2027, 1, 6, 10)
     assert sweep(db, beijing(2027, 1, 6, 10, 1)).auto_closed == 1
     assert steps.read(api, world.department, ticket)["status"] == "closed"
+
+
+def test_tickets_close_themselves_a_few_to_a_transaction_up_to_the_sweep_s_limit(
+    api: ApiFactory, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = steps.instance(api, world)
+    with steps.tickets_clock(monkeypatch, beijing(2026, 2, 13, 14)) as clock:
+        tickets = [open_ticket(api, world.department, instance, "P1") for _ in range(3)]
+        clock.advance(hours=1)
+        for ticket in tickets:
+            steps.resolved(api, world, ticket)
+    monkeypatch.setattr(jobs, "AUTO_CLOSE_STEP", 1)
+    monkeypatch.setattr(jobs, "AUTO_CLOSE_BATCH", 2)
+    assert sweep(db, beijing(2026, 2, 27, 15, 1)).auto_closed == 2
+    assert sweep(db, beijing(2026, 2, 27, 15, 2)).auto_closed == 1, "the rest, the next minute"
+    assert {steps.read(api, world.department, ticket)["status"] for ticket in tickets} == {"closed"}

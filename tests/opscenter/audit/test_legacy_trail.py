@@ -87,8 +87,8 @@ def legacy_database(backend: str, tmp_sqlite_url: str) -> Iterator[Database]:
 
 def test_a_trail_chained_by_the_old_code_verifies_after_the_upgrade(legacy_database: Database) -> None:
     MIGRATIONS.upgrade(legacy_database.settings)
+    report = verify_chain(legacy_database)
     with legacy_database.transaction(write=False) as session:
-        report = verify_chain(session)
         events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()  # type: ignore[arg-type]
     assert report.intact, report.problems
     assert (report.checked, report.unsealed) == (len(LEGACY_TRAIL["events"]), 0)
@@ -104,8 +104,7 @@ def test_new_events_continue_the_migrated_chain(legacy_database: Database) -> No
         assert first is not None
         service.record_create(session, actor=SETUP, action="audit_event.test", row=first)
     assert seal_backlog(legacy_database) == 1
-    with legacy_database.transaction(write=False) as session:
-        report = verify_chain(session)
+    report = verify_chain(legacy_database)
     assert report.intact, report.problems
     assert report.checked == len(LEGACY_TRAIL["events"]) + 1
 
@@ -128,7 +127,6 @@ def test_the_downgrade_puts_every_link_back_and_waits_for_the_backlog(legacy_dat
     assert links[-1][0] == len(LEGACY_TRAIL["events"]) + 1
 
     MIGRATIONS.upgrade(settings)
-    with legacy_database.transaction(write=False) as session:
-        report = verify_chain(session)
+    report = verify_chain(legacy_database)
     assert report.intact, report.problems
     assert report.checked == len(LEGACY_TRAIL["events"]) + 1

@@ -73,11 +73,8 @@ def test_days_no_contract_covers_cost_no_request(
 ) -> None:
     steps.provision_october(api, world)  # the contract runs from 2026-09-01
     days = [date(2026, 8, 25) + timedelta(days=n) for n in range(9)]  # 08-25 … 09-02
-    with (
-        db.transaction(write=True) as session,
-        PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client,
-    ):
-        result = pull(session, client, days, now=utcnow())
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
+        result = pull(db, client, days, now=utcnow())
     assert result.days == [date(2026, 9, 1), date(2026, 9, 2)]
     assert result.measured == 2 * len(october.PLANS)
     assert result.requests == 2 * 2, "two queries for each covered day; none for the seven before the contract"
@@ -169,11 +166,8 @@ def test_the_queries_sent_ahead_are_the_targets_whatever_their_label_names(
         ("probe_success", ("instance", "job", "zone")),
         ("probe_success", ("instance", "job")),
     }
-    with (
-        db.transaction(write=True) as session,
-        PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client,
-    ):
-        result = pull(session, client, [date(2026, 10, 1)], now=utcnow())
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
+        result = pull(db, client, [date(2026, 10, 1)], now=utcnow())
     assert result.measured == len(october.PLANS)
     assert result.requests == 3 * 2, "two queries for each label-name set, each sent once"
     rows = steps.measurements(db)
@@ -211,11 +205,8 @@ def test_a_fresh_day_that_a_racing_pull_wrote_in_part_meanwhile_gets_the_rest_wr
     api: ApiFactory, world: World, db: Database, prometheus: Prometheus
 ) -> None:
     steps.provision_october(api, world)
-    with (
-        db.transaction(write=True) as session,
-        PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client,
-    ):
-        pull(session, client, [date(2026, 10, 1)], now=utcnow())
+    with PrometheusClient(steps.prometheus_settings(prometheus).prometheus) as client:
+        pull(db, client, [date(2026, 10, 1)], now=utcnow())
     table = core_table(Measurement)
     with db.transaction(write=False) as session:
         rows = [dict(row) for row in session.connection().execute(select(table)).mappings()]

@@ -4,9 +4,11 @@ import json
 from datetime import timedelta
 from functools import partial
 
+import pytest
 from sqlmodel import func, select
 
 from opscenter.db import Database
+from opscenter.idempotency import jobs as idempotency_jobs
 from opscenter.idempotency.jobs import JOBS
 from opscenter.idempotency.models import IdempotencyRecord
 from opscenter.identity.actor import Actor
@@ -113,6 +115,18 @@ def test_twenty_concurrent_duplicates_make_one_rating_and_twenty_identical_answe
 def _keys(db: Database) -> int:
     with db.transaction(write=False) as session:
         return session.exec(select(func.count()).select_from(IdempotencyRecord)).one()
+
+
+def test_the_purge_forgets_a_few_keys_to_a_transaction_until_none_is_left(
+    world: World, api: ApiFactory, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, instance = contracts.provisioned_instance(api, world)
+    for period in ("2026-01", "2026-02", "2026-03"):
+        assert steps.post_rating(api, world.department, steps.rating_body(instance, period)).status_code == 201
+    monkeypatch.setattr(idempotency_jobs, "PURGE_STEP", 2)
+    (purge,) = JOBS
+    assert run_job(db, purge, system_actor=Actor.of_job, now=utcnow() + timedelta(hours=24, minutes=1)) == "ok"
+    assert _keys(db) == 0
 
 
 def test_keys_are_kept_a_day_then_purged_by_the_job(world: World, api: ApiFactory, db: Database) -> None:
