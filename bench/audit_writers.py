@@ -9,6 +9,7 @@ library at the top. Prints one JSON line of figures.
 
 import argparse
 import importlib
+import importlib.util
 import inspect
 import json
 import multiprocessing
@@ -44,11 +45,16 @@ def _module(*names: str) -> Any:
     """The first of ``names`` the measured tree has: this checkout's name first, then the one the ``--before``
     tree used (issue 19 moved the actor and the identity models to ``opscenter.identity``, the instants module to
     ``opscenter.timekeeping``)."""
+    # Found in the measured tree only: the checkout's editable install would otherwise answer a name the measured
+    # tree lacks with this checkout's module.
+    tree = Path(importlib.import_module("opscenter").__file__ or "").parent.parent
     for name in names:
         try:
-            return importlib.import_module(name)
+            spec = importlib.util.find_spec(name)
         except ModuleNotFoundError:
             continue
+        if spec is not None and spec.origin is not None and Path(spec.origin).is_relative_to(tree):
+            return importlib.import_module(name)
     raise ModuleNotFoundError(names[0])
 
 
