@@ -43,6 +43,7 @@ from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.calendar.controller import CalendarController
+from opscenter.console.assets import STATIC_PATH, api_documentation, static_files
 from opscenter.db import Database
 from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest
@@ -138,7 +139,7 @@ FIGURES.use(FIGURE_SOURCES)
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
 CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]
 
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", STATIC_PATH)
 
 
 def scheduled_jobs(settings: Settings) -> list[Job]:
@@ -194,13 +195,13 @@ class OpsCenterPlugin(InitPluginProtocol):
         prometheus = PrometheusConfig(
             app_name="opscenter", prefix=HTTP_METRICS_PREFIX, group_path=True, exclude_unhandled_paths=True
         )
-        app_config.route_handlers.extend(CONTROLLERS)
+        app_config.route_handlers.extend([*CONTROLLERS, static_files()])
         app_config.dependencies.update(DEPENDENCIES)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware = [
             prometheus.middleware,
             # OPTIONS too: Litestar skips it by default, and a guard then finds no user (a 500).
-            DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema"], exclude_http_methods=[]),
+            DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema", f"^{STATIC_PATH}/"], exclude_http_methods=[]),
             *app_config.middleware,
         ]
         app_config.lifespan.append(self._lifespan)
@@ -215,6 +216,7 @@ class OpsCenterPlugin(InitPluginProtocol):
                 security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="opc_… key")}
             ),
             security=[{"apiKey": []}],
+            render_plugins=api_documentation(),
         )
         # Errors are logged once, by the error layer (500s only); Litestar need not log 4xx tracebacks.
         app_config.logging_config = LoggingConfig(configure_root_logger=False, log_exceptions="never")
