@@ -51,6 +51,7 @@ from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.auth.touches import KeyTouches
 from opscenter.calendar.controller import CalendarController
+from opscenter.console.assets import STATIC_PATH, api_documentation, static_files
 from opscenter.db import Database
 from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest, problem
@@ -208,14 +209,14 @@ class OpsCenterPlugin(InitPluginProtocol):
         prometheus = PrometheusConfig(
             app_name="opscenter", prefix=HTTP_METRICS_PREFIX, group_path=True, exclude_unhandled_paths=True
         )
-        app_config.route_handlers.extend(CONTROLLERS)
+        app_config.route_handlers.extend([*CONTROLLERS, static_files()])
         app_config.dependencies.update(DEPENDENCIES)
         app_config.dependencies["actor"] = Provide(provide_actor, sync_to_thread=False)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware = [
             prometheus.middleware,
             # OPTIONS too: Litestar skips it by default, and a guard then finds no user (a 500).
-            DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema"], exclude_http_methods=[]),
+            DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema", f"^{STATIC_PATH}/"], exclude_http_methods=[]),
             *app_config.middleware,
         ]
         app_config.lifespan.append(self._lifespan)
@@ -237,6 +238,7 @@ class OpsCenterPlugin(InitPluginProtocol):
                 }
             ),
             security=[{"apiKey": []}],
+            render_plugins=api_documentation(),
         )
         # Errors are logged once, by the error layer (500s only); Litestar need not log 4xx tracebacks.
         app_config.logging_config = LoggingConfig(configure_root_logger=False, log_exceptions="never")

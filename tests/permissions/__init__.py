@@ -14,4 +14,4 @@ ROWS: list[Row] = [
 ]
 
 # The paths anyone may use without a key (operations endpoints, the API's documentation); every other path needs one.
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema")
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/static")
