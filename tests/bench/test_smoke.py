@@ -38,6 +38,7 @@ BENCHMARKS = [
     Benchmark("lists", (*QUICK, "--rows", "60"), ratios=8),
     Benchmark("tickets", (*QUICK, "--tickets", "60"), ratios=4 + 16 + 1),
     Benchmark("ratings_api", (*QUICK, "--instances", "3"), ratios=1 + 3),
+    Benchmark("writes", (*QUICK, "--instances", "3"), ratios=3 + 1),
     Benchmark("sync_vs_async", QUICK, ratios=2),
     Benchmark("asset_import", ("--rows", "20"), ratios=6),
     Benchmark("sla_pull", ("--sizes", "5", "--runs", "1"), ratios=1),
