@@ -34,6 +34,7 @@ from itertools import islice
 from typing import Any, BinaryIO, TypeVar
 
 from litestar.response import Stream
+from sqlalchemy import select
 from sqlmodel import Session
 
 from opscenter.db import Transactions
@@ -51,6 +52,7 @@ __all__ = [
     "Sheet",
     "csv_chunks",
     "export",
+    "names",
     "paged",
     "write_xlsx",
 ]
@@ -317,6 +319,19 @@ def export(sheet: Sheet, rows: Iterable[Row], file_format: ExportFormat) -> Stre
         content, media_type, name = csv_chunks(sheet, rows), CSV_MEDIA_TYPE, f"{sheet.filename}.csv"
     disposition = f'attachment; filename="{name}"'
     return Stream(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def names(
+    session: Session, model: Any, ids: Iterable[Any], *, attribute: str = "name", fallback: str = ""
+) -> dict[Any, str]:
+    """``id → name`` of the rows of ``model`` among ``ids`` (None ignored): one query, for a batch of rows. A row
+    whose ``attribute`` is empty is named by its ``fallback`` attribute (a user's login name for no display name)."""
+    wanted = {value for value in ids if value is not None}
+    if not wanted:
+        return {}
+    shown = [getattr(model, attribute), getattr(model, fallback or attribute)]
+    query = select(model.id, *shown).where(model.id.in_(list(wanted)))
+    return {row[0]: row[1] or row[2] for row in session.execute(query)}
 
 
 def paged(
