@@ -4,6 +4,7 @@ If-Match. (Who acts, ``actor: CurrentActor``, comes from ``opscenter.identity.ac
 import inspect
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -15,7 +16,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from opscenter.db import Database
+from opscenter.db import Database, Transactions
 from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import CursorPage, PageRequest, load_cursor_key
 from opscenter.parameters import harden
@@ -117,6 +118,30 @@ put = _route(litestar.put, write=True)
 delete = _route(litestar.delete, write=True)
 
 
+EXPORT_BATCH = 1000
+"""Rows an export reads per short transaction (``opscenter.exports.paged``)."""
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """What an export route reads its rows with once its answer has begun: short read transactions of its own (the
+    request's has ended by then), and the cursor key, so that it pages through exactly the list's query."""
+
+    transactions: Transactions
+    cursor_key: bytes
+
+    def page(self, after: str | None) -> PageRequest:
+        """The list's page request for the batch after the cursor ``after`` (None: the first)."""
+        return PageRequest(limit=EXPORT_BATCH, cursor=after, cursor_key=self.cursor_key)
+
+
+async def provide_export_source(request: Request[Any, Any, Any]) -> ExportSource:
+    state = request.app.state
+    if getattr(state, "cursor_key", None) is None:
+        state.cursor_key = await anyio.to_thread.run_sync(load_cursor_key, state.db)
+    return ExportSource(transactions=state.db, cursor_key=state.cursor_key)
+
+
 async def provide_page(
     request: Request[Any, Any, Any],
     limit: Annotated[
@@ -179,12 +204,14 @@ DbSession = NamedDependency[Session]
 Paging = NamedDependency[PageRequest]  # ``page: Paging``: limit, cursor, count (see opscenter/pagination.py)
 ExpectedVersion = NamedDependency[int]
 UploadLimits = NamedDependency[Limits]  # ``limits: UploadLimits``: for a route that reads an uploaded file
+Exporting = NamedDependency[ExportSource]  # ``exporting: Exporting``: for a route that streams an export
 
 DEPENDENCIES = {
     "session": Provide(provide_session, sync_to_thread=False),
     "page": Provide(provide_page),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
     "limits": Provide(provide_upload_limits, sync_to_thread=False),
+    "exporting": Provide(provide_export_source),
 }
 
 

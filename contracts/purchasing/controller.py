@@ -1,17 +1,21 @@
 import uuid
+from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
-from contracts.purchasing import flows, service
+from contracts.purchasing import exports, flows, service
 from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
+from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
+from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, respond
+from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, get, post, put, respond
 
 Answer = Response[PurchaseRequestPublic]
 
@@ -41,6 +45,25 @@ class PurchaseRequestController(Controller):
     ) -> CursorPage[PurchaseRequestPublic]:
         rows = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
         return rows.page_of([PurchaseRequestPublic.model_validate(row) for row in rows])
+
+    @get(
+        "/export",
+        opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES},
+        description="The requests the list would show, with its filters, as CSV (UTF-8 with BOM) or XLSX: one row "
+        "per requested item, Chinese headers, departments, services and approvers by name, amounts as money. "
+        "Departments export their own.",
+    )
+    def export(
+        self,
+        actor: CurrentActor,
+        exporting: Exporting,
+        status: FromQuery[PurchaseStatus | None] = None,
+        department_id: FromQuery[uuid.UUID | None] = None,
+        file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
+    ) -> Stream:
+        return exports.requests_file(
+            exporting, actor=actor, status=status, department_id=department_id, file_format=file_format
+        )
 
     @get("/{request_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, request_id: FromPath[uuid.UUID]) -> Answer:

@@ -1,12 +1,14 @@
 """Tickets under SLA clocks: opening, the workflow actions, comments and internal notes, lists."""
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from contracts.terms import Priority
-from operations.tickets import flows, service
+from operations.tickets import exports, flows, service
 from operations.tickets.models import (
     Assignment,
     CommentIn,
@@ -24,13 +26,14 @@ from operations.tickets.models import (
 from operations.tickets.service import TicketFilter, TicketSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
+from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
 from opscenter.idempotency.web import IdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Role
-from opscenter.openapi import LOCATION
+from opscenter.openapi import FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
+from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, get, post, respond
 
 Answer = Response[TicketPublic]
 TicketId = FromPath[uuid.UUID]
@@ -85,6 +88,38 @@ class TicketController(Controller):
         )
         rows = service.list_tickets(session, actor=actor, page=page, filters=filters, sort=sort)
         return rows.page_of(service.to_public(session, rows.rows))
+
+    @get(
+        "/export",
+        opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES},
+        description="The tickets the list would show, with its filters and order, as CSV (UTF-8 with BOM) or XLSX: "
+        "Chinese headers, each ticket's SLA due times, when it was answered and resolved, and its breaches; "
+        "departments, instances and assignees by name. Departments export their own.",
+    )
+    def export(
+        self,
+        actor: CurrentActor,
+        exporting: Exporting,
+        status: FromQuery[TicketStatus | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        breached: FromQuery[bool | None] = None,
+        escalated: FromQuery[bool | None] = None,
+        service_instance_id: FromQuery[uuid.UUID | None] = None,
+        department_id: FromQuery[uuid.UUID | None] = None,
+        assignee_id: FromQuery[uuid.UUID | None] = None,
+        sort: FromQuery[TicketSort] = TicketSort.CREATED,
+        file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
+    ) -> Stream:
+        filters = TicketFilter(
+            status=status,
+            priority=priority,
+            breached=breached,
+            escalated=escalated,
+            service_instance_id=service_instance_id,
+            department_id=department_id,
+            assignee_id=assignee_id,
+        )
+        return exports.tickets_file(exporting, actor=actor, filters=filters, sort=sort, file_format=file_format)
 
     @get("/{ticket_id:uuid}")
     def read(self, session: DbSession, actor: CurrentActor, ticket_id: TicketId) -> Answer:

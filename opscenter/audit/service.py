@@ -233,6 +233,11 @@ def history(session: Session, row: SQLModel, *, page: PageRequest) -> Slice[Audi
     return keyset(session, query, page)
 
 
+def aware(field: str, instant: datetime | None) -> datetime | None:
+    """A ``since``/``until`` filter checked before a list or an export begins: 400 naming it when it has no zone."""
+    return None if instant is None else _aware(field, instant)
+
+
 def _aware(field: str, instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise InvalidInput(field, "must carry a timezone, e.g. 2026-11-01T00:00:00Z", parameter=True)

@@ -1,6 +1,5 @@
 """Spreadsheet files as plain tables: read a CSV (UTF-8 with or without BOM, or GB18030) or an XLSX workbook
-into rows of text, and write rows as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX; every export the
-API offers (the asset register, a handover inventory, a statement) is answered through ``download``.
+into rows of text. Every export the API offers is written by ``opscenter.exports``.
 
 Rows are numbered as a spreadsheet numbers them: the header is row 1, and a quoted cell spanning several
 physical lines is still one row, so the numbers in an error match what the user sees in Excel.
@@ -9,13 +8,7 @@ physical lines is still one row, so the numbers in an error match what the user 
 import codecs
 import csv
 import io
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
-
-from litestar import Response
+from collections.abc import Iterator
 
 from opscenter.sheets.bounds import (
     DEFAULT_LIMITS,
@@ -32,33 +25,21 @@ from opscenter.sheets.bounds import (
 )
 
 __all__ = [
-    "CSV_MEDIA_TYPE",
     "DEFAULT_LIMITS",
+    "FORMULA_START",
     "MAX_ROW_CHARS",
-    "SPREADSHEET_MEDIA_TYPES",
-    "XLSX_MEDIA_TYPE",
     "Deadline",
-    "ExportFile",
-    "ExportFormat",
     "Limits",
     "Table",
     "UnreadableFile",
     "cell_text",
-    "download",
     "quoted",
     "read_table",
-    "spreadsheet",
-    "write_csv",
-    "write_xlsx",
 ]
 
 # openpyxl is imported where a workbook is written (and by opscenter/sheets/xlsx.py where one is read): imported
 # with the app it would add 6 MiB to every serving process's memory (and 45 ms to its start) for the few requests
 # that exchange XLSX files.
-
-# Litestar appends "; charset=utf-8" to a text/* media type itself.
-CSV_MEDIA_TYPE = "text/csv"
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _CHECK_CHUNK = MIB  # bytes decoded at a time when checking a CSV's encoding
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -66,9 +47,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .xls, a
 # Excel runs a cell that starts with one of these as a formula ("CSV injection"): CSV exports put an
 # apostrophe before such text (and before text starting with an apostrophe), and CSV imports take one off
 # again, so a round trip is exact.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Control characters XML 1.0 (and so XLSX) cannot hold.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def read_table(content: bytes, limits: Limits = DEFAULT_LIMITS, deadline: Deadline | None = None) -> Table:
@@ -190,69 +169,4 @@ def _bounded(number: int, cells: list[str], limits: Limits) -> list[str]:
 
 
 def _unescape(cell: str) -> str:
-    return cell[1:] if cell[:1] == "'" and cell[1:].startswith((*_FORMULA_START, "'")) else cell
-
-
-def write_csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
-    """UTF-8 with a BOM (Excel then reads Chinese correctly), CRLF line ends, formula-looking text defused."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([_escape(cell) for cell in row] for row in rows)
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
-
-
-def _escape(cell: str) -> str:
-    return "'" + cell if cell.startswith((*_FORMULA_START, "'")) else cell
-
-
-def write_xlsx(title: str, header: list[str], rows: Iterable[list[str]]) -> bytes:
-    """One sheet; every cell is text (never a formula), so Excel shows exactly what the register holds."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-
-    def text(value: str) -> Any:  # a Cell (openpyxl's WriteOnlyCell is a function making one)
-        cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", value))
-        cell.data_type = "s"  # openpyxl would take text starting with "=" for a formula
-        return cell
-
-    sheet.append([text(value) for value in header])
-    for row in rows:
-        sheet.append([text(value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
-SPREADSHEET_MEDIA_TYPES = (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)
-"""What an export route answers, for its ``opt={FILE_DOWNLOAD: SPREADSHEET_MEDIA_TYPES}`` (opscenter/openapi.py)."""
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    content: bytes
-    media_type: str
-    filename: str
-
-
-def spreadsheet(
-    name: str, sheet: str, header: list[str], rows: Iterable[list[Any]], file_format: ExportFormat
-) -> ExportFile:
-    """Rows under a header as ``name``.csv or ``name``.xlsx (one sheet called ``sheet``)."""
-    if file_format == ExportFormat.XLSX:
-        return ExportFile(write_xlsx(sheet, header, rows), XLSX_MEDIA_TYPE, f"{name}.xlsx")
-    return ExportFile(write_csv(header, rows), CSV_MEDIA_TYPE, f"{name}.csv")
-
-
-def download(file: ExportFile) -> Response[bytes]:
-    """The controllers' answer: the file as an attachment."""
-    disposition = f'attachment; filename="{file.filename}"'
-    return Response(file.content, media_type=file.media_type, headers={"Content-Disposition": disposition})
+    return cell[1:] if cell[:1] == "'" and cell[1:].startswith((*FORMULA_START, "'")) else cell

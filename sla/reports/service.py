@@ -227,6 +227,16 @@ def _promql(
     ]
 
 
+def check_filters(
+    session: Session, *, actor: Actor, contract_id: uuid.UUID | None, service_instance_id: uuid.UUID | None
+) -> None:
+    """NotFound when ``actor`` may not see the contract or the instance a list of reports is filtered by."""
+    if contract_id is not None:
+        agreements.get_contract(session, contract_id, actor=actor)
+    if service_instance_id is not None:
+        instances.get_instance(session, service_instance_id, actor=actor)
+
+
 def list_reports(
     session: Session,
     *,

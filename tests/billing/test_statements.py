@@ -1,8 +1,6 @@
 """Monthly statements over HTTP: the worked example end to end through the API, proration, idempotent runs,
 and who sees what."""
 
-import csv
-import io
 import uuid
 from datetime import datetime
 from functools import partial
@@ -12,6 +10,7 @@ from tests.billing import steps
 from tests.billing.steps import ChosenInputs
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
+from tests.exported import csv_records
 from tests.factories import World
 from tests.sla.ratings import steps as ratings
 from tests.support import race
@@ -47,11 +46,8 @@ def test_the_worked_example_becomes_a_statement_line_to_the_fen(
     exported = api.as_(world.bureau).get(f"/api/v1/statements/{statement['id']}/export", params={"format": "csv"})
     assert exported.status_code == 200
     assert exported.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["行号", "受益部门ID", "服务实例ID"]
-    assert rows[-1][0] == "合计"
-    assert rows[-1][7] == "21290.32"
-    assert rows[-1][21] == statement["amount"]
+    total = csv_records(exported.content)[-1]
+    assert (total["行号"], total["基数"], total["结算金额"]) == ("合计", "21290.32", statement["amount"])
     xlsx = api.as_(world.bureau).get(f"/api/v1/statements/{statement['id']}/export", params={"format": "xlsx"})
     assert xlsx.status_code == 200
     assert xlsx.content.startswith(b"PK")

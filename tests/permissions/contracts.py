@@ -136,6 +136,7 @@ ROWS: list[Row] = [
     # purchase requests: departments ask, the bureau decides; the operations center sees approved ones only
     Row("POST", "/api/v1/purchase-requests", only(201, DEPARTMENT), _new_request),
     Row("GET", "/api/v1/purchase-requests", only(200, *READERS)),
+    Row("GET", "/api/v1/purchase-requests/export", only(200, *READERS)),
     Row("GET", "/api/v1/purchase-requests/{request_id}", only(200, *READERS, operator=404), _submitted_request),
     Row("PUT", "/api/v1/purchase-requests/{request_id}", only(200, DEPARTMENT), _draft_request),
     Row("POST", "/api/v1/purchase-requests/{request_id}/submit", only(200, DEPARTMENT), _draft_request),

@@ -79,5 +79,6 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/me", only(200, *EVERYONE)),
     # audit trail
     Row("GET", "/api/v1/audit-events", only(200, ADMIN, AUDITOR)),
+    Row("GET", "/api/v1/audit-events/export", only(200, ADMIN, AUDITOR)),
     Row("GET", "/api/v1/audit-events/{event_id}", only(200, ADMIN, AUDITOR), _an_event),
 ]

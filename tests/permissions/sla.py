@@ -39,6 +39,12 @@ def _window(body: object = None) -> Prepare:
 ROWS: list[Row] = [
     Row("GET", "/api/v1/sla/measurements", only(200, *READERS)),
     Row("GET", "/api/v1/sla/reports", only(200, *READERS), lambda world, api: Prepared(query={"period": "2026-10"})),
+    Row(
+        "GET",
+        "/api/v1/sla/reports/export",
+        only(200, *READERS),
+        lambda world, api: Prepared(query={"period": "2026-10"}),
+    ),
     Row("GET", WINDOWS, only(200, *READERS)),
     Row("POST", WINDOWS, only(201, OPERATOR), _new_window),
     Row("GET", WINDOWS + "/{window_id}", only(200, *READERS), _window()),

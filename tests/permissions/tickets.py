@@ -51,6 +51,7 @@ T = "/api/v1/tickets/{ticket_id}"
 ROWS: list[Row] = [
     Row("POST", "/api/v1/tickets", only(201, *PARTIES), _new_ticket),
     Row("GET", "/api/v1/tickets", only(200, *READERS)),
+    Row("GET", "/api/v1/tickets/export", only(200, *READERS)),
     Row("GET", T, only(200, *READERS), _ticket()),
     Row("GET", f"{T}/history", only(200, *READERS), _ticket()),
     Row("GET", f"{T}/comments", only(200, *READERS), _ticket()),

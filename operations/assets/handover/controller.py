@@ -3,6 +3,7 @@ from typing import Annotated
 
 from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.response import Stream
 
 from operations.assets.handover import exports, flows, service
 from operations.assets.handover.models import (
@@ -17,14 +18,14 @@ from operations.assets.handover.models import (
     InspectionResult,
     SignatureIn,
 )
+from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.money import from_fen
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
-from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import DbSession, ExpectedVersion, Paging, UploadLimits, get, post, respond
+from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, UploadLimits, get, post, respond
 
 # A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
 # What a file may make the server do once received is bounded by the OPSCENTER_UPLOAD_* settings.
@@ -184,7 +185,8 @@ class HandoverController(Controller):
         session: DbSession,
         actor: CurrentActor,
         batch_id: FromPath[uuid.UUID],
+        exporting: Exporting,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
-    ) -> Response[bytes]:
+    ) -> Stream:
         batch = service.get_batch(session, batch_id, actor=actor)
-        return download(exports.inventory_file(session, batch, file_format=file_format))
+        return exports.inventory_file(exporting, batch, file_format=file_format)

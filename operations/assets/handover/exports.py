@@ -2,25 +2,36 @@
 inspection. Uploading it into a handover batch reads it back (the columns are the register's, see
 ``operations/assets/register/columns.py``)."""
 
+from typing import Any
+
+from litestar.response import Stream
 from sqlmodel import Session
 
 from operations.assets.handover.models import HandoverBatch
-from operations.assets.handover.service import iter_items
+from operations.assets.handover.service import items_after
 from operations.assets.register import columns
+from opscenter.exports import ExportFormat, Sheet, export, paged
 from opscenter.money import from_fen
-from opscenter.sheets import ExportFile, ExportFormat, spreadsheet
+from opscenter.web import EXPORT_BATCH, ExportSource
+
+COLUMNS = columns.sheet_columns(columns.INVENTORY)
 
 
-def inventory_file(session: Session, batch: HandoverBatch, *, file_format: ExportFormat) -> ExportFile:
+def inventory_file(source: ExportSource, batch: HandoverBatch, *, file_format: ExportFormat) -> Stream:
     """A batch's inventory with each item's inspection. Callers check first that the reader may see the batch."""
-    rows = (
-        [
-            str(item.position),
-            *columns.description_cells(item, from_fen(item.original_value_fen)),
-            item.result.label,
-            item.defect_note,
+    batch_id = batch.id
+
+    def read(session: Session, after: int | None) -> tuple[list[list[Any]], int | None]:
+        items = items_after(session, batch_id, after or 0, limit=EXPORT_BATCH)
+        rows = [
+            [
+                item.position,
+                *columns.description_cells(item, from_fen(item.original_value_fen)),
+                item.result.label,
+                item.defect_note,
+            ]
+            for item in items
         ]
-        for items in iter_items(session, batch)
-        for item in items
-    )
-    return spreadsheet(f"handover-{batch.id}", "移交清单", columns.headers(columns.INVENTORY), rows, file_format)
+        return rows, items[-1].position if len(items) == EXPORT_BATCH else None
+
+    return export(Sheet(f"handover-{batch.id}", "移交清单", COLUMNS), paged(source.transactions, read), file_format)

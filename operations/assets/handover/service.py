@@ -84,18 +84,22 @@ def list_items(
 
 
 def iter_items(session: Session, batch: HandoverBatch, *, batch_size: int = 2000) -> Iterator[list[HandoverItem]]:
-    """The whole inventory by position, in keyset batches (for exports and the big steps)."""
+    """The whole inventory by position, in keyset batches (for the big steps)."""
     last = 0
-    while items := list(
-        session.exec(
-            select(HandoverItem)
-            .where(HandoverItem.batch_id == batch.id, HandoverItem.position > last)
-            .order_by(col(HandoverItem.position))
-            .limit(batch_size)
-        ).all()
-    ):
+    while items := items_after(session, batch.id, last, limit=batch_size):
         yield items
         last = items[-1].position
+
+
+def items_after(session: Session, batch_id: uuid.UUID, position: int, *, limit: int) -> list[HandoverItem]:
+    """Up to ``limit`` items of a batch after ``position``, in order: a batch of an export."""
+    query = (
+        select(HandoverItem)
+        .where(HandoverItem.batch_id == batch_id, HandoverItem.position > position)
+        .order_by(col(HandoverItem.position))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
 
 
 def create_batch(session: Session, data: HandoverBatchCreate, *, actor: Actor) -> HandoverBatch:

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from operations.assets.register.models import MAX_SPEC_CHARS, AssetDescription, AssetIn, AssetKind
 from opscenter.errors import ErrorList, FieldError
-from opscenter.money import format_amount
+from opscenter.exports import Column as SheetColumn
+from opscenter.exports import Kind
 from opscenter.schemas import MAX_JSON_DEPTH
 from opscenter.sheets import DEFAULT_LIMITS, Deadline, Limits, Table, UnreadableFile, quoted, read_table
 
@@ -250,8 +251,8 @@ def _date(text: str) -> date:
         raise ValueError(f"not a date: {quoted(text)}; write YYYY-MM-DD, e.g. 2021-03-15") from None
 
 
-def description_cells(asset: AssetDescription, original_value: Decimal) -> list[str]:
-    """The description columns of one asset or inventory item, as an export writes them."""
+def description_cells(asset: AssetDescription, original_value: Decimal) -> list[Any]:
+    """The description columns of one asset or inventory item, as an export writes them (``SHEET_KINDS``)."""
     return [
         asset.kind.label,
         asset.name,
@@ -259,9 +260,18 @@ def description_cells(asset: AssetDescription, original_value: Decimal) -> list[
         asset.model,
         asset.location,
         json.dumps(asset.spec, ensure_ascii=False, sort_keys=True) if asset.spec else "",
-        format_amount(original_value),
-        asset.purchase_date.isoformat() if asset.purchase_date else "",
+        original_value,
+        asset.purchase_date,
     ]
+
+
+_KINDS_OF = {ORIGINAL_VALUE.key: Kind.MONEY, PURCHASE_DATE.key: Kind.DATE, TRANSFERRED_ON.key: Kind.DATE}
+_KINDS_OF |= {POSITION.key: Kind.INTEGER}
+
+
+def sheet_columns(columns: Sequence[Column]) -> tuple[SheetColumn, ...]:
+    """The columns as an export writes them: money as money, dates as dates, the rest as text."""
+    return tuple(SheetColumn(column.header, _KINDS_OF.get(column.key, Kind.TEXT)) for column in columns)
 
 
 def headers(columns: Sequence[Column]) -> list[str]:

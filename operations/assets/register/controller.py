@@ -4,6 +4,7 @@ from typing import Annotated
 from litestar import Controller, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from operations.assets.register import exports, service
 from operations.assets.register.models import (
@@ -15,14 +16,14 @@ from operations.assets.register.models import (
     AssetUpdate,
     Retirement,
 )
+from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.parameters import harden
-from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
+from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, get, patch, post, respond
 
 Filters = NamedDependency[service.AssetFilter]
 Answer = Response[AssetDetail]
@@ -76,12 +77,12 @@ class AssetController(Controller):
     )
     def export(
         self,
-        session: DbSession,
         actor: CurrentActor,
+        exporting: Exporting,
         filters: Filters,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
-    ) -> Response[bytes]:
-        return download(exports.register_file(session, actor=actor, filters=filters, file_format=file_format))
+    ) -> Stream:
+        return exports.register_file(exporting, actor=actor, filters=filters, file_format=file_format)
 
     @get("/{asset_id:uuid}", description="The asset with its history, oldest change first.")
     def read(self, session: DbSession, actor: CurrentActor, asset_id: FromPath[uuid.UUID]) -> Answer:

@@ -106,17 +106,22 @@ def list_assets(
 def iter_assets(
     session: Session, *, actor: Actor, filters: AssetFilter = AssetFilter(), batch_size: int = 1000
 ) -> Iterator[list[Asset]]:
-    """The whole filtered register, oldest first, in keyset batches (for exports)."""
+    """The whole filtered register, oldest first, in keyset batches."""
     last: uuid.UUID | None = None
-    while True:
-        query = _filtered(_scoped(select(Asset).order_by(col(Asset.id)), actor), filters)
-        if last is not None:
-            query = query.where(col(Asset.id) > last)
-        batch = list(session.exec(query.limit(batch_size)).all())
-        if not batch:
-            return
+    while batch := assets_after(session, last, actor=actor, filters=filters, limit=batch_size):
         yield batch
         last = batch[-1].id
+
+
+def assets_after(
+    session: Session, after: uuid.UUID | None, *, actor: Actor, filters: AssetFilter, limit: int
+) -> list[Asset]:
+    """Up to ``limit`` assets of the filtered register after the asset ``after`` (None: from the first), oldest
+    first: a batch of an export, read in a transaction of its own."""
+    query = _filtered(_scoped(select(Asset).order_by(col(Asset.id)), actor), filters)
+    if after is not None:
+        query = query.where(col(Asset.id) > after)
+    return list(session.exec(query.limit(limit)).all())
 
 
 def assets_for_linking(

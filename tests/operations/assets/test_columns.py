@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from operations.assets.register import columns
-from opscenter.sheets import Limits, read_table, write_csv
+from opscenter.exports import Column, Sheet, csv_chunks
+from opscenter.sheets import Limits, read_table
 from tests.operations.assets.steps import CHINESE_HEADER, csv_file
 
 
@@ -72,6 +73,7 @@ def test_too_many_rows_is_one_file_error() -> None:
 
 def test_formula_looking_text_survives_a_csv_round_trip() -> None:
     cells = ["=1+1", "+86 10", "-3F", "@home", "'=already", "plain", "'quoted"]
-    table = read_table(write_csv(["a"] * len(cells), [cells]))
+    sheet = Sheet("cells", "cells", tuple(Column(f"a{n}") for n in range(len(cells))))
+    table = read_table(b"".join(csv_chunks(sheet, [cells])))
     (row,) = list(table.rows)
     assert row == (2, cells)

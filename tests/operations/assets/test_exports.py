@@ -1,12 +1,9 @@
 """Exports for Excel (CSV with BOM, XLSX; Chinese headers), and an export uploaded again gives the same register."""
 
-import io
-
-from openpyxl import load_workbook
-
 from opscenter.db import Database
 from tests import factories
 from tests.conftest import ApiFactory
+from tests.exported import assert_excel_ready, assert_money, read_xlsx
 from tests.factories import World
 from tests.operations.assets import steps
 from tests.operations.assets.steps import ASSETS, item, read_csv
@@ -70,13 +67,18 @@ def test_the_register_exports_as_csv_and_xlsx_with_chinese_headers(world: World,
     assert exported["SN-X2"]["资产名称"] == '\'=HYPERLINK("http://x")', "text Excel would run as a formula is defused"
     assert exported["SN-X3"]["存放位置"] == "'-1F 机房"
 
-    workbook = load_workbook(io.BytesIO(_export(api, world.department, f"{ASSETS}/export", "xlsx")), read_only=True)
-    sheet_rows = [["" if cell is None else str(cell) for cell in row] for row in workbook.worksheets[0].values]
-    assert sheet_rows[0] == REGISTER_HEADER
-    in_sheet = _by_serial(sheet_rows)
+    book = read_xlsx(_export(api, world.department, f"{ASSETS}/export", "xlsx"))
+    assert book.header == REGISTER_HEADER
+    assert_excel_ready(book)
+    in_sheet = {row["序列号"].value: row for row in book.rows}
     assert sorted(in_sheet) == ["SN-X1", "SN-X2", "SN-X3"]
-    assert in_sheet["SN-X2"]["资产名称"] == '=HYPERLINK("http://x")', "a text cell, never a formula"
-    assert in_sheet["SN-X3"]["原值（元）"] == "0.00"
+    name = in_sheet["SN-X2"]["资产名称"]
+    assert (name.value, name.data_type) == ('=HYPERLINK("http://x")', "s"), "a text cell, never a formula"
+    assert_money(in_sheet["SN-X1"]["原值（元）"], "158000.05")
+    assert_money(in_sheet["SN-X3"]["原值（元）"], "0.00")
+    bought = in_sheet["SN-X1"]["购置日期"]
+    assert (bought.data_type, bought.number_format) == ("d", "yyyy-mm-dd"), "a date, not text"
+    assert in_sheet["SN-X1"]["所属部门"].value == factories.DEPARTMENT_A, "the department by name"
     assert read_csv(_export(api, world.department_b, f"{ASSETS}/export", "csv")) == [REGISTER_HEADER]
 
 
