@@ -23,15 +23,18 @@ def record_build(version: str) -> None:
     BUILD_INFO.info({"version": version, "python": platform.python_version()})
 
 
+# The job's id is the label ``task``, never ``job``: Prometheus writes its scrape job into ``job`` (and the target
+# into ``instance``) and renames ours to ``exported_job``, so dashboards and alerts would read "opscenter" instead.
+RESERVED_LABELS = frozenset({"job", "instance"})
 JOB_RUNS = Counter(
     "opscenter_job_runs_total",
-    "Scheduled job runs by outcome (ok, failed, skipped when another worker holds the job)",
-    ["job", "outcome"],
+    "Scheduled job runs by task (the job's id) and outcome (ok, failed, skipped when another worker holds the job)",
+    ["task", "outcome"],
 )
 JOB_LAST_SUCCESS = Gauge(
     "opscenter_job_last_success_timestamp_seconds",
-    "When each job last finished successfully",
-    ["job"],
+    "When each job (label task, the job's id) last finished successfully",
+    ["task"],
     multiprocess_mode="max",
 )
 AUDIT_CHAIN_INTACT = Gauge(
@@ -56,7 +59,7 @@ SCHEDULER_ELECTIONS = Counter("opscenter_scheduler_elections_total", "Times a pr
 JOB_MISSED_RUNS = Counter(
     "opscenter_job_missed_runs_total",
     "Runs caught up when a leader took over: the job's last trigger time had passed with no run recorded",
-    ["job"],
+    ["task"],
 )
 DATABASE_UP = Gauge(
     "opscenter_database_up",

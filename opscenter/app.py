@@ -1,6 +1,5 @@
 """``create_app(settings)``: the Litestar application, wired by the OpsCenter plugin."""
 
-import logging
 import os
 
 from litestar import Litestar
@@ -8,7 +7,8 @@ from litestar import Litestar
 from migrations import MIGRATIONS
 from opscenter.heap import freeze_startup_heap
 from opscenter.identity.guards import document_roles
-from opscenter.middleware import RequestIdMiddleware
+from opscenter.logs import configure_logging
+from opscenter.middleware import RequestIdMiddleware, RequestLogMiddleware
 from opscenter.openapi import describe_errors
 from opscenter.plugin import OpsCenterPlugin
 from opscenter.settings import Settings, get_settings
@@ -16,7 +16,7 @@ from opscenter.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> Litestar:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     app = Litestar(
         plugins=[OpsCenterPlugin(settings, migrations=MIGRATIONS, run_scheduler=run_scheduler)],
         # Given here, not by the plugin: Litestar 2.x reads this argument, not AppConfig's, for the root router.
@@ -24,7 +24,9 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     )
     # Outside everything Litestar does, routing included: a 404 for an unknown path, a 405 and a path that
     # fails its converter carry X-Request-ID like every other answer.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    # The request's log line inside it, so that the line carries the id.
+    handler = RequestLogMiddleware(app.asgi_handler) if settings.log_requests else app.asgi_handler
+    app.asgi_handler = RequestIdMiddleware(handler)
     describe_errors(app, settings)
     document_roles(app)
     return app

@@ -1,7 +1,6 @@
 """The ``opscenter`` command: serve, worker, database, bootstrap and audit commands."""
 
 import getpass
-import logging
 import os
 import signal
 import sys
@@ -24,6 +23,7 @@ from opscenter.errors import DomainError
 from opscenter.heap import freeze_startup_heap
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import OrganizationCreate, OrgKind, Role, UserCreate
+from opscenter.logs import configure_logging
 from opscenter.organizations import service as organizations
 from opscenter.plugin import CLI_COMMANDS
 from opscenter.settings import Settings, get_settings
@@ -39,7 +39,7 @@ def cli_actor() -> Actor:
 
 def _settings() -> Settings:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     return settings
 
 
@@ -71,11 +71,20 @@ def _transaction() -> Iterator[Session]:
 # Every command gets the migrations as its context object: a domain's command checks the schema with them
 # (opscenter.migrate.pass_migrations), as the commands here do.
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "obj": MIGRATIONS})
-def main() -> None:
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log at DEBUG, and the libraries (httpx, Alembic, APScheduler) at INFO."
+)
+def main(verbose: bool) -> None:
     """OpsCenter: the back office of a government operations center.
 
-    Settings come from OPSCENTER_* environment variables (OPSCENTER_DATABASE_URL, …).
+    Settings come from OPSCENTER_* environment variables (OPSCENTER_DATABASE_URL, …); OPSCENTER_LOG_FORMAT=json
+    logs one JSON object a line.
     """
+    if verbose:
+        # Through the environment: the settings read it, and so do the processes `serve --workers N` starts.
+        os.environ["OPSCENTER_LOG_LEVEL"] = "DEBUG"
+        os.environ["OPSCENTER_LOG_LIBRARIES"] = "INFO"
+        get_settings.cache_clear()
 
 
 @main.command()

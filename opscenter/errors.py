@@ -412,7 +412,8 @@ def _operational(request: Request[Any, Any, Any], exc: OperationalError) -> Resp
 
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    extra: dict[str, Any] = {}
+    # The id the log line carries (opscenter.logs), so a user's report of a 500 leads to its traceback.
+    extra: dict[str, Any] = {"request_id": str(request.scope.get("state", {}).get("request_id", "-"))}
     if not request.app.debug:
         detail = "An internal error occurred; it has been logged."
     else:

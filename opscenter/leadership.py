@@ -224,7 +224,7 @@ class LeaderScheduler:
         with self.db.transaction(write=False) as session:
             missed = missed_jobs(session, self.jobs, utcnow())
         for job in missed:
-            JOB_MISSED_RUNS.labels(job=job.id).inc()
+            JOB_MISSED_RUNS.labels(task=job.id).inc()
         scheduler = build_scheduler(
             self.db, self.jobs, system_actor=self.system_actor, blocking=False, run_now={job.id for job in missed}
         )

@@ -90,9 +90,9 @@ def run_job(db: Database, job: Job, *, system_actor: SystemActor, now: datetime 
     except Exception:
         log.exception("job %s failed; it runs again at its next time", job.id)
         outcome = "failed"
-    JOB_RUNS.labels(job=job.id, outcome=outcome).inc()
+    JOB_RUNS.labels(task=job.id, outcome=outcome).inc()
     if outcome == "ok":
-        JOB_LAST_SUCCESS.labels(job=job.id).set_to_current_time()
+        JOB_LAST_SUCCESS.labels(task=job.id).set_to_current_time()
     return outcome
 
 

@@ -16,6 +16,11 @@ class LogLevel(StrEnum):
     ERROR = "ERROR"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"  # one line a person reads
+    JSON = "json"  # one JSON object a line, for a log collector (Loki, Elasticsearch, journald's JSON export)
+
+
 MIN_METRICS_TOKEN = 16
 
 
@@ -34,6 +39,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = LogLevel.INFO
+    log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` (people) or `json` (collectors)")
+    # Libraries talk a lot at INFO (httpx a line per Prometheus query, Alembic on every command, APScheduler on
+    # every run of a job every second): WARNING unless someone asks (`opscenter --verbose` sets INFO).
+    log_libraries: LogLevel = Field(
+        default=LogLevel.WARNING, description="Level of httpx, Alembic and APScheduler's loggers"
+    )
+    # One line per request (method, route template, status, duration, request id, actor id) at INFO.
+    log_requests: bool = True
 
     # The PromQL HTTP API the SLA pull reads (Prometheus, Thanos Query, Grafana Mimir, VictoriaMetrics).
     prometheus_url: str = Field(

@@ -11,6 +11,7 @@ from opscenter.db import Database
 from opscenter.errors import DomainError
 from opscenter.identity.actor import Actor
 from opscenter.migrate import Migrations, pass_migrations
+from opscenter.progress import Progress
 from opscenter.settings import get_settings
 from opscenter.timekeeping import Period
 
@@ -36,16 +37,13 @@ def billing_run(migrations: Migrations, period: Period) -> None:
     if (problem := migrations.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     actor = Actor.system(f"cli:{getpass.getuser()}", f"cli-{uuid.uuid4().hex}")
-    shown: dict[str, int] = {}
+    shown = Progress()
     # each phase's time, from the end of the one before it (or the run's start) to its last report
     started, finished = time.perf_counter(), dict[str, float]()
 
     def progress(phase: str, done: int, total: int) -> None:
         finished[phase] = time.perf_counter()
-        percent = 100 * done // total if total else 100
-        if shown.get(phase) != percent:
-            shown[phase] = percent
-            click.echo(f"\r{phase}: {done}/{total} ({percent}%)", nl=done >= total, err=True)
+        shown.report(phase, done, total)
 
     database = Database(settings)
     try:

@@ -1,6 +1,5 @@
 """``opscenter demo``: seed the database named by OPSCENTER_DATABASE_URL with the demo province."""
 
-import logging
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from opscenter.demo.measured import ensure_prometheus
 from opscenter.demo.prometheus import NoPrometheus, binaries
 from opscenter.demo.seed import is_empty, seed
 from opscenter.errors import DomainError
+from opscenter.logs import configure_logging
 from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import get_settings
 
@@ -45,7 +45,7 @@ def demo(migrations: Migrations, if_empty: bool, with_prometheus: bool, promethe
     Running it again duplicates nothing: what an earlier run built is kept, anything missing is added.
     """
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     if (problem := migrations.schema_problem(settings)) is not None:
         raise click.ClickException(problem)
     if with_prometheus:

@@ -10,7 +10,7 @@ from opscenter.heap import freeze_startup_heap
 from opscenter.migrate import Migrations, pass_migrations
 from opscenter.settings import Settings, get_settings
 from opscenter.timekeeping import Period, utcnow
-from sla.measurements.pull import PullResult, last_complete_day, pull
+from sla.measurements.pull import PullResult, last_complete_day, pull, targets
 
 
 def pull_month(database: Database, settings: Settings, period: Period, *, echo=click.echo) -> PullResult:  # type: ignore[no-untyped-def]
@@ -27,8 +27,18 @@ def pull_month(database: Database, settings: Settings, period: Period, *, echo=c
 
     with PrometheusClient(settings.prometheus) as prometheus:
         result = pull(database, prometheus, days, now=now, progress=progress)
-    echo(f"{period}: {result.measured} instance-days over {len(result.days)} days, {result.requests} requests")
+    echo(f"{period}: {_what_happened(database, result, asked=len(days))}")
     return result
+
+
+def _what_happened(database: Database, result: PullResult, *, asked: int) -> str:
+    """What the pull did, in words: a pull that found nothing to do says why, not "0 instance-days over 0 days"."""
+    if result.measured or result.days or result.failure is not None:
+        return f"{result.measured} instance-days over {len(result.days)} days, {result.requests} requests"
+    with database.transaction(write=False) as session:
+        if not targets(session):
+            return "nothing to measure: no service instance has an availability SLI"
+    return f"all {asked} days already measured, nothing written"
 
 
 @click.group("sla")

@@ -128,6 +128,7 @@ def test_default_settings_hide_tracebacks_and_sql(world: World, failing_list: No
         "title": "Internal Server Error",
         "status": 500,
         "detail": "An internal error occurred; it has been logged.",
+        "request_id": response.headers["x-request-id"],  # the id its log line carries
     }
     assert "SELECT" not in response.text
     assert ".py" not in response.text

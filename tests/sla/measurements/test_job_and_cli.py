@@ -64,6 +64,7 @@ def test_sla_pull_does_a_month_by_hand_with_progress_and_fails_cleanly_when_prom
         monkeypatch.setenv("OPSCENTER_PROMETHEUS_URL", prometheus.url)
         get_settings.cache_clear()
         done = CliRunner().invoke(main, ["sla", "pull", "--period", "2026-10"])
+        again = CliRunner().invoke(main, ["sla", "pull", "--period", "2026-10"])
     finally:
         get_settings.cache_clear()
     assert done.exit_code == 0, done.output
@@ -71,6 +72,8 @@ def test_sla_pull_does_a_month_by_hand_with_progress_and_fails_cleanly_when_prom
     assert (
         f"2026-10: {31 * len(october.PLANS)} instance-days over 31 days, 62 requests" in done.output
     )  # no maintenance here
+    assert again.exit_code == 0, again.output
+    assert "2026-10: all 31 days already measured, nothing written" in again.output
     bad = CliRunner().invoke(main, ["sla", "pull", "--period", "2026-13"])
     assert bad.exit_code == 2
     assert "--period" in bad.output

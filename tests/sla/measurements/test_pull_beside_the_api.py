@@ -95,7 +95,8 @@ def _pull_failures() -> float:
 def _job_runs(job: str) -> float:
     """Runs of ``job`` that ended, however they ended."""
     outcomes = ("ok", "failed", "skipped")
-    return sum(REGISTRY.get_sample_value("opscenter_job_runs_total", {"job": job, "outcome": o}) or 0 for o in outcomes)
+    runs = (REGISTRY.get_sample_value("opscenter_job_runs_total", {"task": job, "outcome": o}) for o in outcomes)
+    return sum(run or 0 for run in runs)
 
 
 def _pull_runs() -> float:
