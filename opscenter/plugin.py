@@ -28,6 +28,7 @@ from billing.statements import figures as billing_figures
 from billing.statements.cli import billing as billing_cli
 from billing.statements.controller import BillingController, DisputeController, StatementController
 from billing.statements.jobs import JOBS as BILLING_JOBS
+from billing.statements.restating import ratings_followed
 from contracts.agreements.controller import ContractController
 from contracts.agreements.jobs import JOBS as CONTRACT_JOBS
 from contracts.budgets import figures as budget_figures
@@ -74,6 +75,7 @@ from sla.measurements.cli import sla as sla_cli
 from sla.measurements.controller import MeasurementController
 from sla.measurements.jobs import JOBS as SLA_JOBS
 from sla.ratings import figures as rating_figures
+from sla.ratings import followers as rating_followers
 from sla.ratings.controller import RatingController, RatingPeriodController
 from sla.reports.controller import SlaReportController
 
@@ -154,6 +156,9 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     StatementController,
     DisputeController,
 ]
+
+# A rating written or revised while its month's statement is open recomputes that statement's line (DESIGN §6).
+rating_followers.follow(ratings_followed)
 
 JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from billing.statements import service
+from billing.statements import restating, service
 from billing.statements.credit_notes import service as credit_notes
 from billing.statements.credit_notes.models import CreditNote, CreditNoteIn
 from billing.statements.disputes import service as disputes
@@ -130,25 +130,13 @@ def resolve_dispute(
     require_status(dispute.status, DisputeStatus.OPEN, doing="resolve", noun="dispute")
     require_status(statement.status, *BEFORE_APPROVAL, doing="resolve a dispute of", noun="statement")
     line = service.visible_line(session, statement, dispute.line_no, actor=actor)
-    before = {"line_amount_fen": line.amount_fen, "statement_amount_fen": statement.amount_fen}
     disputes.settle(session, dispute, data, actor=actor)
     if data.resolution != DisputeOutcome.ACCEPTED:
-        recompute(line, availability=data.availability, score=data.score, note=data.reason)
-        _resum(session, statement)
-    after = {"line_amount_fen": line.amount_fen, "statement_amount_fen": statement.amount_fen}
+        # Whatever the resolution moved (a score, a tier, the money) moves the statement's version on with it.
+        with restating.lines_changing(session, statement, [line], actor=actor, action="statement.recompute"):
+            recompute(line, availability=data.availability, score=data.score, note=data.reason)
     session.flush()
-    if after != before:  # the money moved: say so on the statement's own history as well
-        changes: dict[str, list[Any]] = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-        audit.append(session, actor=actor, action="statement.recompute", row=statement, changes=changes)
     return dispute
-
-
-def _resum(session: Session, statement: Statement) -> None:
-    lines = session.exec(select(StatementLine).where(StatementLine.statement_id == statement.id)).all()
-    statement.base_fen = sum(line.base_fen for line in lines)
-    statement.deduction_fen = sum(line.deduction_fen for line in lines)
-    statement.amount_fen = sum(line.amount_fen for line in lines)
-    statement.over_ceiling = statement.billed_before_fen + statement.amount_fen > statement.ceiling_fen
 
 
 # ---- credit notes: corrections of an approved statement -----------------------------------------------------------
@@ -175,7 +163,11 @@ def post_credit_note(session: Session, statement_id: uuid.UUID, data: CreditNote
             f"The statement's total is {from_fen(statement.amount_fen)} and {from_fen(credited)} is credited "
             f"already: at most {from_fen(statement.amount_fen - credited)} more can be."
         )
-    return credit_notes.record_note(
+    note = credit_notes.record_note(
         session, statement_id=statement.id, line_no=data.line_no, amount_fen=amount_fen, reason=data.reason,
         actor=actor,
     )  # fmt: skip
+    # What is payable changed: the statement's ETag changes too (the PostgreSQL freeze lets the version move alone).
+    changes: dict[str, list[Any]] = {"credited_fen": [credited, credited + amount_fen]}
+    restating.moved_on(session, statement, actor=actor, action="statement.credit", changes=changes)
+    return note

@@ -181,7 +181,8 @@ class StatementLine(Identified, table=True):
     line_no: int
     department_id: uuid.UUID = Field(foreign_key="organization.id", index=True)
     service_id: uuid.UUID = Field(foreign_key="catalog_service.id")
-    service_instance_id: uuid.UUID | None = Field(default=None, foreign_key="service_instance.id")
+    # Indexed: each rating written looks for the open statements billing its instance (statements/restating.py).
+    service_instance_id: uuid.UUID | None = Field(default=None, foreign_key="service_instance.id", index=True)
     quantity: int = Field(description="On the line's last active day of the month")
     unit_price_fen: int = Field(sa_type=BigInteger)
     first_day: date

@@ -12,6 +12,7 @@ from opscenter.timekeeping import utcnow
 
 class NotificationKind(LabeledEnum):
     CONTRACT_EXPIRY = "contract_expiry", "合同到期提醒"
+    STATEMENT_RESTATED = "statement_restated", "结算单已重算"
 
 
 class NotificationBase(SQLModel):

@@ -24,6 +24,7 @@ from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period, today
 from sla.ratings import periods
+from sla.ratings.followers import followed
 from sla.ratings.models import Rating, RatingBatchIn, RatingContent, RatingIn, RatingUpdate
 from sla.ratings.usage import instances_in_use
 
@@ -77,40 +78,44 @@ def rate(session: Session, data: RatingIn, *, actor: Actor) -> Rating:
     404 for an instance the department does not use under a line in force that month (as if absent),
     422 for a month that has not begun, 409 naming the existing rating, or when the month is closed.
     """
-    checked = _check(session, [data], actor=actor)
-    refusal = next(iter(checked.refusals.values()), None)
-    if refusal is not None:
-        raise _as_error(refusal)
-    return _write(session, [data], checked, actor=actor)[0]
+    with followed(session, [(data.service_instance_id, data.period)], actor=actor):
+        checked = _check(session, [data], actor=actor)
+        refusal = next(iter(checked.refusals.values()), None)
+        if refusal is not None:
+            raise _as_error(refusal)
+        return _write(session, [data], checked, actor=actor)[0]
 
 
 def rate_batch(session: Session, data: RatingBatchIn, *, actor: Actor) -> list[Rating]:
     """Write every rating of the batch, in order, or none: 422 naming each refused item as ``items.N.field``."""
-    checked = _check(session, data.items, actor=actor)
-    if checked.refusals:
-        errors = [
-            FieldError(f"items.{index}.{refusal.field}", refusal.message)
-            for index, refusal in sorted(checked.refusals.items())
-        ]
-        raise InvalidInputs(
-            f"Nothing was written: {len(checked.refusals)} of the {len(data.items)} ratings cannot be accepted.",
-            errors,
-        )
-    return _write(session, data.items, checked, actor=actor)
+    with followed(session, {(item.service_instance_id, item.period) for item in data.items}, actor=actor):
+        checked = _check(session, data.items, actor=actor)
+        if checked.refusals:
+            errors = [
+                FieldError(f"items.{index}.{refusal.field}", refusal.message)
+                for index, refusal in sorted(checked.refusals.items())
+            ]
+            raise InvalidInputs(
+                f"Nothing was written: {len(checked.refusals)} of the {len(data.items)} ratings cannot be accepted.",
+                errors,
+            )
+        return _write(session, data.items, checked, actor=actor)
 
 
 def revise(
     session: Session, rating_id: uuid.UUID, data: RatingUpdate, *, actor: Actor, expected_version: int
 ) -> Rating:
-    """Replace a rating's score, dimensions and comment, while its contract's month is open (else 409)."""
+    """Replace a rating's score, dimensions and comment, while its contract's month is open (else 409): until
+    the month's statement is approved (DESIGN §6), whose line then follows the new score (billing's follower)."""
     rating = get_rating(session, rating_id, actor=actor, for_update=True)
     rating.require_version(expected_version)
-    if periods.hold_open(session, [(rating.contract_id, rating.period)], actor=actor):
-        raise Conflict(_closed_message(rating.period))
-    with audit.change(session, actor=actor, action="rating.revise", row=rating):
-        _apply(rating, data)
-        rating.revised_by_id = actor.user_id
-    session.flush()
+    with followed(session, [(rating.service_instance_id, rating.period)], actor=actor):
+        if periods.hold_open(session, [(rating.contract_id, rating.period)], actor=actor):
+            raise Conflict(_closed_message(rating.period))
+        with audit.change(session, actor=actor, action="rating.revise", row=rating):
+            _apply(rating, data)
+            rating.revised_by_id = actor.user_id
+        session.flush()
     return rating
 
 
