@@ -16,6 +16,7 @@ from sqlmodel import Session
 from migrations import MIGRATIONS
 from opscenter.audit import service as audit
 from opscenter.audit.sequencer import seal_backlog
+from opscenter.auth import passwords
 from opscenter.auth import service as auth
 from opscenter.auth.models import ApiKeyCreate
 from opscenter.db import Database
@@ -214,6 +215,32 @@ def users_create(org_name: str, org_kind: str, user_name: str, role: str, displa
         data = UserCreate(name=user_name, display_name=display_name, role=Role(role), organization_id=organization.id)
         user = organizations.create_user(session, data, actor=actor)
         click.echo(f"created user {user.name} ({user.id}) in {organization.name}", err=True)
+
+
+@users.command("set-password")
+@click.option("--name", "user_name", required=True, help="Login name of the person.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The new password (asked for when not given; prefer the prompt: a command line is visible to others).",
+)
+@click.option(
+    "--keep/--must-change",
+    default=False,
+    help="Whether the person may keep it (default: they must choose their own at the next login).",
+)
+def users_set_password(user_name: str, password: str, keep: bool) -> None:
+    """Set a person's console password (12+ characters, three of four kinds, not the login name)."""
+    actor = cli_actor()
+    with _transaction() as session:
+        user = organizations.find_user(session, user_name)
+        if user is None:
+            raise click.ClickException(f"no user named {user_name!r}")
+        passwords.set_password(session, user, password, actor=actor, must_change=not keep)
+    when = "" if keep else "; they choose their own at the next login"
+    click.echo(f"password set for {user_name}{when}", err=True)
 
 
 @main.group()

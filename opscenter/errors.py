@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
@@ -95,6 +96,15 @@ class NotFound(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
+    title = "Forbidden"
+
+
+class PasswordChangeRequired(DomainError):
+    """A person whose password an admin set must choose their own before anything else (the console shows the
+    page for it)."""
+
+    status = 403
+    code = "password-change-required"
     title = "Forbidden"
 
 
@@ -434,12 +444,62 @@ def _with_request_id(handler: ExceptionHandler) -> ExceptionHandler:
 
     def tagged(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:
         response = handler(request, exc)
+        if _is_person(request):
+            response = _for_people(request, response)
         request_id = request.scope.get("state", {}).get("request_id")
         if request_id:
             response.headers.setdefault("X-Request-ID", str(request_id))
         return response
 
     return tagged
+
+
+_CONSOLE = "/console"
+
+
+def _is_person(request: Request[Any, Any, Any]) -> bool:
+    """A person at the console (a browser with a session cookie), not a machine with a key."""
+    path = request.scope.get("path", "")
+    return (path == _CONSOLE or path.startswith(_CONSOLE + "/")) and "authorization" not in request.headers
+
+
+def _for_people(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
+    """The console's answer to an error: the login page for a person without a valid session (an HTMX request is
+    told to go there), a page saying what went wrong otherwise, with the same status as the API's answer."""
+    body = response.content if isinstance(response.content, dict) else {}
+    if response.status_code == 403 and body.get("type", "").endswith(PasswordChangeRequired.code):
+        return Response(b"", status_code=303, headers={"Location": f"{_CONSOLE}/password"})
+    if response.status_code == 401:
+        target = f"{_CONSOLE}/login"
+        if request.method == "GET" and request.url.path != target:
+            target += f"?next={quote(request.url.path)}"
+        if "hx-request" in request.headers:
+            return Response(b"", status_code=401, headers={"HX-Redirect": target})
+        return Response(b"", status_code=303, headers={"Location": target})
+    engine = getattr(request.app, "template_engine", None)
+    if engine is None:
+        return response
+    html = engine.get_template("shell/error.html").render(
+        status=response.status_code,
+        title=_PEOPLE_TITLES.get(response.status_code or 500, "出错了"),
+        detail=body.get("detail", ""),
+        errors=body.get("errors", []),
+        request=request,
+    )
+    return Response(html, status_code=response.status_code, media_type="text/html", headers=dict(response.headers))
+
+
+_PEOPLE_TITLES = {
+    400: "输入有误",
+    403: "无权访问",
+    404: "未找到",
+    405: "不支持的操作",
+    409: "当前状态不允许此操作",
+    412: "内容已被他人修改",
+    413: "文件过大",
+    422: "输入有误",
+    500: "服务器内部错误",
+}
 
 
 _HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
@@ -468,6 +528,7 @@ __all__ = [
     "InvalidInputs",
     "InvalidRows",
     "NotFound",
+    "PasswordChangeRequired",
     "PreconditionFailed",
     "PreconditionRequired",
     "problem",

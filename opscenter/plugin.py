@@ -50,9 +50,12 @@ from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
+from opscenter.auth.sessions import TOUCH_INTERVAL, touch_sessions
 from opscenter.auth.touches import KeyTouches
 from opscenter.calendar.controller import CalendarController
 from opscenter.console.assets import STATIC_PATH, api_documentation, static_files
+from opscenter.console.routes import console_router, domain_template_folders
+from opscenter.console.templating import template_config
 from opscenter.db import Database
 from opscenter.demo.command import demo
 from opscenter.errors import EXCEPTION_HANDLERS, JsonGuardedRequest, problem
@@ -214,7 +217,8 @@ class OpsCenterPlugin(InitPluginProtocol):
         prometheus = PrometheusConfig(
             app_name="opscenter", prefix=HTTP_METRICS_PREFIX, group_path=True, exclude_unhandled_paths=True
         )
-        app_config.route_handlers.extend([*CONTROLLERS, static_files()])
+        app_config.route_handlers.extend([*CONTROLLERS, static_files(), console_router()])
+        app_config.template_config = template_config(domain_template_folders())
         app_config.dependencies.update(DEPENDENCIES)
         app_config.dependencies["actor"] = Provide(provide_actor, sync_to_thread=False)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
@@ -264,6 +268,10 @@ class OpsCenterPlugin(InitPluginProtocol):
         touches = KeyTouches(db, touch_interval=timedelta(seconds=self.settings.api_key_touch_interval_seconds))
         app.state.key_touches = touches
         touches.start()
+        # The console's sessions: their last-seen times (the idle timeout counts from them), written the same way.
+        session_touches = KeyTouches(db, touch_interval=TOUCH_INTERVAL, writer=touch_sessions, name="session-touches")
+        app.state.session_touches = session_touches
+        session_touches.start()
         # Handlers (and key look-ups) run in the loop's default executor: as many threads as pooled connections, so
         # no thread waits for a connection and none is opened and closed per request (Python's default would be
         # min(32, cores + 4), anyio's forty more for authentication).
@@ -284,4 +292,5 @@ class OpsCenterPlugin(InitPluginProtocol):
             if replica is not None:
                 replica.dispose()
             touches.stop()
+            session_touches.stop()
             db.dispose()

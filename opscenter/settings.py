@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     # How long a process trusts what it read about a key (see opscenter/auth/cache.py); 0 reads it every time.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
 
+    # The console (people at a desk): sessions in the database, ended after this long without a request, and after
+    # console_session_hours whatever happens; cookies marked Secure when the console is served behind TLS.
+    console_idle_minutes: int = Field(default=30, ge=1)
+    console_session_hours: int = Field(default=12, ge=1)
+    console_secure_cookies: bool = False
+    # Guessing passwords: after this many failures in a row for one login name (or, separately, from one client
+    # address, which many people may share behind a NAT), the next failure locks logins for console_lockout_minutes.
+    console_max_failures_per_user: int = Field(default=5, ge=1)
+    console_max_failures_per_address: int = Field(default=20, ge=1)
+    console_lockout_minutes: int = Field(default=15, ge=1)
+
     # uvicorn's line per request; off by default: /metrics counts requests and errors are logged once.
     access_log: bool = False
     # /metrics: the process's own metrics (requests, jobs, the scheduler, the audit backlog) are open to any

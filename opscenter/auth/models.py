@@ -59,3 +59,47 @@ class ApiKeyCreated(ApiKeyPublic):
     """The answer to a key's creation: the only time the whole key is ever shown."""
 
     key: str
+
+
+class Password(Identified, Timestamped, Versioned, table=True):
+    """A person's console password, as an argon2id hash; machines use API keys and have none."""
+
+    __tablename__ = "user_password"
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
+    user_id: uuid.UUID = Field(foreign_key="user.id", unique=True)
+    password_hash: str = Field(max_length=255)
+    # Set by an admin (or the demo): the person chooses their own at the next login, before anything else.
+    must_change: bool = True
+    changed_at: datetime = instant_field(default_factory=utcnow)
+
+
+class ConsoleSession(Identified, SQLModel, table=True):
+    """A logged-in person's session: the cookie's token, stored only as its SHA-256, valid until it is revoked,
+    idle past the idle timeout, or past its absolute end. In the database, so every API process knows it."""
+
+    __tablename__ = "console_session"
+    __table_args__ = (Index("ix_console_session_user_id_id", "user_id", "id"),)  # a person's sessions
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"token_hash"})
+
+    user_id: uuid.UUID = Field(foreign_key="user.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = instant_field(default_factory=utcnow)
+    last_seen_at: datetime = instant_field(default_factory=utcnow)
+    expires_at: datetime = instant_field()
+    revoked_at: datetime | None = instant_field(nullable=True, default=None)
+    address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+
+
+class LoginThrottle(Identified, SQLModel, table=True):
+    """Failed logins counted per user name and per client address; past the limit, locked for a while."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("uq_login_throttle_scope_subject", "scope", "subject", unique=True),)
+
+    scope: str = Field(max_length=16, description="'user' or 'address'")
+    subject: str = Field(max_length=100)
+    failures: int = 0
+    first_failure_at: datetime = instant_field(default_factory=utcnow)
+    locked_until: datetime | None = instant_field(nullable=True, default=None)

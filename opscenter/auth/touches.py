@@ -12,10 +12,19 @@ is written by ``stop()``; a crash loses at most the last few seconds of touches,
 import logging
 import threading
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlmodel import Session
 
 from opscenter.auth.service import touch_keys
 from opscenter.db import Database
+
+
+class Writer(Protocol):
+    def __call__(self, session: Session, used: Mapping[uuid.UUID, datetime], *, touch_interval: timedelta) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +33,17 @@ RETRY_SECONDS = 1.0  # after a failed write (database away or locked), wait this
 
 
 class KeyTouches:
-    """Keys used and not yet written, and the thread that writes them."""
+    """Keys used and not yet written, and the thread that writes them. The console's sessions are noted the same
+    way (their last-seen time, from which the idle timeout counts), by a second instance with their own ``writer``
+    (``opscenter.auth.sessions.touch_sessions``)."""
 
-    def __init__(self, db: Database, *, touch_interval: timedelta) -> None:
+    def __init__(
+        self, db: Database, *, touch_interval: timedelta, writer: Writer = touch_keys, name: str = "api-key-touches"
+    ) -> None:
         self.db = db
         self.touch_interval = touch_interval
+        self.writer = writer
+        self.name = name
         self._lock = threading.Lock()
         self._waiting: dict[uuid.UUID, datetime] = {}
         self._wake = threading.Event()
@@ -52,7 +67,7 @@ class KeyTouches:
             return 0
         try:
             with self.db.transaction(write=True) as session:
-                touch_keys(session, batch, touch_interval=self.touch_interval)
+                self.writer(session, batch, touch_interval=self.touch_interval)
         except BaseException:
             with self._lock:
                 for key_id, used_at in batch.items():
@@ -61,7 +76,7 @@ class KeyTouches:
         return len(batch)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="api-key-touches", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -79,7 +94,7 @@ class KeyTouches:
             try:
                 self.write()
             except Exception:
-                log.warning("could not record API keys' last use yet; trying again", exc_info=True)
+                log.warning("%s: could not record the last uses yet; trying again", self.name, exc_info=True)
                 if self._stopping.wait(RETRY_SECONDS):
                     return
                 self._wake.set()

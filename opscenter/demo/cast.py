@@ -1,10 +1,12 @@
 """The demo's organizations and people, and the actors its steps act as."""
 
+import secrets
 import uuid
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from opscenter.auth import passwords
 from opscenter.auth import service as auth
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.demo.province import BUREAU, DEPARTMENTS, KEY_HOLDERS, OPERATOR, PEOPLE, Department
@@ -76,6 +78,7 @@ class IssuedKey:
     display_name: str
     organization: str
     key: str
+    password: str  # for the console; shown once, like the key
 
 
 def keys_issued(session: Session, cast: Cast) -> bool:
@@ -84,13 +87,22 @@ def keys_issued(session: Session, cast: Cast) -> bool:
     return session.exec(select(ApiKey.id).where(ApiKey.user_id == holder, ApiKey.name == KEY_NAME)).first() is not None
 
 
+def demo_password() -> str:
+    """A random password the policy takes: upper and lower case and a dash, 17 characters."""
+    return "Demo-" + secrets.token_urlsafe(9)
+
+
 def issue_keys(session: Session, cast: Cast) -> list[IssuedKey]:
-    """One key for a user of each role."""
+    """One key for a user of each role, and that person's console password (theirs to keep: the demo is for trying
+    the console at once)."""
     issued = []
     for login in KEY_HOLDERS:
         person = next(person for person in PEOPLE if person.login == login)
         actor = cast[login]
         assert actor.user_id is not None
         _, key = auth.create_api_key(session, ApiKeyCreate(name=KEY_NAME, user_id=actor.user_id), actor=SEEDER)
-        issued.append(IssuedKey(person.role, login, person.display_name, person.organization, key))
+        password = demo_password()
+        user = session.get_one(User, actor.user_id)
+        passwords.set_password(session, user, password, actor=SEEDER, must_change=False)
+        issued.append(IssuedKey(person.role, login, person.display_name, person.organization, key, password))
     return issued

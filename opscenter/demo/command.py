@@ -74,7 +74,8 @@ def demo(migrations: Migrations, if_empty: bool, with_prometheus: bool, promethe
     if outcome.keys_shown_before:
         click.echo(
             "demo: the demo users' API keys were printed when it was first seeded and are not stored in clear; "
-            "issue another with `opscenter keys create --user zhou.hua` (or li.na, zhao.min, chen.jie, sun.li)",
+            "issue another with `opscenter keys create --user zhou.hua` (or li.na, zhao.min, chen.jie, sun.li) and "
+            "set a password with `opscenter users set-password --name zhou.hua`",
             err=True,
         )
         return
@@ -86,11 +87,12 @@ def _progress(line: str) -> None:
 
 
 def _print_keys(keys: list[IssuedKey]) -> None:
-    click.echo("demo: one API key per role; store them now, they are not shown again:", err=True)
+    click.echo("demo: one API key and console password per role; store them now, they are not shown again:", err=True)
     for issued in keys:
         click.echo(
             f"demo:   {issued.login}: {issued.display_name}, {issued.role.label}, {issued.organization}", err=True
         )
-    # On stdout, one per line, "role login key": what a script (or a person) needs to call the API.
+    # On stdout, one per line, "role login key password": what a script needs to call the API, and a person to log
+    # in to the console (http://127.0.0.1:8000/).
     for issued in keys:
-        click.echo(f"{issued.role.value}\t{issued.login}\t{issued.key}")
+        click.echo(f"{issued.role.value}\t{issued.login}\t{issued.key}\t{issued.password}")

@@ -17,6 +17,7 @@ from opscenter.identity.models import Role
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
+from tests.console.people import Person
 from tests.demo.steps import run_demo
 from tests.support import RunningServer, scrape
 
@@ -31,7 +32,10 @@ def row_counts(db: Database) -> dict[str, int]:
 
 def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo_settings: Settings) -> None:
     first = run_demo(demo_settings, "--if-empty")  # what scripts/serve runs on a fresh install
-    keys = dict(line.split("\t")[0::2] for line in first.stdout.splitlines())
+    lines = [line.split("\t") for line in first.stdout.splitlines()]
+    assert {len(line) for line in lines} == {4}, "role, login, key, console password"
+    keys = {role: key for role, _, key, _ in lines}
+    console_passwords = {login: password for _, login, _, password in lines}
     last_month = str(Calendar(utcnow()).last_month)
     assert sorted(keys) == sorted(role.value for role in Role), "one key per role, printed once"
 
@@ -77,7 +81,18 @@ def test_the_demo_seeds_a_province_once_and_a_second_run_duplicates_nothing(demo
 
     with RunningServer(create_app(demo_settings)) as server:
         _each_key_works_with_its_roles_permissions(server.base_url, keys)
+        _each_password_opens_the_console(server.base_url, console_passwords)
         _the_dashboards_figures_are_on_metrics(server.base_url)
+
+
+def _each_password_opens_the_console(base_url: str, console_passwords: dict[str, str]) -> None:
+    for login, password in console_passwords.items():
+        person = Person(base_url)
+        try:
+            assert person.log_in(login, password).headers["location"] == "/console", login
+            assert person.page("/console").status_code == 200
+        finally:
+            person.close()
 
 
 def _the_dashboards_figures_are_on_metrics(base_url: str) -> None:

@@ -1,4 +1,4 @@
-from tests.permissions import assets, billing, calendar, contracts, core, ratings, sla, tickets
+from tests.permissions import assets, billing, calendar, console, contracts, core, ratings, sla, tickets
 from tests.permissions.table import Row
 
 # Every route of the app, once. A new domain adds its module here.
@@ -11,7 +11,9 @@ ROWS: list[Row] = [
     *sla.ROWS,
     *tickets.ROWS,
     *billing.ROWS,
+    *console.ROWS,
 ]
 
-# The paths anyone may use without a key (operations endpoints, the API's documentation); every other path needs one.
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/static")
+# The paths anyone may use without a key (operations endpoints, the API's documentation, the console's login page and
+# the root that leads to it); every other path needs one (or, under /console, a person's session).
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/static", "/console/login", "/")

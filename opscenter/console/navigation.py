@@ -1,0 +1,36 @@
+"""The console's navigation, by role: each person sees the pages their role may open, with the count of what
+waits for them beside the pages that have one (filled in by ``/console/awaiting/counts``)."""
+
+from dataclasses import dataclass
+
+from opscenter.identity.actor import Actor
+from opscenter.identity.models import Role
+
+ADMIN, BUREAU, OPERATOR, DEPARTMENT, AUDITOR = Role.ADMIN, Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT, Role.AUDITOR
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    href: str
+    roles: frozenset[Role]
+    count: str = ""  # the key of the awaiting count shown beside it (``opscenter.console.awaiting``)
+
+
+def _link(label: str, href: str, *roles: Role, count: str = "") -> Link:
+    return Link(label, href, frozenset(roles), count)
+
+
+NAVIGATION = [
+    _link("待我处理", "/console", *Role, count="total"),
+    _link("一屏观天下", "/console/overview", BUREAU, OPERATOR, AUDITOR),
+    _link("采购申请", "/console/purchase-requests", BUREAU, DEPARTMENT, AUDITOR, count="purchase_requests"),
+    _link("工单", "/console/tickets", OPERATOR, DEPARTMENT, BUREAU, AUDITOR, count="tickets"),
+    _link("账户与会话", "/console/account", *Role),
+]
+
+
+def navigation_for(actor: Actor | None) -> list[Link]:
+    if actor is None or actor.role is None:
+        return []
+    return [link for link in NAVIGATION if actor.role in link.roles]

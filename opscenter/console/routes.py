@@ -1,0 +1,34 @@
+"""The console's routes, mounted by the wiring: the shell's and every domain's pages, all behind ``person_gate``
+(the CSRF token of the person's session; a password to change first), none in the API's OpenAPI document."""
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.types import ControllerRouterHandler
+
+from opscenter.console.home import HomeController, root
+from opscenter.console.login import LoginController
+from opscenter.pages import person_gate
+
+# Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
+DOMAIN_PAGES: list[ControllerRouterHandler] = []
+
+
+def console_router() -> Router:
+    return Router(
+        path="/",
+        route_handlers=[root, LoginController, HomeController, *DOMAIN_PAGES],
+        guards=[person_gate],
+        include_in_schema=False,
+    )
+
+
+def domain_template_folders() -> list[Path]:
+    """The ``templates`` folder beside each domain's ``pages.py``."""
+    folders = []
+    for pages in DOMAIN_PAGES:
+        module = __import__(pages.__module__, fromlist=["_"])
+        folder = Path(module.__file__ or "").parent / "templates"
+        if folder.is_dir():
+            folders.append(folder)
+    return folders
