@@ -19,6 +19,11 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else format(value, "f")
 
 
+def _score(value: Decimal | None) -> str:
+    """A line's score as the API answers it: two decimals."""
+    return "" if value is None else f"{value:.2f}"
+
+
 def statement_file(detail: StatementDetail, *, file_format: ExportFormat) -> ExportFile:
     rows: list[list[str]] = []
     for line in detail.lines:
@@ -29,7 +34,7 @@ def statement_file(detail: StatementDetail, *, file_format: ExportFormat) -> Exp
                 format_amount(line.base), line.sla_status.label, _text(line.availability), _text(line.coverage),
                 _text(line.credit_pct), format_amount(line.sla_credit),
                 ";".join(ticket.number for ticket in line.tickets), format_amount(line.penalties),
-                _text(line.score), str(line.ratings), _text(line.coefficient), format_amount(line.rating_ded),
+                _score(line.score), str(line.ratings), _text(line.coefficient), format_amount(line.rating_ded),
                 format_amount(line.cap), format_amount(line.deduction), format_amount(line.amount),
                 ";".join(flag.label for flag in line.flags), "是" if line.disputed else "",
             ]

@@ -4,14 +4,15 @@ from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from contracts.purchasing import flows, service
-from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
+from contracts.purchasing.models import PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, get, post, put, respond
+from opscenter.workflow import ApproveBody, RejectBody, ReturnBody, approval_note
 
 Answer = Response[PurchaseRequestPublic]
 
@@ -36,7 +37,7 @@ class PurchaseRequestController(Controller):
         session: DbSession,
         actor: CurrentActor,
         page: Paging,
-        status: FromQuery[PurchaseStatus | None] = None,
+        status: AnyOf[PurchaseStatus] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
     ) -> CursorPage[PurchaseRequestPublic]:
         rows = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
@@ -81,9 +82,9 @@ class PurchaseRequestController(Controller):
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
         expected_version: ExpectedVersion,
-        data: JSONBody[ApprovalNote | None] = None,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> Answer:
-        note = data.note if data is not None else ""
+        note = approval_note(data)
         return _answer(flows.approve(session, request_id, actor=actor, expected_version=expected_version, note=note))
 
     @post(
@@ -94,11 +95,11 @@ class PurchaseRequestController(Controller):
         session: DbSession,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[Decision],
+        data: JSONBody[RejectBody],
         expected_version: ExpectedVersion,
     ) -> Answer:
         return _answer(
-            flows.reject(session, request_id, actor=actor, expected_version=expected_version, reason=data.note)
+            flows.reject(session, request_id, actor=actor, expected_version=expected_version, reason=data.reason)
         )
 
     @post(
@@ -109,11 +110,11 @@ class PurchaseRequestController(Controller):
         session: DbSession,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[Decision],
+        data: JSONBody[ReturnBody],
         expected_version: ExpectedVersion,
     ) -> Answer:
         return _answer(
-            flows.send_back(session, request_id, actor=actor, expected_version=expected_version, comment=data.note)
+            flows.send_back(session, request_id, actor=actor, expected_version=expected_version, comment=data.comment)
         )
 
     @get("/{request_id:uuid}/history", description="Every step of this request, oldest first.")
