@@ -46,6 +46,13 @@ class Priority(LabeledEnum):
     P4 = "P4", "低"
 
 
+# What ``_every_priority`` enforces, stated in the OpenAPI document: the keys are the priorities, each of them once.
+_EVERY_PRIORITY: dict[str, Any] = {
+    "propertyNames": {"enum": [priority.value for priority in Priority]},
+    "required": [priority.value for priority in Priority],
+}
+
+
 class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -111,8 +118,12 @@ class ContractTerms(_Strict):
             RatingTier(min_score=0, coefficient=Decimal("0.85")),
         ]
     )
-    ticket_targets: dict[Priority, TicketTarget] = Field(default_factory=_default_targets)
-    ticket_penalties: dict[Priority, NonNegativeMoney] = Field(default_factory=_default_penalties)
+    ticket_targets: dict[Priority, TicketTarget] = Field(
+        default_factory=_default_targets, json_schema_extra=_EVERY_PRIORITY
+    )
+    ticket_penalties: dict[Priority, NonNegativeMoney] = Field(
+        default_factory=_default_penalties, json_schema_extra=_EVERY_PRIORITY
+    )
     max_deduction_pct: Percent = Decimal("30")
 
     @field_validator("credit_tiers")

@@ -6,6 +6,7 @@ stale writes (412), integrity races (409) and anything unexpected (500, with no 
 path unless the ``debug`` setting asks for them; the server log has them either way).
 """
 
+import json
 import logging
 import re
 import traceback
@@ -30,18 +31,20 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 INPUT_POLICY = """\
-**400 or 422.** A request the server cannot read as this operation's request is **400 Bad Request**: a
-query, path or header parameter of the wrong form or out of its bounds (a `limit` above the page size, an
-instant that is not RFC 3339, an `If-Match` that is not one ETag), or a body that is not JSON (malformed,
-nested too deeply). A body that is JSON but whose content breaks the operation's schema or a rule is
-**422 Unprocessable Content**: a missing or empty body, an unknown or server-owned field, a wrong type
-(`true` is not a quantity, `"7"` is not an integer), text a database cannot store (NUL), a date outside
-1970-01-01…2999-12-31, an instant without its offset or outside 1970-01-01T00:00:00Z…2999-12-31T23:59:59Z,
-a period that is not a month (`YYYY-MM`), free JSON with NaN or Infinity or nested deeper than 32 levels,
-an amount that is not a string of ASCII digits, or a rule across fields (an end before its start, named
-`body`; a reference to an object that does not exist). Either way the answer is
-`application/problem+json` and its `errors` name each field (`items.0.quantity`) or parameter (`limit`);
-nothing is written."""
+**400 or 422.** A request the server cannot read as this operation's request is **400 Bad Request**: a query,
+path or header parameter of the wrong form or out of its bounds (a `limit` above the page size, an instant
+that is not RFC 3339, an `If-Match` that is not one ETag, a query parameter the operation does not take or a
+single-valued one given twice), or a body that is not JSON (malformed, nested too deeply, a key written twice
+in one object). A JSON body sent as another media type (`text/plain`) is **415**. A body that is JSON but
+whose content breaks the operation's schema or a rule is **422 Unprocessable Content**: a missing or empty
+body, an unknown or server-owned field, a wrong type (`true` is not a quantity, `"7"` is not an integer), text
+a database cannot store (NUL), a date outside 1970-01-01…2999-12-31, an instant without its offset or outside
+1970-01-01T00:00:00Z…2999-12-31T23:59:59Z, a period that is not a month (`YYYY-MM`), free JSON with NaN or
+Infinity or nested deeper than 32 levels, an amount that is not a string of ASCII digits, or a rule across
+fields (an end before its start, named `body`; a field that refers to an object that does not exist or that
+the caller may not see, named by that field; the operation's own object, in the path, is a 404). Either way
+the answer is `application/problem+json` and its `errors` name each field (`items.0.quantity`) or parameter
+(`limit`); nothing is written."""
 
 # The most problems one answer lists: a file or a batch may have a problem in every row, and its answer is still
 # short (``error_count`` then says how many there were).
@@ -130,14 +133,18 @@ class InvalidInput(DomainError):
 
 
 class InvalidInputs(DomainError):
-    """Several fields refused at once, each named: a batch names its items' fields as ``items.3.score``."""
+    """Several fields refused at once, each named: a batch names its items' fields as ``items.3.score``.
+
+    Parameters of the request (``parameters=True``: query, path or header) are a 400, as for ``InvalidInput``."""
 
     status = 422
     code = "invalid-input"
     title = "Unprocessable Content"
 
-    def __init__(self, detail: str, errors: Sequence[FieldError]) -> None:
+    def __init__(self, detail: str, errors: Sequence[FieldError], *, parameters: bool = False) -> None:
         super().__init__(detail, errors=errors)
+        if parameters:
+            self.status, self.title = 400, "Bad Request"
 
 
 class InvalidRows(DomainError):
@@ -274,20 +281,64 @@ def json_tokens_beyond(body: bytes, limit: int) -> bool:
     return False
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key written twice in one object of the JSON ``body`` (which the caller has decoded already), or
+    None. Every decoder keeps one of the two silently (the last), so the sender's intent is unknowable."""
+    try:
+        json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except _DuplicateKey as duplicate:
+        return duplicate.key
+    except (ValueError, RecursionError):  # what the house decoder accepted and this one does not: not our question
+        return None
+    return None
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` (with any parameters, e.g. charset) or a ``+json`` type such as problem+json."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 class JsonGuardedRequest(Request[Any, Any, Any]):
     """A request whose JSON body, however hostile, is a 4xx and never a crash of the decoder, nor decoded when
-    it holds more tokens than its route's ``JSON_MAX_TOKENS`` allows."""
+    it holds more tokens than its route's ``JSON_MAX_TOKENS`` allows. Read strictly: a body labelled as another
+    media type (``text/plain``) is a 415, and a key written twice in one object a 400 naming it."""
 
     async def json(self) -> Any:
+        body = await self.body()
+        content_type = self.headers.get("content-type")
+        if body.strip() and content_type is not None and not is_json_media_type(content_type):
+            raise HTTPException(
+                status_code=415,
+                detail=f"The body is sent as {content_type.split(';', 1)[0]!r}; this operation reads JSON: "
+                "send it with Content-Type: application/json.",
+            )
         limit = self.route_handler.opt.get(JSON_MAX_TOKENS)
-        if limit is not None and json_tokens_beyond(await self.body(), limit):
+        if limit is not None and json_tokens_beyond(body, limit):
             raise InvalidInput(
                 "body", f"holds more than {limit} JSON strings, commas and brackets, more than this operation reads"
             )
         try:
-            return await super().json()
+            value = await super().json()
         except RecursionError as exc:
             raise ClientException("The JSON body is nested too deeply to be read.") from exc
+        if isinstance(value, dict | list) and (key := duplicate_key(body)) is not None:
+            raise InvalidInput(key, "is written twice in one JSON object; send each field once", parameter=True)
+        return value
 
 
 def _field_error(message: Mapping[str, Any]) -> FieldError:
@@ -332,7 +383,13 @@ def _unauthenticated(_: Request[Any, Any, Any], __: NotAuthorizedException) -> R
     )
 
 
-_HTTP_CODES = {403: "forbidden", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+_HTTP_CODES = {
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

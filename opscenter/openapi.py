@@ -7,8 +7,8 @@ the document is first built, what each operation can answer otherwise, inferred 
 |-------------------------------------------------|-------------------------------|
 | needs a key (not public)                        | 401, 403                      |
 | has a path parameter (an object's id)           | 404                           |
-| has any parameter or a body                     | 400                           |
-| takes a body (``data``)                         | 413, 422                      |
+| any (a query parameter it does not take)        | 400                           |
+| takes a body (``data``)                         | 413, 422; 415 for a JSON body |
 | takes ``expected_version`` (If-Match)           | 412, 428; If-Match required   |
 | writes (POST, PUT, PATCH, DELETE)               | 409                           |
 
@@ -40,7 +40,8 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ERRORS: dict[int, tuple[str, str, str, list[dict[str, str]]]] = {
     # status: (when, problem code, example detail, example field errors)
     400: (
-        "A parameter of the wrong form or out of its bounds, or a body that is not JSON.",
+        "A parameter of the wrong form or out of its bounds, one the operation does not take or given twice, or a "
+        "body that is not JSON.",
         "invalid-input",
         "limit: must be at most 200",
         [{"field": "limit", "message": "must be at most 200"}],
@@ -61,6 +62,12 @@ _ERRORS: dict[int, tuple[str, str, str, list[dict[str, str]]]] = {
         [],
     ),
     413: ("The body is larger than the server accepts.", "payload-too-large", "The request body is too large.", []),
+    415: (
+        "The body is sent as another media type than the operation reads (JSON sent as text/plain).",
+        "unsupported-media-type",
+        "The body is sent as 'text/plain'; this operation reads JSON: send it with Content-Type: application/json.",
+        [],
+    ),
     422: (
         "The body breaks the operation's schema or a rule; each field is named.",
         "invalid-input",
@@ -216,11 +223,12 @@ def _describe_operation(
             statuses.add(409)
     if route.path_parameters:
         statuses.add(404)
-    if parameters or takes_body:
-        statuses.add(400)
+    statuses.add(400)  # any operation: a query parameter it does not declare (opscenter.parameters.check_query)
     if takes_body:
         statuses |= {413, 422}
         body = signature["data"]
+        if "application/json" in operation.get("requestBody", {}).get("content", {}):
+            statuses.add(415)
         if body.has_default or body.is_optional:
             operation.setdefault("requestBody", {})["required"] = False
     if versioned:
@@ -297,6 +305,7 @@ _TITLES = {
     409: "Conflict",
     412: "Precondition Failed",
     413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Content",
     428: "Precondition Required",
 }

@@ -8,21 +8,28 @@ Handlers declare plain types (``fiscal_year: FromQuery[int | None]``, ``since: F
 - instants as RFC 3339 strings only (a bare number is not read as a Unix time); an instant beyond the
   accepted calendar is taken as that calendar's edge, which a filter means anyway;
 - text a database can store: a NUL in a parameter is a 400 naming it, never a database error.
+
+``check_query`` (a ``before_request`` hook) holds every request's query string to what its operation declares:
+an unknown parameter, a single-valued one given twice, an enum value outside its enumeration are each a 400
+naming the parameter (the enum's allowed values listed with their Chinese labels).
 """
 
 import dataclasses
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import NoneType, UnionType
 from typing import Annotated, Any, TypeVar
 
+from litestar import Litestar, Request
 from litestar.di import Dependency
 from litestar.params import BodyKwarg, DependencyKwarg, KwargDefinition, ParameterKwarg
+from litestar.routes import HTTPRoute
 
-from opscenter.errors import InvalidInput
-from opscenter.schemas import EARLIEST, INT_MAX, INT_MIN, LATEST, read_rfc3339, unstorable
+from opscenter.errors import FieldError, InvalidInput, InvalidInputs
+from opscenter.schemas import EARLIEST, INT_MAX, INT_MIN, LATEST, LabeledEnum, read_rfc3339, unstorable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,3 +126,85 @@ def harden(fn: F) -> F:
     ]
     checked.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return typing.cast(F, checked)
+
+
+# ---- the query string as a whole -----------------------------------------------------------------------------------
+
+# A handler's ``opt`` key: the ``QueryRules`` its query string is held to (set at startup by ``learn_query_rules``).
+QUERY_RULES = "query_rules"
+
+# Parameters people send by habit from other APIs, refused with what to do instead (where the operation takes the
+# named replacement): a client still paging by offset would otherwise read page 1 forever.
+_INSTEAD = {"offset": ("cursor", "lists page by cursor: pass the previous page's next_cursor")}
+
+
+@dataclass(frozen=True)
+class QueryRules:
+    """What an operation's query string may hold: the names it declares (its own and its dependencies', the page's
+    ``limit``/``cursor``/``count`` among them), which of them may repeat, and the enumeration each enum one takes."""
+
+    known: frozenset[str]
+    repeatable: frozenset[str]
+    enums: Mapping[str, type[LabeledEnum]]
+
+
+def _labeled_enum(annotation: Any) -> type[LabeledEnum] | None:
+    """The ``LabeledEnum`` a parameter's type holds (``E``, ``E | None``, ``list[E] | None``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, LabeledEnum):
+        return annotation
+    for argument in typing.get_args(annotation):
+        if (found := _labeled_enum(argument)) is not None:
+            return found
+    return None
+
+
+def learn_query_rules(app: Litestar, *, exempt: tuple[str, ...]) -> None:
+    """Give every operation (except those under the ``exempt`` path prefixes: the OpenAPI pages, static files)
+    the ``QueryRules`` of what its signature declares, read from Litestar's own model of the handler's kwargs."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(exempt):
+            continue
+        for handler, kwargs_model in route.route_handler_map.values():
+            # The handler's own parameters, then its dependencies' (the page's, an asset filter's).
+            signatures = [handler.parsed_fn_signature]
+            signatures += [provide.parsed_fn_signature for provide in handler.resolve_dependencies().values()]
+            enums = {}
+            for parameter in kwargs_model.expected_query_params:
+                for signature in signatures:
+                    field = signature.parameters.get(parameter.field_name)
+                    if field is not None and (found := _labeled_enum(field.annotation)) is not None:
+                        enums[parameter.field_alias] = found
+                        break
+            handler.opt[QUERY_RULES] = QueryRules(
+                known=frozenset(parameter.field_alias for parameter in kwargs_model.expected_query_params),
+                repeatable=frozenset(kwargs_model.sequence_query_parameter_names),
+                enums=enums,
+            )
+
+
+async def check_query(request: Request[Any, Any, Any]) -> None:
+    """A ``before_request`` hook: the query string holds only what the operation declares, each name once unless it
+    may repeat, each enum value one of its enumeration. Otherwise a 400 naming every offending parameter; a
+    parameter the server ignored silently would answer a question the caller did not ask."""
+    rules: QueryRules | None = request.route_handler.opt.get(QUERY_RULES)
+    if rules is None:
+        return
+    errors: list[FieldError] = []
+    query = request.query_params
+    for name in query:
+        values = query.getall(name)
+        if name not in rules.known:
+            replacement, hint = _INSTEAD.get(name, ("", ""))
+            takes = ", ".join(sorted(rules.known)) or "no parameters"
+            message = hint if replacement in rules.known else f"is not a parameter of this operation (it takes {takes})"
+            errors.append(FieldError(name, message))
+        elif len(values) > 1 and name not in rules.repeatable:
+            errors.append(FieldError(name, f"is given {len(values)} times; it takes one value"))
+        elif (enum := rules.enums.get(name)) is not None:
+            for value in values:
+                if value not in enum._value2member_map_:
+                    errors.append(FieldError(name, f"{value!r} is not one of: {enum.allowed()}"))
+                    break
+    if errors:
+        summary = "; ".join(f"{error.field}: {error.message}" for error in errors)
+        raise InvalidInputs(summary, errors, parameters=True)

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import click
@@ -68,6 +69,7 @@ from opscenter.migrate import Migrations
 from opscenter.notifications.controller import NotificationController
 from opscenter.openapi import ALSO_ANSWERS, METRICS_SCRAPER_SCHEME, PUBLIC_SECURITY
 from opscenter.organizations.controller import OrganizationController, UserController
+from opscenter.parameters import check_query, learn_query_rules
 from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
@@ -230,6 +232,10 @@ class OpsCenterPlugin(InitPluginProtocol):
         ]
         app_config.lifespan.append(self._lifespan)
         app_config.before_send.append(truthful_allow)
+        # Every operation's query string held to what it declares (opscenter/parameters.py); not the OpenAPI
+        # pages' nor the static files', which are Litestar's own.
+        app_config.before_request = check_query
+        app_config.on_startup.append(partial(learn_query_rules, exempt=("/schema", f"{STATIC_PATH}/")))
         app_config.openapi_config = OpenAPIConfig(
             title="OpsCenter",
             version=opscenter.__version__,

@@ -36,6 +36,7 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
+    GetCoreSchemaHandler,
     JsonValue,
     PlainSerializer,
     ValidationInfo,
@@ -43,6 +44,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic import Field as PydanticField
+from pydantic_core import CoreSchema, core_schema
 from sqlmodel import Field, SQLModel
 
 from opscenter.timekeeping import PERIOD_PATTERN, Period
@@ -338,6 +340,22 @@ class LabeledEnum(StrEnum):
     @classmethod
     def labels(cls) -> dict[str, str]:
         return {member.value: member.label for member in cls}
+
+    @classmethod
+    def allowed(cls) -> str:
+        """``new (新建), acknowledged (已受理), …``: what an error lists of a value outside the enumeration, in a
+        body as in a query parameter."""
+        return ", ".join(f"{member.value} ({member.label})" for member in cls)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # Pydantic's own refusal lists the values only; people need the labels they read beside them.
+        def member(value: Any) -> Any:
+            if isinstance(value, str) and not isinstance(value, cls) and value not in cls._value2member_map_:
+                raise ValueError(f"{value!r} is not one of: {cls.allowed()}")
+            return value
+
+        return core_schema.no_info_before_validator_function(member, handler(source))
 
 
 class PublicRecord(SQLModel):

@@ -29,6 +29,7 @@ from opscenter.timekeeping import PERIOD_PATTERN, Period
 M = TypeVar("M", bound=BaseModel)
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 # Set on every handler registered through the house decorators below: which transaction it ends ("read" or
 # "write"). tests/test_permissions.py walks every route and fails on a handler that takes a session without it:
@@ -158,9 +159,6 @@ async def provide_page(
     settings: Settings = request.app.state.settings
     if limit is None:
         limit = settings.page_size_default
-    if "offset" in request.query_params:
-        # Refused, not ignored: a client still paging by offset would read page 1 forever.
-        raise InvalidInput("offset", "lists page by cursor: pass the previous page's next_cursor", parameter=True)
     if limit > settings.page_size_max:
         # Too large is an error, not a silent clamp that would hide rows from the caller.
         raise InvalidInput("limit", f"must be at most {settings.page_size_max}", parameter=True)
@@ -231,6 +229,13 @@ def respond(model: M, *, created: str | None = None) -> Response[M]:
         headers["Location"] = created
     return Response(model, status_code=200 if created is None else 201, headers=headers)
 
+
+AnyOf = Annotated[
+    list[T] | None,
+    QueryParameter(description="Repeat to keep rows with any of several values: `?status=new&status=acknowledged`"),
+]
+"""A list filter on an enum that may repeat, meaning OR: ``status: AnyOf[TicketStatus] = None``; documented as an
+array in the OpenAPI document. Services apply it with ``opscenter.filters.any_of``."""
 
 PeriodQuery = Annotated[
     str | None,

@@ -33,7 +33,8 @@ from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
 from opscenter.timekeeping import today
-from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, respond
+from opscenter.workflow import ApproveBody, approval_note
 
 Answer = Response[StatementDetail]
 
@@ -98,10 +99,10 @@ class StatementController(Controller):
         page: Paging,
         period: PeriodQuery = None,
         contract_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
-        statement_state: Annotated[StatementStatus | None, QueryParameter(name="state")] = None,
+        status: AnyOf[StatementStatus] = None,
     ) -> CursorPage[StatementPublic]:
         rows = service.list_statements(
-            session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=statement_state
+            session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=status
         )
         return rows.page_of(service.to_public(session, list(rows), actor=actor))
 
@@ -150,8 +151,10 @@ class StatementController(Controller):
         actor: CurrentActor,
         statement_id: FromPath[uuid.UUID],
         expected_version: ExpectedVersion,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> Answer:
-        statement = flows.approve(session, statement_id, actor=actor, expected_version=expected_version)
+        note = approval_note(data)
+        statement = flows.approve(session, statement_id, actor=actor, expected_version=expected_version, note=note)
         return _answer(session, statement, actor)
 
     @post("/{statement_id:uuid}/pay", guards=[allow(Role.BUREAU)], status_code=200)

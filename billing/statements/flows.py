@@ -12,6 +12,7 @@ statement: the steps here hold the statement and call them, so the imports go on
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -29,7 +30,7 @@ from opscenter.errors import Conflict, InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen, to_fen
 from opscenter.timekeeping import Period, utcnow
-from opscenter.workflow import require_status
+from opscenter.workflow import require_status, said
 from sla.ratings import periods as rating_periods
 
 APPROVED_NOTE = "月度结算单已批准"
@@ -46,7 +47,10 @@ def issue(session: Session, statement_id: uuid.UUID, *, actor: Actor, expected_v
     return statement
 
 
-def approve(session: Session, statement_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Statement:
+def approve(
+    session: Session, statement_id: uuid.UUID, *, actor: Actor, expected_version: int, note: str = ""
+) -> Statement:
+    """Freeze an issued statement and close its month's ratings; the approver's ``note`` goes in its history."""
     statement = _step(session, statement_id, actor=actor, expected_version=expected_version)
     require_status(statement.status, StatementStatus.ISSUED, doing="approve", noun="statement")
     _require_settled(session, statement)
@@ -56,7 +60,7 @@ def approve(session: Session, statement_id: uuid.UUID, *, actor: Actor, expected
             f"Approving it would bill the contract {from_fen(billed + statement.amount_fen)} in all, over its "
             f"ceiling of {from_fen(statement.ceiling_fen)}; correct the statement or amend the contract first."
         )
-    with audit.change(session, actor=actor, action="statement.approve", row=statement):
+    with audit.change(session, actor=actor, action="statement.approve", row=statement, words=said(note=note)):
         statement.status, statement.approved_at = StatementStatus.APPROVED, utcnow()
         statement.approved_by_id, statement.billed_before_fen, statement.over_ceiling = actor.user_id, billed, False
     session.flush()
@@ -132,9 +136,10 @@ def resolve_dispute(
     line = service.visible_line(session, statement, dispute.line_no, actor=actor)
     disputes.settle(session, dispute, data, actor=actor)
     if data.resolution != DisputeOutcome.ACCEPTED:
+        score = None if data.score is None else Decimal(data.score)
         # Whatever the resolution moved (a score, a tier, the money) moves the statement's version on with it.
         with restating.lines_changing(session, statement, [line], actor=actor, action="statement.recompute"):
-            recompute(line, availability=data.availability, score=data.score, note=data.reason)
+            recompute(line, availability=data.availability, score=score, note=data.reason)
     session.flush()
     return dispute
 

@@ -22,6 +22,7 @@ from opscenter.schemas import (
     schema_config,
 )
 from opscenter.timekeeping import Period
+from sla.ratings.models import MeanScore
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -269,9 +270,11 @@ class StatementLinePublic(SQLModel):
     sla_credit: Money
     penalties: Money
     tickets: list[PenaltyTicket] = Field(description="The tickets whose resolution due time passed unmet")
-    score: Figure | None = Field(description="As billed: the month's mean rating, or set by a resolved dispute")
-    measured_score: Figure | None
-    manual_score: Figure | None
+    score: MeanScore | None = Field(
+        description="As billed: the month's mean rating, or set by a resolved dispute; two decimals"
+    )
+    measured_score: MeanScore | None
+    manual_score: MeanScore | None
     ratings: int = Field(description="How many ratings the score is the mean of")
     coefficient: Figure
     rating_ded: Money

@@ -7,7 +7,7 @@ over them). Anything else is 404, as if absent.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from sqlalchemy import exists, false
 from sqlmodel import Session, col, select
@@ -27,6 +27,7 @@ from billing.statements.models import (
     StatementStatus,
 )
 from opscenter.errors import InvalidInput, NotFound
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -67,15 +68,14 @@ def list_statements(
     page: PageRequest,
     period: Period | None = None,
     contract_id: uuid.UUID | None = None,
-    status: StatementStatus | None = None,
+    status: Collection[StatementStatus] | None = None,
 ) -> Slice[Statement]:
     query = _scoped(select(Statement).order_by(col(Statement.id).desc()), actor)
     if period is not None:
         query = query.where(Statement.period == str(period))
     if contract_id is not None:
         query = query.where(Statement.contract_id == contract_id)
-    if status is not None:
-        query = query.where(Statement.status == status)
+    query = any_of(query, Statement.status, status)
     return keyset(session, query, page)
 
 

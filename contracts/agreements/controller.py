@@ -1,7 +1,7 @@
 import uuid
 
 from litestar import Controller, Response
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlmodel import Session
 
 from contracts.agreements import flows, service
@@ -21,7 +21,8 @@ from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, get, post, put, respond
+from opscenter.workflow import ApproveBody, approval_note
 
 ContractAnswer = Response[ContractPublic]
 VersionAnswer = Response[ContractVersionPublic]
@@ -41,7 +42,7 @@ class ContractController(Controller):
 
     @get("/", description="Departments: contracts they benefit from, with their own lines only.")
     def index(
-        self, session: DbSession, actor: CurrentActor, page: Paging, status: FromQuery[ContractStatus | None] = None
+        self, session: DbSession, actor: CurrentActor, page: Paging, status: AnyOf[ContractStatus] = None
     ) -> CursorPage[ContractPublic]:
         rows = service.list_contracts(session, actor=actor, page=page, status=status)
         return rows.page_of(service.to_public(session, rows.rows, actor=actor))
@@ -74,10 +75,11 @@ class ContractController(Controller):
         actor: CurrentActor,
         contract_id: FromPath[uuid.UUID],
         expected_version: ExpectedVersion,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> ContractAnswer:
-        return _contract(
-            session, flows.approve(session, contract_id, actor=actor, expected_version=expected_version), actor
-        )
+        note = approval_note(data)
+        contract = flows.approve(session, contract_id, actor=actor, expected_version=expected_version, note=note)
+        return _contract(session, contract, actor)
 
     @post("/{contract_id:uuid}/discard", guards=[allow(Role.BUREAU)], status_code=200)
     def discard(
@@ -145,8 +147,11 @@ class ContractController(Controller):
         contract_id: FromPath[uuid.UUID],
         number: FromPath[int],
         expected_version: ExpectedVersion,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> VersionAnswer:
-        version = flows.approve_amendment(session, contract_id, number, actor=actor, expected_version=expected_version)
+        version = flows.approve_amendment(
+            session, contract_id, number, actor=actor, expected_version=expected_version, note=approval_note(data)
+        )
         return respond(service.version_public(version, actor=actor))
 
     @post("/{contract_id:uuid}/versions/{number:int}/discard", guards=[allow(Role.BUREAU)], status_code=200)

@@ -20,11 +20,14 @@ from opscenter.audit import service as audit
 from opscenter.errors import Conflict, Forbidden, InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.timekeeping import utcnow
-from opscenter.workflow import require_status
+from opscenter.workflow import require_status, said
 
 
-def approve(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_version: int) -> Contract:
-    """Bring a draft contract into force. Four eyes: whoever drafted it cannot approve it."""
+def approve(
+    session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_version: int, note: str = ""
+) -> Contract:
+    """Bring a draft contract into force. Four eyes: whoever drafted it cannot approve it. The approver's ``note``
+    goes in the audit event (the contract's history)."""
     contract = get_contract(session, contract_id, actor=actor, for_update=True)
     contract.require_version(expected_version)
     require_status(contract.status, ContractStatus.DRAFT, doing="approve", noun="contract")
@@ -32,7 +35,7 @@ def approve(session: Session, contract_id: uuid.UUID, *, actor: Actor, expected_
         raise Forbidden("You drafted this contract; a second bureau user must approve it.")
     version = get_version(session, contract, 1, actor=actor)
     _approve_version(session, version, actor=actor)
-    with audit.change(session, actor=actor, action="contract.approve", row=contract):
+    with audit.change(session, actor=actor, action="contract.approve", row=contract, words=said(note=note)):
         contract.status, contract.current_version = ContractStatus.APPROVED, 1
     session.flush()
     return contract
@@ -114,8 +117,10 @@ def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, ac
 
 
 def approve_amendment(
-    session: Session, contract_id: uuid.UUID, number: int, *, actor: Actor, expected_version: int
+    session: Session, contract_id: uuid.UUID, number: int, *, actor: Actor, expected_version: int, note: str = ""
 ) -> ContractVersion:
+    """Bring amendment ``number`` into force (four eyes, as the contract); the ``note`` goes in the contract's
+    history with the amendment."""
     contract = get_contract(session, contract_id, actor=actor, for_update=True)
     version = get_version(session, contract, number, actor=actor)
     version.require_version(expected_version)
@@ -126,7 +131,7 @@ def approve_amendment(
     if version.created_by_id == actor.user_id:
         raise Forbidden("You drafted this amendment; a second bureau user must approve it.")
     _approve_version(session, version, actor=actor)
-    with audit.change(session, actor=actor, action="contract.amend", row=contract):
+    with audit.change(session, actor=actor, action="contract.amend", row=contract, words=said(note=note)):
         contract.current_version = version.number
     session.flush()
     return version

@@ -31,6 +31,7 @@ from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from contracts.terms import ContractTerms
 from opscenter.audit import service as audit
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import from_fen
@@ -75,11 +76,10 @@ def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor, for_
 
 
 def list_contracts(
-    session: Session, *, actor: Actor, page: PageRequest, status: ContractStatus | None = None
+    session: Session, *, actor: Actor, page: PageRequest, status: Collection[ContractStatus] | None = None
 ) -> Slice[Contract]:
     query = select(Contract).order_by(col(Contract.id).desc())
-    if status is not None:
-        query = query.where(Contract.status == status)
+    query = any_of(query, Contract.status, status)
     return keyset(session, _scoped(query, actor), page)
 
 

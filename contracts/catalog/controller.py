@@ -1,7 +1,7 @@
 import uuid
 
 from litestar import Controller, Response
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from contracts.catalog import service
 from contracts.catalog.models import (
@@ -17,7 +17,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, delete, get, patch, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, delete, get, patch, post, respond
 
 
 class CatalogController(Controller):
@@ -37,8 +37,8 @@ class CatalogController(Controller):
         self,
         session: DbSession,
         page: Paging,
-        category: FromQuery[ServiceCategory | None] = None,
-        status: FromQuery[ServiceStatus | None] = None,
+        category: AnyOf[ServiceCategory] = None,
+        status: AnyOf[ServiceStatus] = None,
     ) -> CursorPage[CatalogServicePublic]:
         rows = service.list_services(session, page=page, category=category, status=status)
         return rows.page_of([CatalogServicePublic.model_validate(row) for row in rows])

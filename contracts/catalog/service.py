@@ -1,6 +1,7 @@
 """The catalog: the operations center adds, reprices and retires services; everyone reads it."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -14,6 +15,7 @@ from contracts.catalog.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.errors import Conflict, FieldError, InvalidInput, NotFound
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.money import to_fen
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -54,14 +56,12 @@ def list_services(
     session: Session,
     *,
     page: PageRequest,
-    category: ServiceCategory | None = None,
-    status: ServiceStatus | None = None,
+    category: Collection[ServiceCategory] | None = None,
+    status: Collection[ServiceStatus] | None = None,
 ) -> Slice[CatalogService]:
     query = select(CatalogService).order_by(col(CatalogService.code))
-    if category is not None:
-        query = query.where(CatalogService.category == category)
-    if status is not None:
-        query = query.where(CatalogService.status == status)
+    query = any_of(query, CatalogService.category, category)
+    query = any_of(query, CatalogService.status, status)
     return keyset(session, query, page)
 
 

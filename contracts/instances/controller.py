@@ -14,7 +14,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 Answer = Response[ServiceInstancePublic]
 
@@ -36,7 +36,7 @@ class ServiceInstanceController(Controller):
         actor: CurrentActor,
         page: Paging,
         contract_id: FromQuery[uuid.UUID | None] = None,
-        status: FromQuery[InstanceStatus | None] = None,
+        status: AnyOf[InstanceStatus] = None,
     ) -> CursorPage[ServiceInstancePublic]:
         rows = service.list_instances(session, actor=actor, page=page, contract_id=contract_id, status=status)
         return rows.page_of(service.to_public(session, rows.rows))

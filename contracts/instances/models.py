@@ -1,5 +1,5 @@
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import field_validator
 from sqlalchemy import JSON, Index, UniqueConstraint
@@ -30,10 +30,19 @@ def _check_matchers(matchers: dict[str, str]) -> dict[str, str]:
 MEASURED_COPIES = ("id", "contract_id", "line_no", "department_id")
 
 
+# What ``_check_matchers`` enforces, stated in the OpenAPI document.
+LABEL_MATCHERS_SCHEMA: dict[str, Any] = {
+    "propertyNames": {"pattern": r"^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$"},
+    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 1024},
+    "minProperties": 1,
+}
+
+
 class ServiceInstanceBase(SQLModel):
     name: str = Field(min_length=1, max_length=200, description="e.g. 电子健康档案系统 生产环境")
     label_matchers: dict[str, str] = Field(
         sa_type=JSON,
+        schema_extra={"json_schema_extra": LABEL_MATCHERS_SCHEMA},
         description='Prometheus labels that identify it, e.g. {"instance": "https://ehealth.example.gov.cn"}',
     )
 
@@ -70,7 +79,9 @@ class ServiceInstanceCreate(ServiceInstanceBase, StrictInput):
 
 class ServiceInstanceUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    label_matchers: dict[str, str] | None = None
+    label_matchers: dict[str, str] | None = Field(
+        default=None, schema_extra={"json_schema_extra": LABEL_MATCHERS_SCHEMA}
+    )
 
     @field_validator("label_matchers")
     @classmethod

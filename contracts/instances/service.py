@@ -21,6 +21,7 @@ from monitoring.promql import selector
 from opscenter.audit import service as audit
 from opscenter.db import core_table
 from opscenter.errors import Conflict, FieldError, InvalidInput, referenced
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
@@ -92,13 +93,12 @@ def list_instances(
     actor: Actor,
     page: PageRequest,
     contract_id: uuid.UUID | None = None,
-    status: InstanceStatus | None = None,
+    status: Collection[InstanceStatus] | None = None,
 ) -> Slice[ServiceInstance]:
     query = _scoped(select(ServiceInstance).order_by(col(ServiceInstance.id)), actor)
     if contract_id is not None:
         query = query.where(ServiceInstance.contract_id == contract_id)
-    if status is not None:
-        query = query.where(ServiceInstance.status == status)
+    query = any_of(query, ServiceInstance.status, status)
     return keyset(session, query, page)
 
 

@@ -6,7 +6,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from contracts.purchasing import exports, flows, service
-from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
+from contracts.purchasing.models import PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
@@ -15,7 +15,8 @@ from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, get, post, put, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, get, post, put, respond
+from opscenter.workflow import ApproveBody, RejectBody, ReturnBody, approval_note
 
 Answer = Response[PurchaseRequestPublic]
 
@@ -40,7 +41,7 @@ class PurchaseRequestController(Controller):
         session: DbSession,
         actor: CurrentActor,
         page: Paging,
-        status: FromQuery[PurchaseStatus | None] = None,
+        status: AnyOf[PurchaseStatus] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
     ) -> CursorPage[PurchaseRequestPublic]:
         rows = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
@@ -57,7 +58,7 @@ class PurchaseRequestController(Controller):
         self,
         actor: CurrentActor,
         exporting: Exporting,
-        status: FromQuery[PurchaseStatus | None] = None,
+        status: AnyOf[PurchaseStatus] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
     ) -> Stream:
@@ -104,9 +105,9 @@ class PurchaseRequestController(Controller):
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
         expected_version: ExpectedVersion,
-        data: JSONBody[ApprovalNote | None] = None,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> Answer:
-        note = data.note if data is not None else ""
+        note = approval_note(data)
         return _answer(flows.approve(session, request_id, actor=actor, expected_version=expected_version, note=note))
 
     @post(
@@ -117,11 +118,11 @@ class PurchaseRequestController(Controller):
         session: DbSession,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[Decision],
+        data: JSONBody[RejectBody],
         expected_version: ExpectedVersion,
     ) -> Answer:
         return _answer(
-            flows.reject(session, request_id, actor=actor, expected_version=expected_version, reason=data.note)
+            flows.reject(session, request_id, actor=actor, expected_version=expected_version, reason=data.reason)
         )
 
     @post(
@@ -132,11 +133,11 @@ class PurchaseRequestController(Controller):
         session: DbSession,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[Decision],
+        data: JSONBody[ReturnBody],
         expected_version: ExpectedVersion,
     ) -> Answer:
         return _answer(
-            flows.send_back(session, request_id, actor=actor, expected_version=expected_version, comment=data.note)
+            flows.send_back(session, request_id, actor=actor, expected_version=expected_version, comment=data.comment)
         )
 
     @get("/{request_id:uuid}/history", description="Every step of this request, oldest first.")

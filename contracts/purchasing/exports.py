@@ -2,6 +2,7 @@
 decision beside it), with the list's filters, newest request first. Money as money, so the estimates can be summed."""
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from litestar.response import Stream
@@ -28,7 +29,7 @@ def requests_file(
     source: ExportSource,
     *,
     actor: Actor,
-    status: PurchaseStatus | None,
+    status: Collection[PurchaseStatus] | None,
     department_id: uuid.UUID | None,
     file_format: ExportFormat,
 ) -> Stream:

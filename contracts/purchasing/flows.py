@@ -20,7 +20,7 @@ from opscenter.audit import service as audit
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization
 from opscenter.timekeeping import utcnow
-from opscenter.workflow import require_status
+from opscenter.workflow import require_status, said
 
 
 def submit(session: Session, request_id: uuid.UUID, *, actor: Actor, expected_version: int) -> PurchaseRequest:
@@ -46,14 +46,14 @@ def approve(
     budgets.reserve(
         session, department=department, purchase_request_id=request.id, cost_by_year=estimated_cost_by_year(request)
     )
-    return _decide(session, request, PurchaseStatus.APPROVED, actor=actor, note=note, action="approve")
+    return _decide(session, request, PurchaseStatus.APPROVED, actor=actor, note=note, action="approve", word="note")
 
 
 def reject(
     session: Session, request_id: uuid.UUID, *, actor: Actor, expected_version: int, reason: str
 ) -> PurchaseRequest:
     request = _decidable(session, request_id, actor=actor, expected_version=expected_version, doing="reject")
-    return _decide(session, request, PurchaseStatus.REJECTED, actor=actor, note=reason, action="reject")
+    return _decide(session, request, PurchaseStatus.REJECTED, actor=actor, note=reason, action="reject", word="reason")
 
 
 def send_back(
@@ -61,7 +61,9 @@ def send_back(
 ) -> PurchaseRequest:
     """Return a request to its department for revision, saying what to change."""
     request = _decidable(session, request_id, actor=actor, expected_version=expected_version, doing="return")
-    return _decide(session, request, PurchaseStatus.RETURNED, actor=actor, note=comment, action="return")
+    return _decide(
+        session, request, PurchaseStatus.RETURNED, actor=actor, note=comment, action="return", word="comment"
+    )
 
 
 def estimated_cost_by_year(request: PurchaseRequest) -> dict[int, Decimal]:
@@ -83,10 +85,19 @@ def _decidable(
 
 
 def _decide(
-    session: Session, request: PurchaseRequest, status: PurchaseStatus, *, actor: Actor, note: str, action: str
+    session: Session,
+    request: PurchaseRequest,
+    status: PurchaseStatus,
+    *,
+    actor: Actor,
+    note: str,
+    action: str,
+    word: str,
 ) -> PurchaseRequest:
-    """Record the bureau's decision on a submitted request."""
-    with audit.change(session, actor=actor, action=f"purchase_request.{action}", row=request):
+    """Record the bureau's decision on a submitted request: its words are kept in ``decision_note`` and, under the
+    vocabulary's name (``word``: note, reason or comment), in the audit event."""
+    words = said(**{word: note})
+    with audit.change(session, actor=actor, action=f"purchase_request.{action}", row=request, words=words):
         request.status, request.decided_at, request.decided_by_id = status, utcnow(), actor.user_id
         request.decision_note = note
     session.flush()

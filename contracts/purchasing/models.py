@@ -131,13 +131,3 @@ class PurchaseRequestPublic(PurchaseRequestBase, PublicRecord):
     decision_note: str
     contract_id: uuid.UUID | None
     status_label: ClassVar[str] = label_of("status")
-
-
-class Decision(StrictInput):
-    """The bureau's word on a submitted request: a reason to reject, a comment to return."""
-
-    note: str = Field(min_length=1, max_length=2000)
-
-
-class ApprovalNote(StrictInput):
-    note: str = Field(default="", max_length=2000)

@@ -1,6 +1,7 @@
 """Purchase requests as records: drafting, editing, reading. The approval steps live in flows.py."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -8,6 +9,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
 from opscenter.audit import service as audit
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
@@ -50,12 +52,11 @@ def list_requests(
     *,
     actor: Actor,
     page: PageRequest,
-    status: PurchaseStatus | None = None,
+    status: Collection[PurchaseStatus] | None = None,
     department_id: uuid.UUID | None = None,
 ) -> Slice[PurchaseRequest]:
     query = _scoped(select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc()), actor)
-    if status is not None:
-        query = query.where(PurchaseRequest.status == status)
+    query = any_of(query, PurchaseRequest.status, status)
     if department_id is not None:
         query = query.where(PurchaseRequest.department_id == department_id)
     return keyset(session, query, page)

@@ -33,7 +33,7 @@ from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, get, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, get, post, respond
 
 Answer = Response[TicketPublic]
 TicketId = FromPath[uuid.UUID]
@@ -68,8 +68,8 @@ class TicketController(Controller):
         session: DbSession,
         actor: CurrentActor,
         page: Paging,
-        status: FromQuery[TicketStatus | None] = None,
-        priority: FromQuery[Priority | None] = None,
+        status: AnyOf[TicketStatus] = None,
+        priority: AnyOf[Priority] = None,
         breached: FromQuery[bool | None] = None,
         escalated: FromQuery[bool | None] = None,
         service_instance_id: FromQuery[uuid.UUID | None] = None,
@@ -100,8 +100,8 @@ class TicketController(Controller):
         self,
         actor: CurrentActor,
         exporting: Exporting,
-        status: FromQuery[TicketStatus | None] = None,
-        priority: FromQuery[Priority | None] = None,
+        status: AnyOf[TicketStatus] = None,
+        priority: AnyOf[Priority] = None,
         breached: FromQuery[bool | None] = None,
         escalated: FromQuery[bool | None] = None,
         service_instance_id: FromQuery[uuid.UUID | None] = None,

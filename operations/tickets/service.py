@@ -37,6 +37,7 @@ from operations.tickets.sla_clocks import BusinessCalendar, CalendarSource, due_
 from opscenter.audit import service as audit
 from opscenter.calendar.service import working_calendar
 from opscenter.errors import Forbidden, InvalidInput, NotFound
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
@@ -143,8 +144,8 @@ class TicketSort(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TicketFilter:
-    status: TicketStatus | None = None
-    priority: Priority | None = None
+    status: Collection[TicketStatus] | None = None
+    priority: Collection[Priority] | None = None
     breached: bool | None = None  # a response or a resolution breach
     escalated: bool | None = None
     service_instance_id: uuid.UUID | None = None
@@ -161,10 +162,8 @@ def list_tickets(
         query = query.order_by(col(Ticket.resolution_due_at), col(Ticket.id))
     else:
         query = query.order_by(col(Ticket.id).desc())
-    query = _scoped(query, actor)
+    query = any_of(any_of(_scoped(query, actor), Ticket.status, filters.status), Ticket.priority, filters.priority)
     for column, value in (
-        (Ticket.status, filters.status),
-        (Ticket.priority, filters.priority),
         (Ticket.service_instance_id, filters.service_instance_id),
         (Ticket.department_id, filters.department_id),
         (Ticket.assignee_id, filters.assignee_id),

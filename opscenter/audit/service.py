@@ -73,17 +73,27 @@ def record_create(
 
 @contextmanager
 def change(
-    session: Session, *, actor: Actor, action: str, row: SQLModel, children: Sequence[str] = ()
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    row: SQLModel,
+    children: Sequence[str] = (),
+    words: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
     """Audit what the block changes on ``row`` (and on its ``children`` collections) as one event.
 
     ``with audit.change(session, actor=actor, action="api_key.revoke", row=key): key.revoked_at = now``.
-    A block that changes nothing writes no event; a block that raises writes none either.
+    A block that changes nothing writes no event; a block that raises writes none either. ``words`` are what the
+    actor wrote with a decision (``{"reason": "预算不足"}``, see ``opscenter.workflow``): kept in the event as
+    ``[null, text]``, so the object's history shows them whether or not the object stores them.
     """
     before = _snapshot_with(row, children)
     yield
     after = _snapshot_with(row, children)
     changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+    if changes:
+        changes.update({name: [None, text] for name, text in (words or {}).items() if text})
     if changes:
         append(session, actor=actor, action=action, row=row, changes=changes)
 

@@ -63,56 +63,56 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "待审批的采购申请",
         frozenset({Role.BUREAU}),
         "/console/purchase-requests?status=submitted",
-        lambda s, a, p: _total(purchasing.list_requests(s, actor=a, page=p, status=PurchaseStatus.SUBMITTED)),
+        lambda s, a, p: _total(purchasing.list_requests(s, actor=a, page=p, status=[PurchaseStatus.SUBMITTED])),
     ),
     (
         "returned_requests",
         "被退回待修改的采购申请",
         frozenset({Role.DEPARTMENT}),
         "/console/purchase-requests?status=returned",
-        lambda s, a, p: _total(purchasing.list_requests(s, actor=a, page=p, status=PurchaseStatus.RETURNED)),
+        lambda s, a, p: _total(purchasing.list_requests(s, actor=a, page=p, status=[PurchaseStatus.RETURNED])),
     ),
     (
         "contracts",
         "待审批的合同（四眼原则：起草人以外的管理局人员审批）",
         frozenset({Role.BUREAU}),
         None,
-        lambda s, a, p: _total(agreements.list_contracts(s, actor=a, page=p, status=ContractStatus.DRAFT)),
+        lambda s, a, p: _total(agreements.list_contracts(s, actor=a, page=p, status=[ContractStatus.DRAFT])),
     ),
     (
         "maintenance",
         "待审批的维护窗口",
         frozenset({Role.BUREAU}),
         None,
-        lambda s, a, p: _total(maintenance.list_windows(s, actor=a, page=p, status=MaintenanceStatus.PROPOSED)),
+        lambda s, a, p: _total(maintenance.list_windows(s, actor=a, page=p, status=[MaintenanceStatus.PROPOSED])),
     ),
     (
         "inspections",
         "待验收的接管批次",
         frozenset({Role.OPERATOR}),
         None,
-        lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=HandoverStatus.SUBMITTED)),
+        lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=[HandoverStatus.SUBMITTED])),
     ),
     (
         "signatures",
         "待签署的接管批次",
         frozenset({Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT}),
         None,
-        lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=HandoverStatus.INSPECTED)),
+        lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=[HandoverStatus.INSPECTED])),
     ),
     (
         "statements_to_issue",
         "待出具的结算单",
         frozenset({Role.OPERATOR}),
         None,
-        lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=StatementStatus.DRAFT)),
+        lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.DRAFT])),
     ),
     (
         "statements_to_approve",
         "待审批的结算单",
         frozenset({Role.BUREAU}),
         None,
-        lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=StatementStatus.ISSUED)),
+        lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.ISSUED])),
     ),
     (
         "tickets",
@@ -120,7 +120,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         frozenset({Role.OPERATOR}),
         "/console/tickets?status=new",
         lambda s, a, p: _total(
-            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=TicketStatus.NEW))
+            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=[TicketStatus.NEW]))
         ),
     ),
     (
@@ -129,7 +129,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         frozenset({Role.OPERATOR}),
         "/console/tickets?status=in_progress",
         lambda s, a, p: _total(
-            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=TicketStatus.IN_PROGRESS))
+            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=[TicketStatus.IN_PROGRESS]))
         ),
     ),
     (
@@ -138,7 +138,9 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         frozenset({Role.DEPARTMENT}),
         "/console/tickets?status=pending_customer",
         lambda s, a, p: _total(
-            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=TicketStatus.PENDING_CUSTOMER))
+            tickets.list_tickets(
+                s, actor=a, page=p, filters=tickets.TicketFilter(status=[TicketStatus.PENDING_CUSTOMER])
+            )
         ),
     ),
     (
@@ -147,7 +149,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         frozenset({Role.DEPARTMENT}),
         "/console/tickets?status=resolved",
         lambda s, a, p: _total(
-            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=TicketStatus.RESOLVED))
+            tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=[TicketStatus.RESOLVED]))
         ),
     ),
     ("ratings", "本月待评价的服务", frozenset({Role.DEPARTMENT}), None, _ratings_due),

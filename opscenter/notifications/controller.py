@@ -1,12 +1,11 @@
 from litestar import Controller
-from litestar.params import FromQuery
 
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import EVERYONE, allow
 from opscenter.notifications import service
 from opscenter.notifications.models import NotificationKind, NotificationPublic
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, Paging, get
+from opscenter.web import AnyOf, DbSession, Paging, get
 
 
 class NotificationController(Controller):
@@ -16,7 +15,7 @@ class NotificationController(Controller):
 
     @get("/", description="Your organization's notifications, newest first (auditors: everyone's).")
     def index(
-        self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[NotificationKind | None] = None
+        self, session: DbSession, actor: CurrentActor, page: Paging, kind: AnyOf[NotificationKind] = None
     ) -> CursorPage[NotificationPublic]:
         rows = service.list_notifications(session, actor=actor, page=page, kind=kind)
         return rows.page_of([NotificationPublic.model_validate(row) for row in rows])

@@ -1,10 +1,11 @@
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.notifications.models import Notification, NotificationKind
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -55,10 +56,9 @@ def _scoped(query: SelectOfScalar[Notification], actor: Actor) -> SelectOfScalar
 
 
 def list_notifications(
-    session: Session, *, actor: Actor, page: PageRequest, kind: NotificationKind | None = None
+    session: Session, *, actor: Actor, page: PageRequest, kind: Collection[NotificationKind] | None = None
 ) -> Slice[Notification]:
     """Newest first; each organization reads its own, auditors read all."""
     query = _scoped(select(Notification).order_by(col(Notification.id).desc()), actor)
-    if kind is not None:
-        query = query.where(Notification.kind == kind)
+    query = any_of(query, Notification.kind, kind)
     return keyset(session, query, page)

@@ -17,7 +17,7 @@ from opscenter.identity.models import (
 )
 from opscenter.organizations import service
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, patch, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, get, patch, post, respond
 
 
 class OrganizationController(Controller):
@@ -36,7 +36,7 @@ class OrganizationController(Controller):
 
     @get("/", description="A department sees only its own organization.")
     def index(
-        self, session: DbSession, actor: CurrentActor, page: Paging, kind: FromQuery[OrgKind | None] = None
+        self, session: DbSession, actor: CurrentActor, page: Paging, kind: AnyOf[OrgKind] = None
     ) -> CursorPage[OrganizationPublic]:
         rows = service.list_organizations(session, actor=actor, page=page, kind=kind)
         return rows.page_of([OrganizationPublic.model_validate(row) for row in rows])
@@ -80,7 +80,7 @@ class UserController(Controller):
         actor: CurrentActor,
         page: Paging,
         organization_id: FromQuery[uuid.UUID | None] = None,
-        role: FromQuery[Role | None] = None,
+        role: AnyOf[Role] = None,
     ) -> CursorPage[UserPublic]:
         rows = service.list_users(session, actor=actor, page=page, organization_id=organization_id, role=role)
         return rows.page_of([UserPublic.model_validate(row) for row in rows])

@@ -1,12 +1,14 @@
 """Organizations and users. A department sees only its own organization and its own people."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.errors import Conflict, FieldError, InvalidInput
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import (
     ROLES_BY_KIND,
@@ -53,11 +55,10 @@ def find_organization(session: Session, name: str) -> Organization | None:
 
 
 def list_organizations(
-    session: Session, *, actor: Actor, page: PageRequest, kind: OrgKind | None = None
+    session: Session, *, actor: Actor, page: PageRequest, kind: Collection[OrgKind] | None = None
 ) -> Slice[Organization]:
     query = _scoped_organizations(select(Organization).order_by(col(Organization.id)), actor)
-    if kind is not None:
-        query = query.where(Organization.kind == kind)
+    query = any_of(query, Organization.kind, kind)
     return keyset(session, query, page)
 
 
@@ -107,13 +108,12 @@ def list_users(
     actor: Actor,
     page: PageRequest,
     organization_id: uuid.UUID | None = None,
-    role: Role | None = None,
+    role: Collection[Role] | None = None,
 ) -> Slice[User]:
     query = _scoped_users(select(User).order_by(col(User.id)), actor)
     if organization_id is not None:
         query = query.where(User.organization_id == organization_id)
-    if role is not None:
-        query = query.where(User.role == role)
+    query = any_of(query, User.role, role)
     return keyset(session, query, page)
 
 

@@ -8,15 +8,14 @@ from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, get, post, respond
+from opscenter.workflow import ApproveBody, RejectBody, approval_note
 from sla.maintenance import flows, service
 from sla.maintenance.models import (
-    DecisionNote,
     MaintenanceStatus,
     MaintenanceWindow,
     MaintenanceWindowCreate,
     MaintenanceWindowPublic,
-    RejectionReason,
 )
 
 Answer = Response[MaintenanceWindowPublic]
@@ -47,7 +46,7 @@ class MaintenanceWindowController(Controller):
         session: DbSession,
         actor: CurrentActor,
         page: Paging,
-        status: FromQuery[MaintenanceStatus | None] = None,
+        status: AnyOf[MaintenanceStatus] = None,
         service_instance_id: FromQuery[uuid.UUID | None] = None,
     ) -> CursorPage[MaintenanceWindowPublic]:
         rows = service.list_windows(
@@ -70,10 +69,11 @@ class MaintenanceWindowController(Controller):
         session: DbSession,
         actor: CurrentActor,
         window_id: FromPath[uuid.UUID],
-        data: JSONBody[DecisionNote],
         expected_version: ExpectedVersion,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> Answer:
-        window = flows.approve(session, window_id, actor=actor, expected_version=expected_version, note=data.note)
+        note = approval_note(data)
+        window = flows.approve(session, window_id, actor=actor, expected_version=expected_version, note=note)
         return _answer(session, window, actor)
 
     @post(
@@ -87,7 +87,7 @@ class MaintenanceWindowController(Controller):
         session: DbSession,
         actor: CurrentActor,
         window_id: FromPath[uuid.UUID],
-        data: JSONBody[RejectionReason],
+        data: JSONBody[RejectBody],
         expected_version: ExpectedVersion,
     ) -> Answer:
         window = flows.reject(session, window_id, actor=actor, expected_version=expected_version, reason=data.reason)

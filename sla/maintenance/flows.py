@@ -13,7 +13,7 @@ from opscenter.audit import service as audit
 from opscenter.errors import Conflict
 from opscenter.identity.actor import Actor
 from opscenter.timekeeping import utcnow
-from opscenter.workflow import require_status
+from opscenter.workflow import require_status, said
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from sla.maintenance.service import get_window
 
@@ -22,20 +22,20 @@ def approve(
     session: Session, window_id: uuid.UUID, *, actor: Actor, expected_version: int, note: str = ""
 ) -> MaintenanceWindow:
     window = _decidable(session, window_id, actor=actor, expected_version=expected_version, doing="approve")
-    return _decide(session, window, MaintenanceStatus.APPROVED, actor=actor, note=note, action="approve")
+    return _decide(session, window, MaintenanceStatus.APPROVED, actor=actor, action="approve", note=note)
 
 
 def reject(
     session: Session, window_id: uuid.UUID, *, actor: Actor, expected_version: int, reason: str
 ) -> MaintenanceWindow:
     window = _decidable(session, window_id, actor=actor, expected_version=expected_version, doing="reject")
-    return _decide(session, window, MaintenanceStatus.REJECTED, actor=actor, note=reason, action="reject")
+    return _decide(session, window, MaintenanceStatus.REJECTED, actor=actor, action="reject", reason=reason)
 
 
 def withdraw(session: Session, window_id: uuid.UUID, *, actor: Actor, expected_version: int) -> MaintenanceWindow:
     """The operator takes back a proposal the bureau has not decided yet."""
     window = _decidable(session, window_id, actor=actor, expected_version=expected_version, doing="withdraw")
-    return _decide(session, window, MaintenanceStatus.WITHDRAWN, actor=actor, note="", action="withdraw")
+    return _decide(session, window, MaintenanceStatus.WITHDRAWN, actor=actor, action="withdraw")
 
 
 def _decidable(
@@ -53,10 +53,12 @@ def _decidable(
 
 
 def _decide(
-    session: Session, window: MaintenanceWindow, status: MaintenanceStatus, *, actor: Actor, note: str, action: str
+    session: Session, window: MaintenanceWindow, status: MaintenanceStatus, *, actor: Actor, action: str, **words: str
 ) -> MaintenanceWindow:
-    with audit.change(session, actor=actor, action=f"maintenance_window.{action}", row=window):
+    """Record a decision; its ``words`` (an approval's note, a rejection's reason) are the window's
+    ``decision_note`` and, under their own names, in the audit event."""
+    with audit.change(session, actor=actor, action=f"maintenance_window.{action}", row=window, words=said(**words)):
         window.status, window.decided_at, window.decided_by_id = status, utcnow(), actor.user_id
-        window.decision_note = note
+        window.decision_note = next(iter(words.values()), "")
     session.flush()
     return window

@@ -83,18 +83,6 @@ class MaintenanceWindowCreate(MaintenanceWindowBase, StrictInput):
         return self
 
 
-class DecisionNote(StrictInput):
-    model_config = schema_config(extra="forbid", example={"note": "同意，请提前通知相关部门"})
-
-    note: str = Field(default="", max_length=2000)
-
-
-class RejectionReason(StrictInput):
-    model_config = schema_config(extra="forbid", example={"reason": "与月末结算时段冲突，请改期"})
-
-    reason: str = Field(min_length=1, max_length=2000, description="Why, for the operator")
-
-
 class MaintenanceWindowPublic(MaintenanceWindowBase, PublicRecord):
     model_config = schema_config(
         example={

@@ -14,6 +14,7 @@ from contracts.instances import service as instances
 from monitoring.promql import Window
 from opscenter.audit import service as audit
 from opscenter.errors import InvalidInput
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
@@ -116,12 +117,11 @@ def list_windows(
     *,
     actor: Actor,
     page: PageRequest,
-    status: MaintenanceStatus | None = None,
+    status: Collection[MaintenanceStatus] | None = None,
     service_instance_id: uuid.UUID | None = None,
 ) -> Slice[MaintenanceWindow]:
     query = _scoped(select(MaintenanceWindow).order_by(col(MaintenanceWindow.id).desc()), actor)
-    if status is not None:
-        query = query.where(MaintenanceWindow.status == status)
+    query = any_of(query, MaintenanceWindow.status, status)
     if service_instance_id is not None:
         query = query.where(_touches(service_instance_id=service_instance_id))
     return keyset(session, query, page)

@@ -14,7 +14,7 @@ from opscenter.identity.guards import BUSINESS_ROLES, WITHOUT_OPERATIONS, allow
 from opscenter.identity.models import Role
 from opscenter.openapi import ALSO_ANSWERS, LOCATION
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, put, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, put, respond
 from sla.ratings import periods, service, summary
 from sla.ratings.models import (
     RatingBatchIn,
@@ -50,10 +50,10 @@ class RatingController(Controller):
     @idempotent_post(
         "/",
         guards=[allow(Role.DEPARTMENT)],
-        opt={ALSO_ANSWERS: (404,)},
         summary="Rate a service instance for a month",
         description="One rating per department, instance and month, for a month that has begun (Asia/Shanghai), "
-        "of an instance the department uses under a contract line in force that month (else 404, as if absent). "
+        "of an instance the department uses under a contract line in force that month (else 422 naming "
+        "`service_instance_id`, the same for a missing instance and another department's). "
         "A second rating of the same instance and month is 409 naming the first: revise it with PUT. "
         "Requires `Idempotency-Key`: a retry with the same key and body answers as the first time.",
     )
@@ -177,7 +177,7 @@ class RatingPeriodController(Controller):
         page: Paging,
         contract_id: FromQuery[uuid.UUID | None] = None,
         period: PeriodQuery = None,
-        status: FromQuery[RatingPeriodStatus | None] = None,
+        status: AnyOf[RatingPeriodStatus] = None,
     ) -> CursorPage[RatingPeriodPublic]:
         rows = periods.list_periods(
             session, actor=actor, page=page, contract_id=contract_id, period=as_period(period), status=status

@@ -7,7 +7,7 @@ period closes: a rating either commits before the close or sees the period close
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import exists
 from sqlalchemy import select as sa_select
@@ -17,6 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.instances.models import ServiceInstance
 from opscenter.audit import service as audit
 from opscenter.db import core_table, insert_or_skip, new_id
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
@@ -54,15 +55,14 @@ def list_periods(
     page: PageRequest,
     contract_id: uuid.UUID | None = None,
     period: Period | None = None,
-    status: RatingPeriodStatus | None = None,
+    status: Collection[RatingPeriodStatus] | None = None,
 ) -> Slice[RatingPeriod]:
     query = _scoped(select(RatingPeriod).order_by(col(RatingPeriod.id).desc()), actor)
     if contract_id is not None:
         query = query.where(RatingPeriod.contract_id == contract_id)
     if period is not None:
         query = query.where(RatingPeriod.period == str(period))
-    if status is not None:
-        query = query.where(RatingPeriod.status == status)
+    query = any_of(query, RatingPeriod.status, status)
     return keyset(session, query, page)
 
 

@@ -17,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
 from opscenter.db import core_table
-from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs, NotFound
+from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -63,6 +63,9 @@ def list_ratings(
     return keyset(session, query, page)
 
 
+NOT_RATEABLE = "no service instance your department uses under a contract line in force that month"
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why one rating cannot be written; ``status`` is what a single POST answers."""
@@ -75,8 +78,9 @@ class Refusal:
 def rate(session: Session, data: RatingIn, *, actor: Actor) -> Rating:
     """Write the caller's department's rating of one instance for one month.
 
-    404 for an instance the department does not use under a line in force that month (as if absent),
-    422 for a month that has not begun, 409 naming the existing rating, or when the month is closed.
+    422 naming ``service_instance_id`` for an instance the department does not use under a line in force that
+    month (missing and another department's answer alike), 422 for a month that has not begun, 409 naming the
+    existing rating, or when the month is closed.
     """
     with followed(session, [(data.service_instance_id, data.period)], actor=actor):
         checked = _check(session, [data], actor=actor)
@@ -144,7 +148,9 @@ def _check(session: Session, items: Sequence[RatingIn], *, actor: Actor) -> _Che
             continue
         contract_id = in_use.get((item.service_instance_id, months[index]))
         if contract_id is None:
-            refusals[index] = Refusal(404, "service_instance_id", "no such service instance")
+            # A body's reference that leads nowhere the caller may rate is bad input, as in every domain (422
+            # naming the field); the message is the same for another department's instance and a missing one.
+            refusals[index] = Refusal(422, "service_instance_id", NOT_RATEABLE)
             continue
         pair = (item.service_instance_id, item.period)
         if pair in first_index:
@@ -233,8 +239,6 @@ def _closed_message(period: str) -> str:
 
 
 def _as_error(refusal: Refusal) -> Exception:
-    if refusal.status == 404:
-        return NotFound("service instance")
     if refusal.status == 409:
         return Conflict(refusal.message, errors=[FieldError(refusal.field, refusal.message)])
     return InvalidInput(refusal.field, refusal.message)

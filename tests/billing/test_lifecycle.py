@@ -78,16 +78,17 @@ def test_a_resolved_dispute_recomputes_its_line_and_approval_freezes_the_stateme
     assert recomputed["amount"] == "25110.00"
     assert line["manual_note"] == "按维护窗口复核"
     score = _dispute(api, world.bureau, recomputed)
-    _resolve(api, world, score, {"resolution": "manual_score", "score": "95", "reason": "评价系误操作"})
+    as_text = {"resolution": "manual_score", "score": "95", "reason": "评价系误操作"}
+    refused = api.as_(world.bureau).act(f"/api/v1/disputes/{score['id']}", "resolve", as_text)
+    assert refused.status_code == 422, "a score is an integer, as a rating's"
+    assert refused.json()["errors"][0]["field"] == "score"
+    settled = _resolve(api, world, score, {**as_text, "score": 95})
+    assert settled["manual_value"] == "95.00", "as the line shows it"
     line = steps.line(steps.read(api, world.bureau, statement["id"]), 1)
-    assert (line["score"], line["coefficient"], line["rating_ded"], line["amount"]) == (
-        "95",
-        "1.00",
-        "0.00",
-        "27000.00",
-    )
+    assert (line["score"], line["manual_score"], line["measured_score"]) == ("95.00", "95.00", "75.00")
+    assert (line["coefficient"], line["rating_ded"], line["amount"]) == ("1.00", "0.00", "27000.00")
 
-    approved = ok(steps.act(api, world.bureau, statement, "approve"))
+    approved = ok(steps.act(api, world.bureau, statement, "approve", {"note": "复核无误，同意结算"}))
     assert (approved["status"], approved["amount"]) == ("approved", "27000.00")
     assert steps.run(api, world.operator, "2026-09")["kept"] == 1
     assert _dispute_again(api, world.department, approved).status_code == 409
@@ -102,6 +103,7 @@ def test_a_resolved_dispute_recomputes_its_line_and_approval_freezes_the_stateme
         "statement.recompute",
         "statement.approve",
     ]
+    assert history[-1]["changes"]["note"] == [None, "复核无误，同意结算"], "the approval's note, in the history"
 
     paid = ok(steps.act(api, world.bureau, approved, "pay", {"paid_on": "2026-11-20", "reference": "GK2026112000017"}))
     assert (paid["status"], paid["paid_on"], paid["payment_reference"]) == ("paid", "2026-11-20", "GK2026112000017")
@@ -225,7 +227,7 @@ def test_a_refreshed_draft_keeps_what_a_resolved_dispute_set_and_a_stale_etag_is
     steps.run(api, world.operator, "2026-05")
     draft = steps.statement_of(api, world.bureau, contract, "2026-05")
     dispute = _dispute(api, world.bureau, draft)
-    _resolve(api, world, dispute, {"resolution": "manual_score", "score": "60", "reason": "部门评价复核"})
+    _resolve(api, world, dispute, {"resolution": "manual_score", "score": 60, "reason": "部门评价复核"})
     stale = api.as_(world.operator).get(f"/api/v1/statements/{draft['id']}").headers["ETag"]
     chosen.set_sla(contract, 1, steps.measured("99.60"))
 
@@ -233,7 +235,26 @@ def test_a_refreshed_draft_keeps_what_a_resolved_dispute_set_and_a_stale_etag_is
 
     line = steps.line(steps.read(api, world.bureau, draft["id"]), 1)
     # base 30000.00; 99.60 → 5 % → 1500.00; score 60 → 0.85: (30000 − 1500) × 0.15 = 4275.00; total 5775.00
-    assert (line["availability"], line["score"], line["manual_score"]) == ("99.60", "60", "60")
+    assert (line["availability"], line["score"], line["manual_score"]) == ("99.60", "60.00", "60.00")
     assert (line["sla_credit"], line["rating_ded"], line["amount"]) == ("1500.00", "4275.00", "24225.00")
     issued = api.as_(world.operator).post(f"/api/v1/statements/{draft['id']}/issue", headers={"If-Match": stale})
     assert issued.status_code == 412
+
+
+def test_the_statement_list_filters_on_status_which_may_repeat(
+    world: World, api: ApiFactory, chosen: ChosenInputs
+) -> None:
+    contract, _ = contracts.provisioned_contract(api, world)
+    issued = _issued(api, world, contract, "2026-09")
+    steps.run(api, world.operator, "2026-10")
+    draft = steps.statement_of(api, world.operator, contract, "2026-10")
+
+    def listed(*states: str) -> set[str]:
+        page = ok(api.as_(world.operator).get("/api/v1/statements", params=[("status", s) for s in states]))
+        return {statement["id"] for statement in page["items"]}
+
+    assert listed("draft") == {draft["id"]}
+    assert listed("issued", "draft") == {issued["id"], draft["id"]}
+    assert listed("approved", "paid") == set()
+    renamed = api.as_(world.operator).get("/api/v1/statements", params={"state": "draft"})
+    assert renamed.status_code == 400, "the filter is named after the field, status"

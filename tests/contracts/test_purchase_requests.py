@@ -34,10 +34,10 @@ def test_a_returned_request_is_revised_and_resubmitted(world: World, api: ApiFac
     request = steps.draft_request(api, world.department, steps.item(service, quantity=40))
     steps.act(api, world.department, _path(request), "submit")
 
-    no_comment = api.as_(world.bureau).act(_path(request), "return", {"note": ""})
+    no_comment = api.as_(world.bureau).act(_path(request), "return", {"comment": ""})
     assert no_comment.status_code == 422
-    assert no_comment.json()["errors"][0]["field"] == "note"
-    returned = steps.act(api, world.bureau, _path(request), "return", {"note": "数量过多，请按实际负载测算"})
+    assert no_comment.json()["errors"][0]["field"] == "comment"
+    returned = steps.act(api, world.bureau, _path(request), "return", {"comment": "数量过多，请按实际负载测算"})
     assert (returned["status"], returned["decision_note"]) == ("returned", "数量过多，请按实际负载测算")
 
     department = api.as_(world.department)
@@ -82,7 +82,7 @@ def test_rejection_needs_a_reason_and_is_final(world: World, api: ApiFactory) ->
     request = steps.draft_request(api, world.department, steps.item(service))
     steps.act(api, world.department, _path(request), "submit")
     assert api.as_(world.bureau).act(_path(request), "reject").status_code == 422  # no body, no reason
-    rejected = steps.act(api, world.bureau, _path(request), "reject", {"note": "不属于本年度建设范围"})
+    rejected = steps.act(api, world.bureau, _path(request), "reject", {"reason": "不属于本年度建设范围"})
     assert rejected["status_label"] == "已驳回"
     assert api.as_(world.department).act(_path(request), "submit").status_code == 409
 
@@ -170,3 +170,22 @@ def test_an_item_that_ends_before_it_starts_is_refused_naming_it(world: World, a
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "items.1"
+
+
+def test_a_repeated_status_filter_keeps_requests_in_any_of_the_states(world: World, api: ApiFactory) -> None:
+    service = steps.catalog_service(api, world)
+    draft = steps.draft_request(api, world.department, steps.item(service))
+    submitted = steps.draft_request(api, world.department, steps.item(service), title="2027年数据库")
+    steps.act(api, world.department, _path(submitted), "submit")
+    returned = steps.draft_request(api, world.department, steps.item(service), title="2027年存储")
+    steps.act(api, world.department, _path(returned), "submit")
+    steps.act(api, world.bureau, _path(returned), "return", {"comment": "请补充说明"})
+
+    def listed(*states: str) -> set[str]:
+        query = [("status", state) for state in states]
+        page = steps.ok(api.as_(world.department).get("/api/v1/purchase-requests", params=query))
+        return {request["id"] for request in page["items"]}
+
+    assert listed("draft", "submitted") == {draft["id"], submitted["id"]}
+    assert listed("returned") == {returned["id"]}
+    assert listed() == {draft["id"], submitted["id"], returned["id"]}

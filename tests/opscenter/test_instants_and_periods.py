@@ -3,7 +3,7 @@ offset, a bare date or one beyond the calendar is a 422 naming its field and say
 not one is a 422 (body) or 400 (query) naming ``period``; nothing is written, nothing answers 500. A rule over the
 whole body names that rule, never "no body"."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -83,6 +83,13 @@ def test_an_instant_is_read_in_its_offset_and_answered_in_utc(world: World, api:
     window = contracts.ok(api.as_(world.operator).post(WINDOWS, body), 201)
     assert window["starts_at"] == starts.isoformat().replace("+00:00", "Z")
     assert window["ends_at"] == (starts + timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    read_back = contracts.ok(api.as_(world.operator).get(f"{WINDOWS}/{window['id']}"))
+    assert (read_back["starts_at"], read_back["ends_at"]) == (window["starts_at"], window["ends_at"]), "GET as POST"
+    expires = (starts + timedelta(days=30)).astimezone(timezone(timedelta(hours=8)))
+    key = api.as_(world.admin).post(
+        "/api/v1/api-keys", {"user_id": str(world.auditor.user_id), "name": "报表", "expires_at": expires.isoformat()}
+    )
+    assert contracts.ok(key, 201)["expires_at"] == expires.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def test_a_rule_over_the_whole_body_is_named_as_that_rule_never_as_a_missing_body(

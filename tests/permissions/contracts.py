@@ -40,7 +40,15 @@ def _draft_request(world: World, api: ApiFactory) -> Prepared:
 
 
 def _submitted_request(world: World, api: ApiFactory) -> Prepared:
-    return replace(_request(world, api, submitted=True), body={"note": "预算口径需调整"})
+    return replace(_request(world, api, submitted=True), body={"note": "同意"})
+
+
+def _request_to_reject(world: World, api: ApiFactory) -> Prepared:
+    return replace(_request(world, api, submitted=True), body={"reason": "不属于本年度建设范围"})
+
+
+def _request_to_return(world: World, api: ApiFactory) -> Prepared:
+    return replace(_request(world, api, submitted=True), body={"comment": "预算口径需调整"})
 
 
 def _new_request(world: World, api: ApiFactory) -> Prepared:
@@ -61,6 +69,10 @@ def _draft_contract(world: World, api: ApiFactory) -> Prepared:
     contract = steps.ok(api.as_(world.bureau2).post("/api/v1/contracts", body), 201)
     update = {key: value for key, value in body.items() if key != "purchase_request_ids"}
     return Prepared(params={"contract_id": contract["id"]}, body=update, etag_of=f"/api/v1/contracts/{contract['id']}")
+
+
+def _contract_to_approve(world: World, api: ApiFactory) -> Prepared:
+    return replace(_draft_contract(world, api), body={"note": "经局务会审议通过"})
 
 
 def _contract(world: World, api: ApiFactory) -> Prepared:
@@ -141,15 +153,15 @@ ROWS: list[Row] = [
     Row("PUT", "/api/v1/purchase-requests/{request_id}", only(200, DEPARTMENT), _draft_request),
     Row("POST", "/api/v1/purchase-requests/{request_id}/submit", only(200, DEPARTMENT), _draft_request),
     Row("POST", "/api/v1/purchase-requests/{request_id}/approve", only(200, BUREAU), _submitted_request),
-    Row("POST", "/api/v1/purchase-requests/{request_id}/reject", only(200, BUREAU), _submitted_request),
-    Row("POST", "/api/v1/purchase-requests/{request_id}/return", only(200, BUREAU), _submitted_request),
+    Row("POST", "/api/v1/purchase-requests/{request_id}/reject", only(200, BUREAU), _request_to_reject),
+    Row("POST", "/api/v1/purchase-requests/{request_id}/return", only(200, BUREAU), _request_to_return),
     Row("GET", "/api/v1/purchase-requests/{request_id}/history", only(200, *READERS, operator=404), _submitted_request),
     # contracts: the bureau drafts and approves; the operations center and beneficiaries read approved ones
     Row("POST", "/api/v1/contracts", only(201, BUREAU), _new_contract),
     Row("GET", "/api/v1/contracts", only(200, *READERS)),
     Row("GET", "/api/v1/contracts/{contract_id}", only(200, *READERS), _contract),
     Row("PUT", "/api/v1/contracts/{contract_id}", only(200, BUREAU), _draft_contract),
-    Row("POST", "/api/v1/contracts/{contract_id}/approve", only(200, BUREAU), _draft_contract),
+    Row("POST", "/api/v1/contracts/{contract_id}/approve", only(200, BUREAU), _contract_to_approve),
     Row("POST", "/api/v1/contracts/{contract_id}/discard", only(200, BUREAU), _draft_contract),
     Row("POST", "/api/v1/contracts/{contract_id}/terminate", only(200, BUREAU), _contract),
     Row("POST", "/api/v1/contracts/{contract_id}/amendments", only(201, BUREAU), _amend),

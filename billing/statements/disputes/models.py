@@ -1,25 +1,20 @@
 import uuid
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, ClassVar, Self
+from typing import ClassVar, Self
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import model_validator
 from sqlalchemy import Index
 from sqlmodel import Field
 
-from contracts.terms import PERCENT_PATTERN, Percent
+from contracts.terms import Percent
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.schemas import (
-    DECIMAL_AS_TEXT,
     LabeledEnum,
     PublicRecord,
     StrictInput,
-    decimal_parser,
     label_of,
     schema_config,
 )
-
-Score = Annotated[Decimal, BeforeValidator(decimal_parser(PERCENT_PATTERN, example="85")), DECIMAL_AS_TEXT]
 
 
 class DisputeStatus(LabeledEnum):
@@ -47,12 +42,14 @@ class DisputeResolution(StrictInput):
 
     model_config = schema_config(
         extra="forbid",
-        example={"resolution": "manual_availability", "availability": "99.95", "reason": "停电时段按维护窗口扣除"},
+        example={"resolution": "manual_score", "score": 70, "reason": "评价系误操作，按复核结果计"},
     )
 
     resolution: DisputeOutcome
     availability: Percent | None = Field(default=None, description="With manual_availability: percent, e.g. 99.95")
-    score: Score | None = Field(default=None, description="With manual_score: 0–100")
+    score: int | None = Field(
+        default=None, ge=0, le=100, description="With manual_score: 0–100, an integer like a rating's score"
+    )
     reason: str = Field(min_length=1, max_length=2000)
 
     @model_validator(mode="after")

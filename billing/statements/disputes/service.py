@@ -46,14 +46,17 @@ def raise_dispute(session: Session, *, statement_id: uuid.UUID, line_no: int, re
 def settle(session: Session, dispute: Dispute, data: DisputeResolution, *, actor: Actor) -> None:
     """Record the bureau's decision on an open dispute, audited. The caller has locked it and checked its version
     and state; what the decision does to the line is the statement's business."""
-    manual = data.availability if data.resolution == DisputeOutcome.MANUAL_AVAILABILITY else data.score
+    if data.resolution == DisputeOutcome.MANUAL_AVAILABILITY:
+        manual = None if data.availability is None else format(data.availability, "f")
+    else:  # a score as the statement line shows it: two decimals, "70.00" beside a mean of "78.00"
+        manual = None if data.score is None else f"{data.score}.00"
     with audit.change(session, actor=actor, action="dispute.resolve", row=dispute):
         dispute.status, dispute.resolution, dispute.resolution_reason = (
             DisputeStatus.RESOLVED,
             data.resolution,
             data.reason,
         )
-        dispute.manual_value = None if manual is None else format(manual, "f")
+        dispute.manual_value = manual
         dispute.resolved_by_id, dispute.resolved_at = actor.user_id, utcnow()
 
 

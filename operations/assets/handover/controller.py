@@ -25,7 +25,7 @@ from opscenter.identity.models import Role
 from opscenter.money import from_fen
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
-from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, UploadLimits, get, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, UploadLimits, get, post, respond
 
 # A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
 # What a file may make the server do once received is bounded by the OPSCENTER_UPLOAD_* settings.
@@ -54,7 +54,7 @@ class HandoverController(Controller):
         session: DbSession,
         actor: CurrentActor,
         page: Paging,
-        status: FromQuery[HandoverStatus | None] = None,
+        status: AnyOf[HandoverStatus] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
     ) -> CursorPage[HandoverBatchPublic]:
         rows = service.list_batches(session, actor=actor, page=page, status=status, department_id=department_id)
@@ -71,7 +71,7 @@ class HandoverController(Controller):
         actor: CurrentActor,
         batch_id: FromPath[uuid.UUID],
         page: Paging,
-        result: FromQuery[InspectionResult | None] = None,
+        result: AnyOf[InspectionResult] = None,
     ) -> CursorPage[HandoverItemPublic]:
         batch = service.get_batch(session, batch_id, actor=actor)
         rows = service.list_items(session, batch, page=page, result=result)

@@ -2,7 +2,7 @@
 items and the inspection report. The steps (submit, inspect, sign, cancel) live in flows.py."""
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func
@@ -26,6 +26,7 @@ from operations.assets.register.models import Asset, AssetIn, AssetKind, AssetSt
 from opscenter.audit import service as audit
 from opscenter.db import core_table, insert_rows, new_id
 from opscenter.errors import ErrorList, FieldError, InvalidRows
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.money import to_fen
@@ -62,24 +63,22 @@ def list_batches(
     *,
     actor: Actor,
     page: PageRequest,
-    status: HandoverStatus | None = None,
+    status: Collection[HandoverStatus] | None = None,
     department_id: uuid.UUID | None = None,
 ) -> Slice[HandoverBatch]:
     query = _scoped(select(HandoverBatch).order_by(col(HandoverBatch.id).desc()), actor)
-    if status is not None:
-        query = query.where(HandoverBatch.status == status)
+    query = any_of(query, HandoverBatch.status, status)
     if department_id is not None:
         query = query.where(HandoverBatch.department_id == department_id)
     return keyset(session, query, page)
 
 
 def list_items(
-    session: Session, batch: HandoverBatch, *, page: PageRequest, result: InspectionResult | None = None
+    session: Session, batch: HandoverBatch, *, page: PageRequest, result: Collection[InspectionResult] | None = None
 ) -> Slice[HandoverItem]:
     """A batch's inventory in the order it was listed. Callers check first that the reader may see the batch."""
     query = select(HandoverItem).where(HandoverItem.batch_id == batch.id)
-    if result is not None:
-        query = query.where(HandoverItem.result == result)
+    query = any_of(query, HandoverItem.result, result)
     return keyset(session, query.order_by(col(HandoverItem.position), col(HandoverItem.id)), page)
 
 

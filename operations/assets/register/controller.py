@@ -23,7 +23,7 @@ from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.parameters import harden
-from opscenter.web import DbSession, ExpectedVersion, Exporting, Paging, get, patch, post, respond
+from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, get, patch, post, respond
 
 Filters = NamedDependency[service.AssetFilter]
 Answer = Response[AssetDetail]
@@ -34,8 +34,10 @@ Answer = Response[AssetDetail]
 @harden
 def provide_filters(
     owner_department_id: Annotated[uuid.UUID | None, QueryParameter(description="The owning department")] = None,
-    kind: Annotated[AssetKind | None, QueryParameter()] = None,
-    asset_state: Annotated[AssetState | None, QueryParameter(name="state")] = None,
+    kind: AnyOf[AssetKind] = None,
+    asset_state: Annotated[
+        list[AssetState] | None, QueryParameter(name="state", description="Repeat to keep any of several states")
+    ] = None,
     location: Annotated[str | None, QueryParameter(max_length=200, description="Location starts with this")] = None,
     serial_prefix: Annotated[
         str | None, QueryParameter(max_length=100, description="Serial number starts with this")

@@ -26,6 +26,7 @@ from operations.assets.register.models import (
 )
 from opscenter.audit import service as audit
 from opscenter.errors import FieldError, InvalidRows
+from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -37,8 +38,8 @@ from opscenter.workflow import require_status
 @dataclass(frozen=True)
 class AssetFilter:
     owner_department_id: uuid.UUID | None = None
-    kind: AssetKind | None = None
-    state: AssetState | None = None
+    kind: Collection[AssetKind] | None = None
+    state: Collection[AssetState] | None = None
     location: str | None = None  # prefix
     serial_prefix: str | None = None
     q: str | None = None  # serial prefix, or a part of the name
@@ -52,10 +53,8 @@ def _scoped(query: SelectOfScalar[Asset], actor: Actor) -> SelectOfScalar[Asset]
 def _filtered(query: SelectOfScalar[Asset], filters: AssetFilter) -> SelectOfScalar[Asset]:
     if filters.owner_department_id is not None:
         query = query.where(Asset.owner_department_id == filters.owner_department_id)
-    if filters.kind is not None:
-        query = query.where(Asset.kind == filters.kind)
-    if filters.state is not None:
-        query = query.where(Asset.state == filters.state)
+    query = any_of(query, Asset.kind, filters.kind)
+    query = any_of(query, Asset.state, filters.state)
     if filters.location:
         query = query.where(starts_with(col(Asset.location), filters.location))
     if filters.serial_prefix:

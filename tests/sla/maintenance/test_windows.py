@@ -118,3 +118,17 @@ def test_a_shared_window_shows_each_department_only_its_own_instances(api: ApiFa
     approved = contracts.ok(bureau.post(f"{path}/approve", {}, headers={"If-Match": '"1"'}))
     assert approved["service_instance_ids"] == [mine["id"], theirs["id"]]
     assert contracts.ok(api.as_(world.department).get(path))["service_instance_ids"] == [mine["id"]]
+
+
+def test_a_repeated_status_filter_keeps_windows_in_any_of_the_states(api: ApiFactory, world: World) -> None:
+    _, instance = contracts.provisioned_instance(api, world)
+    operator, bureau = api.as_(world.operator), api.as_(world.bureau)
+    proposed, rejected, withdrawn = (contracts.ok(operator.post(PATH, _body(instance)), 201) for _ in range(3))
+    contracts.ok(bureau.post(f"{PATH}/{rejected['id']}/reject", {"reason": "改期"}, headers={"If-Match": '"1"'}))
+    contracts.ok(operator.post(f"{PATH}/{withdrawn['id']}/withdraw", headers={"If-Match": '"1"'}))
+
+    def listed(*states: str) -> set[str]:
+        return {w["id"] for w in contracts.ok(bureau.get(PATH, params=[("status", s) for s in states]))["items"]}
+
+    assert listed("proposed", "rejected") == {proposed["id"], rejected["id"]}
+    assert listed("withdrawn") == {withdrawn["id"]}

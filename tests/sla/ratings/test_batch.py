@@ -5,6 +5,7 @@ import json
 from opscenter.errors import json_tokens_beyond
 from opscenter.timekeeping import Period, today
 from sla.ratings.controller import BATCH_MAX_JSON_TOKENS
+from sla.ratings.service import NOT_RATEABLE
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -44,7 +45,7 @@ def test_a_batch_with_bad_items_writes_nothing_and_names_each_by_index(world: Wo
         "items.5.service_instance_id",
         "items.6.service_instance_id",
     ]
-    assert errors["items.1.service_instance_id"] == "no such service instance"
+    assert errors["items.1.service_instance_id"] == NOT_RATEABLE
     assert rated["id"] in errors["items.5.service_instance_id"]
     assert "items.0" in errors["items.6.service_instance_id"]
     assert len(api.as_(world.department).get("/api/v1/ratings").json()["items"]) == 1

@@ -86,7 +86,7 @@ def test_keys_belong_to_an_organization(world: World, api: ApiFactory) -> None:
 def test_a_refused_request_leaves_its_key_free_for_the_corrected_one(world: World, api: ApiFactory) -> None:
     _, instance = contracts.provisioned_instance(api, world, start="2026-04-01")
     key = steps.new_key()
-    assert steps.post_rating(api, world.department, steps.rating_body(instance, "2026-03"), key).status_code == 404
+    assert steps.post_rating(api, world.department, steps.rating_body(instance, "2026-03"), key).status_code == 422
     assert steps.post_rating(api, world.department, steps.rating_body(instance, "2026-04"), key).status_code == 201
 
 

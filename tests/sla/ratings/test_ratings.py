@@ -45,20 +45,22 @@ def test_department_and_rater_in_the_body_are_refused_and_the_caller_is_the_rate
     )
 
 
-def test_another_departments_instance_is_404_as_if_absent(world: World, api: ApiFactory) -> None:
+def test_another_departments_instance_is_refused_as_if_absent_naming_the_field(world: World, api: ApiFactory) -> None:
     _, instances = contracts.provisioned_contract(api, world, world.department, world.department_b)
     theirs = steps.post_rating(api, world.department, steps.rating_body(instances[1]))
     missing = steps.post_rating(
         api, world.department, steps.rating_body({"id": "01936f0e-6a4c-7d2e-9b1a-5c3d2e1f0a9b"})
     )
-    assert theirs.status_code == missing.status_code == 404
+    assert theirs.status_code == missing.status_code == 422
     assert theirs.json() == missing.json()
+    assert [error["field"] for error in theirs.json()["errors"]] == ["service_instance_id"]
 
 
-def test_a_month_outside_the_line_is_404_and_a_month_not_begun_is_422(world: World, api: ApiFactory) -> None:
+def test_a_month_outside_the_line_and_a_month_not_begun_are_422(world: World, api: ApiFactory) -> None:
     _, instance = contracts.provisioned_instance(api, world, start="2026-04-10", end="2026-12-31")
     before_the_line = steps.post_rating(api, world.department, steps.rating_body(instance, "2026-03"))
-    assert before_the_line.status_code == 404
+    assert before_the_line.status_code == 422
+    assert before_the_line.json()["errors"][0]["field"] == "service_instance_id"
     assert steps.post_rating(api, world.department, steps.rating_body(instance, "2026-04")).status_code == 201
     next_month = str(Period.of(today()).next())
     not_begun = steps.post_rating(api, world.department, steps.rating_body(instance, next_month))
