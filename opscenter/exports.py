@@ -258,7 +258,9 @@ def write_xlsx(sheet: Sheet, rows: Iterable[Row], target: BinaryIO) -> int:
             if value is None:
                 out.append(None)
             elif kind is Kind.TEXT or isinstance(value, str):
-                out.append(text_cell(str(value)))
+                text = _XML_ILLEGAL.sub("", str(value))
+                # openpyxl writes a plain str as a string cell, except one starting with "=": that one as a formula
+                out.append(text_cell(text) if text.startswith("=") else text)
             elif kind is Kind.SOURCE:
                 mark = value if isinstance(value, Mark) else Mark(str(value))
                 out.append(text_cell(mark.label, manual if mark.manual else None))
