@@ -32,6 +32,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from itertools import islice
 from typing import Any, BinaryIO, TypeVar
+from urllib.parse import quote
 
 from litestar.response import Stream
 from sqlalchemy import select
@@ -128,6 +129,7 @@ _CHUNK_ROWS = 1000  # CSV rows encoded per chunk sent
 _FILE_CHUNK = 256 * 1024  # bytes of a built workbook sent at a time
 _SAMPLED_ROWS = 200  # rows the column widths are estimated from
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
+_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
@@ -241,7 +243,8 @@ def write_xlsx(sheet: Sheet, rows: Iterable[Row], target: BinaryIO) -> int:
 
     def text_cell(text: str, style: Any = None) -> Any:
         cell: Any = WriteOnlyCell(worksheet, value=None)
-        cell._value, cell.data_type = _XML_ILLEGAL.sub("", text), "s"  # a string, never a formula
+        # a string, never a formula; at most what a cell holds (openpyxl cuts a plain str there too)
+        cell._value, cell.data_type = _XML_ILLEGAL.sub("", text)[:_CELL_CHARS], "s"
         if style is not None:
             cell._style = style
         return cell
@@ -258,7 +261,9 @@ def write_xlsx(sheet: Sheet, rows: Iterable[Row], target: BinaryIO) -> int:
             if value is None:
                 out.append(None)
             elif kind is Kind.TEXT or isinstance(value, str):
-                out.append(text_cell(str(value)))
+                text = _XML_ILLEGAL.sub("", str(value))
+                # openpyxl writes a plain str as a string cell, except one starting with "=": that one as a formula
+                out.append(text_cell(text) if text.startswith("=") else text)
             elif kind is Kind.SOURCE:
                 mark = value if isinstance(value, Mark) else Mark(str(value))
                 out.append(text_cell(mark.label, manual if mark.manual else None))
@@ -317,8 +322,16 @@ def export(sheet: Sheet, rows: Iterable[Row], file_format: ExportFormat) -> Stre
         content, media_type, name = xlsx_chunks(sheet, rows), XLSX_MEDIA_TYPE, f"{sheet.filename}.xlsx"
     else:
         content, media_type, name = csv_chunks(sheet, rows), CSV_MEDIA_TYPE, f"{sheet.filename}.csv"
-    disposition = f'attachment; filename="{name}"'
-    return Stream(content, media_type=media_type, headers={"Content-Disposition": disposition})
+    return Stream(content, media_type=media_type, headers={"Content-Disposition": attachment(name)})
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition`` for a file name that may hold any character (a contract number in Chinese, a quote):
+    an ASCII stand-in for old clients, and the name itself as RFC 6266 / 5987 ``filename*`` in UTF-8."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    if plain == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def names(

@@ -6,7 +6,7 @@ import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from opscenter.exports import Column, Kind, Mark, Sheet, csv_chunks, display_width, write_xlsx
+from opscenter.exports import Column, Kind, Mark, Sheet, attachment, csv_chunks, display_width, write_xlsx
 from opscenter.sheets import read_table
 from tests.exported import assert_excel_ready, read_csv, read_xlsx
 
@@ -79,3 +79,11 @@ def _write(rows: list[list[object]]) -> bytes:
     target = io.BytesIO()
     write_xlsx(SHEET, rows, target)
     return target.getvalue()
+
+
+def test_a_file_name_with_any_character_makes_a_valid_header() -> None:
+    assert attachment("tickets-2026-10-01.csv") == 'attachment; filename="tickets-2026-10-01.csv"'
+    header = attachment('statement-深政数"2026"-01-2026-10.xlsx')
+    header.encode("latin-1")  # what HTTP headers carry
+    assert header.startswith('attachment; filename="statement-')
+    assert "filename*=UTF-8''statement-%E6%B7%B1" in header
