@@ -189,6 +189,11 @@ class ErrorList:
     def __iter__(self) -> Iterator[FieldError]:
         return iter(self.listed)
 
+    def in_file_order(self) -> None:
+        """The listed problems by line (a problem of the whole file, without a line, first), so that format and
+        rule problems found in separate passes read as one list down the file."""
+        self.listed.sort(key=lambda error: error.line or 0)
+
     def __len__(self) -> int:
         return self.count
 

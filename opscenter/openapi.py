@@ -313,10 +313,13 @@ _TITLES = {
 
 def _forbid_unknown_fields(schemas: dict[str, Any]) -> None:
     """Request body models refuse unknown fields and integers beyond a column; their schemas say so."""
-    strict = {model.__name__ for model in _subclasses(StrictInput)}
+    strict = {model.__name__: model for model in _subclasses(StrictInput)}
     for name, schema in schemas.items():
         if name in strict and schema.get("type") == "object":
             schema["additionalProperties"] = False
+            # A field the model reads loosely and checks itself (a batch's items) keeps the schema it is held to.
+            for field_name, documented in getattr(strict[name], "openapi_properties", {}).items():
+                schema.get("properties", {}).get(field_name, {}).update(documented)
             for field in schema.get("properties", {}).values():
                 for option in field.get("oneOf", [field]):
                     if option.get("type") == "integer":

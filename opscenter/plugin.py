@@ -53,6 +53,8 @@ from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.auth.sessions import TOUCH_INTERVAL, touch_sessions
 from opscenter.auth.touches import KeyTouches
+from opscenter.calendar import figures as calendar_figures
+from opscenter.calendar.cli import calendar as calendar_cli
 from opscenter.calendar.controller import CalendarController
 from opscenter.console.assets import STATIC_PATH, api_documentation, static_files
 from opscenter.console.routes import console_router, domain_template_folders
@@ -179,13 +181,14 @@ FIGURE_SOURCES: list[FigureSource] = [
     billing_figures.figures,
 ]
 # The house's own figures, open to any scraper: the audit backlog, reported by the API processes and by a worker
-# (``opscenter worker --metrics-port``), which runs the sequencer that works it off.
-PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures]
+# (``opscenter worker --metrics-port``), which runs the sequencer that works it off; and whether the calendar knows
+# this year and (from November) the next.
+PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures, calendar_figures.figures]
 
 record_build(opscenter.__version__)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]
+CLI_COMMANDS: list[click.Command] = [demo, calendar_cli, sla_cli, billing_cli]
 
 
 def scheduled_jobs(settings: Settings) -> list[Job]:

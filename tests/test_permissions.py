@@ -168,4 +168,5 @@ def _made_up(path: str) -> str:
     """The path with parameters of the right shape that name nothing."""
     concrete = re.sub(r"\{number\}", "1", path)
     concrete = re.sub(r"\{day\}", "2027-01-01", concrete)  # paths keyed by a date (calendar overrides)
+    concrete = re.sub(r"\{year\}", "2027", concrete)  # a calendar year
     return re.sub(r"\{\w+\}", "01a21ce5-662f-7bdf-87f6-32407b9e9fef", concrete)

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from litestar import Controller, Response
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter, QueryParameter, RawBody
 
-from opscenter.calendar import service
+from opscenter.calendar import service, years
 from opscenter.calendar.models import (
     CalendarDays,
     CalendarHours,
+    CalendarYearPublic,
     OverrideIn,
     OverridePublic,
     WorkingHoursIn,
@@ -31,6 +32,7 @@ from opscenter.web import (
     DbSession,
     ExpectedVersion,
     Paging,
+    UploadLimits,
     delete,
     get,
     provide_expected_version,
@@ -81,6 +83,18 @@ OptionalIfMatch = Annotated[
         "the default hours)",
     ),
 ]
+
+
+ScheduleType = Annotated[
+    str,
+    HeaderParameter(
+        name="Content-Type",
+        pattern=r"^(application/json|text/csv)( *;.*)?$",
+        description="application/json (the schedule as CalendarYearIn) or text/csv (columns date, type, name)",
+    ),
+]
+Year = Annotated[int, Parameter(ge=years.FIRST_YEAR, le=years.LAST_YEAR, description="The calendar year, e.g. 2027")]
+YEAR_BODY_BYTES = 256 * 1024  # a year's notice is some 40 rows; a quarter MiB holds every day of a year many times
 
 
 def _answer(override: object, *, created: bool = False) -> Response[OverridePublic]:
@@ -153,6 +167,43 @@ class CalendarController(Controller):
         self, session: DbSession, actor: CurrentActor, day: FromPath[date], expected_version: ExpectedVersion
     ) -> None:
         service.remove_override(session, day, actor=actor, expected_version=expected_version)
+
+    @get(
+        "/years/{year:int}",
+        description="A year's holidays and make-up workdays as the calendar holds them: imported (`override`), the "
+        "`chinese-calendar` package's (`package`), or `unknown`; the same shape an import takes, so a year read "
+        "here and sent back to `PUT` is imported as it was.",
+    )
+    def year(self, session: DbSession, year: Year) -> CalendarYearPublic:
+        return years.read_year(session, year)
+
+    @put(
+        "/years/{year:int}",
+        guards=[allow(Role.ADMIN)],
+        status_code=200,
+        opt={ALSO_ANSWERS: (413, 422)},
+        request_max_body_size=YEAR_BODY_BYTES,
+        description="Import a whole year's official schedule (the State Council's notice) in one request, in place "
+        "of whatever the year had: JSON (`Content-Type: application/json`, the schema CalendarYearIn: `holidays` "
+        "and `workdays`, each `[{day, name}]`, and an optional `notice`) or CSV (`text/csv`, UTF-8 or GB18030: "
+        "columns `date`/日期, `type`/类型 (`holiday`/休 or `workday`/班) and `name`/名称). Checked as a whole, "
+        "each problem named (422): every day in the year, none listed twice or both off and on, make-up workdays "
+        "on a Saturday or Sunday, holidays named, 01-01, 05-01 and 10-01 to 10-03 off, at least 11 days off. "
+        "Every other day follows the week (also against the package's data for that year). One audit event "
+        "(`calendar_year.import`); importing again replaces the year.",
+    )
+    def import_year(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        year: Year,
+        body: RawBody,
+        content_type: ScheduleType,
+        limits: UploadLimits,
+    ) -> CalendarYearPublic:
+        years.check_year(year)
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        return years.import_year(session, year, years.parse(body, media_type, limits=limits), actor=actor)
 
     @get("/hours", description="The working hours of every working day; 09:00–18:00 until the admin sets others.")
     def hours(self, session: DbSession) -> Response[WorkingHoursPublic]:

@@ -181,3 +181,61 @@ class CalendarDays(SQLModel):
 
     items: list[CalendarDay]
     unknown_years: list[int] = Field(description="Years in the range with neither package data nor overrides")
+
+
+# ---- a whole year's official schedule, imported at once -------------------------------------------------------
+
+
+class ScheduledDay(StrictInput):
+    """A day the State Council's notice names: a holiday (off) or a make-up workday (调休, on)."""
+
+    model_config = schema_config(extra="forbid")
+
+    day: date = Field(description="YYYY-MM-DD, a day of the year in the path")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The holiday, e.g. 春节; for a make-up workday, the holiday it serves (e.g. 春节调休)",
+    )
+
+
+class CalendarYearIn(StrictInput):
+    """A whole year's official schedule (the State Council's notice, published each November): every holiday
+    and every make-up workday; every other day follows the week."""
+
+    model_config = schema_config(
+        extra="forbid",
+        example={
+            "notice": "国务院办公厅关于2027年部分节假日安排的通知",
+            "holidays": [{"day": "2027-01-01", "name": "元旦"}, {"day": "2027-02-06", "name": "春节"}],
+            "workdays": [{"day": "2027-02-14", "name": "春节调休"}],
+        },
+    )
+
+    notice: str = Field(default="", max_length=200, description="The notice the schedule comes from")
+    holidays: list[ScheduledDay] = Field(max_length=366, description="Days off (放假), weekends in them included")
+    workdays: list[ScheduledDay] = Field(
+        default_factory=list, max_length=366, description="Make-up workdays (调休上班): Saturdays or Sundays"
+    )
+
+
+class CalendarYearPublic(SQLModel):
+    """A year's schedule as the calendar now holds it: what an import wrote (source ``override``), the
+    ``chinese-calendar`` package's (``package``), or nothing (``unknown``)."""
+
+    model_config = schema_config(
+        example={
+            "year": 2027,
+            "known": True,
+            "source": "override",
+            "holidays": [{"day": "2027-01-01", "name": "元旦"}],
+            "workdays": [{"day": "2027-02-14", "name": "春节调休"}],
+        }
+    )
+
+    year: int
+    known: bool
+    source: DaySource
+    source_label: ClassVar[str] = label_of("source")
+    holidays: list[ScheduledDay]
+    workdays: list[ScheduledDay]

@@ -154,7 +154,8 @@ def add_ratings(session: Session, cast: Cast, calendar: Calendar) -> str:
             ).all()
             if owned:
                 with replaying(calendar.at(day, 9 + index % 8, 5 * index)):
-                    items = RatingBatchIn(items=[_rating(rng, instance_id, month) for instance_id in owned])
+                    rated = [_rating(rng, instance_id, month).model_dump(mode="json") for instance_id in owned]
+                    items = RatingBatchIn(items=rated)
                     ratings.rate_batch(session, items, actor=cast[department_user(department)])
                 written += len(owned)
     with replaying(calendar.at(calendar.last_month.first_day + timedelta(days=9), 15)):

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from opscenter.sheets import encodings
 from opscenter.sheets.bounds import (
     DEFAULT_LIMITS,
     MAX_ROW_CHARS,
@@ -70,18 +71,30 @@ def read_table(content: bytes, limits: Limits = DEFAULT_LIMITS, deadline: Deadli
 
 
 def _encoding(content: bytes) -> str:
-    """The codec that reads ``content`` whole, checked a megabyte at a time (no second copy of the file)."""
+    """The codec that reads ``content`` whole, checked a megabyte at a time (no second copy of the file): UTF-8
+    (with or without BOM), else GB18030 if what it decodes to is plausibly Chinese text (``encodings``)."""
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise UnreadableFile("UTF-16 text (Excel's 'Unicode Text') is not supported: save as 'CSV UTF-8' instead")
+        raise UnreadableFile(encodings.refusal("UTF-16, Excel's 'Unicode Text'"))
     if content.startswith(codecs.BOM_UTF8):
         if not _decodes(content, "utf-8-sig"):
-            raise UnreadableFile("the file starts with a UTF-8 byte order mark but is not UTF-8")
+            raise UnreadableFile(encodings.refusal("it starts with a UTF-8 byte order mark but is not UTF-8"))
         return "utf-8-sig"
-    # GB18030 is a superset of GBK and GB2312: what Excel writes as plain "CSV" on a Chinese Windows.
-    for encoding in ("utf-8", "gb18030"):
-        if _decodes(content, encoding):
-            return encoding
-    raise UnreadableFile("the file is neither UTF-8 nor GB18030 text, nor an XLSX workbook")
+    if _decodes(content, "utf-8"):
+        return "utf-8"
+    # GB18030 is a superset of GBK and GB2312: what Excel writes as plain "CSV" on a Chinese Windows. Nearly any
+    # bytes decode as it, so the decoded text must also read as Chinese (a Big5 or Shift_JIS file does not).
+    if _decodes(content, "gb18030") and _plausible(content):
+        return "gb18030"
+    raise UnreadableFile(encodings.refusal("neither UTF-8 nor GB18030 text such as Chinese Excel writes"))
+
+
+def _plausible(content: bytes) -> bool:
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    view = memoryview(content)
+    for start in range(0, len(content), _CHECK_CHUNK):
+        if not encodings.plausible_chinese(decoder.decode(view[start : start + _CHECK_CHUNK])):
+            return False
+    return encodings.plausible_chinese(decoder.decode(b"", final=True))
 
 
 def _decodes(content: bytes, encoding: str) -> bool:

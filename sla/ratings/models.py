@@ -65,6 +65,9 @@ class RatingUpdate(RatingContent, StrictInput):
     )
 
 
+BatchItem = dict[str, Any]
+
+
 class RatingBatchIn(StrictInput):
     """Up to 500 ratings at once: all are written, or none and every refusal is named by its index."""
 
@@ -73,7 +76,11 @@ class RatingBatchIn(StrictInput):
         example={"items": [_RATING_EXAMPLE, {**_RATING_EXAMPLE, "period": "2026-09", "score": 78}]},
     )
 
-    items: list[RatingIn] = Field(min_length=1, max_length=500)
+    # Each item is read as a JSON object here and checked against RatingIn by the service, item by item, so that
+    # one answer names every refused item: a format error (`items.2.score`) beside a rule error
+    # (`items.5.service_instance_id`), in item order. The document still shows each item as a RatingIn.
+    items: list[BatchItem] = Field(min_length=1, max_length=500)
+    openapi_properties: ClassVar[dict[str, Any]] = {"items": {"items": {"$ref": "#/components/schemas/RatingIn"}}}
 
 
 class Rating(Identified, Timestamped, Versioned, table=True):

@@ -9,7 +9,9 @@ aggregates only (summary.py), never a rating.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import false
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -21,6 +23,7 @@ from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.schemas import unknown_field_message
 from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period, today
 from sla.ratings import periods
@@ -91,19 +94,39 @@ def rate(session: Session, data: RatingIn, *, actor: Actor) -> Rating:
 
 
 def rate_batch(session: Session, data: RatingBatchIn, *, actor: Actor) -> list[Rating]:
-    """Write every rating of the batch, in order, or none: 422 naming each refused item as ``items.N.field``."""
-    with followed(session, {(item.service_instance_id, item.period) for item in data.items}, actor=actor):
-        checked = _check(session, data.items, actor=actor)
-        if checked.refusals:
-            errors = [
-                FieldError(f"items.{index}.{refusal.field}", refusal.message)
-                for index, refusal in sorted(checked.refusals.items())
-            ]
+    """Write every rating of the batch, in order, or none: 422 naming each refused item as ``items.N.field``, the
+    items that break the schema and those that break a rule together, in item order."""
+    errors: list[tuple[int, FieldError]] = []
+    valid: dict[int, RatingIn] = {}
+    for index, raw in enumerate(data.items):
+        try:
+            valid[index] = RatingIn.model_validate(raw)
+        except ValidationError as exc:
+            errors += [(index, _item_error(index, problem)) for problem in exc.errors()]
+    positions = list(valid)
+    items = list(valid.values())
+    with followed(session, {(item.service_instance_id, item.period) for item in items}, actor=actor):
+        checked = _check(session, items, actor=actor)
+        errors += [
+            (positions[at], FieldError(f"items.{positions[at]}.{refusal.field}", refusal.message))
+            for at, refusal in checked.refusals.items()
+        ]
+        if errors:
+            refused = {index for index, _ in errors}
             raise InvalidInputs(
-                f"Nothing was written: {len(checked.refusals)} of the {len(data.items)} ratings cannot be accepted.",
-                errors,
+                f"Nothing was written: {len(refused)} of the {len(data.items)} ratings cannot be accepted.",
+                [error for _, error in sorted(errors, key=lambda pair: pair[0])],
             )
-        return _write(session, data.items, checked, actor=actor)
+        return _write(session, items, checked, actor=actor)
+
+
+def _item_error(index: int, problem: Any) -> FieldError:
+    """A schema problem of item ``index`` as the API names it (``items.2.score``), in the body's own words."""
+    where = ".".join(str(part) for part in problem["loc"])
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if problem["type"] == "extra_forbidden":
+        message = unknown_field_message(str(problem["loc"][-1]))
+    return FieldError(f"items.{index}.{where}" if where else f"items.{index}", message)
 
 
 def revise(

@@ -2,6 +2,7 @@
 the encoding found without a second copy of the file, and the answer to a file full of problems stays short."""
 
 import codecs
+import random
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_the_encoding_is_found_a_megabyte_at_a_time() -> None:
         late_break.decode("utf-8")
     assert rows_of(late_break, Limits(rows=30_000))[-1][1][4] == "机房", "read as GB18030 from the start"
     broken = codecs.BOM_UTF8 + csv_file(rows, encoding="utf-8") + b"\xff"
-    assert refusal(broken).message == "the file starts with a UTF-8 byte order mark but is not UTF-8"
+    assert "it starts with a UTF-8 byte order mark but is not UTF-8" in refusal(broken).message
 
 
 def test_reading_stops_at_the_deadline() -> None:
@@ -102,3 +103,34 @@ def test_quoted_cell_text_in_a_message_is_cut_short() -> None:
     (error,) = parsed.errors
     assert len(error.message) < 400
     assert "…" in error.message
+
+
+# An inventory as a department's spreadsheet holds it, with English headers; in traditional characters for Big5
+# (Taiwan, Hong Kong), in Japanese for Shift_JIS, in simplified characters for GB18030.
+_ENGLISH = ["kind", "name", "serial_number", "location", "original_value"]
+_TRADITIONAL = [["server", f"資料庫伺服器{n}", f"SN-{n:04}", f"臺北機房A區第{n}櫃", "12000.00"] for n in range(40)]
+_JAPANESE = [["server", f"データベースサーバー{n}", f"SN-{n:04}", f"東京DC第{n}ラック", "1200"] for n in range(40)]
+_SIMPLIFIED = [["server", f"数据库服务器{n}", f"SN-{n:04}", f"政务云机房A区{n}柜，“主用”", "12000"] for n in range(40)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "encoding"),
+    [(_TRADITIONAL, "big5"), (_JAPANESE, "shift_jis"), (_TRADITIONAL[:1], "big5"), (_JAPANESE[:1], "shift_jis")],
+)
+def test_a_big5_or_shift_jis_file_is_refused_naming_the_encodings_we_read(rows: list[list[str]], encoding: str) -> None:
+    content = csv_file(rows, header=_ENGLISH, encoding=encoding)
+    content.decode("gb18030")  # it decodes, as mojibake: decoding alone proves nothing
+    message = refusal(content).message
+    assert "encoding" in message
+    assert "UTF-8, UTF-8 with BOM, or GB18030/GBK" in message
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-8", "utf-8-sig"])
+def test_the_same_inventory_in_gb18030_gbk_or_utf8_is_read(encoding: str) -> None:
+    assert rows_of(csv_file(_SIMPLIFIED, header=_ENGLISH, encoding=encoding))[-1][1][1] == "数据库服务器39"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_binary_is_refused_for_its_encoding(seed: int) -> None:
+    content = random.Random(seed).randbytes(8192).replace(b"PK", b"pk").lstrip(b"\xef\xff\xfe\xd0")
+    assert "encoding" in refusal(content).message

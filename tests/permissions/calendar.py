@@ -25,7 +25,14 @@ def _hours(world: World, api: ApiFactory) -> Prepared:
     return Prepared(body={"spans": [{"start": "08:30", "end": "17:30"}]})
 
 
+def _year(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params={"year": "2027"}, body=steps.schedule_2027())
+
+
 ROWS: list[Row] = [
+    Row("GET", "/api/v1/calendar/years/{year}", only(200, *EVERYONE), _year),
+    # a whole year's schedule, imported in place of what the year had: the admin only
+    Row("PUT", "/api/v1/calendar/years/{year}", only(200, ADMIN), _year),
     Row("GET", "/api/v1/calendar/hours", only(200, *EVERYONE)),
     # the first working hours the admin sets: 201
     Row("PUT", "/api/v1/calendar/hours", only(201, ADMIN), _hours),

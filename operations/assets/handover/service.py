@@ -178,6 +178,7 @@ def _append(
     errors.extend(_serial_problems(session, batch, new, blame=blame, actor=actor))
     existing = _existing_assets(session, batch, asset_ids, errors=errors)
     if errors:
+        errors.in_file_order()
         raise errors.refusal("Nothing was added")
     rows = [_item_row(batch, asset, to_fen(asset.original_value), None) for asset in new]
     rows += [_item_row(batch, asset, asset.original_value_fen, asset.id) for asset in existing]

@@ -144,6 +144,19 @@ def test_header_problems_are_named_on_line_one(world: World, api: ApiFactory) ->
     }
 
 
+def test_format_and_register_problems_are_named_together_down_the_file(world: World, api: ApiFactory) -> None:
+    steps.handed_over(api, world, item("SN-R1"))
+    batch = steps.batch(api, world.department_b, title="公安局移交")
+    rows = [csv_row("SN-R1"), csv_row("SN-R2", value="十万"), csv_row("SN-R3"), csv_row("SN-R2", kind="打印机")]
+    refused = steps.upload(api, world.department_b, batch, csv_file(rows))
+    assert refused.status_code == 422
+    assert [(e["line"], e["column"]) for e in refused.json()["errors"]] == [
+        (2, "序列号"),  # a rule: already in the register
+        (3, "原值（元）"),  # a format: not an amount
+        (5, "资产类别"),  # a format: no such kind
+    ]
+
+
 def test_a_file_that_is_not_text_is_refused(world: World, api: ApiFactory) -> None:
     batch = steps.batch(api, world.department)
     refused = steps.upload(api, world.department, batch, b"\xff\xfe" + "资产".encode("utf-16-le"))

@@ -118,3 +118,24 @@ def test_a_file_that_takes_longer_than_the_server_allows_is_refused(world: World
         (error,) = refused.json()["errors"]
         assert error["message"].startswith("reading the file took more than 0.001 seconds of processor time")
         api.close()
+
+
+def test_a_file_over_the_routes_16_mib_is_refused_naming_that_limit(world: World, api: ApiFactory) -> None:
+    batch = steps.batch(api, world.department)
+    refused = steps.upload(api, world.department, batch, b"x" * 17_000_000)
+    assert refused.status_code == 413
+    assert "larger than 16777216 bytes (16 MiB)" in refused.json()["detail"]
+    _nothing_added(api, world, batch)
+
+
+def test_a_big5_file_is_a_422_that_says_encoding_and_names_the_encodings_read(world: World, api: ApiFactory) -> None:
+    batch = steps.batch(api, world.department)
+    rows = [["server", "資料庫伺服器", "SN-TW-1", "臺北機房A區", "12000.00"]]
+    content = csv_file(rows, header=["kind", "name", "serial_number", "location", "original_value"], encoding="big5")
+    refused = steps.upload(api, world.department, batch, content)
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "file"
+    assert "encoding" in error["message"]
+    assert "UTF-8, UTF-8 with BOM, or GB18030/GBK" in error["message"]
+    _nothing_added(api, world, batch)

@@ -64,6 +64,29 @@ def test_a_batch_that_breaks_the_schema_names_the_items_too(world: World, api: A
     assert len(api.as_(world.department).get("/api/v1/ratings").json()["items"]) == 0
 
 
+def test_a_batch_names_format_and_rule_errors_together_in_item_order(world: World, api: ApiFactory) -> None:
+    _, instances = contracts.provisioned_contract(api, world, world.department, world.department_b)
+    mine, theirs = instances
+    items = [steps.rating_body(mine, month) for month in MONTHS[:5]]
+    items[1] = steps.rating_body(theirs, "2026-02")  # a rule: another department's instance
+    items[3]["score"] = "70"  # a format: a string for a number
+    items[4]["period"] = "2026-13"  # a format: no such month
+    items[0]["service_instance_id"] = "not-an-id"  # a format, at the front
+
+    refused = steps.post_batch(api, world.department, items)
+
+    assert refused.status_code == 422, refused.text
+    assert [error["field"] for error in refused.json()["errors"]] == [
+        "items.0.service_instance_id",
+        "items.1.service_instance_id",
+        "items.3.score",
+        "items.4.period",
+    ]
+    assert refused.json()["errors"][1]["message"] == "no such service instance"
+    assert "4 of the 5 ratings" in refused.json()["detail"]
+    assert api.as_(world.department).get("/api/v1/ratings").json()["items"] == []
+
+
 def test_a_batch_is_retried_safely_with_its_key(world: World, api: ApiFactory) -> None:
     _, instance = contracts.provisioned_instance(api, world)
     items = [steps.rating_body(instance, month) for month in MONTHS[:4]]
