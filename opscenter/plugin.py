@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import SecretStr
 
@@ -67,6 +68,7 @@ from opscenter.organizations.controller import OrganizationController, UserContr
 from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
+from opscenter.tracing import instrumented
 from opscenter.web import DEPENDENCIES
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements import figures as sla_figures
@@ -200,10 +202,18 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
 
 
 class OpsCenterPlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, *, migrations: Migrations, run_scheduler: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        migrations: Migrations,
+        run_scheduler: bool,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
         self.settings = settings
         self.migrations = migrations  # what /ready expects the database at
         self.run_scheduler = run_scheduler
+        self.tracer_provider = tracer_provider  # None: traces are off (opscenter/tracing.py)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         prometheus = PrometheusConfig(
@@ -271,7 +281,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         try:
             FIGURES.use(FIGURE_SOURCES)
             PROCESS_FIGURES.use(PROCESS_FIGURE_SOURCES)
-            with FIGURES.watching(db), PROCESS_FIGURES.watching(db):
+            with FIGURES.watching(db), PROCESS_FIGURES.watching(db), instrumented(self.tracer_provider, db.engine):
                 yield
         finally:
             if scheduler is not None:
