@@ -70,6 +70,8 @@ from opscenter.scheduler import Job
 from opscenter.settings import Settings
 from opscenter.tracing import instrumented
 from opscenter.web import DEPENDENCIES
+from sla.budget.cli import monitoring as monitoring_cli
+from sla.budget.jobs import JOBS as BUDGET_JOBS
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements import figures as sla_figures
 from sla.measurements.cli import sla as sla_cli
@@ -157,7 +159,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     DisputeController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *BUDGET_JOBS, *TICKET_JOBS, *BILLING_JOBS]
 
 # Figures on /metrics read from the database when scraped (monitoring/figures.py): each package's ``figures.py``.
 # (Counters, histograms and gauges that code sets as things happen are prometheus-client objects, all in
@@ -177,7 +179,7 @@ PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures]
 record_build(opscenter.__version__)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli]
+CLI_COMMANDS: list[click.Command] = [demo, sla_cli, billing_cli, monitoring_cli]
 
 
 def scheduled_jobs(settings: Settings) -> list[Job]:
