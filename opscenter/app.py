@@ -3,6 +3,9 @@
 import os
 
 from litestar import Litestar
+from litestar.plugins import PluginProtocol
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from migrations import MIGRATIONS
 from opscenter.heap import freeze_startup_heap
@@ -12,13 +15,27 @@ from opscenter.middleware import RequestIdMiddleware, RequestLogMiddleware
 from opscenter.openapi import describe_errors
 from opscenter.plugin import OpsCenterPlugin
 from opscenter.settings import Settings, get_settings
+from opscenter.tracing import provider_for
 
 
-def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, run_scheduler: bool = False, span_exporter: SpanExporter | None = None
+) -> Litestar:
+    """The application; ``span_exporter`` turns traces on towards it (a test's in-memory exporter), else the
+    settings' OTLP endpoint does (opscenter/tracing.py)."""
     settings = settings or get_settings()
     configure_logging(settings)
+    provider = provider_for(settings, exporter=span_exporter)
+    plugins: list[PluginProtocol] = [
+        OpsCenterPlugin(settings, migrations=MIGRATIONS, run_scheduler=run_scheduler, tracer_provider=provider)
+    ]
+    if provider is not None:
+        # Litestar's own plugin: a server span per request, named by its route template. Probes and scrapes
+        # would be most of the traces and tell nothing.
+        traced = OpenTelemetryConfig(tracer_provider=provider, exclude=["^/health$", "^/ready$", "^/metrics$"])
+        plugins.append(OpenTelemetryPlugin(traced))
     app = Litestar(
-        plugins=[OpsCenterPlugin(settings, migrations=MIGRATIONS, run_scheduler=run_scheduler)],
+        plugins=plugins,
         # Given here, not by the plugin: Litestar 2.x reads this argument, not AppConfig's, for the root router.
         request_max_body_size=settings.max_body_bytes,
     )

@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import SecretStr
 
@@ -75,7 +76,10 @@ from opscenter.parameters import check_query, learn_query_rules
 from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
+from opscenter.tracing import instrumented
 from opscenter.web import DEPENDENCIES
+from sla.budget.cli import monitoring as monitoring_cli
+from sla.budget.jobs import JOBS as BUDGET_JOBS
 from sla.maintenance.controller import MaintenanceWindowController
 from sla.measurements import figures as sla_figures
 from sla.measurements.cli import sla as sla_cli
@@ -167,7 +171,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
 # A rating written or revised while its month's statement is open recomputes that statement's line (DESIGN §6).
 rating_followers.follow(ratings_followed)
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
+JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *BUDGET_JOBS, *TICKET_JOBS, *BILLING_JOBS]
 
 # Figures on /metrics read from the database when scraped (monitoring/figures.py): each package's ``figures.py``.
 # (Counters, histograms and gauges that code sets as things happen are prometheus-client objects, all in
@@ -188,7 +192,7 @@ PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures, calendar_fi
 record_build(opscenter.__version__)
 
 # Domain CLI groups (``opscenter <group> …``) join here as the domains arrive.
-CLI_COMMANDS: list[click.Command] = [demo, calendar_cli, sla_cli, billing_cli]
+CLI_COMMANDS: list[click.Command] = [demo, calendar_cli, sla_cli, billing_cli, monitoring_cli]
 
 
 def scheduled_jobs(settings: Settings) -> list[Job]:
@@ -213,10 +217,18 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
 
 
 class OpsCenterPlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, *, migrations: Migrations, run_scheduler: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        migrations: Migrations,
+        run_scheduler: bool,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
         self.settings = settings
         self.migrations = migrations  # what /ready expects the database at
         self.run_scheduler = run_scheduler
+        self.tracer_provider = tracer_provider  # None: traces are off (opscenter/tracing.py)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         prometheus = PrometheusConfig(
@@ -293,7 +305,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         try:
             FIGURES.use(FIGURE_SOURCES)
             PROCESS_FIGURES.use(PROCESS_FIGURE_SOURCES)
-            with FIGURES.watching(db), PROCESS_FIGURES.watching(db):
+            with FIGURES.watching(db), PROCESS_FIGURES.watching(db), instrumented(self.tracer_provider, db.engine):
                 yield
         finally:
             if scheduler is not None:

@@ -45,6 +45,7 @@ from monitoring.metrics import JOB_LAST_SUCCESS, JOB_RUNS
 from opscenter.db import Database
 from opscenter.job_runs import record_run
 from opscenter.timekeeping import SHANGHAI, utcnow
+from opscenter.tracing import tracer
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,14 @@ def run_job(db: Database, job: Job, *, system_actor: SystemActor, now: datetime 
     """Run ``job`` once, now, as ``system_actor(job.id)``. Returns ``ok``, ``skipped`` (another process holds it)
     or ``failed``."""
     context = JobContext(now=now or utcnow(), actor=system_actor(job.id))
-    try:
-        outcome = _in_steps(db, job, job.run_steps, context) if job.run_steps else _in_one(db, job, context)
-    except Exception:
-        log.exception("job %s failed; it runs again at its next time", job.id)
-        outcome = "failed"
+    # One trace per run, its database and Prometheus spans inside (nothing is recorded while traces are off).
+    with tracer().start_as_current_span(f"job {job.id}", attributes={"opscenter.job": job.id}) as span:
+        try:
+            outcome = _in_steps(db, job, job.run_steps, context) if job.run_steps else _in_one(db, job, context)
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", job.id)
+            outcome = "failed"
+        span.set_attribute("opscenter.job.outcome", outcome)
     JOB_RUNS.labels(task=job.id, outcome=outcome).inc()
     if outcome == "ok":
         JOB_LAST_SUCCESS.labels(task=job.id).set_to_current_time()

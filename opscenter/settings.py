@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     )
     # One line per request (method, route template, status, duration, request id, actor id) at INFO.
     log_requests: bool = True
+    # Traces (opscenter/tracing.py): off unless an OTLP/HTTP endpoint is set, here or in OTEL_EXPORTER_OTLP_ENDPOINT.
+    otel_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP base URL of a collector (…:4318); traces are off when unset"
+    )
+    otel_service_name: str = "opscenter"
+    # The burn-rate rules (sla/budget): the worker keeps this file current and asks Prometheus to reload.
+    sla_budget_rules_file: str | None = Field(
+        default=None,
+        description="Where the worker writes the burn-rate rules (e.g. …/monitoring/generated/sla-budget.yml)",
+    )
 
     # The PromQL HTTP API the SLA pull reads (Prometheus, Thanos Query, Grafana Mimir, VictoriaMetrics).
     prometheus_url: str = Field(

@@ -11,6 +11,7 @@ own once its answers are in, by the unique (instance, day), so a pull stopped be
 by the next one. On SQLite a write transaction holds the one write lock every request that writes needs.
 """
 
+import contextvars
 import json
 import logging
 import time
@@ -183,7 +184,10 @@ class Ahead:
             for function in (UP, SAMPLES):
                 query = aggregated(function, metric, names, window, self._prometheus.semantics)
                 if query not in self._asked:
-                    self._asked[query] = self._thread.submit(self._prometheus.send, query)
+                    # In the caller's context: the query's span (opscenter/tracing.py) joins the run's trace.
+                    self._asked[query] = self._thread.submit(
+                        contextvars.copy_context().run, self._prometheus.send, query
+                    )
 
     def take(self, query: str, names: tuple[str, ...]) -> dict[tuple[str, ...], int]:
         """The counts ``query`` answers: to the one sent ahead, or sent now."""

@@ -46,6 +46,7 @@ _EXAMPLE = {
     "expected_samples": 31680,
     "maintenance_minutes": 0,
     "days_missing": 0,
+    "error_budget_left": "0",
     "promql": [
         '(sum(sum_over_time(probe_success{instance="https://ehealth.example.gov.cn"}[1900799999ms] @ 1793462399.999))'
         " or vector(0))",
@@ -80,6 +81,12 @@ class LineReport(SQLModel):
     expected_samples: int
     maintenance_minutes: int = Field(description="Approved maintenance cut out of the measured days")
     days_missing: int = Field(description="Active days that are over but not measured yet")
+    error_budget_left: PercentText | None = Field(
+        default=None,
+        description="Share of the month's error budget (1 - target, over the line's active days) not yet spent by "
+        "the down samples measured so far: in the current month, how much downtime may still come before the target "
+        "is missed (0 when spent); null when nothing was measured",
+    )
     promql: list[str] = Field(
         description="Up samples, then samples: paste into Prometheus to reproduce the counts of the measured days"
     )

@@ -182,6 +182,8 @@ def _report(
         terms, up=up, samples=samples, expected=expected, final=final
     )
     promql = [] if instance is None else _promql(instance, measured, holes.get(instance.id, ()), semantics)
+    budget_left = error_budget_left(terms.availability_target, up=up, samples=samples, expected=expected,
+                                    measured_days=len(measured), active_days=line.active_days)  # fmt: skip
     return LineReport(
         contract_id=line.contract_id,
         line_no=line.line_no,
@@ -203,8 +205,24 @@ def _report(
         expected_samples=expected,
         maintenance_minutes=maintenance // 60,
         days_missing=missing,
+        error_budget_left=budget_left,
         promql=promql,
     )
+
+
+def error_budget_left(
+    target: Decimal, *, up: int, samples: int, expected: int, measured_days: int, active_days: int
+) -> Decimal | None:
+    """Percent of the month's error budget left: the month's expected samples (those of the measured days, spread
+    over every active day) times ``1 - target`` is what may be down; the down samples so far spend it."""
+    if not samples or not expected or not measured_days:
+        return None
+    allowed = (100 - target) / 100 * Decimal(expected) * active_days / measured_days
+    down = samples - up
+    if allowed <= 0:
+        return Decimal(0) if down else Decimal(100)
+    left = 100 * (1 - Decimal(down) / allowed)
+    return max(Decimal(0), left).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
 def _promql(

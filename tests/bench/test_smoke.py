@@ -35,6 +35,7 @@ class Benchmark:
 
 BENCHMARKS = [
     Benchmark("requests", QUICK, ratios=4),
+    Benchmark("request_logging", QUICK, ratios=2),
     Benchmark("lists", (*QUICK, "--rows", "60"), ratios=8),
     Benchmark("tickets", (*QUICK, "--tickets", "60"), ratios=4 + 16 + 1),
     Benchmark("ratings_api", (*QUICK, "--instances", "3"), ratios=1 + 3),
