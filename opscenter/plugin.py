@@ -51,6 +51,7 @@ from opscenter.auth.controller import ApiKeyController, MeController
 from opscenter.auth.middleware import ApiKeyAuthMiddleware
 from opscenter.auth.touches import KeyTouches
 from opscenter.calendar.controller import CalendarController
+from opscenter.calendar.jobs import JOBS as CALENDAR_JOBS
 from opscenter.console.assets import STATIC_PATH, api_documentation, static_files
 from opscenter.db import Database
 from opscenter.demo.command import demo
@@ -61,7 +62,10 @@ from opscenter.identity.actor import Actor, provide_actor
 from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.migrate import Migrations
-from opscenter.notifications.controller import NotificationController
+from opscenter.notifications import figures as notification_figures
+from opscenter.notifications.controller import NotificationController, PreferenceController
+from opscenter.notifications.jobs import JOBS as NOTIFICATION_JOBS
+from opscenter.notifications.subscription_controller import SubscriptionController
 from opscenter.openapi import ALSO_ANSWERS, METRICS_SCRAPER_SCHEME, PUBLIC_SECURITY
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.replica import ReadReplica
@@ -75,6 +79,7 @@ from sla.measurements.controller import MeasurementController
 from sla.measurements.jobs import JOBS as SLA_JOBS
 from sla.ratings import figures as rating_figures
 from sla.ratings.controller import RatingController, RatingPeriodController
+from sla.ratings.jobs import JOBS as RATING_JOBS
 from sla.reports.controller import SlaReportController
 
 
@@ -130,6 +135,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     MeController,
     AuditEventController,
     NotificationController,
+    PreferenceController,
+    SubscriptionController,
     CalendarController,
     # contracts: the bureau's side
     CatalogController,
@@ -155,7 +162,17 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     DisputeController,
 ]
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *TICKET_JOBS, *BILLING_JOBS]
+JOBS: list[Job] = [
+    *AUDIT_JOBS,
+    *CALENDAR_JOBS,
+    *CONTRACT_JOBS,
+    *IDEMPOTENCY_JOBS,
+    *NOTIFICATION_JOBS,
+    *SLA_JOBS,
+    *RATING_JOBS,
+    *TICKET_JOBS,
+    *BILLING_JOBS,
+]
 
 # Figures on /metrics read from the database when scraped (monitoring/figures.py): each package's ``figures.py``.
 # (Counters, histograms and gauges that code sets as things happen are prometheus-client objects, all in
@@ -170,7 +187,7 @@ FIGURE_SOURCES: list[FigureSource] = [
 ]
 # The house's own figures, open to any scraper: the audit backlog, reported by the API processes and by a worker
 # (``opscenter worker --metrics-port``), which runs the sequencer that works it off.
-PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures]
+PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures, notification_figures.figures]
 
 record_build(opscenter.__version__)
 

@@ -12,8 +12,10 @@ from sqlmodel import Session
 from opscenter.audit import service as audit
 from opscenter.errors import Conflict
 from opscenter.identity.actor import Actor
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
+from sla.maintenance import notices
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from sla.maintenance.service import get_window
 
@@ -52,11 +54,19 @@ def _decidable(
     return window
 
 
+_DECIDED = {
+    MaintenanceStatus.APPROVED: Notice.MAINTENANCE_APPROVED,
+    MaintenanceStatus.REJECTED: Notice.MAINTENANCE_REJECTED,
+}
+
+
 def _decide(
     session: Session, window: MaintenanceWindow, status: MaintenanceStatus, *, actor: Actor, note: str, action: str
 ) -> MaintenanceWindow:
     with audit.change(session, actor=actor, action=f"maintenance_window.{action}", row=window):
         window.status, window.decided_at, window.decided_by_id = status, utcnow(), actor.user_id
         window.decision_note = note
+    if status in _DECIDED:
+        notices.tell(session, window, _DECIDED[status], actor=actor)
     session.flush()
     return window

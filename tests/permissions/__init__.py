@@ -1,4 +1,4 @@
-from tests.permissions import assets, billing, calendar, contracts, core, ratings, sla, tickets
+from tests.permissions import assets, billing, calendar, contracts, core, notifications, ratings, sla, tickets
 from tests.permissions.table import Row
 
 # Every route of the app, once. A new domain adds its module here.
@@ -11,6 +11,7 @@ ROWS: list[Row] = [
     *sla.ROWS,
     *tickets.ROWS,
     *billing.ROWS,
+    *notifications.ROWS,
 ]
 
 # The paths anyone may use without a key (operations endpoints, the API's documentation); every other path needs one.
