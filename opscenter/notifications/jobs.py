@@ -18,8 +18,9 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,7 @@ from opscenter.timekeeping import utcnow
 FAN_OUT_BATCH = 500
 SENDERS = 8  # parcels in flight at once per worker
 MAX_BATCHES = 50  # per run; the rest at the next tick, so a run stays short
+IN_FLIGHT = 2  # batches sent while the next is claimed
 
 Clock = Callable[[], datetime]
 
@@ -72,7 +74,9 @@ def http_client(settings: Settings, transport: httpx.BaseTransport | None = None
     """The client every HTTP channel sends through: checked addresses only, bounded time, no redirects."""
     inner = httpx.HTTPTransport(retries=0)
     safe = transport or SafeTransport(policy_of(settings), inner=inner)
-    return httpx.Client(transport=safe, timeout=settings.delivery_timeout_seconds, follow_redirects=False)
+    return httpx.Client(
+        transport=safe, timeout=settings.delivery_timeout_seconds, follow_redirects=False, trust_env=False
+    )
 
 
 def fan_out_pending(db: Transactions, now: datetime) -> int:
@@ -116,7 +120,9 @@ def claim(session: Session, settings: Settings, *, now: datetime, limit: int) ->
         row.scope: row
         for row in session.exec(select(NotificationPreference).where(col(NotificationPreference.scope).in_(scopes)))
     }
-    lease = now + timedelta(seconds=settings.delivery_timeout_seconds * (math.ceil(limit / SENDERS) + 1) + 60)
+    # Long enough for this batch and the one sent before it (IN_FLIGHT), each parcel taking its whole timeout.
+    rounds = IN_FLIGHT * (math.ceil(limit / SENDERS) + 1)
+    lease = now + timedelta(seconds=settings.delivery_timeout_seconds * rounds + 60)
     parcels = []
     for row in due:
         row.attempts += 1
@@ -245,19 +251,31 @@ def deliver_due(
     clock: Clock = utcnow,
     max_batches: int = MAX_BATCHES,
 ) -> tuple[int, int]:
-    """Claim, send and record batches until nothing is due (or ``max_batches``); returns (attempts, delivered)."""
+    """Claim, send and record batches until nothing is due (or ``max_batches`` claimed); returns (attempts,
+    delivered). The next batch is claimed while the last one is on the wire, so the database and the network wait
+    on each other less; at most ``IN_FLIGHT`` batches are leased to this worker at once."""
     attempts = delivered = 0
+    sending: deque[tuple[list[Parcel], list[Future[Outcome]]]] = deque()
+    claimed = 0
     with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="notify") as pool:
-        for _ in range(max_batches):
-            with db.transaction(write=True) as session:
-                parcels = claim(session, settings, now=clock(), limit=settings.delivery_batch)
-            if not parcels:
+        while True:
+            parcels: list[Parcel] = []
+            if claimed < max_batches:
+                with db.transaction(write=True) as session:
+                    parcels = claim(session, settings, now=clock(), limit=settings.delivery_batch)
+                claimed += 1
+            if parcels:
+                sending.append((parcels, [pool.submit(send, parcel, client, settings) for parcel in parcels]))
+                attempts += len(parcels)
+            if not sending:
                 break
-            outcomes = list(pool.map(lambda parcel: send(parcel, client, settings), parcels))
+            if parcels and len(sending) < IN_FLIGHT:
+                continue
+            done, futures = sending.popleft()
+            outcomes = [future.result() for future in futures]
             with db.transaction(write=True) as session:
-                delivered += record(session, list(zip(parcels, outcomes, strict=True)), settings, worker=worker,
+                delivered += record(session, list(zip(done, outcomes, strict=True)), settings, worker=worker,
                                     now=clock())  # fmt: skip
-            attempts += len(parcels)
     return attempts, delivered
 
 

@@ -11,11 +11,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 from sqlmodel import Session, SQLModel, select
 
+from opscenter.db import core_table, new_id
 from opscenter.identity.actor import Actor
 from opscenter.notifications.models import NotificationEvent, NotificationKind
+from opscenter.settings import get_settings
+from opscenter.timekeeping import utcnow
 
 
 class Subject(NamedTuple):
@@ -36,30 +39,42 @@ def emit(
     payload: Mapping[str, Any] | None = None,
     actor: Actor,
     dedupe_key: str | None = None,
-) -> NotificationEvent | None:
-    """Add one event about ``subject`` (a row with an id) to the session; flushed with the caller's change.
+) -> uuid.UUID | None:
+    """Write one event about ``subject`` (a row with an id) in the session's transaction; returns its id.
 
     With ``dedupe_key`` (jobs that find the same thing every run) an event already written under that key is not
     written again, and None is returned.
     """
+    if not get_settings().notifications_emit:
+        return None
     if (
         dedupe_key is not None
         and session.exec(select(NotificationEvent.id).where(NotificationEvent.dedupe_key == dedupe_key)).first()
     ):
         return None
-    event = NotificationEvent(
-        kind=kind,
-        object_type=subject.object_type if isinstance(subject, Subject) else _table_of(subject),
-        object_id=subject.object_id if isinstance(subject, Subject) else _id_of(subject),
-        dedupe_key=dedupe_key,
-        title=title[:200],
-        body=(body or title)[:2000],
-        department_ids=sorted({str(department) for department in department_ids if department is not None}),
-        payload={key: _plain(value) for key, value in (payload or {}).items()},
-        actor_name=actor.user_name[:200],
+    event_id = new_id()
+    # A Core INSERT, not an ORM object: the step that emits pays one prepared statement, not a unit of work.
+    session.execute(
+        _INSERT,
+        {
+            "id": event_id,
+            "kind": kind,
+            "object_type": subject.object_type if isinstance(subject, Subject) else _table_of(subject),
+            "object_id": subject.object_id if isinstance(subject, Subject) else _id_of(subject),
+            "dedupe_key": dedupe_key,
+            "title": title[:200],
+            "body": (body or title)[:2000],
+            "department_ids": sorted({str(department) for department in department_ids if department is not None}),
+            "payload": {key: _plain(value) for key, value in (payload or {}).items()},
+            "actor_name": actor.user_name[:200],
+            "created_at": utcnow(),
+            "fanned_out_at": None,
+        },
     )
-    session.add(event)
-    return event
+    return event_id
+
+
+_INSERT = insert(core_table(NotificationEvent))
 
 
 def _table_of(row: SQLModel) -> str:

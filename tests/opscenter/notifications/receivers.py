@@ -43,6 +43,11 @@ class Receiver:
         return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # workers open several connections at once: none refused for a short backlog
+
+
 @contextmanager
 def http_receiver(*script: int, answer: dict[str, Any] | None = None) -> Iterator[Receiver]:
     receiver = Receiver(list(script), answer or {})
@@ -65,8 +70,7 @@ def http_receiver(*script: int, answer: dict[str, Any] | None = None) -> Iterato
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"

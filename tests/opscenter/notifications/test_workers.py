@@ -4,7 +4,7 @@ reaches its receiver once and every attempt is logged once."""
 from collections import Counter
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from opscenter.db import Database
 from opscenter.notifications.delivery_models import DeliveryAttempt
@@ -41,4 +41,12 @@ def test_two_workers_never_deliver_the_same_attempt_twice(
     assert set(ids.values()) == {1}
     assert first[1] + second[1] == DELIVERIES
     with db.transaction(write=False) as session:
-        assert session.exec(select(func.count()).select_from(DeliveryAttempt)).one() == DELIVERIES
+        log = session.exec(select(DeliveryAttempt.delivery_id, DeliveryAttempt.number, DeliveryAttempt.outcome)).all()
+    by_delivery: dict[object, list[tuple[int, str]]] = {}
+    for delivery, number, outcome in log:
+        by_delivery.setdefault(delivery, []).append((number, outcome))
+    assert len(by_delivery) == DELIVERIES
+    for attempts in by_delivery.values():  # numbered 1…n, each once, the last the one delivery
+        attempts.sort()
+        assert [number for number, _ in attempts] == list(range(1, len(attempts) + 1))
+        assert [outcome for _, outcome in attempts].count("delivered") == 1
