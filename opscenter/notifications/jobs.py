@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opscenter.db import Transactions, core_table, insert_rows, new_id
@@ -42,7 +43,7 @@ from opscenter.notifications.delivery_models import (
     WebhookSubscription,
 )
 from opscenter.notifications.models import NotificationEvent
-from opscenter.notifications.recipients import Directory, fan_out, scope_of
+from opscenter.notifications.recipients import EVENT_COLUMNS, Directory, EventFacts, fan_out, scope_of
 from opscenter.notifications.safety import SafeTransport, policy_of
 from opscenter.notifications.secrets import decrypt
 from opscenter.notifications.send import DEAD, DELIVERED, GONE, RETRY, Outcome, Parcel, send
@@ -84,13 +85,16 @@ def fan_out_pending(db: Transactions, now: datetime) -> int:
     total = 0
     while True:
         with db.transaction(write=True) as session:
-            events = session.exec(
-                select(NotificationEvent)
-                .where(col(NotificationEvent.fanned_out_at).is_(None))
-                .order_by(col(NotificationEvent.id))
-                .limit(FAN_OUT_BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
+            events = [
+                EventFacts(*row)
+                for row in session.execute(
+                    sa_select(*EVENT_COLUMNS)
+                    .where(col(NotificationEvent.fanned_out_at).is_(None))
+                    .order_by(col(NotificationEvent.id))
+                    .limit(FAN_OUT_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ]
             if events:
                 fan_out(session, events, Directory.load(session), now)
         total += len(events)
