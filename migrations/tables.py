@@ -23,6 +23,7 @@ import opscenter.calendar.models
 import opscenter.idempotency.models
 import opscenter.identity.models
 import opscenter.job_runs
+import opscenter.notifications.delivery_models
 import opscenter.notifications.models
 import opscenter.pagination
 import sla.maintenance.models

@@ -57,6 +57,7 @@ from opscenter.auth.touches import KeyTouches
 from opscenter.calendar import figures as calendar_figures
 from opscenter.calendar.cli import calendar as calendar_cli
 from opscenter.calendar.controller import CalendarController
+from opscenter.calendar.jobs import JOBS as CALENDAR_JOBS
 from opscenter.console.assets import STATIC_PATH, api_documentation, static_files
 from opscenter.console.routes import console_router, domain_template_folders
 from opscenter.console.templating import template_config
@@ -69,7 +70,10 @@ from opscenter.identity.actor import Actor, provide_actor
 from opscenter.leadership import LeaderScheduler, election_for
 from opscenter.middleware import truthful_allow
 from opscenter.migrate import Migrations
-from opscenter.notifications.controller import NotificationController
+from opscenter.notifications import figures as notification_figures
+from opscenter.notifications.controller import NotificationController, PreferenceController
+from opscenter.notifications.jobs import JOBS as NOTIFICATION_JOBS
+from opscenter.notifications.subscription_controller import SubscriptionController
 from opscenter.openapi import ALSO_ANSWERS, METRICS_SCRAPER_SCHEME, PUBLIC_SECURITY
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.parameters import check_query, learn_query_rules
@@ -88,6 +92,7 @@ from sla.measurements.jobs import JOBS as SLA_JOBS
 from sla.ratings import figures as rating_figures
 from sla.ratings import followers as rating_followers
 from sla.ratings.controller import RatingController, RatingPeriodController
+from sla.ratings.jobs import JOBS as RATING_JOBS
 from sla.reports.controller import SlaReportController
 
 
@@ -143,6 +148,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     MeController,
     AuditEventController,
     NotificationController,
+    PreferenceController,
+    SubscriptionController,
     CalendarController,
     # contracts: the bureau's side
     CatalogController,
@@ -171,7 +178,18 @@ CONTROLLERS: list[ControllerRouterHandler] = [
 # A rating written or revised while its month's statement is open recomputes that statement's line (DESIGN §6).
 rating_followers.follow(ratings_followed)
 
-JOBS: list[Job] = [*AUDIT_JOBS, *CONTRACT_JOBS, *IDEMPOTENCY_JOBS, *SLA_JOBS, *BUDGET_JOBS, *TICKET_JOBS, *BILLING_JOBS]
+JOBS: list[Job] = [
+    *AUDIT_JOBS,
+    *CALENDAR_JOBS,
+    *CONTRACT_JOBS,
+    *IDEMPOTENCY_JOBS,
+    *NOTIFICATION_JOBS,
+    *SLA_JOBS,
+    *BUDGET_JOBS,
+    *RATING_JOBS,
+    *TICKET_JOBS,
+    *BILLING_JOBS,
+]
 
 # Figures on /metrics read from the database when scraped (monitoring/figures.py): each package's ``figures.py``.
 # (Counters, histograms and gauges that code sets as things happen are prometheus-client objects, all in
@@ -185,9 +203,13 @@ FIGURE_SOURCES: list[FigureSource] = [
     billing_figures.figures,
 ]
 # The house's own figures, open to any scraper: the audit backlog, reported by the API processes and by a worker
-# (``opscenter worker --metrics-port``), which runs the sequencer that works it off; and whether the calendar knows
-# this year and (from November) the next.
-PROCESS_FIGURE_SOURCES: list[FigureSource] = [audit_figures.figures, calendar_figures.figures]
+# (``opscenter worker --metrics-port``), which runs the sequencer that works it off; whether the calendar knows
+# this year and (from November) the next; and the notification deliveries given up (dead letters).
+PROCESS_FIGURE_SOURCES: list[FigureSource] = [
+    audit_figures.figures,
+    calendar_figures.figures,
+    notification_figures.figures,
+]
 
 record_build(opscenter.__version__)
 

@@ -154,6 +154,33 @@ class Settings(BaseSettings):
         description="`module:attribute` of a job list that replaces the built-in one: for tests and fire drills.",
     )
 
+    # Notifications (README "Notifications"): links in messages, where mail goes out, how deliveries are tried.
+    console_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL of the console that links in messages point to"
+    )
+    smtp_host: str | None = Field(default=None, description="Mail relay; unset, no email is sent")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS before AUTH (refused if offered not)")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="opscenter@localhost", description="The From: address")
+    smtp_ca_bundle: str | None = Field(default=None, description="PEM file of the CAs to trust for STARTTLS")
+    notifications_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (32 url-safe base64 bytes) that encrypts webhook and robot secrets at rest; "
+        "unset, no subscription or signed robot can be set up",
+    )
+    notifications_emit: bool = Field(default=True, description="Off: workflow steps write no events (benchmarks)")
+    webhook_allow_http: bool = Field(default=False, description="Allow http:// receivers (an admin's choice)")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow loopback, private, link-local and other non-public receiver addresses (tests, labs)",
+    )
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Per attempt, connect to answer")
+    delivery_max_attempts: int = Field(default=8, ge=1, le=30, description="Then the delivery is a dead letter")
+    delivery_backoff_seconds: float = Field(default=30.0, ge=0, description="Before the 2nd try; doubled after each")
+    delivery_batch: int = Field(default=200, ge=1, le=5000, description="Deliveries claimed per step")
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

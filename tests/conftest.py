@@ -63,6 +63,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "log_level": LogLevel.WARNING,
         "metrics_token": METRICS_TOKEN,
+        # Webhook and robot secrets are stored encrypted under this key (tests only).
+        "notifications_secret_key": "F2wWEmwQub1f5rtEerMeF8uvz-Do6QpKV7683RgRyeA=",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

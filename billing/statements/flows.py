@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from billing.statements import restating, service
+from billing.statements import notices, restating, service
 from billing.statements.credit_notes import service as credit_notes
 from billing.statements.credit_notes.models import CreditNote, CreditNoteIn
 from billing.statements.disputes import service as disputes
@@ -29,6 +29,7 @@ from opscenter.audit import service as audit
 from opscenter.errors import Conflict, InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.money import from_fen, to_fen
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.timekeeping import Period, utcnow
 from opscenter.workflow import require_status, said
 from sla.ratings import periods as rating_periods
@@ -43,6 +44,7 @@ def issue(session: Session, statement_id: uuid.UUID, *, actor: Actor, expected_v
     require_status(statement.status, StatementStatus.DRAFT, doing="issue", noun="statement")
     with audit.change(session, actor=actor, action="statement.issue", row=statement):
         statement.status, statement.issued_at, statement.issued_by_id = StatementStatus.ISSUED, utcnow(), actor.user_id
+    notices.tell(session, statement, Notice.STATEMENT_ISSUED, actor=actor)
     session.flush()
     return statement
 
@@ -63,6 +65,7 @@ def approve(
     with audit.change(session, actor=actor, action="statement.approve", row=statement, words=said(note=note)):
         statement.status, statement.approved_at = StatementStatus.APPROVED, utcnow()
         statement.approved_by_id, statement.billed_before_fen, statement.over_ceiling = actor.user_id, billed, False
+    notices.tell(session, statement, Notice.STATEMENT_APPROVED, actor=actor)
     session.flush()
     rating_periods.close_period(
         session,
@@ -82,6 +85,7 @@ def pay(
     with audit.change(session, actor=actor, action="statement.pay", row=statement):
         statement.status, statement.paid_on, statement.payment_reference = StatementStatus.PAID, paid_on, reference
         statement.paid_at, statement.paid_by_id = utcnow(), actor.user_id
+    notices.tell(session, statement, Notice.STATEMENT_PAID, actor=actor)
     session.flush()
     return statement
 
@@ -118,9 +122,11 @@ def open_dispute(session: Session, statement_id: uuid.UUID, data: DisputeIn, *, 
     statement = service.get_statement(session, statement_id, actor=actor, for_update=True)
     require_status(statement.status, *BEFORE_APPROVAL, doing="dispute", noun="statement")
     service.visible_line(session, statement, data.line_no, actor=actor)
-    return disputes.raise_dispute(
+    dispute = disputes.raise_dispute(
         session, statement_id=statement.id, line_no=data.line_no, reason=data.reason, actor=actor
     )
+    notices.tell_dispute(session, statement, dispute, Notice.STATEMENT_DISPUTED, actor=actor)
+    return dispute
 
 
 def resolve_dispute(
@@ -135,6 +141,7 @@ def resolve_dispute(
     require_status(statement.status, *BEFORE_APPROVAL, doing="resolve a dispute of", noun="statement")
     line = service.visible_line(session, statement, dispute.line_no, actor=actor)
     disputes.settle(session, dispute, data, actor=actor)
+    notices.tell_dispute(session, statement, dispute, Notice.DISPUTE_RESOLVED, actor=actor)
     if data.resolution != DisputeOutcome.ACCEPTED:
         score = None if data.score is None else Decimal(data.score)
         # Whatever the resolution moved (a score, a tier, the money) moves the statement's version on with it.

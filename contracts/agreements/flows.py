@@ -5,6 +5,7 @@ import uuid
 
 from sqlmodel import Session, col, select
 
+from contracts.agreements import notices
 from contracts.agreements.content import DateSpan, build_lines, fill_version, require_ceiling_covers
 from contracts.agreements.models import (
     AmendmentCreate,
@@ -112,6 +113,7 @@ def amend(session: Session, contract_id: uuid.UUID, data: AmendmentCreate, *, ac
     fill_version(version, end_date=end_date, ceiling=ceiling, terms=data.terms or current.contract_terms, lines=lines)
     session.add(version)
     audit.record_create(session, actor=actor, action="contract_version.create", row=version, children=("lines",))
+    notices.tell_awaiting_approval(session, contract, version, actor=actor)
     session.flush()
     return version
 

@@ -13,6 +13,7 @@ from sqlalchemy import Exists
 from sqlmodel import Session, col, exists, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from contracts.agreements import notices
 from contracts.agreements.content import DateSpan, build_lines, fill_version, require_ceiling_covers, resolve_terms
 from contracts.agreements.models import (
     Contract,
@@ -165,6 +166,7 @@ def create_draft(session: Session, data: ContractCreate, *, actor: Actor) -> Con
     for request in requests:
         with audit.change(session, actor=actor, action="purchase_request.contract", row=request):
             request.contract_id = contract.id
+    notices.tell_awaiting_approval(session, contract, version, actor=actor)
     session.flush()
     return contract
 

@@ -14,11 +14,13 @@ from sqlmodel import Session
 from contracts.budgets import service as budgets
 from contracts.catalog import service as catalog
 from contracts.pricing import cost_by_year
+from contracts.purchasing import notices
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
 from contracts.purchasing.service import EDITABLE, get_request
 from opscenter.audit import service as audit
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status, said
 
@@ -34,6 +36,7 @@ def submit(session: Session, request_id: uuid.UUID, *, actor: Actor, expected_ve
             item.price_at(service.list_price_fen)
         request.status, request.submitted_at = PurchaseStatus.SUBMITTED, utcnow()
         request.decision_note = ""
+    notices.tell_request(session, request, Notice.PURCHASE_SUBMITTED, actor=actor)
     session.flush()
     return request
 
@@ -84,6 +87,13 @@ def _decidable(
     return request
 
 
+_DECIDED = {
+    PurchaseStatus.APPROVED: Notice.PURCHASE_APPROVED,
+    PurchaseStatus.REJECTED: Notice.PURCHASE_REJECTED,
+    PurchaseStatus.RETURNED: Notice.PURCHASE_RETURNED,
+}
+
+
 def _decide(
     session: Session,
     request: PurchaseRequest,
@@ -100,5 +110,6 @@ def _decide(
     with audit.change(session, actor=actor, action=f"purchase_request.{action}", row=request, words=words):
         request.status, request.decided_at, request.decided_by_id = status, utcnow(), actor.user_id
         request.decision_note = note
+    notices.tell_request(session, request, _DECIDED[status], actor=actor)
     session.flush()
     return request

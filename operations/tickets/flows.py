@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from contracts.terms import Priority
 from monitoring.metrics import TICKET_BREACHES
-from operations.tickets import sla_clocks
+from operations.tickets import notices, sla_clocks
 from operations.tickets.models import CLOCK_PAUSED, CLOCK_RUNNING, OPEN, BreachKind, Ticket, TicketStatus
 from operations.tickets.service import calendar_of, get_ticket, target_of
 from opscenter.audit import service as audit
@@ -25,6 +25,7 @@ from opscenter.calendar.working_time import CalendarUnknown
 from opscenter.errors import Conflict, InvalidInput
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, OrgKind, Role, User
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -52,6 +53,7 @@ def _step(session: Session, ticket: Ticket, *, actor: Actor, action: str, now: d
     with audit.change(session, actor=actor, action=f"ticket.{action}", row=ticket):
         breaches = mark_breaches(ticket, now)
         yield
+    notices.tell_breaches(session, ticket, breaches, actor=actor)
     session.flush()
     for kind in breaches:
         TICKET_BREACHES.labels(kind=kind.value).inc()
@@ -102,6 +104,7 @@ def acknowledge(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expecte
         ticket.status, ticket.responded_at = S.ACKNOWLEDGED, now
         if ticket.assignee_id is None:
             ticket.assignee_id = actor.user_id
+    notices.tell(session, ticket, Notice.TICKET_ACKNOWLEDGED, actor=actor)
     return ticket
 
 
@@ -122,6 +125,7 @@ def pend(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_versi
     now = utcnow()
     with _step(session, ticket, actor=actor, action="pend", now=now):
         ticket.status, ticket.pending_question, ticket.paused_since = S.PENDING_CUSTOMER, question, now
+    notices.tell(session, ticket, Notice.TICKET_PENDING_CUSTOMER, actor=actor, detail=f"问题：{question}")
     return ticket
 
 
@@ -159,6 +163,7 @@ def resolve(session: Session, ticket_id: uuid.UUID, *, actor: Actor, expected_ve
         if ticket.paused_since is None:  # from pending_customer the pause simply goes on
             ticket.paused_since = now
         ticket.auto_close_at = auto_close_time(session, now)
+    notices.tell(session, ticket, Notice.TICKET_RESOLVED, actor=actor, detail=f"处理说明：{note}")
     return ticket
 
 

@@ -13,6 +13,7 @@ write never waits behind hundreds of them at once.
 """
 
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +23,11 @@ from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from monitoring.metrics import TICKET_BREACHES, TICKET_SWEEP_SECONDS
-from operations.tickets import flows
+from operations.tickets import flows, notices
 from operations.tickets.models import CLOCK_RUNNING, BreachKind, Ticket, TicketStatus
 from opscenter.db import Transactions
 from opscenter.identity.actor import Actor
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.scheduler import Job, JobContext
 from opscenter.timekeeping import SHANGHAI
 
@@ -51,10 +53,13 @@ def sweep(db: Transactions, context: JobContext[Actor]) -> SweepResult:
         (col(Ticket.resolution_breached_at), col(Ticket.resolution_due_at), running),
         (col(Ticket.escalated_at), col(Ticket.escalation_due_at), running),
     )
+    notices = (Notice.TICKET_BREACHED, Notice.TICKET_BREACHED, Notice.TICKET_ESCALATED)
     marked = []
-    for mark, due_at, in_state in marks:  # each its own transaction: after an hour without a sweep, thousands
+    for (mark, due_at, in_state), notice in zip(marks, notices, strict=True):  # each its own transaction
         with db.transaction(write=True) as session:
-            marked.append(_mark(session, mark, due_at, in_state, now))
+            ids = _mark(session, mark, due_at, in_state, now)
+            _tell(session, ids, notice, context.actor)
+            marked.append(len(ids))
     response, resolution, escalations = marked
     closed = seen = 0
     while seen < AUTO_CLOSE_BATCH:
@@ -69,15 +74,22 @@ def sweep(db: Transactions, context: JobContext[Actor]) -> SweepResult:
     return SweepResult(response, resolution, escalations, closed)
 
 
-def _mark(session: Session, mark: Any, due: Any, in_state: ColumnElement[bool], now: datetime) -> int:
-    """Set ``mark`` to ``due`` on the rows in state whose ``due`` passed and that are not marked yet."""
+def _mark(session: Session, mark: Any, due: Any, in_state: ColumnElement[bool], now: datetime) -> list[uuid.UUID]:
+    """Set ``mark`` to ``due`` on the rows in state whose ``due`` passed and that are not marked yet; their ids."""
     statement = (
         update(Ticket)
         .where(in_state, due < now, mark.is_(None))
         .values({mark: due})
+        .returning(col(Ticket.id))
         .execution_options(synchronize_session=False)
     )
-    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    return list(session.execute(statement).scalars())
+
+
+def _tell(session: Session, ids: list[uuid.UUID], notice: Notice, actor: Actor) -> None:
+    """The outbox events of the tickets just marked, in the transaction that marked them."""
+    for ticket in session.exec(select(Ticket).where(col(Ticket.id).in_(ids))) if ids else ():
+        notices.tell(session, ticket, notice, actor=actor)
 
 
 def _auto_close(session: Session, context: JobContext[Actor], *, limit: int) -> tuple[int, int]:

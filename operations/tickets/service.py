@@ -22,6 +22,7 @@ from contracts.instances import service as instances
 from contracts.instances.models import InstanceStatus
 from contracts.terms import Priority, TicketTarget
 from operations.assets.register import service as assets
+from operations.tickets import notices
 from operations.tickets.models import (
     TICKET_SERIAL,
     CommentIn,
@@ -39,6 +40,7 @@ from opscenter.calendar.service import working_calendar
 from opscenter.errors import Forbidden, InvalidInput, NotFound
 from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
+from opscenter.notifications.models import NotificationKind
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
 from opscenter.timekeeping import Period, business_date, utcnow
@@ -69,6 +71,10 @@ def calendar_of(session: Session) -> CalendarSource:
 def target_of(session: Session, contract_id: uuid.UUID, priority: Priority) -> TicketTarget:
     """The response and resolution targets the contract's terms in force give ``priority``."""
     return agreements.terms_in_force(session, contract_id).ticket_targets[priority]
+
+
+# Opened at these priorities, a ticket is announced to the operations center at once.
+URGENT = frozenset({Priority.P1, Priority.P2})
 
 
 def open_ticket(session: Session, data: TicketCreate, *, actor: Actor) -> Ticket:
@@ -120,6 +126,8 @@ def open_ticket(session: Session, data: TicketCreate, *, actor: Actor) -> Ticket
     session.add(ticket)
     session.add_all(TicketAsset(ticket_id=ticket.id, asset_id=asset.id) for asset in linked)
     audit.record_create(session, actor=actor, action="ticket.open", row=ticket)
+    if ticket.priority in URGENT:
+        notices.tell(session, ticket, NotificationKind.TICKET_OPENED, actor=actor)
     session.flush()
     return ticket
 

@@ -12,8 +12,10 @@ from sqlmodel import Session
 from opscenter.audit import service as audit
 from opscenter.errors import Conflict
 from opscenter.identity.actor import Actor
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status, said
+from sla.maintenance import notices
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
 from sla.maintenance.service import get_window
 
@@ -52,6 +54,12 @@ def _decidable(
     return window
 
 
+_DECIDED = {
+    MaintenanceStatus.APPROVED: Notice.MAINTENANCE_APPROVED,
+    MaintenanceStatus.REJECTED: Notice.MAINTENANCE_REJECTED,
+}
+
+
 def _decide(
     session: Session, window: MaintenanceWindow, status: MaintenanceStatus, *, actor: Actor, action: str, **words: str
 ) -> MaintenanceWindow:
@@ -60,5 +68,7 @@ def _decide(
     with audit.change(session, actor=actor, action=f"maintenance_window.{action}", row=window, words=said(**words)):
         window.status, window.decided_at, window.decided_by_id = status, utcnow(), actor.user_id
         window.decision_note = next(iter(words.values()), "")
+    if status in _DECIDED:
+        notices.tell(session, window, _DECIDED[status], actor=actor)
     session.flush()
     return window

@@ -16,9 +16,11 @@ from opscenter.audit import service as audit
 from opscenter.errors import InvalidInput
 from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
+from opscenter.notifications.models import NotificationKind
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
 from opscenter.timekeeping import utcnow
+from sla.maintenance import notices
 from sla.maintenance.models import (
     MaintenanceStatus,
     MaintenanceWindow,
@@ -70,6 +72,7 @@ def propose(session: Session, data: MaintenanceWindowCreate, *, actor: Actor) ->
         for instance_id in ids
     )
     audit.record_create(session, actor=actor, action="maintenance_window.propose", row=window)
+    notices.tell(session, window, NotificationKind.MAINTENANCE_PROPOSED, actor=actor)
     session.flush()
     return window
 

@@ -10,6 +10,7 @@ from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext
 from opscenter.settings import get_settings
 from opscenter.timekeeping import SHANGHAI
+from sla.measurements import notices
 from sla.measurements.pull import horizon, pull
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ def pull_measurements(db: Database, context: JobContext[Actor]) -> None:
     settings = get_settings()
     with PrometheusClient(settings.prometheus) as prometheus:
         result = pull(db, prometheus, horizon(context.now, settings), now=context.now)
+    if result.failed_day is not None:
+        with db.transaction(write=True) as session:
+            notices.tell_pull_failing(session, result.failed_day, str(result.failure), actor=context.actor)
     if result.measured:
         log.info("SLA pull: %d instance-days over %d days, %d requests", result.measured, len(result.days),
                  result.requests)  # fmt: skip

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from opscenter.audit import figures as audit_figures
 from opscenter.calendar import figures as calendar_figures
+from opscenter.notifications import figures as notification_figures
 from opscenter.plugin import FIGURE_SOURCES, PROCESS_FIGURE_SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -27,6 +28,5 @@ def test_every_packages_figures_are_reported_and_the_audit_backlog_to_any_scrape
     reported = {ROOT / (source.__module__.replace(".", "/") + ".py") for source in sources}
     assert reported == modules, "a figures.py nobody reports, or a source outside one"
     assert len(sources) == len(set(sources))
-    assert [audit_figures.figures, calendar_figures.figures] == PROCESS_FIGURE_SOURCES, (
-        "the house's own figures, open to any scraper"
-    )
+    own = [audit_figures.figures, calendar_figures.figures, notification_figures.figures]
+    assert own == PROCESS_FIGURE_SOURCES, "the house's own figures (audit, calendar, deliveries), open to any scraper"

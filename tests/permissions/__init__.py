@@ -1,4 +1,4 @@
-from tests.permissions import assets, billing, calendar, console, contracts, core, ratings, sla, tickets
+from tests.permissions import assets, billing, calendar, console, contracts, core, notifications, ratings, sla, tickets
 from tests.permissions.table import Row
 
 # Every route of the app, once. A new domain adds its module here.
@@ -12,6 +12,7 @@ ROWS: list[Row] = [
     *tickets.ROWS,
     *billing.ROWS,
     *console.ROWS,
+    *notifications.ROWS,
 ]
 
 # The paths anyone may use without a key (operations endpoints, the API's documentation, the console's login page and

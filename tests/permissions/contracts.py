@@ -5,7 +5,7 @@ from dataclasses import replace
 from tests.conftest import ApiFactory
 from tests.contracts import steps
 from tests.factories import World
-from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
+from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, OPERATOR, READERS, Prepared, Row, only
 
 
 def _service(world: World, api: ApiFactory) -> Prepared:
@@ -176,6 +176,4 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/service-instances/{instance_id}", only(200, *READERS), _instance),
     Row("PATCH", "/api/v1/service-instances/{instance_id}", only(200, OPERATOR), _instance),
     Row("POST", "/api/v1/service-instances/{instance_id}/decommission", only(200, OPERATOR), _instance),
-    # notifications: each organization reads its own
-    Row("GET", "/api/v1/notifications", only(200, *EVERYONE)),
 ]

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
+from operations.assets.handover import notices
 from operations.assets.handover.models import (
     HandoverBatch,
     HandoverItem,
@@ -41,6 +42,7 @@ from opscenter.audit import service as audit
 from opscenter.errors import Conflict, FieldError, Forbidden, InvalidRows, PreconditionFailed
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
+from opscenter.notifications.models import NotificationKind as Notice
 from opscenter.timekeeping import business_date, utcnow
 from opscenter.workflow import require_status
 
@@ -107,6 +109,7 @@ def submit(session: Session, batch_id: uuid.UUID, *, actor: Actor, expected_vers
         )
     with audit.change(session, actor=actor, action="handover_batch.submit", row=batch):
         batch.status, batch.submitted_at = HandoverStatus.SUBMITTED, utcnow()
+    notices.tell(session, batch, Notice.HANDOVER_SUBMITTED, actor=actor)
     session.flush()
     return batch
 
@@ -181,6 +184,8 @@ def inspect(
         if counts.get(InspectionResult.PENDING, 0) == 0:
             batch.status, batch.inspection_completed_at = HandoverStatus.INSPECTED, now
             batch.signable_since_version = batch.version + 1  # the version this change gives the batch
+    if batch.status == HandoverStatus.INSPECTED:
+        notices.tell_inspected(session, batch, actor=actor)
     session.flush()
     return batch
 
@@ -294,6 +299,7 @@ def _complete(session: Session, batch: HandoverBatch, *, actor: Actor) -> None:
     with audit.change(session, actor=actor, action="handover_batch.complete", row=batch):
         batch.status, batch.completed_at, batch.transfer_date = HandoverStatus.COMPLETED, now, transfer_date
         batch.operator_organization_id = operator_signature.organization_id
+    notices.tell(session, batch, Notice.HANDOVER_COMPLETED, actor=actor)
 
 
 def cancel(session: Session, batch_id: uuid.UUID, *, actor: Actor, expected_version: int) -> HandoverBatch:
