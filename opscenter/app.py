@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     )
     # Outside everything Litestar does, routing included: a 404 for an unknown path, a 405 and a path that
     # fails its converter carry X-Request-ID like every other answer.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, trusted_proxies=settings.trusted_proxies)
     describe_errors(app, settings)
     document_roles(app)
     return app

@@ -2,9 +2,11 @@
 
 from enum import StrEnum
 from functools import cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from monitoring.promql import PrometheusSettings, RangeSelectors
 
@@ -119,6 +121,48 @@ class Settings(BaseSettings):
         default=None,
         description="`module:attribute` of a job list that replaces the built-in one: for tests and fire drills.",
     )
+
+    # Rate limits (opscenter/ratelimits): requests per window, per API key, or per client address for a request
+    # without one, by route class. A credential refused (401) counts against its client address: past
+    # `rate_limit_refused` in a window, that address is answered 429 until the window ends.
+    rate_limits: bool = Field(default=True, description="Answer 429 past the limits below; false turns them off")
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_reads: int = Field(default=1200, ge=1, description="GET (and HEAD) requests per window")
+    rate_limit_writes: int = Field(default=300, ge=1, description="POST, PUT, PATCH, DELETE per window")
+    rate_limit_batches: int = Field(default=20, ge=1, description="Batches and uploads (a ratings batch, a file)")
+    rate_limit_exports: int = Field(default=30, ge=1, description="File exports (CSV, XLSX)")
+    rate_limit_refused: int = Field(default=20, ge=1, description="Refused credentials per client address")
+    # Where the counters live: this process (one API process, the embedded default), or Redis/Valkey shared by
+    # every API process (`serve --workers N`, several hosts), so a limit holds however requests are spread.
+    redis_url: SecretStr | None = Field(
+        default=None, description="redis://… (or rediss://) for rate-limit counters shared by every API process"
+    )
+    # X-Forwarded-For is believed only from these (the reverse proxy's addresses), so a client cannot choose the
+    # address its limits, logs and audit events are kept under.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        default=(), description="CIDRs of reverse proxies whose X-Forwarded-For is believed, comma-separated"
+    )
+
+    # The audit chain's checkpoints (opscenter/audit/checkpoints.py) are signed with this Ed25519 private key (PEM,
+    # PKCS#8, as `opscenter audit keygen` writes it), kept outside the database: a file, or the key itself.
+    audit_signing_key_file: str | None = Field(default=None, description="PEM file of the Ed25519 signing key")
+    audit_signing_key: SecretStr | None = Field(default=None, description="The Ed25519 signing key itself, PEM")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(ip_network(part, strict=False) if isinstance(part, str) else part for part in value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -43,6 +43,7 @@ BENCHMARKS = [
     Benchmark("sla_pull", ("--sizes", "5", "--runs", "1"), ratios=1),
     Benchmark("billing_run", ("--lines", "30"), ratios=2),
     Benchmark("job_stall", ("--seconds", "0.3", "--scenarios", "refused"), ratios=5),
+    Benchmark("rate_limits", QUICK, ratios=4),
     Benchmark("calendar_clock", ("--calls", "200", "--sample", "2"), ratios=2, databases=()),
     Benchmark("scale_out", (*QUICK, "--processes", "1,2", "--warmup", "1"), ratios=1, databases=("postgresql",)),
     Benchmark(
