@@ -1,8 +1,10 @@
 """One settings object, read from environment variables prefixed ``OPSCENTER_``."""
 
+import os
 from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -19,12 +21,24 @@ class LogLevel(StrEnum):
 
 
 MIN_METRICS_TOKEN = 16
+# Settings that are secrets may also be read from a file: OPSCENTER_<NAME>_FILE (a Docker or Kubernetes secret, a
+# file readable by the service's user only), so the secret is in no process environment and no shell history.
+SECRET_SETTINGS = (
+    "database_url",
+    "database_replica_url",
+    "metrics_token",
+    "prometheus_bearer_token",
+    "prometheus_password",
+    "redis_url",
+    "audit_signing_key",
+)
 
 
 class Settings(BaseSettings):
     """Everything an operator may tune; every field is ``OPSCENTER_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="OPSCENTER_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused setting is named, never echoed (it may be a password or a token).
+    model_config = SettingsConfigDict(env_prefix="OPSCENTER_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     database_url: str = Field(
         default="sqlite:///opscenter.db",
@@ -147,6 +161,25 @@ class Settings(BaseSettings):
     # PKCS#8, as `opscenter audit keygen` writes it), kept outside the database: a file, or the key itself.
     audit_signing_key_file: str | None = Field(default=None, description="PEM file of the Ed25519 signing key")
     audit_signing_key: SecretStr | None = Field(default=None, description="The Ed25519 signing key itself, PEM")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """``OPSCENTER_<NAME>_FILE`` names a file holding the secret setting ``<NAME>`` (one trailing newline is
+        dropped). Setting both is refused: which one wins would be a guess."""
+        if not isinstance(data, dict):
+            return data
+        for name in SECRET_SETTINGS:
+            path = os.environ.get(f"OPSCENTER_{name.upper()}_FILE")
+            if not path:
+                continue
+            if data.get(name) is not None:
+                raise ValueError(f"set OPSCENTER_{name.upper()} or OPSCENTER_{name.upper()}_FILE, not both")
+            try:
+                data[name] = Path(path).read_text(encoding="utf-8").removesuffix("\n")
+            except OSError as exc:
+                raise ValueError(f"OPSCENTER_{name.upper()}_FILE: cannot read {path}: {exc.strerror}") from None
+        return data
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ The signed message is UTF-8 text, each line ending in ``\\n``::
 import base64
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,8 @@ from sqlmodel import Session, col, select
 from opscenter.audit.chain import rfc3339
 from opscenter.audit.models import AuditChainHead, AuditCheckpoint, AuditCheckpointPublic, AuditSeal
 from opscenter.db import Transactions
+from opscenter.errors import NotFound
+from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 
@@ -127,6 +130,18 @@ def signature_holds(checkpoint: AuditCheckpointPublic | AuditCheckpoint, public_
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def list_checkpoints(session: Session, *, page: PageRequest) -> Slice[AuditCheckpoint]:
+    """Checkpoints newest first (by id, time-ordered)."""
+    return keyset(session, select(AuditCheckpoint).order_by(col(AuditCheckpoint.id).desc()), page)
+
+
+def get_checkpoint(session: Session, checkpoint_id: uuid.UUID) -> AuditCheckpoint:
+    checkpoint = session.get(AuditCheckpoint, checkpoint_id)
+    if checkpoint is None:
+        raise NotFound("audit checkpoint")
+    return checkpoint
 
 
 def newest(session: Session) -> AuditCheckpoint | None:

@@ -3,15 +3,13 @@ from datetime import datetime
 
 from litestar import Controller
 from litestar.params import FromPath, FromQuery
-from sqlmodel import col, select
 
-from opscenter.audit import service
-from opscenter.audit.models import AuditCheckpoint, AuditCheckpointPublic, AuditEventPublic
-from opscenter.errors import NotFound
+from opscenter.audit import checkpoints, service
+from opscenter.audit.models import AuditCheckpointPublic, AuditEventPublic
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import allow
 from opscenter.identity.models import Role
-from opscenter.pagination import CursorPage, keyset
+from opscenter.pagination import CursorPage
 from opscenter.web import DbSession, Paging, get
 
 HASH_RECIPE = """\
@@ -44,17 +42,14 @@ class AuditCheckpointController(Controller):
 
     @get("/", description=CHECKPOINT_RECIPE)
     def index(self, session: DbSession, actor: CurrentActor, page: Paging) -> CursorPage[AuditCheckpointPublic]:
-        rows = keyset(session, select(AuditCheckpoint).order_by(col(AuditCheckpoint.id).desc()), page)
+        rows = checkpoints.list_checkpoints(session, page=page)
         return rows.page_of([AuditCheckpointPublic.model_validate(row) for row in rows])
 
     @get("/{checkpoint_id:uuid}")
     def read(
         self, session: DbSession, actor: CurrentActor, checkpoint_id: FromPath[uuid.UUID]
     ) -> AuditCheckpointPublic:
-        checkpoint = session.get(AuditCheckpoint, checkpoint_id)
-        if checkpoint is None:
-            raise NotFound("audit checkpoint")
-        return AuditCheckpointPublic.model_validate(checkpoint)
+        return AuditCheckpointPublic.model_validate(checkpoints.get_checkpoint(session, checkpoint_id))
 
 
 class AuditEventController(Controller):

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import col, select
 
 from opscenter.audit.chain import event_hash
-from opscenter.audit.checkpoints import generate_key_pair, sign_head
-from opscenter.audit.models import AuditChainHead, AuditEvent, AuditSeal
+from opscenter.audit.checkpoints import generate_key_pair, published, sign_head
+from opscenter.audit.models import AuditChainHead, AuditCheckpointPublic, AuditEvent, AuditSeal
 from opscenter.audit.sequencer import seal_backlog
 from opscenter.audit.service import verify_chain
 from opscenter.db import Database
@@ -193,9 +193,15 @@ def test_the_chain_head_is_what_a_checkpoint_signs(world: World, api: ApiFactory
 
     key = load_pem_private_key(private_pem, password=None)
     assert isinstance(key, Ed25519PrivateKey)
-    checkpoint = sign_head(db, key)
+    pushed: list[AuditCheckpointPublic] = []  # where the notification channels attach
+    published.append(pushed.append)
+    try:
+        checkpoint = sign_head(db, key)
+    finally:
+        published.remove(pushed.append)
     with db.transaction(write=False) as session:
         head = session.get(AuditChainHead, 1)
     assert checkpoint is not None
     assert head is not None
     assert (checkpoint.seq, checkpoint.hash) == (head.seq, head.hash)
+    assert [(copy.seq, copy.signature) for copy in pushed] == [(checkpoint.seq, checkpoint.signature)]
