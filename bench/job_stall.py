@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench.harness import BIN, Server, Timing, arguments, chosen, databases, print_timings
+from bench.harness.servers import UNREACHED_RATE_LIMITS
 from tests.prometheus import Hanging, refusing_url
 
 
@@ -75,7 +76,7 @@ def scenario(db_url: str, name: str, seconds: float, *, scheduler: bool) -> Obse
     headers = {"Authorization": f"Bearer {keys['department']}"}
     hanging = Hanging() if name == "hanging" else None
     prometheus_url = hanging.url if hanging is not None else refusing_url()
-    env = {"OPSCENTER_DATABASE_URL": db_url, "OPSCENTER_PROMETHEUS_URL": prometheus_url}
+    env = {"OPSCENTER_DATABASE_URL": db_url, "OPSCENTER_PROMETHEUS_URL": prometheus_url, **UNREACHED_RATE_LIMITS}
     command = [str(BIN / "opscenter"), "serve", *([] if scheduler else ["--no-scheduler"])]
     server = Server(command, env, ready_path="/health")
     # the hanging Prometheus answers (400) once the figures are taken, so the server stops without waiting it out

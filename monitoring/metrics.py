@@ -48,6 +48,15 @@ AUDIT_EVENTS_VERIFIED = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Refused credentials (opscenter/ratelimits/middleware.py): every 401, by reason (missing, invalid); alert on a
+# spike (monitoring/rules/opscenter.yml, OpsCenterAuthRefusalSpike). Never labelled by key, user or address.
+AUTH_REFUSED = Counter(
+    "opscenter_auth_refused_total",
+    "Requests refused for their credential (401), by reason: missing (none sent) or invalid (unknown, revoked, "
+    "expired, malformed)",
+    ["reason"],
+)
+
 # Scale-out: who runs the jobs. Every process that may run them (each `worker`, each `serve` without
 # --no-scheduler) is a candidate; exactly one leads. Alert when sum(opscenter_scheduler_leader) != 1.
 SCHEDULER_LEADER = Gauge(

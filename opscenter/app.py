@@ -43,7 +43,7 @@ def create_app(
     # fails its converter carry X-Request-ID like every other answer.
     # The request's log line inside it, so that the line carries the id.
     handler = RequestLogMiddleware(app.asgi_handler) if settings.log_requests else app.asgi_handler
-    app.asgi_handler = RequestIdMiddleware(handler)
+    app.asgi_handler = RequestIdMiddleware(handler, trusted_proxies=settings.trusted_proxies)
     describe_errors(app, settings)
     document_roles(app)
     return app

@@ -8,13 +8,17 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
 from sqlmodel import Session
 
 from migrations import MIGRATIONS
+from opscenter.audit import checkpoints, offline
 from opscenter.audit import service as audit
+from opscenter.audit.models import AuditCheckpointPublic
 from opscenter.audit.sequencer import seal_backlog
 from opscenter.auth import passwords
 from opscenter.auth import service as auth
@@ -29,6 +33,9 @@ from opscenter.organizations import service as organizations
 from opscenter.plugin import CLI_COMMANDS
 from opscenter.settings import Settings, get_settings
 from opscenter.timekeeping import utcnow
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 # `audit verify` warns when an event has waited longer than this: the sequencer runs every second.
 STALE_BACKLOG_SECONDS = 300
@@ -111,7 +118,9 @@ def serve(host: str | None, port: int | None, workers: int, no_scheduler: bool) 
         "port": port or settings.port,
         "log_level": settings.log_level.value.lower(),
         "access_log": settings.access_log,
-        "proxy_headers": True,
+        # X-Forwarded-For is read by the app itself, from OPSCENTER_TRUSTED_PROXIES only (opscenter/middleware.py):
+        # uvicorn's own reading would believe it from 127.0.0.1 and rewrite the peer address before we see it.
+        "proxy_headers": False,
     }
     if workers == 1:
         from opscenter.app import create_app, frozen
@@ -174,6 +183,26 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     MIGRATIONS.upgrade(settings, revision)
     click.echo(f"database at {revision}", err=True)
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+def db_backup(file: str) -> None:
+    """Copy the SQLite database to FILE while it serves (SQLite's online backup). On PostgreSQL, use pg_dump."""
+    from opscenter.backup import NotSQLite, backup_sqlite
+
+    settings = _settings()
+    try:
+        pages = backup_sqlite(settings.database_url, Path(file))
+    except NotSQLite as exc:
+        raise click.ClickException(
+            "the database is PostgreSQL: back it up with its own tools, e.g. "
+            '`pg_dump --format=custom --file=opscenter.dump "$DATABASE"` and restore with '
+            "`pg_restore --dbname=… opscenter.dump` (README, Backup and restore)"
+        ) from exc
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {pages} pages to {file}", err=True)
 
 
 @db.command("revision")
@@ -272,11 +301,41 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the sealed hash chain and report the unsealed backlog; exit 1 naming every edited or deleted event."""
-    database = Database(_migrated_settings())
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="An audit export (JSON lines): check it offline, with no database.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint as the API serves it (JSON).",
+)
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The Ed25519 public key (PEM) the checkpoints are signed with.",
+)
+def audit_verify(export_file: str | None, checkpoint_file: str | None, public_key_file: str | None) -> None:
+    """Check the sealed hash chain, and it against its newest signed checkpoint; report the unsealed backlog; exit 1
+    naming every edited or deleted event.
+
+    With --export, --checkpoint and --public-key: check an export offline instead, needing no database.
+    """
+    if export_file is not None:
+        if checkpoint_file is None or public_key_file is None:
+            raise click.UsageError("--export needs --checkpoint and --public-key")
+        _verify_export(Path(export_file), Path(checkpoint_file), Path(public_key_file))
+        return
+    settings = _migrated_settings()
+    database = Database(settings)
     try:
         report = audit.verify_chain(database)
+        public_key = _public_key(settings, public_key_file)
+        against = None if public_key is None else checkpoints.check_against_newest(database, public_key)
     finally:
         database.dispose()
     backlog = f"{report.unsealed} waiting to be sealed"
@@ -287,13 +346,113 @@ def audit_verify() -> None:
             click.echo(
                 f"warning: the oldest unsealed event has waited {waited:.0f} s; is audit.seal running?", err=True
             )
-    if report.intact:
-        click.echo(f"audit trail intact: {report.checked} events verified; {backlog}")
+    problems = list(report.problems)
+    if against is None:
+        click.echo(
+            "warning: no signing or public key configured: the chain is not checked against a checkpoint", err=True
+        )
+    else:
+        problems += against.problems
+    if not problems:
+        signed = (
+            ""
+            if against is None or against.checkpoint is None
+            else f"; signed checkpoint at event {against.checkpoint.seq} holds"
+        )
+        click.echo(f"audit trail intact: {report.checked} events verified{signed}; {backlog}")
         return
-    for problem in report.problems:
+    for problem in problems:
         click.echo(f"TAMPERED: {problem}", err=True)
-    click.echo(f"audit trail broken: {len(report.problems)} problem(s) in {report.checked} events; {backlog}", err=True)
+    click.echo(f"audit trail broken: {len(problems)} problem(s) in {report.checked} events; {backlog}", err=True)
     sys.exit(1)
+
+
+def _public_key(settings: Settings, public_key_file: str | None) -> "Ed25519PublicKey | None":
+    if public_key_file is not None:
+        return checkpoints.load_public_key(Path(public_key_file).read_bytes())
+    try:
+        key = checkpoints.signing_key(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return None if key is None else key.public_key()
+
+
+def _verify_export(export_file: Path, checkpoint_file: Path, public_key_file: Path) -> None:
+    try:
+        with export_file.open(encoding="utf-8") as lines:
+            checked, problems = offline.verify_export(
+                lines, checkpoint_file.read_text(encoding="utf-8"), public_key_file.read_bytes()
+            )
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot read the export, checkpoint or key: {exc}") from exc
+    if not problems:
+        click.echo(f"audit export intact: {checked} events verified against the signed checkpoint")
+        return
+    for problem in problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    click.echo(f"audit export broken: {len(problems)} problem(s) in {checked} events", err=True)
+    sys.exit(1)
+
+
+@audit_group.command("keygen")
+@click.option(
+    "--private",
+    "private_file",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where the signing key goes (kept off the database's hosts' backups; mode 0600).",
+)
+@click.option(
+    "--public",
+    "public_file",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where the public key goes (give it to auditors).",
+)
+def audit_keygen(private_file: str, public_file: str) -> None:
+    """Make an Ed25519 key pair for the audit checkpoints; point OPSCENTER_AUDIT_SIGNING_KEY_FILE at the private one."""
+    private_pem, public_pem = checkpoints.generate_key_pair()
+    private_path = Path(private_file)
+    if private_path.exists():
+        raise click.ClickException(f"{private_file} exists; not overwritten")
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(private_pem)
+    Path(public_file).write_bytes(public_pem)
+    click.echo(f"wrote {private_file} (private, 0600) and {public_file} (public)", err=True)
+
+
+@audit_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+def audit_export(file: str) -> None:
+    """Write every sealed audit event to FILE as JSON lines, in chain order, for `audit verify --export`."""
+    database = Database(_migrated_settings())
+    try:
+        with Path(file).open("w", encoding="utf-8") as out:
+            written = offline.export(database, out)
+    finally:
+        database.dispose()
+    click.echo(f"exported {written} sealed audit events to {file}", err=True)
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit chain's head now (the audit.checkpoint job does it hourly) and print the checkpoint as JSON."""
+    settings = _migrated_settings()
+    try:
+        key = checkpoints.signing_key(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if key is None:
+        raise click.ClickException("no signing key: set OPSCENTER_AUDIT_SIGNING_KEY_FILE (opscenter audit keygen)")
+    database = Database(settings)
+    try:
+        signed = checkpoints.sign_head(database, key)
+    finally:
+        database.dispose()
+    if signed is None:
+        raise click.ClickException("nothing is sealed yet: no checkpoint to sign")
+    click.echo(AuditCheckpointPublic.model_validate(signed).model_dump_json())
 
 
 @audit_group.command("seal")

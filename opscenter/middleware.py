@@ -1,10 +1,13 @@
-"""What every request and answer passes through: the request id, the request's log line, and an honest Allow
-header."""
+"""What every request and answer passes through: the request id, the client's address, the request's log line,
+and an honest Allow header."""
 
 import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from litestar import Litestar
@@ -20,15 +23,55 @@ request_log = logging.getLogger("opscenter.requests")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+Networks = Sequence[IPv4Network | IPv6Network]
+
+
 def request_id_of(scope: Scope) -> str:
     return str(scope.get("state", {}).get("request_id", "-"))
 
 
-class RequestIdMiddleware:
-    """Takes a sane ``X-Request-ID`` from the caller or makes one; echoes it and hands it to the audit trail."""
+def client_address_of(scope: Scope) -> str:
+    """The client's address as ``RequestIdMiddleware`` found it (through trusted proxies only), or ``-``."""
+    return str(scope.get("state", {}).get("client_address", "-"))
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Networks) -> str:
+    """Who sent the request: the peer, unless the peer is a trusted proxy; then the nearest address in
+    ``X-Forwarded-For`` that is not a trusted proxy, read from the right (the hops a client wrote itself on the
+    left are never believed over a proxy's). A client cannot move itself to another address by sending the
+    header: from an untrusted peer the header is ignored."""
+    if peer is None:
+        return "-"
+    if not trusted or not forwarded_for or not _trusted(peer, tuple(trusted)):
+        return peer
+    candidate = peer
+    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+        try:
+            address = str(ip_address(hop))
+        except ValueError:
+            return candidate  # garbage from further left: the last trusted hop's view is all we know
+        if not _trusted(address, tuple(trusted)):
+            return address
+        candidate = address
+    return candidate
+
+
+@lru_cache(maxsize=4096)
+def _trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)
+
+
+class RequestIdMiddleware:
+    """Takes a sane ``X-Request-ID`` from the caller or makes one; echoes it and hands it to the audit trail.
+    Also finds the client's address once (``client_address``), for rate limits, logs and audit events."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: Networks = ()) -> None:
         self.app = app
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -36,8 +79,16 @@ class RequestIdMiddleware:
             return
         offered = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = offered if _VALID_ID.match(offered) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         REQUEST_ID.set(request_id)  # this request's task: every log line made while serving it carries the id
+        peer = scope.get("client")
+        forwarded = (
+            b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for") if self.trusted_proxies else b""
+        )
+        state["client_address"] = client_address(
+            peer[0] if peer else None, forwarded.decode("latin-1"), self.trusted_proxies
+        )
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

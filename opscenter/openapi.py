@@ -11,6 +11,7 @@ the document is first built, what each operation can answer otherwise, inferred 
 | takes a body (``data``)                         | 413, 422; 415 for a JSON body |
 | takes ``expected_version`` (If-Match)           | 412, 428; If-Match required   |
 | writes (POST, PUT, PATCH, DELETE)               | 409                           |
+| any                                             | 429, with its headers         |
 
 each as ``application/problem+json`` with the one ``Problem`` schema and an example. It also states what
 Litestar leaves out: every 201 carries ``Location`` (the new object's URL), an optional body is optional, a
@@ -74,6 +75,13 @@ _ERRORS: dict[int, tuple[str, str, str, list[dict[str, str]]]] = {
         "items.0.quantity: Input should be a valid integer",
         [{"field": "items.0.quantity", "message": "Input should be a valid integer"}],
     ),
+    429: (
+        "Past a rate limit: this credential's (or, without one, this client address's) requests of the route's "
+        "class in the window, or this address's refused credentials. Retry after `Retry-After` seconds.",
+        "rate-limited",
+        "Too many requests: the writes of this credential are limited to 300 per 60 s; retry in 41 s.",
+        [],
+    ),
     428: (
         "The action needs If-Match with the object's ETag.",
         "version-required",
@@ -136,7 +144,7 @@ def operations(app: Litestar) -> Iterator[tuple[str, str, HTTPRouteHandler, HTTP
 def _describe(document: dict[str, Any], app: Litestar, settings: Settings) -> None:
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     info = document.setdefault("info", {})
-    info["description"] = f"{info.get('description', '')}\n\n{INPUT_POLICY}".strip()
+    info["description"] = f"{info.get('description', '')}\n\n{INPUT_POLICY}\n\n{RATE_LIMIT_POLICY}".strip()
     _forbid_unknown_fields(document["components"]["schemas"])
     for method, path, handler, route in operations(app):
         operation = document["paths"][path][method.lower()]
@@ -216,7 +224,7 @@ def _describe_operation(
     parameters: list[dict[str, Any]] = operation.get("parameters", [])
     takes_body = "data" in signature
     versioned = "expected_version" in signature
-    statuses: set[int] = set()
+    statuses: set[int] = {429}
     if not public:
         statuses |= {401, 403}
         if method in WRITES:
@@ -291,10 +299,13 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
     if errors:
         example["errors"] = errors
-    return {
+    response: dict[str, Any] = {
         "description": when,
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}},
     }
+    if status == 429:
+        response["headers"] = dict(_RATE_LIMIT_HEADERS)
+    return response
 
 
 _TITLES = {
@@ -308,6 +319,28 @@ _TITLES = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     428: "Precondition Required",
+    429: "Too Many Requests",
+}
+
+RATE_LIMIT_POLICY = """\
+**Rate limits.** Every request counts against its API key (without one, its client address) in the class of its
+route: `reads` (GET), `writes` (POST, PUT, PATCH, DELETE), `batches` (a ratings batch, a file upload) and `exports`
+(a file download), each with its own quota per window (the server's `OPSCENTER_RATE_LIMIT_*` settings). Every answer
+says where the caller stands, in the IETF httpapi draft's fields: `RateLimit-Policy: "writes";q=300;w=60` (quota,
+window in seconds) and `RateLimit: "writes";r=12;t=41` (remaining, seconds until the window ends). Past the quota
+the answer is **429** problem+json with `Retry-After`. Refused credentials (401) count against the client address:
+past their limit every request from that address is 429 (policy `"refused"`) until the window ends."""
+
+_RATE_LIMIT_HEADERS: dict[str, Any] = {
+    "Retry-After": {"description": "Seconds until a request may succeed", "schema": {"type": "integer"}},
+    "RateLimit-Policy": {
+        "description": 'The quota and window of the class: `"writes";q=300;w=60`',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What remains of it and when it resets: `"writes";r=0;t=41`',
+        "schema": {"type": "string"},
+    },
 }
 
 

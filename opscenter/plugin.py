@@ -47,7 +47,7 @@ from operations.tickets import figures as ticket_figures
 from operations.tickets.controller import TicketController
 from operations.tickets.jobs import JOBS as TICKET_JOBS
 from opscenter.audit import figures as audit_figures
-from opscenter.audit.controller import AuditEventController
+from opscenter.audit.controller import AuditCheckpointController, AuditEventController
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
@@ -77,6 +77,8 @@ from opscenter.notifications.subscription_controller import SubscriptionControll
 from opscenter.openapi import ALSO_ANSWERS, METRICS_SCRAPER_SCHEME, PUBLIC_SECURITY
 from opscenter.organizations.controller import OrganizationController, UserController
 from opscenter.parameters import check_query, learn_query_rules
+from opscenter.ratelimits.counters import Counters, ProcessCounters, RedisCounters
+from opscenter.ratelimits.middleware import GuardMiddleware, Limits
 from opscenter.replica import ReadReplica
 from opscenter.scheduler import Job
 from opscenter.settings import Settings
@@ -147,6 +149,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ApiKeyController,
     MeController,
     AuditEventController,
+    AuditCheckpointController,
     NotificationController,
     PreferenceController,
     SubscriptionController,
@@ -238,6 +241,16 @@ def leader_scheduler(db: Database, settings: Settings) -> LeaderScheduler:
     )
 
 
+def rate_counters(settings: Settings) -> Counters | None:
+    """Where this process counts requests against the rate limits: None when they are off; Redis when
+    ``OPSCENTER_REDIS_URL`` is set (every API process shares the counts); else this process alone."""
+    if not settings.rate_limits:
+        return None
+    if settings.redis_url is not None:
+        return RedisCounters(settings.redis_url.get_secret_value())
+    return ProcessCounters()
+
+
 class OpsCenterPlugin(InitPluginProtocol):
     def __init__(
         self,
@@ -263,6 +276,9 @@ class OpsCenterPlugin(InitPluginProtocol):
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware = [
             prometheus.middleware,
+            # Before authentication: a request is counted (and may be refused 429) before its key is looked up,
+            # and every 401 the authentication answers is seen (opscenter/ratelimits/middleware.py).
+            DefineMiddleware(GuardMiddleware),
             # OPTIONS too: Litestar skips it by default, and a guard then finds no user (a 500).
             DefineMiddleware(ApiKeyAuthMiddleware, exclude=["^/schema", f"^{STATIC_PATH}/"], exclude_http_methods=[]),
             *app_config.middleware,
@@ -307,6 +323,9 @@ class OpsCenterPlugin(InitPluginProtocol):
         replica = ReadReplica(self.settings, self.migrations) if self.settings.database_replica_url else None
         app.state.replica = replica
         app.state.settings = self.settings
+        app.state.rate_limits = Limits.of(self.settings)
+        counters = rate_counters(self.settings)
+        app.state.rate_counters = counters
         app.state.credentials = CredentialCache(self.settings.api_key_cache_seconds)
         touches = KeyTouches(db, touch_interval=timedelta(seconds=self.settings.api_key_touch_interval_seconds))
         app.state.key_touches = touches
@@ -336,4 +355,6 @@ class OpsCenterPlugin(InitPluginProtocol):
                 replica.dispose()
             touches.stop()
             session_touches.stop()
+            if counters is not None:
+                await counters.close()
             db.dispose()

@@ -1,10 +1,14 @@
 """One settings object, read from environment variables prefixed ``OPSCENTER_``."""
 
+import os
 from enum import StrEnum
 from functools import cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from monitoring.promql import PrometheusSettings, RangeSelectors
 
@@ -22,12 +26,24 @@ class LogFormat(StrEnum):
 
 
 MIN_METRICS_TOKEN = 16
+# Settings that are secrets may also be read from a file: OPSCENTER_<NAME>_FILE (a Docker or Kubernetes secret, a
+# file readable by the service's user only), so the secret is in no process environment and no shell history.
+SECRET_SETTINGS = (
+    "database_url",
+    "database_replica_url",
+    "metrics_token",
+    "prometheus_bearer_token",
+    "prometheus_password",
+    "redis_url",
+    "audit_signing_key",
+)
 
 
 class Settings(BaseSettings):
     """Everything an operator may tune; every field is ``OPSCENTER_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="OPSCENTER_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused setting is named, never echoed (it may be a password or a token).
+    model_config = SettingsConfigDict(env_prefix="OPSCENTER_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     database_url: str = Field(
         default="sqlite:///opscenter.db",
@@ -180,6 +196,66 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=30, description="Then the delivery is a dead letter")
     delivery_backoff_seconds: float = Field(default=30.0, ge=0, description="Before the 2nd try; doubled after each")
     delivery_batch: int = Field(default=200, ge=1, le=5000, description="Deliveries claimed per step")
+    # Rate limits (opscenter/ratelimits): requests per window, per API key, or per client address for a request
+    # without one, by route class. A credential refused (401) counts against its client address: past
+    # `rate_limit_refused` in a window, that address is answered 429 until the window ends.
+    rate_limits: bool = Field(default=True, description="Answer 429 past the limits below; false turns them off")
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_reads: int = Field(default=1200, ge=1, description="GET (and HEAD) requests per window")
+    rate_limit_writes: int = Field(default=300, ge=1, description="POST, PUT, PATCH, DELETE per window")
+    rate_limit_batches: int = Field(default=20, ge=1, description="Batches and uploads (a ratings batch, a file)")
+    rate_limit_exports: int = Field(default=30, ge=1, description="File exports (CSV, XLSX)")
+    rate_limit_refused: int = Field(default=20, ge=1, description="Refused credentials per client address")
+    # Where the counters live: this process (one API process, the embedded default), or Redis/Valkey shared by
+    # every API process (`serve --workers N`, several hosts), so a limit holds however requests are spread.
+    redis_url: SecretStr | None = Field(
+        default=None, description="redis://… (or rediss://) for rate-limit counters shared by every API process"
+    )
+    # X-Forwarded-For is believed only from these (the reverse proxy's addresses), so a client cannot choose the
+    # address its limits, logs and audit events are kept under.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        default=(), description="CIDRs of reverse proxies whose X-Forwarded-For is believed, comma-separated"
+    )
+
+    # The audit chain's checkpoints (opscenter/audit/checkpoints.py) are signed with this Ed25519 private key (PEM,
+    # PKCS#8, as `opscenter audit keygen` writes it), kept outside the database: a file, or the key itself.
+    audit_signing_key_file: str | None = Field(default=None, description="PEM file of the Ed25519 signing key")
+    audit_signing_key: SecretStr | None = Field(default=None, description="The Ed25519 signing key itself, PEM")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """``OPSCENTER_<NAME>_FILE`` names a file holding the secret setting ``<NAME>`` (one trailing newline is
+        dropped). Setting both is refused: which one wins would be a guess."""
+        if not isinstance(data, dict):
+            return data
+        for name in SECRET_SETTINGS:
+            path = os.environ.get(f"OPSCENTER_{name.upper()}_FILE")
+            if not path:
+                continue
+            if data.get(name) is not None:
+                raise ValueError(f"set OPSCENTER_{name.upper()} or OPSCENTER_{name.upper()}_FILE, not both")
+            try:
+                data[name] = Path(path).read_text(encoding="utf-8").removesuffix("\n")
+            except OSError as exc:
+                raise ValueError(f"OPSCENTER_{name.upper()}_FILE: cannot read {path}: {exc.strerror}") from None
+        return data
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(ip_network(part, strict=False) if isinstance(part, str) else part for part in value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("database_url")
     @classmethod

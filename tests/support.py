@@ -25,6 +25,11 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 METRICS_TOKEN = "test-metrics-token-7f3a9c"
 
 
+UNREACHED_RATE_LIMITS: dict[str, object] = {
+    f"rate_limit_{name}": 1_000_000_000 for name in ("reads", "writes", "batches", "exports", "refused")
+}
+
+
 def scrape(base_url: str, *, token: str | None = METRICS_TOKEN) -> str:
     """The text of ``/metrics`` as Prometheus reads it with the metrics token (``token=None``: as anyone does)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -72,7 +77,9 @@ class RunningServer:
     """A real uvicorn server on a free loopback port, in a thread of the test process."""
 
     def __init__(self, app: Litestar) -> None:
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", proxy_headers=False)
+        )
         self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
 
     def __enter__(self) -> "RunningServer":

@@ -1,15 +1,17 @@
 """The hash chain: how a sealed event's hash is computed, and the walk that checks the whole chain.
 
-The hash covers the event's content, its ``seq`` and its predecessor's hash, exactly as events were
-hashed when they were chained on write (before migration 0004), so trails written then still verify.
+The hash covers the event's content, its ``seq`` and its predecessor's hash. Recipe 1 hashes exactly as events were
+hashed when they were chained on write (before migration 0004), so trails written then still verify; recipe 2
+(since migration 0020) also covers the client address and the credential that acted, so an edit of those shows.
 """
 
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, col, func, select
@@ -17,13 +19,26 @@ from sqlmodel import Session, col, func, select
 from opscenter.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
 from opscenter.db import Transactions
 
+CURRENT_RECIPE = 2
+"""The recipe the sequencer seals a request's event with; a seal records its own, and verification follows it
+(README, "The hash recipe"). Recipe 1 (every seal before migration 0020, and since then the events of the system,
+which carry no client address and no credential) leaves out what recipe 2 adds: the client address, the
+credential, the recipe itself, and it writes the time as Python's ``isoformat`` did. A recipe-1 event must have
+those three null: one that carries them had them added after its seal, which verification reports."""
+ATTRIBUTION = ("client_address", "credential_kind", "credential_id")
 
-def event_hash(event: AuditEvent, *, seq: int, prev_hash: str) -> str:
+
+def recipe_for(event: AuditEvent) -> int:
+    """Recipe 2 for an event that names a client or a credential, else 1 (its hash then stays what it was before
+    migration 0020, so a downgrade past it keeps the chain whole)."""
+    return CURRENT_RECIPE if any(getattr(event, name) is not None for name in ATTRIBUTION) else 1
+
+
+def event_hash(event: AuditEvent, *, seq: int, prev_hash: str, recipe: int = CURRENT_RECIPE) -> str:
     """SHA-256 over the event's canonical JSON, its place in the chain and its predecessor's hash."""
-    content = {
-        "seq": seq,
+    fields: dict[str, Any] = {
         "id": str(event.id),
-        "occurred_at": event.occurred_at.isoformat(),
+        "occurred_at": event.occurred_at,
         "actor_user_id": _text(event.actor_user_id),
         "actor_name": event.actor_name,
         "actor_organization_id": _text(event.actor_organization_id),
@@ -33,10 +48,48 @@ def event_hash(event: AuditEvent, *, seq: int, prev_hash: str) -> str:
         "object_id": event.object_id,
         "changes": event.changes,
         "request_id": event.request_id,
-        "prev_hash": prev_hash,
+        "client_address": event.client_address,
+        "credential_kind": event.credential_kind,
+        "credential_id": event.credential_id,
     }
+    return hash_of(fields, seq=seq, prev_hash=prev_hash, recipe=recipe)
+
+
+RECIPE_1_FIELDS = (
+    "id",
+    "occurred_at",
+    "actor_user_id",
+    "actor_name",
+    "actor_organization_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "changes",
+    "request_id",
+)
+RECIPE_2_FIELDS = (*RECIPE_1_FIELDS, "client_address", "credential_kind", "credential_id")
+
+
+def hash_of(fields: Mapping[str, Any], *, seq: int, prev_hash: str, recipe: int) -> str:
+    """The hash of an event given as its fields (``occurred_at`` an aware datetime, ids as text): what the
+    sequencer seals and what ``opscenter audit verify --export`` checks an exported line with."""
+    if recipe not in (1, 2):
+        raise ValueError(f"unknown hash recipe {recipe}")
+    names = RECIPE_1_FIELDS if recipe == 1 else RECIPE_2_FIELDS
+    content = {name: fields[name] for name in names}
+    instant: datetime = fields["occurred_at"]
+    content["occurred_at"] = instant.isoformat() if recipe == 1 else rfc3339(instant)
+    content["seq"], content["prev_hash"] = seq, prev_hash
+    if recipe >= 2:
+        content["recipe"] = recipe
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def rfc3339(instant: datetime) -> str:
+    """``2026-12-05T23:29:37.000123Z``: UTC, always six fractional digits (recipe 2)."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _text(value: uuid.UUID | None) -> str | None:
@@ -83,9 +136,14 @@ def verify_chain(db: Transactions, *, batch_size: int = 2000) -> ChainReport:
             report.problems.append(f"event {seal.seq} ({seal.event_id}) does not follow the event before it")
         if event is None:
             report.problems.append(f"event {seal.seq} ({seal.event_id}) is missing: deleted from the trail")
-        elif event_hash(event, seq=seal.seq, prev_hash=seal.prev_hash) != seal.hash:
+        elif event_hash(event, seq=seal.seq, prev_hash=seal.prev_hash, recipe=seal.recipe) != seal.hash:
             report.problems.append(
                 f"event {seal.seq} ({seal.event_id}) was altered: its content no longer matches its hash"
+            )
+        elif recipe_for(event) > seal.recipe:
+            report.problems.append(
+                f"event {seal.seq} ({seal.event_id}) was altered: a client address or credential was added after "
+                "its seal"
             )
         expected_seq, previous = seal.seq + 1, seal.hash
     if head is None:

@@ -6,8 +6,8 @@ from litestar import Controller
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
-from opscenter.audit import exports, service
-from opscenter.audit.models import AuditEventPublic
+from opscenter.audit import checkpoints, exports, service
+from opscenter.audit.models import AuditCheckpointPublic, AuditEventPublic
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import allow
@@ -16,13 +16,52 @@ from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.web import DbSession, Exporting, Paging, get
 
+HASH_RECIPE = """\
+**The hash recipe.** Each sealed event carries `seq` (from 1, no gaps), `prev_hash` (the previous event's `hash`;
+64 zeros before event 1), `hash` and `recipe`. `hash` is the SHA-256, in lowercase hex, of the UTF-8 bytes of one
+JSON object: keys sorted, no whitespace (`separators=(",", ":")`), non-ASCII written as itself (not `\\u`
+escapes). Recipe 2 (an event that names a client address or a credential: a request's) has the keys `action`,
+`actor_name`, `actor_organization_id`, `actor_role`, `actor_user_id`, `changes`, `client_address`,
+`credential_id`, `credential_kind`, `id`, `object_id`, `object_type`, `occurred_at`, `prev_hash`, `recipe` (the
+number 2), `request_id` and `seq` (a number), each valued as this API serves it, except `occurred_at`: the instant
+in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six fractional digits. Recipe 1 (seals before migration 0020, and
+the system's events since: jobs and commands, whose `client_address`, `credential_kind` and `credential_id` must
+be null) leaves out `client_address`, `credential_id`, `credential_kind` and `recipe`, and writes `occurred_at` as
+`YYYY-MM-DDTHH:MM:SS+00:00`, with `.ffffff` before the offset unless the microseconds are 0. An export
+(`opscenter audit export FILE`) is these events as JSON lines in `seq` order;
+`opscenter audit verify --export FILE --checkpoint FILE --public-key FILE` checks one offline."""
+
+CHECKPOINT_RECIPE = """\
+The chain's head signed with the operator's Ed25519 key, which the database never holds (at least hourly).
+`signature` is base64 of the Ed25519 signature over the UTF-8 text
+`opscenter-audit-checkpoint/1\\nseq=<seq>\\nhash=<hash>\\nsigned_at=<YYYY-MM-DDTHH:MM:SS.ffffffZ>\\n`;
+`key_id` is the SHA-256 (hex) of the raw 32-byte public key. Keep copies: a chain rewritten by whoever can
+write the database no longer ends, at a checkpoint's `seq`, in the hash it signed. Newest first."""
+
+
+class AuditCheckpointController(Controller):
+    path = "/api/v1/audit-checkpoints"
+    tags = ["audit"]
+    guards = [allow(Role.ADMIN, Role.AUDITOR, Role.BUREAU)]
+
+    @get("/", description=CHECKPOINT_RECIPE)
+    def index(self, session: DbSession, actor: CurrentActor, page: Paging) -> CursorPage[AuditCheckpointPublic]:
+        rows = checkpoints.list_checkpoints(session, page=page)
+        return rows.page_of([AuditCheckpointPublic.model_validate(row) for row in rows])
+
+    @get("/{checkpoint_id:uuid}")
+    def read(
+        self, session: DbSession, actor: CurrentActor, checkpoint_id: FromPath[uuid.UUID]
+    ) -> AuditCheckpointPublic:
+        return AuditCheckpointPublic.model_validate(checkpoints.get_checkpoint(session, checkpoint_id))
+
 
 class AuditEventController(Controller):
     path = "/api/v1/audit-events"
     tags = ["audit"]
     guards = [allow(Role.ADMIN, Role.AUDITOR)]
 
-    @get("/", description="Newest first.")
+    @get("/", description=f"Newest first.\n\n{HASH_RECIPE}")
     def index(
         self,
         session: DbSession,

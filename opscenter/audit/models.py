@@ -31,6 +31,14 @@ class AuditEventBase(SQLModel):
     object_id: str = Field(max_length=64)
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, description="field → [before, after]")
     request_id: str = Field(max_length=64)
+    # Who asked, and with what (issue 24): the client's address (through trusted proxies only) and the credential
+    # that acted, by kind and id, never the secret. Null for the system (a job, a command) and for events written
+    # before migration 0020.
+    client_address: str | None = Field(default=None, max_length=64, description="The client's IP address")
+    credential_kind: str | None = Field(
+        default=None, max_length=16, description="`api_key` or `session` (the console); null for the system"
+    )
+    credential_id: str | None = Field(default=None, max_length=64, description="The API key's or session's id")
 
 
 class AuditSeal(SQLModel, table=True):
@@ -42,6 +50,9 @@ class AuditSeal(SQLModel, table=True):
     seq: int = Field(sa_type=BigInteger, unique=True, description="Position in the chain, from 1, no gaps")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # Which hash recipe made ``hash`` (opscenter/audit/chain.py): 1 before migration 0020, 2 since (it also covers
+    # the client address and the credential).
+    recipe: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class AuditEvent(AuditEventBase, Identified, table=True):
@@ -70,6 +81,10 @@ class AuditEvent(AuditEventBase, Identified, table=True):
     def hash(self) -> str | None:
         return self.seal.hash if self.seal is not None else None
 
+    @property
+    def recipe(self) -> int | None:
+        return self.seal.recipe if self.seal is not None else None
+
 
 class AuditQueueEntry(SQLModel, table=True):
     """An event committed but not sealed yet: the sequencer's work list, small whatever the trail's size."""
@@ -84,6 +99,9 @@ class AuditEventPublic(AuditEventBase):
     seq: int | None = Field(description="Position in the sealed chain, from 1, no gaps; null until sealed")
     prev_hash: str | None = Field(description="The previous sealed event's hash; null until sealed")
     hash: str | None = Field(description="SHA-256 over this event and prev_hash; null until sealed")
+    recipe: int | None = Field(
+        description="The hash recipe (1 or 2, see the audit trail's documentation); null until sealed"
+    )
 
 
 class AuditChainHead(SQLModel, table=True):
@@ -94,3 +112,25 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0, sa_type=BigInteger)
     hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class AuditCheckpoint(Identified, table=True):
+    """The chain's head as the sequencer saw it, signed with an Ed25519 key kept outside the database
+    (opscenter/audit/checkpoints.py): a copy held elsewhere shows any rewrite of the chain up to ``seq``."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: int = Field(sa_type=BigInteger, index=True, description="The last sealed event it covers")
+    hash: str = Field(max_length=64, description="That event's hash: the chain's head")
+    signed_at: datetime = instant_field()
+    key_id: str = Field(max_length=64, description="SHA-256 of the raw public key, hex: which key signed")
+    signature: str = Field(max_length=128, description="Ed25519 signature, base64, over the checkpoint's message")
+
+
+class AuditCheckpointPublic(SQLModel):
+    id: uuid.UUID
+    seq: int
+    hash: str
+    signed_at: datetime
+    key_id: str
+    signature: str

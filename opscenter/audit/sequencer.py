@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, func, select
 
-from opscenter.audit.chain import event_hash
+from opscenter.audit.chain import event_hash, recipe_for
 from opscenter.audit.models import AuditChainHead, AuditEvent, AuditQueueEntry, AuditSeal
 from opscenter.db import Database
 
@@ -53,8 +53,17 @@ def seal(session: Session, *, limit: int = SEAL_LIMIT) -> int:
             if event.seal is not None:  # a queue entry put back by hand: drop it, never seal twice
                 log.warning("audit event %s was queued again after its seal; dropping the entry", event.id)
                 continue
-            digest = event_hash(event, seq=head.seq + 1, prev_hash=head.hash)
-            seals.append({"event_id": event.id, "seq": head.seq + 1, "prev_hash": head.hash, "hash": digest})
+            recipe = recipe_for(event)
+            digest = event_hash(event, seq=head.seq + 1, prev_hash=head.hash, recipe=recipe)
+            seals.append(
+                {
+                    "event_id": event.id,
+                    "seq": head.seq + 1,
+                    "prev_hash": head.hash,
+                    "hash": digest,
+                    "recipe": recipe,
+                }
+            )
             head.seq, head.hash = head.seq + 1, digest
         if seals:
             session.execute(insert(AuditSeal), seals)

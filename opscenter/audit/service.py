@@ -145,6 +145,9 @@ def append_many(
             "object_id": str(object_id),
             "changes": dict(changed),
             "request_id": actor.request_id,
+            "client_address": actor.client_address,
+            "credential_kind": actor.credential_kind,
+            "credential_id": actor.credential_id,
         }
         for event_id, (object_id, changed) in zip(ids, changes, strict=True)
     ]

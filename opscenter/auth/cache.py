@@ -65,7 +65,7 @@ class Credential:
     user: UserPublic
     organization: OrganizationPublic
 
-    def actor(self, request_id: str) -> Actor:
+    def actor(self, request_id: str, client_address: str | None = None) -> Actor:
         return Actor(
             user_id=self.user.id,
             user_name=self.user.name,
@@ -73,6 +73,9 @@ class Credential:
             org_kind=self.organization.kind,
             role=self.user.role,
             request_id=request_id,
+            client_address=client_address,
+            credential_kind="api_key",
+            credential_id=str(self.api_key_id),
         )
 
     @property

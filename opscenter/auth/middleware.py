@@ -29,7 +29,7 @@ from opscenter.auth.touches import KeyTouches
 from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import OrganizationPublic, UserPublic
-from opscenter.middleware import request_id_of
+from opscenter.middleware import client_address_of, request_id_of
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 
@@ -88,7 +88,10 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
             if credential is None:
                 raise NotAuthorizedException()
             credentials.put(key_hash, credential, read_at=read_at, seen=seen)
-        return AuthenticationResult(user=credential.actor(request_id_of(connection.scope)), auth=credential)
+        scope = connection.scope
+        return AuthenticationResult(
+            user=credential.actor(request_id_of(scope), client_address_of(scope)), auth=credential
+        )
 
 
 def authenticate(db: Database, settings: Settings, token: str, touches: KeyTouches) -> Credential | None:

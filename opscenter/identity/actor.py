@@ -27,6 +27,11 @@ class Actor:
     org_kind: OrgKind | None
     role: Role | None
     request_id: str
+    # Where the request came from (through trusted proxies only) and the credential it carried, for the audit
+    # trail: ``api_key`` or ``session`` and its id, never the secret. None for the system.
+    client_address: str | None = None
+    credential_kind: str | None = None
+    credential_id: str | None = None
 
     @classmethod
     def system(cls, name: str, request_id: str) -> "Actor":

@@ -47,6 +47,7 @@ BENCHMARKS = [
     Benchmark("job_stall", ("--seconds", "0.3", "--scenarios", "refused"), ratios=5),
     Benchmark("exports", ("--tickets", "60", "--events", "60"), ratios=4),
     Benchmark("notifications", ("--events", "200", "--writes", "8"), ratios=2),
+    Benchmark("rate_limits", QUICK, ratios=4),
     Benchmark("calendar_clock", ("--calls", "200", "--sample", "2"), ratios=2, databases=()),
     Benchmark("scale_out", (*QUICK, "--processes", "1,2", "--warmup", "1"), ratios=1, databases=("postgresql",)),
     Benchmark(

@@ -2,7 +2,7 @@
 
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.permissions.table import ADMIN, AUDITOR, EVERYONE, Prepared, Row, only
+from tests.permissions.table import ADMIN, AUDITOR, BUREAU, EVERYONE, Prepared, Row, only
 
 
 def _org_of_bureau(world: World, api: ApiFactory) -> Prepared:
@@ -81,4 +81,13 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/audit-events", only(200, ADMIN, AUDITOR)),
     Row("GET", "/api/v1/audit-events/export", only(200, ADMIN, AUDITOR)),
     Row("GET", "/api/v1/audit-events/{event_id}", only(200, ADMIN, AUDITOR), _an_event),
+    # signed checkpoints of the chain's head: the bureau keeps copies too (tests/opscenter/audit/test_checkpoints.py
+    # reads a real one; here none is signed, so an admitted role finds none)
+    Row("GET", "/api/v1/audit-checkpoints", only(200, ADMIN, AUDITOR, BUREAU)),
+    Row(
+        "GET",
+        "/api/v1/audit-checkpoints/{checkpoint_id}",
+        only(404, ADMIN, AUDITOR, BUREAU),
+        lambda w, a: Prepared(params={"checkpoint_id": "0193a000-0000-7000-8000-000000000000"}),
+    ),
 ]
