@@ -252,6 +252,8 @@ def _describe_operation(
             _not_null(parameter["schema"])
         if parameter.get("in") == "query" and parameter.get("name") == "limit" and "page" in dependencies:
             _bound(parameter["schema"], settings.page_size_max)
+        if parameter.get("in") == "query":
+            _storable_text(parameter.get("schema", {}))
     responses = operation.setdefault("responses", {})
     if media_types := handler.opt.get(FILE_DOWNLOAD):
         file = {"schema": {"type": "string", "format": "binary"}}
@@ -344,8 +346,14 @@ _RATE_LIMIT_HEADERS: dict[str, Any] = {
 }
 
 
+# What StrictInput enforces of text and dates, as patterns: no NUL in text; a date inside 1970-01-01…2999-12-31.
+STORABLE_TEXT_PATTERN = "^[^\\u0000]*$"
+DATE_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
 def _forbid_unknown_fields(schemas: dict[str, Any]) -> None:
-    """Request body models refuse unknown fields and integers beyond a column; their schemas say so."""
+    """Request body models refuse unknown fields, integers beyond a column, text with NUL and dates outside the
+    calendar; their schemas say so."""
     strict = {model.__name__: model for model in _subclasses(StrictInput)}
     for name, schema in schemas.items():
         if name in strict and schema.get("type") == "object":
@@ -358,6 +366,18 @@ def _forbid_unknown_fields(schemas: dict[str, Any]) -> None:
                     if option.get("type") == "integer":
                         option.setdefault("minimum", INT_MIN)
                         option.setdefault("maximum", INT_MAX)
+                    elif option.get("type") == "string" and "enum" not in option and "const" not in option:
+                        if option.get("format") == "date":
+                            option.setdefault("pattern", DATE_PATTERN)
+                        elif "format" not in option:
+                            option.setdefault("pattern", STORABLE_TEXT_PATTERN)
+
+
+def _storable_text(schema: dict[str, Any]) -> None:
+    """A free-text query parameter refuses NUL (``opscenter.parameters.harden``); its schema says so."""
+    for option in schema.get("oneOf", [schema]):
+        if option.get("type") == "string" and not {"enum", "const", "format", "pattern"} & option.keys():
+            option["pattern"] = STORABLE_TEXT_PATTERN
 
 
 def _subclasses(cls: type) -> Iterator[type]:

@@ -4,8 +4,10 @@ choice of the last), and JSON sent as another media type is a 415; nothing is wr
 import pytest
 
 from opscenter.errors import duplicate_key, is_json_media_type
+from opscenter.openapi import DATE_PATTERN, STORABLE_TEXT_PATTERN
 from tests.conftest import ApiFactory
 from tests.factories import World
+from tests.openapi_snapshot import current_document
 
 ORGANIZATIONS = "/api/v1/organizations"
 
@@ -52,3 +54,17 @@ def test_json_media_types() -> None:
     assert is_json_media_type("application/merge-patch+json")
     assert not is_json_media_type("text/plain")
     assert not is_json_media_type("application/x-www-form-urlencoded")
+
+
+def test_the_openapi_document_states_the_rules_bodies_are_held_to() -> None:
+    schemas = current_document()["components"]["schemas"]
+    assert schemas["TicketResolution"]["additionalProperties"] is False
+    assert schemas["RejectBody"]["properties"]["reason"]["pattern"] == STORABLE_TEXT_PATTERN, "no NUL in text"
+    payment_day = schemas["Payment"]["properties"]["paid_on"]
+    assert payment_day["pattern"] == DATE_PATTERN, "a date inside 1970-01-01…2999-12-31"
+    targets = schemas["ContractTerms"]["properties"]["ticket_targets"]
+    assert targets["propertyNames"] == {"enum": ["P1", "P2", "P3", "P4"]}
+    assert targets["required"] == ["P1", "P2", "P3", "P4"]
+    matchers = schemas["ServiceInstanceCreate"]["properties"]["label_matchers"]
+    assert matchers["propertyNames"]["pattern"] == r"^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$"
+    assert matchers["minProperties"] == 1
