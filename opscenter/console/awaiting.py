@@ -76,7 +76,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "contracts",
         "待审批的合同（四眼原则：起草人以外的管理局人员审批）",
         frozenset({Role.BUREAU}),
-        None,
+        "/console/contracts?status=draft",
         lambda s, a, p: _total(agreements.list_contracts(s, actor=a, page=p, status=ContractStatus.DRAFT)),
     ),
     (

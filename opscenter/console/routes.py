@@ -6,6 +6,7 @@ from pathlib import Path
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from contracts.agreements.pages import ContractPages
 from contracts.purchasing.pages import PurchaseRequestPages
 from operations.tickets.pages import TicketPages
 from opscenter.console.home import HomeController, root
@@ -13,7 +14,7 @@ from opscenter.console.login import LoginController
 from opscenter.pages import person_gate
 
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
-DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, TicketPages]
+DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, ContractPages, TicketPages]
 
 
 def console_router() -> Router:

@@ -4,7 +4,7 @@ which the console takes as the API does). Without a session or key, a console ro
 
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.permissions.contracts import _submitted_request
+from tests.permissions.contracts import _contract, _draft_contract, _submitted_request
 from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
 from tests.permissions.tickets import _ticket
 
@@ -19,7 +19,16 @@ def _a_ticket(world: World, api: ApiFactory) -> Prepared:
     return Prepared(params=_ticket()(world, api).params)
 
 
+def _a_contract(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params={"contract_id": _contract(world, api).params["contract_id"]})
+
+
+def _a_draft(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params=_draft_contract(world, api).params)
+
+
 REQUEST = "/console/purchase-requests/{request_id}"
+CONTRACT = "/console/contracts/{contract_id}"
 TICKET = "/console/tickets/{ticket_id}"
 
 ROWS = [
@@ -39,6 +48,10 @@ ROWS = [
     Row("POST", f"{REQUEST}/reject", only(422, BUREAU), _request),
     Row("POST", f"{REQUEST}/return", only(422, BUREAU), _request),
     Row("POST", f"{REQUEST}/submit", only(422, DEPARTMENT), _request),
+    # contracts/agreements/pages.py
+    Row("GET", "/console/contracts", only(200, *READERS)),
+    Row("GET", CONTRACT, only(200, *READERS), _a_contract),
+    Row("POST", f"{CONTRACT}/approve", only(422, BUREAU), _a_draft),
     # operations/tickets/pages.py
     Row("GET", "/console/tickets", only(200, *READERS)),
     Row("GET", TICKET, only(200, *READERS), _a_ticket),
