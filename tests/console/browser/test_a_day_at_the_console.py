@@ -25,7 +25,7 @@ from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
 from tests.console.people import PASSWORD, give_password
-from tests.contracts.steps import act, budget, catalog_service, draft_request, item
+from tests.contracts.steps import act, approved_request, budget, catalog_service, draft_contract, draft_request, item
 from tests.factories import Identity, World
 from tests.operations.tickets.steps import instance, open_ticket
 from tests.processes import OpsCenterProcess, eventually, free_port
@@ -113,7 +113,9 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     late = open_ticket(api, world.department, served, priority="P1")
     jobs.sweep(db, JobContext(now=utcnow() + timedelta(hours=5), actor=Actor.system("job:tickets.sweep", "test")))
     fresh = open_ticket(api, world.department, served, priority="P3")
-    for who in (world.bureau, world.operator, world.department_b):
+    agreed = approved_request(api, world, world.department, item(catalog_service(api, world, code="PR-C"), quantity=1))
+    contract = draft_contract(api, world, [agreed], by=world.bureau)
+    for who in (world.bureau, world.bureau2, world.operator, world.department_b):
         give_password(db, who)
 
     # The bureau approves a purchase request through the queue and sees the budget move.
@@ -124,12 +126,12 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     bureau.page.get_by_role("link", name="待审批的采购申请").click()
     bureau.check("purchase-requests")
     bureau.page.get_by_role("link", name="PR-A").click()
-    assert "¥0.00" in bureau.page.locator("#budgets").inner_text()
+    assert "¥18,000.00" in bureau.page.locator("#budgets").inner_text()  # the contract's request, committed
     bureau.check("purchase-request")
     bureau.page.get_by_label("审批意见").fill("同意")
     bureau.page.get_by_role("button", name="批准").click()
     assert bureau.page.locator("#status").inner_text() == "已批准"
-    assert "¥36,000.00" in bureau.page.locator("#budgets").inner_text()
+    assert "¥54,000.00" in bureau.page.locator("#budgets").inner_text()  # and now 2 × ¥1,500.00 × 12 months more
     # A stale form: someone else returned the other request meanwhile.
     bureau.page.goto(f"/console/purchase-requests/{second['id']}")
     act(api, world.bureau2, f"/api/v1/purchase-requests/{second['id']}", "return", {"note": "请补充"})
@@ -139,6 +141,10 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     # A form posted without its CSRF token: refused, nothing changes.
     forged = bureau.page.request.post(f"/console/purchase-requests/{first['id']}/reject", form={"version": "3"})
     assert forged.status == 403
+    # Four eyes: the drafter of a contract is told a second bureau user approves it.
+    bureau.page.goto(f"/console/contracts/{contract['id']}")
+    assert "须由另一位管理局人员审批" in bureau.page.locator("#four-eyes").inner_text()
+    assert bureau.page.get_by_role("button", name="审批生效").count() == 0
     bureau.page.goto("/console/overview")
     bureau.page.wait_for_selector(".chart svg")
     bureau.check("overview")
@@ -149,6 +155,15 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     assert re.search(r"/console/login", bureau.page.url)
     bureau.check("login")
     bureau.close()
+
+    # The second bureau user approves the contract the first drafted.
+    second = Desk(browser, console)
+    second.log_in(world.bureau2)
+    second.page.goto(f"/console/contracts/{contract['id']}")
+    second.page.get_by_role("button", name="审批生效").click()
+    assert second.page.locator("#status").inner_text() == "已生效"
+    second.check("contract")
+    second.close()
 
     # The operator takes a ticket through its states and sees the breach in red.
     operator = Desk(browser, console)
@@ -186,4 +201,10 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     guesser.close()
     with db.transaction(write=False) as session:
         actions = set(session.exec(select(AuditEvent.action)))
-    assert {"console.login", "console.lockout", "purchase_request.approve", "ticket.resolve"} <= actions
+    assert {
+        "console.login",
+        "console.lockout",
+        "purchase_request.approve",
+        "contract.approve",
+        "ticket.resolve",
+    } <= actions
