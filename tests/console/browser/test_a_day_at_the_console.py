@@ -157,13 +157,13 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     bureau.close()
 
     # The second bureau user approves the contract the first drafted.
-    second = Desk(browser, console)
-    second.log_in(world.bureau2)
-    second.page.goto(f"/console/contracts/{contract['id']}")
-    second.page.get_by_role("button", name="审批生效").click()
-    assert second.page.locator("#status").inner_text() == "已生效"
-    second.check("contract")
-    second.close()
+    approver = Desk(browser, console)
+    approver.log_in(world.bureau2)
+    approver.page.goto(f"/console/contracts/{contract['id']}")
+    approver.page.get_by_role("button", name="审批生效").click()
+    assert approver.page.locator("#status").inner_text() == "已生效"
+    approver.check("contract")
+    approver.close()
 
     # The operator takes a ticket through its states and sees the breach in red.
     operator = Desk(browser, console)
