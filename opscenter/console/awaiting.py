@@ -150,7 +150,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
             tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=TicketStatus.RESOLVED))
         ),
     ),
-    ("ratings", "本月待评价的服务", frozenset({Role.DEPARTMENT}), None, _ratings_due),
+    ("ratings", "本月待评价的服务", frozenset({Role.DEPARTMENT}), "/console/ratings", _ratings_due),
 ]
 
 
@@ -170,5 +170,6 @@ def badge_counts(waiting: list[Waiting]) -> dict[str, int]:
     counts["purchase_requests"] = sum(
         item.count for item in waiting if item.key in ("purchase_requests", "returned_requests")
     )
+    counts["ratings"] = sum(item.count for item in waiting if item.key == "ratings")
     counts["tickets"] = sum(item.count for item in waiting if item.key.startswith("tickets"))
     return counts

@@ -12,9 +12,10 @@ from operations.tickets.pages import TicketPages
 from opscenter.console.home import HomeController, root
 from opscenter.console.login import LoginController
 from opscenter.pages import person_gate
+from sla.ratings.pages import RatingPages
 
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
-DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, ContractPages, TicketPages]
+DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, ContractPages, TicketPages, RatingPages]
 
 
 def console_router() -> Router:

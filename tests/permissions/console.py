@@ -52,6 +52,9 @@ ROWS = [
     Row("GET", "/console/contracts", only(200, *READERS)),
     Row("GET", CONTRACT, only(200, *READERS), _a_contract),
     Row("POST", f"{CONTRACT}/approve", only(422, BUREAU), _a_draft),
+    # sla/ratings/pages.py: who rated what is not the operations center's to read (管运分离)
+    Row("GET", "/console/ratings", only(200, BUREAU, DEPARTMENT, AUDITOR)),
+    Row("POST", "/console/ratings", only(422, DEPARTMENT)),
     # operations/tickets/pages.py
     Row("GET", "/console/tickets", only(200, *READERS)),
     Row("GET", TICKET, only(200, *READERS), _a_ticket),
