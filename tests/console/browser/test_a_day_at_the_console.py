@@ -115,7 +115,7 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     fresh = open_ticket(api, world.department, served, priority="P3")
     agreed = approved_request(api, world, world.department, item(catalog_service(api, world, code="PR-C"), quantity=1))
     contract = draft_contract(api, world, [agreed], by=world.bureau)
-    for who in (world.bureau, world.bureau2, world.operator, world.department_b):
+    for who in (world.bureau, world.bureau2, world.operator, world.department, world.department_b):
         give_password(db, who)
 
     # The bureau approves a purchase request through the queue and sees the budget move.
@@ -183,6 +183,17 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     assert operator.page.locator("#status").inner_text() == "已解决"
     operator.check("ticket")
     operator.close()
+
+    # The department rates the service it uses this month.
+    department = Desk(browser, console)
+    department.log_in(world.department)
+    department.page.get_by_role("link", name="本月待评价的服务").click()
+    department.page.get_by_label("评分（0–100）").fill("92")
+    department.page.get_by_label("意见").fill("响应及时")
+    department.page.get_by_role("button", name="提交评价").click()
+    assert "响应及时" in department.page.locator("#given").inner_text()
+    department.check("ratings")
+    department.close()
 
     # Another department's ticket is a 404, as a missing one.
     stranger = Desk(browser, console)
