@@ -187,6 +187,11 @@ def list_tickets(
     return keyset(session, query, page)
 
 
+def find_ticket(session: Session, number: str, *, actor: Actor) -> Ticket | None:
+    """The ticket with this number (T-2026-000123), when ``actor`` may see it (the console's search box)."""
+    return session.exec(_scoped(select(Ticket).where(Ticket.number == number), actor)).first()
+
+
 def to_public(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]:
     """The public answers of ``tickets``, with their linked assets: one query for the whole page."""
     linked: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)

@@ -76,7 +76,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "contracts",
         "待审批的合同（四眼原则：起草人以外的管理局人员审批）",
         frozenset({Role.BUREAU}),
-        None,
+        "/console/contracts?status=draft",
         lambda s, a, p: _total(agreements.list_contracts(s, actor=a, page=p, status=[ContractStatus.DRAFT])),
     ),
     (
@@ -152,7 +152,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
             tickets.list_tickets(s, actor=a, page=p, filters=tickets.TicketFilter(status=[TicketStatus.RESOLVED]))
         ),
     ),
-    ("ratings", "本月待评价的服务", frozenset({Role.DEPARTMENT}), None, _ratings_due),
+    ("ratings", "本月待评价的服务", frozenset({Role.DEPARTMENT}), "/console/ratings", _ratings_due),
 ]
 
 
@@ -172,5 +172,6 @@ def badge_counts(waiting: list[Waiting]) -> dict[str, int]:
     counts["purchase_requests"] = sum(
         item.count for item in waiting if item.key in ("purchase_requests", "returned_requests")
     )
+    counts["ratings"] = sum(item.count for item in waiting if item.key == "ratings")
     counts["tickets"] = sum(item.count for item in waiting if item.key.startswith("tickets"))
     return counts

@@ -53,7 +53,7 @@ def _login_page(
     context.setdefault("notice", "")
     context.setdefault("problem", "")
     context.setdefault("next", _safe_next(request.query_params.get("next", CONSOLE_PATH)))
-    page = render(request, "shell/login.html", status=status, login_token=token, **context)
+    page = render(request, "shell/login.html", status_code=status, login_token=token, **context)
     page.set_cookie(
         key=LOGIN_COOKIE,
         value=token,
@@ -136,7 +136,7 @@ class LoginController(Controller):
             ),
         )
         if isinstance(outcome, DomainError):
-            return render(request, "shell/password.html", status=outcome.status, problem=refusal_text(outcome))
+            return render(request, "shell/password.html", status_code=outcome.status, problem=refusal_text(outcome))
         return see_other(CONSOLE_PATH)
 
     @get("/account", guards=[allow(*EVERYONE)])

@@ -25,7 +25,9 @@ NAVIGATION = [
     _link("待我处理", "/console", *Role, count="total"),
     _link("一屏观天下", "/console/overview", BUREAU, OPERATOR, AUDITOR),
     _link("采购申请", "/console/purchase-requests", BUREAU, DEPARTMENT, AUDITOR, count="purchase_requests"),
+    _link("合同", "/console/contracts", BUREAU, OPERATOR, DEPARTMENT, AUDITOR),
     _link("工单", "/console/tickets", OPERATOR, DEPARTMENT, BUREAU, AUDITOR, count="tickets"),
+    _link("服务评价", "/console/ratings", BUREAU, DEPARTMENT, AUDITOR, count="ratings"),
     _link("账户与会话", "/console/account", *Role),
 ]
 

@@ -6,12 +6,16 @@ from pathlib import Path
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from contracts.agreements.pages import ContractPages
+from contracts.purchasing.pages import PurchaseRequestPages
+from operations.tickets.pages import TicketPages
 from opscenter.console.home import HomeController, root
 from opscenter.console.login import LoginController
 from opscenter.pages import person_gate
+from sla.ratings.pages import RatingPages
 
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
-DOMAIN_PAGES: list[ControllerRouterHandler] = []
+DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, ContractPages, TicketPages, RatingPages]
 
 
 def console_router() -> Router:

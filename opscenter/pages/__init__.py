@@ -59,7 +59,7 @@ async def person_gate(connection: ASGIConnection[Any, Any, Any, Any], handler: B
         raise PasswordChangeRequired("Choose your own password first.")
 
 
-def render(request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any) -> Response[str]:
+def render(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Response[str]:
     """The page ``template`` rendered with ``context`` and what every page shows (who is logged in, the session's
     CSRF token). Rendered in the handler's thread, inside its transaction, so lazy attributes still load."""
     person = request.scope.get("auth")
@@ -73,7 +73,7 @@ def render(request: Request[Any, Any, Any], template: str, *, status: int = 200,
         csrf_token=person.csrf_token if isinstance(person, PersonSession) else "",
         **context,
     )
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+    return Response(html, status_code=status_code, media_type="text/html; charset=utf-8")
 
 
 def see_other(path: str, **query: str) -> Response[bytes]:

@@ -2,6 +2,8 @@
 page's CSRF token the way the pages do."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -57,3 +59,15 @@ class Person:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextmanager
+def logged_in(base_url: str, db: Database, who: Identity) -> Iterator[Person]:
+    """``who`` at the console: given a password, logged in, holding its CSRF token."""
+    give_password(db, who)
+    person = Person(base_url)
+    try:
+        assert person.log_in(who.user_name).status_code == 303
+        yield person
+    finally:
+        person.close()

@@ -2,7 +2,34 @@
 which the console takes as the API does). Without a session or key, a console route redirects to the login page
 (tests/test_permissions.py)."""
 
-from tests.permissions.table import AUDITOR, BUREAU, EVERYONE, OPERATOR, Row, only
+from tests.conftest import ApiFactory
+from tests.factories import World
+from tests.permissions.contracts import _contract, _draft_contract, _submitted_request
+from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
+from tests.permissions.tickets import _ticket
+
+
+def _request(world: World, api: ApiFactory) -> Prepared:
+    """Department A's submitted purchase request; a form without its version is refused (422) past the guard."""
+    prepared = _submitted_request(world, api)
+    return Prepared(params=prepared.params)
+
+
+def _a_ticket(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params=_ticket()(world, api).params)
+
+
+def _a_contract(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params={"contract_id": _contract(world, api).params["contract_id"]})
+
+
+def _a_draft(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params=_draft_contract(world, api).params)
+
+
+REQUEST = "/console/purchase-requests/{request_id}"
+CONTRACT = "/console/contracts/{contract_id}"
+TICKET = "/console/tickets/{ticket_id}"
 
 ROWS = [
     Row("GET", "/console", only(200, *EVERYONE)),
@@ -14,4 +41,24 @@ ROWS = [
     Row("POST", "/console/password", only(422, *EVERYONE)),
     Row("POST", "/console/logout", only(303, *EVERYONE)),
     Row("POST", "/console/logout-everywhere", only(303, *EVERYONE)),
+    # contracts/purchasing/pages.py: the operations center sees approved requests only (404 for a submitted one).
+    Row("GET", "/console/purchase-requests", only(200, *READERS)),
+    Row("GET", REQUEST, only(200, *READERS, operator=404), _request),
+    Row("POST", f"{REQUEST}/approve", only(422, BUREAU), _request),
+    Row("POST", f"{REQUEST}/reject", only(422, BUREAU), _request),
+    Row("POST", f"{REQUEST}/return", only(422, BUREAU), _request),
+    Row("POST", f"{REQUEST}/submit", only(422, DEPARTMENT), _request),
+    # contracts/agreements/pages.py
+    Row("GET", "/console/contracts", only(200, *READERS)),
+    Row("GET", CONTRACT, only(200, *READERS), _a_contract),
+    Row("POST", f"{CONTRACT}/approve", only(422, BUREAU), _a_draft),
+    # sla/ratings/pages.py: who rated what is not the operations center's to read (管运分离)
+    Row("GET", "/console/ratings", only(200, BUREAU, DEPARTMENT, AUDITOR)),
+    Row("POST", "/console/ratings", only(422, DEPARTMENT)),
+    # operations/tickets/pages.py
+    Row("GET", "/console/tickets", only(200, *READERS)),
+    Row("GET", TICKET, only(200, *READERS), _a_ticket),
+    Row("POST", f"{TICKET}/operate", only(422, OPERATOR), _a_ticket),
+    Row("POST", f"{TICKET}/confirm", only(422, DEPARTMENT), _a_ticket),
+    Row("POST", f"{TICKET}/comments", only(422, OPERATOR, DEPARTMENT), _a_ticket),
 ]

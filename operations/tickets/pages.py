@@ -1,0 +1,229 @@
+"""The console's ticket pages: the operations center's board (queues by state and priority, SLA time left, breached
+in red, escalated in amber, filters and search by number), and each ticket with its actions, comments and
+history. A department sees its own tickets only (another's is a 404, as in the API) and confirms, reopens, answers
+and rates them. The same flows, guards and scoping as the API's controller."""
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Controller, Request, Response
+from litestar.params import FromPath, FromQuery
+from sqlmodel import Session, col, select
+
+from contracts.terms import Priority
+from operations.tickets import flows, service
+from operations.tickets.models import CommentIn, Ticket, TicketStatus
+from opscenter.audit import service as audit
+from opscenter.errors import DomainError, InvalidInput
+from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
+from opscenter.identity.models import Organization, Role
+from opscenter.pages import Form, attempt, refusal_text, render, see_other, version_of
+from opscenter.timekeeping import utcnow
+from opscenter.web import DbSession, Paging, get, post
+
+PAGE = "/console/tickets"
+_STEP_DONE = "已完成操作。"
+
+
+def _text(data: dict[str, str], field: str) -> str:
+    text = data.get(field, "").strip()
+    if not text or len(text) > 2000:
+        raise InvalidInput(field, "请填写说明（至多 2000 字）")
+    return text
+
+
+def _score(data: dict[str, str]) -> int:
+    text = data.get("score", "")
+    if text not in {"1", "2", "3", "4", "5"}:
+        raise InvalidInput("score", "请选择 1 到 5 分")
+    return int(text)
+
+
+# What each side may do to a ticket from the console, by the step's name: the flows of the API's actions.
+OPERATOR_STEPS: dict[str, Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]] = {
+    "acknowledge": lambda s, i, a, v, d: flows.acknowledge(s, i, actor=a, expected_version=v),
+    "start": lambda s, i, a, v, d: flows.start(s, i, actor=a, expected_version=v),
+    "pend": lambda s, i, a, v, d: flows.pend(s, i, actor=a, expected_version=v, question=_text(d, "text")),
+    "resolve": lambda s, i, a, v, d: flows.resolve(s, i, actor=a, expected_version=v, note=_text(d, "text")),
+    "resume": lambda s, i, a, v, d: flows.resume(s, i, actor=a, expected_version=v),
+}
+DEPARTMENT_STEPS: dict[str, Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]] = {
+    "resume": lambda s, i, a, v, d: flows.resume(s, i, actor=a, expected_version=v),
+    "close": lambda s, i, a, v, d: flows.close(s, i, actor=a, expected_version=v),
+    "reopen": lambda s, i, a, v, d: flows.reopen(s, i, actor=a, expected_version=v, reason=_text(d, "text")),
+    "satisfaction": lambda s, i, a, v, d: flows.rate_satisfaction(
+        s, i, actor=a, expected_version=v, score=_score(d), comment=d.get("text", "")[:2000]
+    ),
+}
+
+
+def time_left(ticket: Ticket) -> str:
+    """Until the resolution is due, as people read it; '已超时' once past (the due time already counts only the
+    ticket's clock: business hours, or 7×24)."""
+    if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        return "—"
+    seconds = int((ticket.resolution_due_at - utcnow()).total_seconds())
+    if seconds <= 0:
+        return "已超时"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} 小时 {minutes} 分" if hours else f"{minutes} 分"
+
+
+def _departments(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(ids))).all()
+    return dict(rows)
+
+
+def _detail(
+    request: Request[Any, Any, Any], session: Session, actor: Actor, ticket_id: uuid.UUID, page: Any, **shown: Any
+) -> Response[str]:
+    ticket = service.get_ticket(session, ticket_id, actor=actor)
+    first_page = dataclasses.replace(page, limit=100, cursor=None)
+    comments = service.list_comments(session, ticket_id, actor=actor, page=first_page)
+    return render(
+        request,
+        "tickets/detail.html",
+        status_code=shown.pop("status", 200),
+        ticket=ticket,
+        department=_departments(session, {ticket.department_id}).get(ticket.department_id, ""),
+        left=time_left(ticket),
+        comments=list(comments),
+        history=list(audit.history(session, ticket, page=first_page)),
+        notice=_STEP_DONE if request.query_params.get("done") else "",
+        problem=shown.pop("problem", ""),
+    )
+
+
+def _step(
+    request: Request[Any, Any, Any],
+    session: Session,
+    actor: Actor,
+    ticket_id: uuid.UUID,
+    page: Any,
+    steps: dict[str, Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]],
+    data: dict[str, str],
+) -> Response[Any]:
+    def act() -> Ticket:
+        step = steps.get(data.get("step", ""))
+        if step is None:
+            raise InvalidInput("step", "不支持的操作")
+        return step(session, ticket_id, actor, version_of(data), data)
+
+    outcome = attempt(session, act)
+    if isinstance(outcome, DomainError):
+        return _detail(request, session, actor, ticket_id, page, status=outcome.status, problem=refusal_text(outcome))
+    return see_other(f"{PAGE}/{ticket_id}", done="1")
+
+
+class TicketPages(Controller):
+    path = PAGE
+    include_in_schema = False
+    guards = [allow(*BUSINESS_ROLES)]
+
+    @get("/")
+    def board(
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        status: FromQuery[TicketStatus | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        breached: FromQuery[bool | None] = None,
+        escalated: FromQuery[bool | None] = None,
+        number: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """Most urgent first (the earliest resolution due); ``number`` finds one ticket by its number."""
+        filters = service.TicketFilter(
+            status=[status] if status else None,
+            priority=[priority] if priority else None,
+            breached=breached,
+            escalated=escalated,
+        )
+        if number:
+            found = service.find_ticket(session, number.strip(), actor=actor)
+            rows = [found] if found is not None else []
+            next_cursor = None
+        else:
+            sliced = service.list_tickets(session, actor=actor, page=page, filters=filters, sort=service.TicketSort.DUE)
+            rows, next_cursor = list(sliced), sliced.next_cursor
+        return render(
+            request,
+            "tickets/board.html",
+            rows=rows,
+            left={ticket.id: time_left(ticket) for ticket in rows},
+            departments=_departments(session, {ticket.department_id for ticket in rows}),
+            next_cursor=next_cursor,
+            filters=filters,
+            number=number or "",
+            statuses=list(TicketStatus),
+            priorities=list(Priority),
+            query=request.url.query,
+        )
+
+    @get("/{ticket_id:uuid}")
+    def read(
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        ticket_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        return _detail(request, session, actor, ticket_id, page)
+
+    @post("/{ticket_id:uuid}/operate", guards=[allow(Role.OPERATOR)], status_code=200)
+    def operate(
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        ticket_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Response[Any]:
+        """The operations center's steps: acknowledge, start, ask the department (pend), resolve, resume."""
+        return _step(request, session, actor, ticket_id, page, OPERATOR_STEPS, data)
+
+    @post("/{ticket_id:uuid}/confirm", guards=[allow(Role.DEPARTMENT)], status_code=200)
+    def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        ticket_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Response[Any]:
+        """The department's steps: answer (resume), close, reopen, rate its satisfaction."""
+        return _step(request, session, actor, ticket_id, page, DEPARTMENT_STEPS, data)
+
+    @post("/{ticket_id:uuid}/comments", guards=[allow(*SERVICE_PARTIES)], status_code=200)
+    def comment(
+        self,
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        ticket_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Response[Any]:
+        outcome = attempt(
+            session,
+            lambda: service.add_comment(
+                session,
+                ticket_id,
+                CommentIn(body=_text(data, "text"), internal=data.get("internal") == "on"),
+                actor=actor,
+            ),
+        )
+        if isinstance(outcome, DomainError):
+            return _detail(
+                request, session, actor, ticket_id, page, status=outcome.status, problem=refusal_text(outcome)
+            )
+        return see_other(f"{PAGE}/{ticket_id}", done="1")
