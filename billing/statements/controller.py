@@ -30,6 +30,7 @@ from opscenter.identity.models import Role
 from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.sheets import SPREADSHEET_MEDIA_TYPES, ExportFormat, download
 from opscenter.timekeeping import today
 from opscenter.web import DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, respond
@@ -88,7 +89,8 @@ class StatementController(Controller):
     @get(
         "/",
         description="Departments see issued statements of contracts they benefit from, with sums over their own "
-        "lines; the operations center sees those it supplies.",
+        "lines; the operations center sees those it supplies. `sort`: `newest` (the default), `oldest` or "
+        "`number` (the contract's). `q`: a part of the contract number, the period or the payment reference.",
     )
     def index(
         self,
@@ -98,9 +100,18 @@ class StatementController(Controller):
         period: PeriodQuery = None,
         contract_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
         statement_state: Annotated[StatementStatus | None, QueryParameter(name="state")] = None,
+        q: SearchQuery = None,
+        sort: Annotated[service.StatementSort, QueryParameter()] = service.StatementSort.NEWEST,
     ) -> CursorPage[StatementPublic]:
         rows = service.list_statements(
-            session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=statement_state
+            session,
+            actor=actor,
+            page=page,
+            period=as_period(period),
+            contract_id=contract_id,
+            status=statement_state,
+            q=q,
+            sort=sort,
         )
         return rows.page_of(service.to_public(session, list(rows), actor=actor))
 

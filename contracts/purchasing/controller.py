@@ -5,12 +5,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from contracts.purchasing import flows, service
 from contracts.purchasing.models import ApprovalNote, Decision, PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
+from contracts.purchasing.service import RequestSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.web import DbSession, ExpectedVersion, Paging, get, post, put, respond
 
 Answer = Response[PurchaseRequestPublic]
@@ -30,7 +32,11 @@ class PurchaseRequestController(Controller):
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> Answer:
         return _answer(service.create_request(session, data, actor=actor), created=True)
 
-    @get("/", description="Departments see their own; the operations center sees approved ones.")
+    @get(
+        "/",
+        description="Departments see their own; the operations center sees approved ones. `sort`: `newest` (the "
+        "default), `oldest` or `title`. `q`: a part of the title or of the decision's note, case-insensitive.",
+    )
     def index(
         self,
         session: DbSession,
@@ -38,8 +44,12 @@ class PurchaseRequestController(Controller):
         page: Paging,
         status: FromQuery[PurchaseStatus | None] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
+        q: SearchQuery = None,
+        sort: FromQuery[RequestSort] = RequestSort.NEWEST,
     ) -> CursorPage[PurchaseRequestPublic]:
-        rows = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
+        rows = service.list_requests(
+            session, actor=actor, page=page, status=status, department_id=department_id, q=q, sort=sort
+        )
         return rows.page_of([PurchaseRequestPublic.model_validate(row) for row in rows])
 
     @get("/{request_id:uuid}")

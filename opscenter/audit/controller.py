@@ -10,6 +10,7 @@ from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.web import DbSession, Paging, get
 
 
@@ -18,7 +19,7 @@ class AuditEventController(Controller):
     tags = ["audit"]
     guards = [allow(Role.ADMIN, Role.AUDITOR)]
 
-    @get("/", description="Newest first.")
+    @get("/", description="Newest first. `q`: a part of the actor's name, the action, the object's type or id.")
     def index(
         self,
         session: DbSession,
@@ -30,6 +31,7 @@ class AuditEventController(Controller):
         actor_user_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
+        q: SearchQuery = None,
     ) -> CursorPage[AuditEventPublic]:
         rows = service.list_events(
             session,
@@ -41,6 +43,7 @@ class AuditEventController(Controller):
                 actor_user_id=actor_user_id,
                 since=since,
                 until=until,
+                q=q,
             ),
         )
         return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])

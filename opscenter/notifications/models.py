@@ -6,6 +6,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, enum_field, instant_field
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import LabeledEnum, label_of
 from opscenter.timekeeping import utcnow
 
@@ -36,4 +37,5 @@ class Notification(NotificationBase, Identified, table=True):
 
 class NotificationPublic(NotificationBase):
     id: uuid.UUID
+    organization_name: str | None = name_of("organization_id", ORGANIZATIONS)
     kind_label: ClassVar[str] = label_of("kind")

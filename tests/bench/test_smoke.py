@@ -36,6 +36,7 @@ class Benchmark:
 BENCHMARKS = [
     Benchmark("requests", QUICK, ratios=4),
     Benchmark("lists", (*QUICK, "--rows", "60"), ratios=8),
+    Benchmark("names_search", (*QUICK, "--rows", "60"), ratios=5),
     Benchmark("tickets", (*QUICK, "--tickets", "60"), ratios=4 + 16 + 1),
     Benchmark("ratings_api", (*QUICK, "--instances", "3"), ratios=1 + 3),
     Benchmark("sync_vs_async", QUICK, ratios=2),
