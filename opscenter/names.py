@@ -73,7 +73,9 @@ class NameOf(dict[str, Any]):
 
 def name_of(id_field: str, source: NameSource, column: str = "name", *, description: str | None = None) -> Any:
     """A read-only name field beside ``id_field``; null when the id is null (or names nothing any more)."""
-    text = description or f"The {source.noun}'s {column} of `{id_field}`, as it reads now"
+    text = (
+        description or f"The {source.noun}'s {column} of `{id_field}` (of each, in order, for a list), as it reads now"
+    )
     return Field(default=None, description=text, schema_extra={"json_schema_extra": NameOf(id_field, source, column)})
 
 

@@ -115,7 +115,7 @@ class MaintenanceWindowPublic(MaintenanceWindowBase, PublicRecord):
     )
 
     service_instance_ids: list[uuid.UUID]
-    instance_labels: str | None = name_of("service_instance_ids", INSTANCES)
+    instance_labels: list[str | None] | None = name_of("service_instance_ids", INSTANCES)
     status: MaintenanceStatus
     proposed_by_id: uuid.UUID | None
     proposed_by_name: str | None = name_of("proposed_by_id", USERS)

@@ -178,7 +178,7 @@ class AssetPublic(AssetDescription, PublicRecord):
     retired_at: datetime | None
     retirement_reason: str
     service_instance_ids: list[uuid.UUID] = Field(description="The service instances it backs that you may see")
-    instance_labels: str | None = name_of("service_instance_ids", INSTANCES)
+    instance_labels: list[str | None] | None = name_of("service_instance_ids", INSTANCES)
 
     kind_label: ClassVar[str] = label_of("kind")
 
