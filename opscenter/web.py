@@ -16,6 +16,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from opscenter import names
 from opscenter.db import Database, Transactions
 from opscenter.errors import InvalidInput, PreconditionRequired
 from opscenter.pagination import CursorPage, PageRequest, load_cursor_key
@@ -85,6 +86,7 @@ def _transactional(fn: Callable[P, R], *, write: bool) -> Callable[P, R]:
             return fn(*args, **kwargs)
         try:
             answer = fn(*args, **kwargs)
+            names.fill(session, answer)  # names beside ids, one query per kind for the whole answer
         except BaseException:
             session.close()  # rolls back
             raise

@@ -32,6 +32,7 @@ from opscenter.identity.models import Role
 from opscenter.money import from_fen
 from opscenter.openapi import ALSO_ANSWERS, FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.timekeeping import today
 from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, PeriodQuery, as_period, get, post, respond
 from opscenter.workflow import ApproveBody, approval_note
@@ -90,7 +91,8 @@ class StatementController(Controller):
     @get(
         "/",
         description="Departments see issued statements of contracts they benefit from, with sums over their own "
-        "lines; the operations center sees those it supplies.",
+        "lines; the operations center sees those it supplies. `sort`: `newest` (the default), `oldest` or "
+        "`number` (the contract's). `q`: a part of the contract number, the period or the payment reference.",
     )
     def index(
         self,
@@ -100,9 +102,18 @@ class StatementController(Controller):
         period: PeriodQuery = None,
         contract_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
         status: AnyOf[StatementStatus] = None,
+        q: SearchQuery = None,
+        sort: Annotated[service.StatementSort, QueryParameter()] = service.StatementSort.NEWEST,
     ) -> CursorPage[StatementPublic]:
         rows = service.list_statements(
-            session, actor=actor, page=page, period=as_period(period), contract_id=contract_id, status=status
+            session,
+            actor=actor,
+            page=page,
+            period=as_period(period),
+            contract_id=contract_id,
+            status=status,
+            q=q,
+            sort=sort,
         )
         return rows.page_of(service.to_public(session, list(rows), actor=actor))
 

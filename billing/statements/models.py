@@ -10,8 +10,10 @@ from sqlmodel import Field, SQLModel
 
 from billing.statements.credit_notes.models import CreditNotePublic
 from billing.statements.disputes.models import DisputePublic
+from contracts.names import INSTANCES, SERVICES
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import Money, from_fen
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import (
     DECIMAL_AS_TEXT,
     LabeledEnum,
@@ -124,6 +126,7 @@ class BillingRunPublic(SQLModel):
     id: uuid.UUID
     period: str
     requested_by_id: uuid.UUID | None
+    requested_by_name: str | None = name_of("requested_by_id", USERS)
     requested_by: str
     started_at: datetime
     finished_at: datetime
@@ -145,6 +148,7 @@ class Statement(Identified, Timestamped, Versioned, table=True):
         UniqueConstraint("contract_id", "period"),
         Index("ix_statement_period_id", "period", "id"),
         Index("ix_statement_status_id", "status", "id"),
+        Index("ix_statement_contract_number_id", "contract_number", "id"),  # sort=number
     )
     # Derived sums and bookkeeping of the run; the lines carry the substance.
     audit_exclude: ClassVar[frozenset[str]] = frozenset({"run_id", "generated_at"})
@@ -251,8 +255,11 @@ class SlaEvidence(SQLModel):
 class StatementLinePublic(SQLModel):
     line_no: int
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     service_id: uuid.UUID
+    service_name: str | None = name_of("service_id", SERVICES)
     service_instance_id: uuid.UUID | None
+    instance_label: str | None = name_of("service_instance_id", INSTANCES)
     quantity: int
     unit_price: Money
     first_day: date
@@ -338,6 +345,7 @@ class StatementPublic(PublicRecord):
     contract_id: uuid.UUID
     contract_number: str
     supplier_id: uuid.UUID
+    supplier_name: str | None = name_of("supplier_id", ORGANIZATIONS)
     period: str
     status: StatementStatus
     base: Money
@@ -353,8 +361,10 @@ class StatementPublic(PublicRecord):
     generated_at: datetime
     issued_at: datetime | None
     issued_by_id: uuid.UUID | None
+    issued_by_name: str | None = name_of("issued_by_id", USERS)
     approved_at: datetime | None
     approved_by_id: uuid.UUID | None
+    approved_by_name: str | None = name_of("approved_by_id", USERS)
     paid_on: date | None
     payment_reference: str
     status_label: ClassVar[str] = label_of("status")

@@ -5,6 +5,7 @@ department sees the statements of contracts it benefits from, once issued, with 
 over them). Anything else is 404, as if absent.
 """
 
+import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterator
@@ -32,6 +33,7 @@ from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
+from opscenter.search import haystack, matches
 from opscenter.timekeeping import Period
 
 _HIDDEN_FROM_DEPARTMENTS = (StatementStatus.DRAFT,)
@@ -61,6 +63,20 @@ def get_statement(session: Session, statement_id: uuid.UUID, *, actor: Actor, fo
     )
 
 
+class StatementSort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NUMBER = "number"  # by contract number, then newest first
+
+
+_ORDERS = {
+    StatementSort.NEWEST: (col(Statement.id).desc(),),
+    StatementSort.OLDEST: (col(Statement.id),),
+    StatementSort.NUMBER: (col(Statement.contract_number), col(Statement.id).desc()),
+}
+SEARCHED = haystack(col(Statement.contract_number), col(Statement.period), col(Statement.payment_reference))
+
+
 def list_statements(
     session: Session,
     *,
@@ -69,8 +85,13 @@ def list_statements(
     period: Period | None = None,
     contract_id: uuid.UUID | None = None,
     status: Collection[StatementStatus] | None = None,
+    q: str | None = None,
+    sort: StatementSort = StatementSort.NEWEST,
 ) -> Slice[Statement]:
-    query = _scoped(select(Statement).order_by(col(Statement.id).desc()), actor)
+    """In the order ``sort`` says; ``q`` finds a part of the contract number, the period or the payment reference."""
+    query = _scoped(select(Statement).order_by(*_ORDERS[sort]), actor)
+    if q:
+        query = query.where(matches(SEARCHED, q))
     if period is not None:
         query = query.where(Statement.period == str(period))
     if contract_id is not None:

@@ -1,7 +1,7 @@
 import uuid
 
 from litestar import Controller, Response
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlmodel import Session
 
 from contracts.agreements import flows, service
@@ -15,12 +15,14 @@ from contracts.agreements.models import (
     ContractVersionPublic,
     Termination,
 )
+from contracts.agreements.service import ContractSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.web import AnyOf, DbSession, ExpectedVersion, Paging, get, post, put, respond
 from opscenter.workflow import ApproveBody, approval_note
 
@@ -40,11 +42,21 @@ class ContractController(Controller):
             service.to_public_one(session, contract, actor=actor), created=f"/api/v1/contracts/{contract.id}"
         )
 
-    @get("/", description="Departments: contracts they benefit from, with their own lines only.")
+    @get(
+        "/",
+        description="Departments: contracts they benefit from, with their own lines only. `sort`: `newest` (the "
+        "default), `oldest` or `number`. `q`: a part of the number or the title, case-insensitive.",
+    )
     def index(
-        self, session: DbSession, actor: CurrentActor, page: Paging, status: AnyOf[ContractStatus] = None
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        status: AnyOf[ContractStatus] = None,
+        q: SearchQuery = None,
+        sort: FromQuery[ContractSort] = ContractSort.NEWEST,
     ) -> CursorPage[ContractPublic]:
-        rows = service.list_contracts(session, actor=actor, page=page, status=status)
+        rows = service.list_contracts(session, actor=actor, page=page, status=status, q=q, sort=sort)
         return rows.page_of(service.to_public(session, rows.rows, actor=actor))
 
     @get("/{contract_id:uuid}")

@@ -7,10 +7,12 @@ from pydantic import model_validator
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from contracts.names import SERVICES
 from contracts.pricing import total_cost
 from contracts.terms import ContractTerms
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen, to_fen
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 
@@ -91,6 +93,8 @@ class ContractLineIn(ContractLineBase, StrictInput):
 
 class ContractLinePublic(ContractLineBase):
     line_no: int
+    service_name: str | None = name_of("service_id", SERVICES)
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     unit_price: NonNegativeMoney
     total_value: NonNegativeMoney
     purchase_item_id: uuid.UUID | None
@@ -151,7 +155,9 @@ class ContractVersionPublic(PublicRecord):
     total_value: NonNegativeMoney
     note: str
     created_by_id: uuid.UUID | None
+    created_by_name: str | None = name_of("created_by_id", USERS)
     approved_by_id: uuid.UUID | None
+    approved_by_name: str | None = name_of("approved_by_id", USERS)
     approved_at: datetime | None
     status_label: ClassVar[str] = label_of("status")
 
@@ -215,6 +221,7 @@ class Termination(StrictInput):
 
 class ContractPublic(ContractBase, PublicRecord):
     supplier_id: uuid.UUID
+    supplier_name: str | None = name_of("supplier_id", ORGANIZATIONS)
     status: ContractStatus
     current_version: int
     end_date: date
@@ -227,5 +234,6 @@ class ContractPublic(ContractBase, PublicRecord):
     terminated_on: date | None
     termination_reason: str
     created_by_id: uuid.UUID | None
+    created_by_name: str | None = name_of("created_by_id", USERS)
     status_label: ClassVar[str] = label_of("status")
     procurement_method_label: ClassVar[str] = label_of("procurement_method")

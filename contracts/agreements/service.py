@@ -4,6 +4,7 @@ A department reads only contracts it benefits from, and of them only its own lin
 center reads the contracts it supplies once approved; the bureau and auditors read everything.
 """
 
+import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
@@ -38,6 +39,7 @@ from opscenter.identity.models import Organization, OrgKind
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
+from opscenter.search import haystack, matches
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -76,10 +78,33 @@ def get_contract(session: Session, contract_id: uuid.UUID, *, actor: Actor, for_
     )
 
 
+class ContractSort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NUMBER = "number"
+
+
+_ORDERS = {
+    ContractSort.NEWEST: (col(Contract.id).desc(),),
+    ContractSort.OLDEST: (col(Contract.id),),
+    ContractSort.NUMBER: (col(Contract.number), col(Contract.id)),
+}
+SEARCHED = haystack(col(Contract.number), col(Contract.title))
+
+
 def list_contracts(
-    session: Session, *, actor: Actor, page: PageRequest, status: Collection[ContractStatus] | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    status: Collection[ContractStatus] | None = None,
+    q: str | None = None,
+    sort: ContractSort = ContractSort.NEWEST,
 ) -> Slice[Contract]:
-    query = select(Contract).order_by(col(Contract.id).desc())
+    """In the order ``sort`` says; ``q`` finds a part of the number or the title."""
+    query = select(Contract).order_by(*_ORDERS[sort])
+    if q:
+        query = query.where(matches(SEARCHED, q))
     query = any_of(query, Contract.status, status)
     return keyset(session, _scoped(query, actor), page)
 

@@ -6,6 +6,7 @@ from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
 from opscenter.money import NonNegativeMoney
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import PublicRecord, StrictInput
 from opscenter.timekeeping import utcnow
 
@@ -43,5 +44,6 @@ class BudgetUpdate(StrictInput):
 
 class BudgetPublic(BudgetBase, PublicRecord):
     amount: NonNegativeMoney
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     committed: NonNegativeMoney = Field(description="Estimated cost of approved purchase requests in this year")
     remaining: NonNegativeMoney

@@ -5,8 +5,10 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from contracts.names import CONTRACTS, SERVICES
 from monitoring.promql import LABEL_NAME
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 
@@ -91,9 +93,12 @@ class ServiceInstanceUpdate(StrictInput):
 
 class ServiceInstancePublic(ServiceInstanceBase, PublicRecord):
     contract_id: uuid.UUID
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     line_no: int
     service_id: uuid.UUID
+    service_name: str | None = name_of("service_id", SERVICES)
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     status: InstanceStatus
     sli_selector: str = Field(description="The PromQL selector of its SLI, built from the matchers")
     status_label: ClassVar[str] = label_of("status")

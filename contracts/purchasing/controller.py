@@ -7,6 +7,7 @@ from litestar.response import Stream
 
 from contracts.purchasing import exports, flows, service
 from contracts.purchasing.models import PurchaseRequestIn, PurchaseRequestPublic, PurchaseStatus
+from contracts.purchasing.service import RequestSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
@@ -15,6 +16,7 @@ from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, get, post, put, respond
 from opscenter.workflow import ApproveBody, RejectBody, ReturnBody, approval_note
 
@@ -35,7 +37,11 @@ class PurchaseRequestController(Controller):
     def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> Answer:
         return _answer(service.create_request(session, data, actor=actor), created=True)
 
-    @get("/", description="Departments see their own; the operations center sees approved ones.")
+    @get(
+        "/",
+        description="Departments see their own; the operations center sees approved ones. `sort`: `newest` (the "
+        "default), `oldest` or `title`. `q`: a part of the title or of the decision's note, case-insensitive.",
+    )
     def index(
         self,
         session: DbSession,
@@ -43,8 +49,12 @@ class PurchaseRequestController(Controller):
         page: Paging,
         status: AnyOf[PurchaseStatus] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
+        q: SearchQuery = None,
+        sort: FromQuery[RequestSort] = RequestSort.NEWEST,
     ) -> CursorPage[PurchaseRequestPublic]:
-        rows = service.list_requests(session, actor=actor, page=page, status=status, department_id=department_id)
+        rows = service.list_requests(
+            session, actor=actor, page=page, status=status, department_id=department_id, q=q, sort=sort
+        )
         return rows.page_of([PurchaseRequestPublic.model_validate(row) for row in rows])
 
     @get(

@@ -7,9 +7,11 @@ from pydantic import model_validator
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, Relationship, SQLModel
 
+from contracts.names import CONTRACTS, SERVICES
 from contracts.pricing import total_cost
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney, from_fen, to_fen
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 
@@ -72,6 +74,7 @@ class PurchaseItemIn(PurchaseItemBase, StrictInput):
 
 class PurchaseItemPublic(PurchaseItemBase):
     id: uuid.UUID
+    service_name: str | None = name_of("service_id", SERVICES)
     unit_price: NonNegativeMoney
     estimated_amount: NonNegativeMoney
 
@@ -87,6 +90,7 @@ class PurchaseRequest(PurchaseRequestBase, Identified, Timestamped, Versioned, t
         Index("ix_purchase_request_department_id_id", "department_id", "id"),
         Index("ix_purchase_request_status_id", "status", "id"),
         Index("ix_purchase_request_department_id_status_id", "department_id", "status", "id"),
+        Index("ix_purchase_request_title_id", "title", "id"),  # sort=title
     )
 
     department_id: uuid.UUID = Field(foreign_key="organization.id")
@@ -121,13 +125,17 @@ class PurchaseRequestIn(PurchaseRequestBase, StrictInput):
 
 class PurchaseRequestPublic(PurchaseRequestBase, PublicRecord):
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     status: PurchaseStatus
     items: list[PurchaseItemPublic]
     estimated_total: NonNegativeMoney
     created_by_id: uuid.UUID | None
+    created_by_name: str | None = name_of("created_by_id", USERS)
     submitted_at: datetime | None
     decided_at: datetime | None
     decided_by_id: uuid.UUID | None
+    decided_by_name: str | None = name_of("decided_by_id", USERS)
     decision_note: str
     contract_id: uuid.UUID | None
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     status_label: ClassVar[str] = label_of("status")

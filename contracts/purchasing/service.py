@@ -1,5 +1,6 @@
 """Purchase requests as records: drafting, editing, reading. The approval steps live in flows.py."""
 
+import enum
 import uuid
 from collections.abc import Collection
 
@@ -13,6 +14,7 @@ from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
+from opscenter.search import haystack, matches
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -47,6 +49,20 @@ def get_request(session: Session, request_id: uuid.UUID, *, actor: Actor, for_up
     )
 
 
+class RequestSort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TITLE = "title"  # by title, then newest first
+
+
+_ORDERS = {
+    RequestSort.NEWEST: (col(PurchaseRequest.id).desc(),),
+    RequestSort.OLDEST: (col(PurchaseRequest.id),),
+    RequestSort.TITLE: (col(PurchaseRequest.title), col(PurchaseRequest.id).desc()),
+}
+SEARCHED = haystack(col(PurchaseRequest.title), col(PurchaseRequest.decision_note))
+
+
 def list_requests(
     session: Session,
     *,
@@ -54,8 +70,13 @@ def list_requests(
     page: PageRequest,
     status: Collection[PurchaseStatus] | None = None,
     department_id: uuid.UUID | None = None,
+    q: str | None = None,
+    sort: RequestSort = RequestSort.NEWEST,
 ) -> Slice[PurchaseRequest]:
-    query = _scoped(select(PurchaseRequest).order_by(col(PurchaseRequest.id).desc()), actor)
+    """In the order ``sort`` says; ``q`` finds a part of the title or of the decision's note."""
+    query = _scoped(select(PurchaseRequest).order_by(*_ORDERS[sort]), actor)
+    if q:
+        query = query.where(matches(SEARCHED, q))
     query = any_of(query, PurchaseRequest.status, status)
     if department_id is not None:
         query = query.where(PurchaseRequest.department_id == department_id)

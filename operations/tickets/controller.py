@@ -23,7 +23,7 @@ from operations.tickets.models import (
     TicketResolution,
     TicketStatus,
 )
-from operations.tickets.service import TicketFilter, TicketSort
+from operations.tickets.service import Assignee, TicketFilter, TicketSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
@@ -33,6 +33,7 @@ from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD, LOCATION
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, get, post, respond
 
 Answer = Response[TicketPublic]
@@ -62,7 +63,13 @@ class TicketController(Controller):
     ) -> Answer:
         return _answer(session, service.open_ticket(session, data, actor=actor), created=True)
 
-    @get("/", description="Departments see their own. Newest first, or `sort=due`: the earliest resolution due first.")
+    @get(
+        "/",
+        description="Departments see their own. `sort`: `newest` (the default; `created` says the same), `oldest`, "
+        "`due` (the earliest resolution due first) or `priority` (P1 first, newest first within a priority). "
+        "`q`: a part of the number, title or description, case-insensitive. `open=true`: not resolved or closed. "
+        "`assignee=me`: assigned to you; `assignee=nobody`: not assigned yet.",
+    )
     def index(
         self,
         session: DbSession,
@@ -75,7 +82,10 @@ class TicketController(Controller):
         service_instance_id: FromQuery[uuid.UUID | None] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
         assignee_id: FromQuery[uuid.UUID | None] = None,
-        sort: FromQuery[TicketSort] = TicketSort.CREATED,
+        assignee: FromQuery[Assignee | None] = None,
+        open: FromQuery[bool | None] = None,
+        q: SearchQuery = None,
+        sort: FromQuery[TicketSort] = TicketSort.NEWEST,
     ) -> CursorPage[TicketPublic]:
         filters = TicketFilter(
             status=status,
@@ -85,6 +95,9 @@ class TicketController(Controller):
             service_instance_id=service_instance_id,
             department_id=department_id,
             assignee_id=assignee_id,
+            assignee=assignee,
+            open=open,
+            q=q,
         )
         rows = service.list_tickets(session, actor=actor, page=page, filters=filters, sort=sort)
         return rows.page_of(service.to_public(session, rows.rows))

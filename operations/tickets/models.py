@@ -6,8 +6,10 @@ from typing import Any, ClassVar
 from sqlalchemy import Index, Sequence, Text
 from sqlmodel import Field, SQLModel
 
+from contracts.names import CONTRACTS, INSTANCES
 from contracts.terms import Clock, Priority
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
 
 MAX_LINKED_ASSETS = 20
@@ -74,6 +76,7 @@ class Ticket(TicketBase, Identified, Timestamped, Versioned, table=True):
         Index("ix_ticket_department_id_resolution_due_at_id", "department_id", "resolution_due_at", "id"),
         Index("ix_ticket_status_id", "status", "id"),
         Index("ix_ticket_resolution_due_at_id", "resolution_due_at", "id"),
+        Index("ix_ticket_priority_id", "priority", "id"),  # sort=priority
         # The sweep: each of its statements is a range over the unmarked rows only (mark IS NULL, state, due <
         # now), whatever the number of open or long-marked tickets. The resolution one also gives billing a
         # month's breaches (a range on its leading column).
@@ -185,12 +188,18 @@ class TicketPublic(TicketBase, PublicRecord):
 
     number: str
     service_instance_id: uuid.UUID
+    instance_label: str | None = name_of("service_instance_id", INSTANCES)
+    service_name: str | None = name_of("service_instance_id", INSTANCES, "service")
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     contract_id: uuid.UUID
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     line_no: int
     status: TicketStatus
     opened_by_id: uuid.UUID | None
+    opened_by_name: str | None = name_of("opened_by_id", USERS)
     assignee_id: uuid.UUID | None
+    assignee_name: str | None = name_of("assignee_id", USERS)
     clock: Clock
     response_minutes: int
     resolution_minutes: int

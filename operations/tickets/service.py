@@ -40,9 +40,11 @@ from opscenter.calendar.service import working_calendar
 from opscenter.errors import Forbidden, InvalidInput, NotFound
 from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
+from opscenter.names import name_fields
 from opscenter.notifications.models import NotificationKind
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
+from opscenter.search import haystack, matches
 from opscenter.timekeeping import Period, business_date, utcnow
 
 
@@ -146,8 +148,27 @@ def get_ticket(session: Session, ticket_id: uuid.UUID, *, actor: Actor, for_upda
 
 
 class TicketSort(enum.StrEnum):
-    CREATED = "created"
-    DUE = "due"
+    NEWEST = "newest"
+    CREATED = "created"  # the first name of newest, kept for the clients that send it
+    OLDEST = "oldest"
+    DUE = "due"  # the earliest resolution due time first
+    PRIORITY = "priority"  # P1 first, newest first within a priority
+
+
+class Assignee(enum.StrEnum):
+    ME = "me"  # assigned to the caller
+    NOBODY = "nobody"  # not assigned yet
+
+
+OPEN_STATUSES = frozenset(TicketStatus) - {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+SEARCHED = haystack(col(Ticket.number), col(Ticket.title), col(Ticket.description))
+_ORDERS = {
+    TicketSort.NEWEST: (col(Ticket.id).desc(),),
+    TicketSort.CREATED: (col(Ticket.id).desc(),),
+    TicketSort.OLDEST: (col(Ticket.id),),
+    TicketSort.DUE: (col(Ticket.resolution_due_at), col(Ticket.id)),
+    TicketSort.PRIORITY: (col(Ticket.priority), col(Ticket.id).desc()),
+}
 
 
 @dataclass(frozen=True)
@@ -159,18 +180,17 @@ class TicketFilter:
     service_instance_id: uuid.UUID | None = None
     department_id: uuid.UUID | None = None
     assignee_id: uuid.UUID | None = None
+    assignee: Assignee | None = None
+    open: bool | None = None  # not resolved or closed (True), or resolved or closed (False)
+    q: str | None = None  # a part of the number, title or description
 
 
 def list_tickets(
     session: Session, *, actor: Actor, page: PageRequest, filters: TicketFilter, sort: TicketSort = TicketSort.CREATED
 ) -> Slice[Ticket]:
-    """Newest first (``created``), or the earliest resolution due time first (``due``)."""
-    query = select(Ticket)
-    if sort is TicketSort.DUE:
-        query = query.order_by(col(Ticket.resolution_due_at), col(Ticket.id))
-    else:
-        query = query.order_by(col(Ticket.id).desc())
-    query = any_of(any_of(_scoped(query, actor), Ticket.status, filters.status), Ticket.priority, filters.priority)
+    """In the order ``sort`` says (newest first by default), filtered by ``filters``."""
+    query = _scoped(select(Ticket).order_by(*_ORDERS[sort]), actor)
+    query = any_of(any_of(query, Ticket.status, filters.status), Ticket.priority, filters.priority)
     for column, value in (
         (Ticket.service_instance_id, filters.service_instance_id),
         (Ticket.department_id, filters.department_id),
@@ -184,6 +204,15 @@ def list_tickets(
     if filters.escalated is not None:
         escalated = col(Ticket.escalated_at)
         query = query.where(escalated.is_not(None) if filters.escalated else escalated.is_(None))
+    if filters.open is not None:
+        status = col(Ticket.status)
+        query = query.where(status.in_(OPEN_STATUSES) if filters.open else status.not_in(OPEN_STATUSES))
+    if filters.assignee is Assignee.ME:
+        query = query.where(Ticket.assignee_id == actor.user_id)
+    elif filters.assignee is Assignee.NOBODY:
+        query = query.where(col(Ticket.assignee_id).is_(None))
+    if filters.q:
+        query = query.where(matches(SEARCHED, filters.q))
     return keyset(session, query, page)
 
 
@@ -206,7 +235,7 @@ def to_public(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]
     return [TicketPublic.model_validate({**_loaded(ticket), "asset_ids": linked[ticket.id]}) for ticket in tickets]
 
 
-_PUBLIC_COLUMNS = frozenset(TicketPublic.model_fields) - {"asset_ids"}
+_PUBLIC_COLUMNS = frozenset(TicketPublic.model_fields) - {"asset_ids"} - name_fields(TicketPublic)
 
 
 def _loaded(ticket: Ticket) -> dict[str, object]:

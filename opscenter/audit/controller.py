@@ -14,6 +14,7 @@ from opscenter.identity.guards import allow
 from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
+from opscenter.search import SearchQuery
 from opscenter.web import DbSession, Exporting, Paging, get
 
 HASH_RECIPE = """\
@@ -61,7 +62,11 @@ class AuditEventController(Controller):
     tags = ["audit"]
     guards = [allow(Role.ADMIN, Role.AUDITOR)]
 
-    @get("/", description=f"Newest first.\n\n{HASH_RECIPE}")
+    @get(
+        "/",
+        description="Newest first. `q`: a part of the actor's name, the action, the object's type or id."
+        f"\n\n{HASH_RECIPE}",
+    )
     def index(
         self,
         session: DbSession,
@@ -73,6 +78,7 @@ class AuditEventController(Controller):
         actor_user_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
+        q: SearchQuery = None,
     ) -> CursorPage[AuditEventPublic]:
         rows = service.list_events(
             session,
@@ -84,6 +90,7 @@ class AuditEventController(Controller):
                 actor_user_id=actor_user_id,
                 since=since,
                 until=until,
+                q=q,
             ),
         )
         return rows.page_of([AuditEventPublic.model_validate(row) for row in rows])

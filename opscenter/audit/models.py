@@ -15,6 +15,7 @@ from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, Relationship, SQLModel
 
 from opscenter.db import Identified, instant_field
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.timekeeping import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -96,6 +97,7 @@ class AuditQueueEntry(SQLModel, table=True):
 
 class AuditEventPublic(AuditEventBase):
     id: uuid.UUID
+    actor_organization_name: str | None = name_of("actor_organization_id", ORGANIZATIONS)
     seq: int | None = Field(description="Position in the sealed chain, from 1, no gaps; null until sealed")
     prev_hash: str | None = Field(description="The previous sealed event's hash; null until sealed")
     hash: str | None = Field(description="SHA-256 over this event and prev_hash; null until sealed")

@@ -31,6 +31,7 @@ from opscenter.db import core_table, new_id
 from opscenter.errors import InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
+from opscenter.search import haystack, matches
 from opscenter.timekeeping import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,12 @@ class EventFilter:
     actor_user_id: uuid.UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
+    q: str | None = None  # a part of the actor's name, the action, the object's type or id
+
+
+SEARCHED = haystack(
+    col(AuditEvent.actor_name), col(AuditEvent.action), col(AuditEvent.object_type), col(AuditEvent.object_id)
+)
 
 
 def list_events(session: Session, *, page: PageRequest, filters: EventFilter) -> Slice[AuditEvent]:
@@ -231,6 +238,8 @@ def list_events(session: Session, *, page: PageRequest, filters: EventFilter) ->
         query = query.where(col(AuditEvent.occurred_at) >= _aware("since", filters.since))
     if filters.until is not None:
         query = query.where(col(AuditEvent.occurred_at) < _aware("until", filters.until))
+    if filters.q:
+        query = query.where(matches(SEARCHED, filters.q))
     return keyset(session, query, page)
 
 

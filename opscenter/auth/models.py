@@ -7,6 +7,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, instant_field
+from opscenter.names import USERS, name_of
 from opscenter.schemas import OptionalInstant, PublicRecord, StrictInput
 from opscenter.timekeeping import utcnow
 
@@ -41,6 +42,7 @@ class ApiKeyCreate(ApiKeyBase, StrictInput):
 
 class ApiKeyPublic(ApiKeyBase, PublicRecord):
     user_id: uuid.UUID
+    user_name: str | None = name_of("user_id", USERS)
     prefix: str
     revoked_at: datetime | None
     last_used_at: datetime | None

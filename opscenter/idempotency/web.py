@@ -14,6 +14,7 @@ from litestar.serialization import encode_json
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session
 
+from opscenter import names
 from opscenter.errors import InvalidInput
 from opscenter.idempotency import service
 from opscenter.idempotency.service import HEADER, Answer, Claim
@@ -96,7 +97,9 @@ def idempotent_post(path: str = "/", **options: Any) -> Callable[[Callable[..., 
             )
             if isinstance(outcome, Answer):
                 return _response(outcome, replayed=True)
-            answer = _frozen(fn(*args, **kwargs), default_status)
+            first = fn(*args, **kwargs)
+            names.fill(session, first)  # before it is kept: every replay carries the names the first answer had
+            answer = _frozen(first, default_status)
             service.remember(session, outcome, answer)
             return _response(answer, replayed=False)
 

@@ -6,6 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, Timestamped, Versioned, enum_field
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, label_of
 
 # SQLModel's Field(regex=…) is silently ignored under pydantic 2 (sqlmodel#735): patterns go in the type.
@@ -85,5 +86,6 @@ class UserUpdate(StrictInput):
 
 class UserPublic(UserBase, PublicRecord):
     organization_id: uuid.UUID
+    organization_name: str | None = name_of("organization_id", ORGANIZATIONS)
     is_active: bool
     role_label: ClassVar[str] = label_of("role")

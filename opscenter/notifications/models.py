@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, enum_field, instant_field
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import LabeledEnum, label_of
 from opscenter.timekeeping import utcnow
 
@@ -143,4 +144,5 @@ class Notification(NotificationBase, Identified, table=True):
 class NotificationPublic(NotificationBase):
     id: uuid.UUID
     event_id: uuid.UUID | None
+    organization_name: str | None = name_of("organization_id", ORGANIZATIONS)
     kind_label: ClassVar[str] = label_of("kind")

@@ -6,7 +6,9 @@ from pydantic import model_validator
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
+from contracts.names import INSTANCES
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
+from opscenter.names import USERS, name_of
 from opscenter.schemas import INSTANT_RULE, Instant, LabeledEnum, PublicRecord, StrictInput, label_of, schema_config
 
 MAX_INSTANCES = 500
@@ -101,9 +103,12 @@ class MaintenanceWindowPublic(MaintenanceWindowBase, PublicRecord):
     )
 
     service_instance_ids: list[uuid.UUID]
+    instance_labels: list[str | None] | None = name_of("service_instance_ids", INSTANCES)
     status: MaintenanceStatus
     proposed_by_id: uuid.UUID | None
+    proposed_by_name: str | None = name_of("proposed_by_id", USERS)
     decided_by_id: uuid.UUID | None
+    decided_by_name: str | None = name_of("decided_by_id", USERS)
     decided_at: datetime | None
     decision_note: str
     status_label: ClassVar[str] = label_of("status")

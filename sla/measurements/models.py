@@ -6,7 +6,9 @@ from sqlalchemy import JSON, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from contracts.instances.models import MEASURED_COPIES
+from contracts.names import CONTRACTS, INSTANCES
 from opscenter.db import Identified, instant_field
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import schema_config
 
 
@@ -70,5 +72,8 @@ class MeasurementPublic(MeasurementBase):
 
     id: uuid.UUID
     department_id: uuid.UUID
+    instance_label: str | None = name_of("service_instance_id", INSTANCES)
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     contract_id: uuid.UUID
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     line_no: int

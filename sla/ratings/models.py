@@ -7,7 +7,9 @@ from pydantic import PlainSerializer, WithJsonSchema
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from contracts.names import CONTRACTS, INSTANCES
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import LabeledEnum, PeriodText, PublicRecord, StrictInput, label_of, schema_config
 
 MeanScore = Annotated[
@@ -130,11 +132,17 @@ class RatingPublic(RatingContent, PublicRecord):
     model_config = schema_config(example=_RATING_PUBLIC_EXAMPLE)
 
     service_instance_id: uuid.UUID
+    instance_label: str | None = name_of("service_instance_id", INSTANCES)
+    service_name: str | None = name_of("service_instance_id", INSTANCES, "service")
     period: str
     contract_id: uuid.UUID
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     rated_by_id: uuid.UUID | None
+    rated_by_name: str | None = name_of("rated_by_id", USERS)
     revised_by_id: uuid.UUID | None
+    revised_by_name: str | None = name_of("revised_by_id", USERS)
 
 
 class RatingBatchPublic(SQLModel):
@@ -190,6 +198,7 @@ class RatingSummary(SQLModel):
 
     period: str | None
     service_instance_id: uuid.UUID | None
+    instance_label: str | None = name_of("service_instance_id", INSTANCES)
     count: int
     mean_score: MeanScore | None = Field(description="null when nothing was rated")
     dimensions: DimensionMeans
@@ -239,9 +248,11 @@ class RatingPeriodPublic(PublicRecord):
     )
 
     contract_id: uuid.UUID
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     period: str
     status: RatingPeriodStatus
     closed_at: datetime | None
     closed_by_id: uuid.UUID | None
+    closed_by_name: str | None = name_of("closed_by_id", USERS)
     closed_note: str
     status_label: ClassVar[str] = label_of("status")

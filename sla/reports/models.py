@@ -6,6 +6,8 @@ from typing import Annotated, ClassVar
 from pydantic import WithJsonSchema
 from sqlmodel import Field, SQLModel
 
+from contracts.names import CONTRACTS, INSTANCES
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import DECIMAL_AS_TEXT, LabeledEnum, label_of, schema_config
 
 PercentText = Annotated[
@@ -62,10 +64,14 @@ class LineReport(SQLModel):
     model_config = schema_config(frozen=True, example=_EXAMPLE)
 
     contract_id: uuid.UUID
+    contract_number: str | None = name_of("contract_id", CONTRACTS, "number")
     line_no: int
     period: str
     service_instance_id: uuid.UUID | None = Field(description="null: the line has no service instance to measure")
+    instance_label: str | None = name_of("service_instance_id", INSTANCES)
+    service_name: str | None = name_of("service_instance_id", INSTANCES, "service")
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     first_day: date = Field(description="The line's first active day in the month")
     last_day: date
     active_days: int

@@ -37,6 +37,7 @@ BENCHMARKS = [
     Benchmark("requests", QUICK, ratios=4),
     Benchmark("request_logging", QUICK, ratios=2),
     Benchmark("lists", (*QUICK, "--rows", "60"), ratios=8),
+    Benchmark("names_search", (*QUICK, "--rows", "60"), ratios=5),
     Benchmark("tickets", (*QUICK, "--tickets", "60"), ratios=4 + 16 + 1),
     Benchmark("ratings_api", (*QUICK, "--instances", "3"), ratios=1 + 3),
     Benchmark("writes", (*QUICK, "--instances", "3"), ratios=3 + 1),

@@ -6,6 +6,7 @@ from sqlmodel import Field, SQLModel
 
 from opscenter.db import Identified, instant_field
 from opscenter.money import Money, NonNegativeMoney
+from opscenter.names import USERS, name_of
 from opscenter.schemas import StrictInput, schema_config
 from opscenter.timekeeping import utcnow
 
@@ -53,4 +54,5 @@ class CreditNotePublic(SQLModel):
     amount: Money
     reason: str
     created_by_id: uuid.UUID | None
+    created_by_name: str | None = name_of("created_by_id", USERS)
     created_at: datetime

@@ -8,6 +8,7 @@ from sqlmodel import Field
 
 from contracts.terms import Percent
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import (
     LabeledEnum,
     PublicRecord,
@@ -110,12 +111,15 @@ class DisputePublic(PublicRecord):
     statement_id: uuid.UUID
     line_no: int
     raised_by_org_id: uuid.UUID
+    raised_by_org_name: str | None = name_of("raised_by_org_id", ORGANIZATIONS)
     raised_by_id: uuid.UUID | None
+    raised_by_name: str | None = name_of("raised_by_id", USERS)
     reason: str
     status: DisputeStatus
     resolution: DisputeOutcome | None
     manual_value: str | None
     resolution_reason: str
     resolved_by_id: uuid.UUID | None
+    resolved_by_name: str | None = name_of("resolved_by_id", USERS)
     resolved_at: datetime | None
     status_label: ClassVar[str] = label_of("status")

@@ -9,6 +9,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from operations.assets.register.models import Asset, AssetDescription, AssetIn, AssetKind, AssetsInput
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney
+from opscenter.names import ORGANIZATIONS, USERS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 
 # A batch is one transaction at takeover: bounded so that its largest step stays a few seconds.
@@ -152,6 +153,7 @@ class HandoverSignaturePublic(SQLModel):
     signed_by_id: uuid.UUID
     signed_by_name: str
     organization_id: uuid.UUID
+    organization_name: str | None = name_of("organization_id", ORGANIZATIONS)
     signed_at: datetime
     comment: str
 
@@ -160,16 +162,19 @@ class HandoverSignaturePublic(SQLModel):
 
 class HandoverBatchPublic(HandoverBatchBase, PublicRecord):
     department_id: uuid.UUID
+    department_name: str | None = name_of("department_id", ORGANIZATIONS)
     status: HandoverStatus
     item_count: int
     accepted_count: int
     rejected_count: int
     created_by_id: uuid.UUID | None
+    created_by_name: str | None = name_of("created_by_id", USERS)
     submitted_at: datetime | None
     inspection_completed_at: datetime | None
     completed_at: datetime | None
     transfer_date: date | None
     operator_organization_id: uuid.UUID | None
+    operator_organization_name: str | None = name_of("operator_organization_id", ORGANIZATIONS)
     cancelled_at: datetime | None
     signatures: list[HandoverSignaturePublic]
 
@@ -196,6 +201,7 @@ class HandoverItemPublic(AssetDescription):
     defect_note: str
     inspected_at: datetime | None
     inspected_by_id: uuid.UUID | None
+    inspected_by_name: str | None = name_of("inspected_by_id", USERS)
 
     kind_label: ClassVar[str] = label_of("kind")
 

@@ -23,6 +23,7 @@ from opscenter.identity.models import Role
 from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.parameters import harden
+from opscenter.search import SearchQuery
 from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, get, patch, post, respond
 
 Filters = NamedDependency[service.AssetFilter]
@@ -42,9 +43,7 @@ def provide_filters(
     serial_prefix: Annotated[
         str | None, QueryParameter(max_length=100, description="Serial number starts with this")
     ] = None,
-    q: Annotated[
-        str | None, QueryParameter(max_length=100, description="Serial number starts with this, or name contains it")
-    ] = None,
+    q: SearchQuery = None,
 ) -> service.AssetFilter:
     return service.AssetFilter(
         owner_department_id=owner_department_id,
@@ -66,9 +65,20 @@ class AssetController(Controller):
     guards = [allow(*BUSINESS_ROLES)]
     dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
 
-    @get("/", description="Newest first. A department sees the assets it owns; the others see all.")
-    def index(self, session: DbSession, actor: CurrentActor, page: Paging, filters: Filters) -> CursorPage[AssetPublic]:
-        rows = service.list_assets(session, actor=actor, page=page, filters=filters)
+    @get(
+        "/",
+        description="A department sees the assets it owns; the others see all. `sort`: `newest` (the default), "
+        "`oldest` or `name`. `q`: a part of the name, serial number, model or location, case-insensitive.",
+    )
+    def index(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        page: Paging,
+        filters: Filters,
+        sort: Annotated[service.AssetSort, QueryParameter()] = service.AssetSort.NEWEST,
+    ) -> CursorPage[AssetPublic]:
+        rows = service.list_assets(session, actor=actor, page=page, filters=filters, sort=sort)
         return rows.page_of(service.to_public(session, rows.rows, actor=actor))
 
     @get(

@@ -7,8 +7,10 @@ from pydantic import ConfigDict, field_validator
 from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from contracts.names import INSTANCES
 from opscenter.db import Identified, Timestamped, Versioned, enum_field, instant_field
 from opscenter.money import NonNegativeMoney
+from opscenter.names import ORGANIZATIONS, name_of
 from opscenter.schemas import LabeledEnum, PublicRecord, StrictInput, check_json, label_of
 
 MAX_SPEC_CHARS = 4000
@@ -109,6 +111,7 @@ class Asset(AssetDescription, Identified, Timestamped, Versioned, table=True):
         Index("ix_asset_state_id", "state", "id"),
         Index("ix_asset_kind_id", "kind", "id"),
         Index("ix_asset_location", "location"),
+        Index("ix_asset_name_id", "name", "id"),  # sort=name
     )
 
     original_value_fen: int = Field(sa_type=BigInteger, ge=0)
@@ -166,13 +169,16 @@ class AssetHistoryPublic(SQLModel):
 class AssetPublic(AssetDescription, PublicRecord):
     original_value: NonNegativeMoney
     owner_department_id: uuid.UUID
+    owner_department_name: str | None = name_of("owner_department_id", ORGANIZATIONS)
     operator_organization_id: uuid.UUID | None
+    operator_organization_name: str | None = name_of("operator_organization_id", ORGANIZATIONS)
     state: AssetState
     handover_batch_id: uuid.UUID | None
     transferred_on: date | None
     retired_at: datetime | None
     retirement_reason: str
     service_instance_ids: list[uuid.UUID] = Field(description="The service instances it backs that you may see")
+    instance_labels: list[str | None] | None = name_of("service_instance_ids", INSTANCES)
 
     kind_label: ClassVar[str] = label_of("kind")
 

@@ -2,13 +2,14 @@
 row that every change writes beside its audit event. Handovers move single assets through ``tracked``
 and whole batches through ``bulk``; other domains resolve the assets they link to with ``assets_for_linking``."""
 
+import enum
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -31,6 +32,7 @@ from opscenter.identity.actor import Actor
 from opscenter.money import from_fen
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.scoping import get_visible
+from opscenter.search import haystack, matches
 from opscenter.timekeeping import utcnow
 from opscenter.workflow import require_status
 
@@ -42,7 +44,7 @@ class AssetFilter:
     state: Collection[AssetState] | None = None
     location: str | None = None  # prefix
     serial_prefix: str | None = None
-    q: str | None = None  # serial prefix, or a part of the name
+    q: str | None = None  # a part of the name, serial number, model or location
 
 
 def _scoped(query: SelectOfScalar[Asset], actor: Actor) -> SelectOfScalar[Asset]:
@@ -60,12 +62,24 @@ def _filtered(query: SelectOfScalar[Asset], filters: AssetFilter) -> SelectOfSca
     if filters.serial_prefix:
         query = query.where(starts_with(col(Asset.serial_number), filters.serial_prefix))
     if filters.q:
-        # The serial half is an index range; a part of a name cannot use a btree, so that half scans the
-        # rows the other filters (and a department's scope) leave.
-        query = query.where(
-            or_(starts_with(col(Asset.serial_number), filters.q), col(Asset.name).icontains(filters.q, autoescape=True))
-        )
+        query = query.where(matches(SEARCHED, filters.q))
     return query
+
+
+SEARCHED = haystack(col(Asset.name), col(Asset.serial_number), col(Asset.model), col(Asset.location))
+
+
+class AssetSort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NAME = "name"  # by name, then newest first
+
+
+_ORDERS = {
+    AssetSort.NEWEST: (col(Asset.id).desc(),),
+    AssetSort.OLDEST: (col(Asset.id),),
+    AssetSort.NAME: (col(Asset.name), col(Asset.id).desc()),
+}
 
 
 def starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
@@ -95,10 +109,15 @@ def get_asset(session: Session, asset_id: uuid.UUID, *, actor: Actor, for_update
 
 
 def list_assets(
-    session: Session, *, actor: Actor, page: PageRequest, filters: AssetFilter = AssetFilter()
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    filters: AssetFilter = AssetFilter(),
+    sort: AssetSort = AssetSort.NEWEST,
 ) -> Slice[Asset]:
-    """The register, newest first (ordered by id, unique; each filter has an index serving that order)."""
-    query = _filtered(_scoped(select(Asset).order_by(col(Asset.id).desc()), actor), filters)
+    """The register, newest first unless ``sort`` says otherwise (each filter has an index serving newest)."""
+    query = _filtered(_scoped(select(Asset).order_by(*_ORDERS[sort]), actor), filters)
     return keyset(session, query, page)
 
 

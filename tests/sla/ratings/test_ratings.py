@@ -116,6 +116,7 @@ def test_the_operations_center_reads_aggregates_never_a_rating(world: World, api
     assert summary.json() == {
         "period": "2026-03",
         "service_instance_id": None,
+        "instance_label": None,
         "count": 2,
         "mean_score": "83.50",
         "dimensions": {"rated": 1, "quality": "90.00", "timeliness": "80.00", "attitude": "85.00"},
@@ -130,6 +131,7 @@ def test_the_operations_center_reads_aggregates_never_a_rating(world: World, api
     }
     police = operator.get("/api/v1/ratings/summary", params={"service_instance_id": instances[1]["id"]}).json()
     assert (police["count"], police["mean_score"], police["dimensions"]["quality"]) == (2, "67.00", None)
+    assert police["instance_label"] == instances[1]["name"]
     # a department's summary covers only its own ratings, and another's instance is absent
     health = api.as_(world.department)
     assert health.get("/api/v1/ratings/summary", params={"period": "2026-03"}).json()["mean_score"] == "91.00"
