@@ -38,7 +38,7 @@ def seed_demo(url: str) -> dict[str, str]:
     """``opscenter demo`` on ``url``; the keys it prints, by role."""
     env = {**os.environ, "OPSCENTER_DATABASE_URL": url, "OPSCENTER_LOG_LEVEL": "WARNING"}
     done = subprocess.run([str(BIN / "opscenter"), "demo"], env=env, capture_output=True, text=True, check=True)
-    return {role: key for role, _name, key in (line.split("\t") for line in done.stdout.splitlines() if "\t" in line)}
+    return {fields[0]: fields[2] for fields in (line.split("\t") for line in done.stdout.splitlines() if "\t" in line)}
 
 
 def orderable_service(url: str) -> str:
