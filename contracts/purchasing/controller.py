@@ -11,6 +11,7 @@ from contracts.purchasing.service import RequestSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
+from opscenter.idempotency.web import OptionalIdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
@@ -33,8 +34,20 @@ class PurchaseRequestController(Controller):
     tags = ["purchase requests"]
     guards = [allow(*BUSINESS_ROLES)]
 
-    @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft for the caller's department.")
-    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[PurchaseRequestIn]) -> Answer:
+    @idempotent_post(
+        "/",
+        key_required=False,
+        guards=[allow(Role.DEPARTMENT)],
+        description="A draft for the caller's department. With an `Idempotency-Key`, a retry returns the first "
+        "answer and creates nothing more.",
+    )
+    def create(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[PurchaseRequestIn],
+        idempotency_key: OptionalIdempotencyKey,
+    ) -> Answer:
         return _answer(service.create_request(session, data, actor=actor), created=True)
 
     @get(

@@ -27,7 +27,7 @@ from operations.tickets.service import Assignee, TicketFilter, TicketSort
 from opscenter.audit import service as audit
 from opscenter.audit.models import AuditEventPublic
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
-from opscenter.idempotency.web import IdempotencyKey, idempotent_post
+from opscenter.idempotency.web import IdempotencyKey, OptionalIdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Role
@@ -294,15 +294,22 @@ class TicketController(Controller):
         )
         return _answer(session, ticket)
 
-    @post(
+    @idempotent_post(
         "/{ticket_id:uuid}/comments",
+        key_required=False,
         guards=[allow(*SERVICE_PARTIES)],
         status_code=201,
         opt={LOCATION: "The ticket's comments: a GET of them lists the new one, oldest first."},
-        description="A comment by either side; `internal: true` (an internal note) only by the operations center.",
+        description="A comment by either side; `internal: true` (an internal note) only by the operations center. "
+        "With an `Idempotency-Key`, a retry returns the first answer and adds nothing more.",
     )
     def comment(
-        self, session: DbSession, actor: CurrentActor, ticket_id: TicketId, data: JSONBody[CommentIn]
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        ticket_id: TicketId,
+        data: JSONBody[CommentIn],
+        idempotency_key: OptionalIdempotencyKey,
     ) -> Response[CommentPublic]:
         comment = CommentPublic.model_validate(service.add_comment(session, ticket_id, data, actor=actor))
         return respond(comment, created=f"/api/v1/tickets/{ticket_id}/comments")

@@ -59,20 +59,44 @@ def provide_idempotency_key(
     return IdempotentRequest(header, request.method, request.url.path, query)
 
 
+def provide_optional_idempotency_key(
+    request: Request[Any, Any, Any],
+    header: Annotated[
+        str | None,
+        HeaderParameter(
+            name=HEADER,
+            required=False,
+            schema_extra={"pattern": _KEY.pattern},
+            description="Optional; send a unique key per logical request (e.g. a UUID) to make retrying safe: "
+            "retrying with the same key and body returns the first answer and creates nothing more; the same key "
+            "with another body is refused (422). Without one, every request creates. Keys are scoped to your "
+            "organization and kept 24 hours.",
+        ),
+    ] = None,
+) -> IdempotentRequest | None:
+    return None if header is None else provide_idempotency_key(request, header)
+
+
 IdempotencyKey = NamedDependency[IdempotentRequest]
+OptionalIdempotencyKey = NamedDependency[IdempotentRequest | None]
 
 
-def idempotent_post(path: str = "/", **options: Any) -> Callable[[Callable[..., Any]], Any]:
+def idempotent_post(
+    path: str = "/", *, key_required: bool = True, **options: Any
+) -> Callable[[Callable[..., Any]], Any]:
     """The house ``post``, made safe to retry with an ``Idempotency-Key`` (see :mod:`opscenter.idempotency`).
 
     The handler declares ``session``, ``actor``, its body as ``data`` (if any) and
     ``idempotency_key: IdempotencyKey``. It runs only for the first request with a key; its answer is
-    stored in the same transaction and sent to every replay.
+    stored in the same transaction and sent to every replay. With ``key_required=False`` (a creation that
+    predates the rule, where clients send no key today) the key is optional (``OptionalIdempotencyKey``): a
+    request with one is kept and replayed as above, one without runs as a plain post.
     """
     default_status = int(options.get("status_code", 201))
+    provider = provide_idempotency_key if key_required else provide_optional_idempotency_key
     dependencies = {
         **options.pop("dependencies", {}),
-        "idempotency_key": Provide(provide_idempotency_key, sync_to_thread=False),
+        "idempotency_key": Provide(provider, sync_to_thread=False),
     }
 
     def register(fn: Callable[..., Any]) -> Any:
@@ -84,7 +108,9 @@ def idempotent_post(path: str = "/", **options: Any) -> Callable[[Callable[..., 
         def handler(*args: Any, **kwargs: Any) -> Response[Any]:
             session: Session = kwargs["session"]
             actor: Actor = kwargs["actor"]
-            request: IdempotentRequest = kwargs["idempotency_key"]
+            request: IdempotentRequest | None = kwargs["idempotency_key"]
+            if request is None:
+                return fn(*args, **kwargs)  # type: ignore[no-any-return]
             body = to_jsonable_python(kwargs.get("data"))
             outcome = service.claim(
                 session,
@@ -126,4 +152,12 @@ def _response(answer: Answer, *, replayed: bool) -> Response[bytes]:
     return Response(answer.body, status_code=answer.status_code, media_type=answer.media_type, headers=headers)
 
 
-__all__ = ["Claim", "IdempotencyKey", "IdempotentRequest", "idempotent_post", "provide_idempotency_key"]
+__all__ = [
+    "Claim",
+    "IdempotencyKey",
+    "IdempotentRequest",
+    "OptionalIdempotencyKey",
+    "idempotent_post",
+    "provide_idempotency_key",
+    "provide_optional_idempotency_key",
+]

@@ -4,6 +4,7 @@ from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlmodel import Session
 
+from opscenter.idempotency.web import OptionalIdempotencyKey, idempotent_post
 from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
@@ -31,13 +32,21 @@ class MaintenanceWindowController(Controller):
     tags = ["sla"]
     guards = [allow(*BUSINESS_ROLES)]
 
-    @post(
+    @idempotent_post(
         "/",
+        key_required=False,
         guards=[allow(Role.OPERATOR)],
         description="Proposed by the operations center before the window starts; the bureau decides. Once "
-        "approved, the window is cut out of its instances' measured days exactly, to the sample.",
+        "approved, the window is cut out of its instances' measured days exactly, to the sample. With an "
+        "`Idempotency-Key`, a retry returns the first answer and proposes nothing more.",
     )
-    def propose(self, session: DbSession, actor: CurrentActor, data: JSONBody[MaintenanceWindowCreate]) -> Answer:
+    def propose(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[MaintenanceWindowCreate],
+        idempotency_key: OptionalIdempotencyKey,
+    ) -> Answer:
         return _answer(session, service.propose(session, data, actor=actor), actor, created=True)
 
     @get("/", description="A department reads the windows that touch one of its instances.")

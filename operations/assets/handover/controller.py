@@ -19,6 +19,7 @@ from operations.assets.handover.models import (
     SignatureIn,
 )
 from opscenter.exports import SPREADSHEET_MEDIA_TYPES, ExportFormat
+from opscenter.idempotency.web import OptionalIdempotencyKey, idempotent_post
 from opscenter.identity.actor import CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
@@ -44,8 +45,20 @@ class HandoverController(Controller):
     tags = ["handovers"]
     guards = [allow(*BUSINESS_ROLES)]
 
-    @post("/", guards=[allow(Role.DEPARTMENT)], description="A draft batch for the caller's department.")
-    def create(self, session: DbSession, actor: CurrentActor, data: JSONBody[HandoverBatchCreate]) -> Answer:
+    @idempotent_post(
+        "/",
+        key_required=False,
+        guards=[allow(Role.DEPARTMENT)],
+        description="A draft batch for the caller's department. With an `Idempotency-Key`, a retry returns the "
+        "first answer and creates nothing more.",
+    )
+    def create(
+        self,
+        session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[HandoverBatchCreate],
+        idempotency_key: OptionalIdempotencyKey,
+    ) -> Answer:
         return _answer(service.create_batch(session, data, actor=actor), created=True)
 
     @get("/", description="A department sees its own batches; the operations center sees submitted ones.")
