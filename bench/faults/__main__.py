@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs) and print where")
     args = parser.parse_args()
+    started = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="opscenter-faults-"))
     tried: list[str] = []
     timings: list[Timing] = []
@@ -109,6 +110,7 @@ def main() -> None:
                         operator_key=str(world["operator"]), instance_ids=list(world["instances"]),  # type: ignore[call-overload]
                         service_id=str(world["service"]))  # fmt: skip
         driver.start()
+        load_began = time.monotonic()
         pause = args.seconds / 4
 
         time.sleep(pause)
@@ -160,6 +162,7 @@ def main() -> None:
 
         time.sleep(pause)
         driver.stop()
+        tried.append(f"load ran {time.monotonic() - load_began:.1f} s after {load_began - started:.1f} s of set-up")
         survivors = api_workers(serve.pid)
         tried.append(f"serve has {len(survivors)} API workers at the end ({survivors})")
 
@@ -182,7 +185,7 @@ def main() -> None:
                 len(taken_over) == len(unfinished),
                 f"{len(taken_over)} of {len(unfinished)} ({', '.join(unfinished) or 'none was unfinished'})",
             ),
-            audit_verified(opscenter, {**os.environ, **env}),
+            audit_verified(opscenter, {**os.environ, **env}, postgres.url),
             Held("API answered again after PostgreSQL came back", recovery < 30, f"{recovery:.2f} s (bound 30 s)"),
         ]
     finally:
@@ -199,7 +202,7 @@ def main() -> None:
     print("faults tried, in order:")
     for step, what in enumerate(tried, 1):
         print(f"  {step}. {what}")
-    print_timings("seconds", timings)
+    print_timings(f"seconds (the whole run {time.monotonic() - started:.0f} s)", timings)
     print(f"{'what must hold':<55} {'held':<5} evidence")
     for check in held:
         print(f"{check.what:<55} {'yes' if check.held else 'NO':<5} {check.evidence}")
