@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench import seed
 from bench.faults.checks import Held, audit_verified, job_runs, jobs_caught_up, writes_held
-from bench.faults.cluster import PrivatePostgres, api_workers
+from bench.faults.cluster import PrivatePostgres, api_workers, serving_now
 from bench.faults.load import Driver
 from bench.harness import BIN, Timing, arguments, print_timings, settings_for, upgrade
 from bench.harness.servers import UNREACHED_RATE_LIMITS
@@ -115,8 +115,18 @@ def main() -> None:
 
         time.sleep(pause)
         workers = api_workers(serve.pid)
-        os.kill(workers[0], signal.SIGKILL)
-        tried.append(f"SIGKILL API worker {workers[0]} of serve (workers {workers}) under load")
+        # the worker holding a client's connection now, so the kill lands mid-request (any worker after 5 s)
+        deadline, victim = time.monotonic() + 5, None
+        while victim is None and time.monotonic() < deadline:
+            victim = serving_now(workers, port)
+            time.sleep(0.005)
+        mid_request = victim is not None
+        victim = victim or workers[0]
+        os.kill(victim, signal.SIGKILL)
+        tried.append(
+            f"SIGKILL API worker {victim} of serve (workers {workers}) "
+            + ("holding a client's connection" if mid_request else "(no connection caught in flight)")
+        )
 
         time.sleep(pause)
         assert prometheus.process is not None

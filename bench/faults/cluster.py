@@ -89,3 +89,25 @@ def api_workers(pid: int) -> list[int]:
         if b"resource_tracker" not in command:
             workers.append(child)
     return workers
+
+
+def serving_now(pids: list[int], port: int) -> int | None:
+    """One of ``pids`` holding an established connection on ``port`` (a request in flight), or None."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rpartition(":")[2], 16) == port:  # 01: ESTABLISHED
+                established.add(fields[9])  # the socket's inode
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        if any(link.startswith("socket:[") and link[8:-1] in established for link in links):
+            return pid
+    return None
