@@ -51,6 +51,8 @@ BENCHMARKS = [
     Benchmark("rate_limits", QUICK, ratios=4),
     Benchmark("calendar_clock", ("--calls", "200", "--sample", "2"), ratios=2, databases=()),
     Benchmark("scale_out", (*QUICK, "--processes", "1,2", "--warmup", "1"), ratios=1, databases=("postgresql",)),
+    # faults: a PostgreSQL cluster of its own, whatever the run's database; kept on the PostgreSQL run
+    Benchmark("faults", ("--seconds", "2", "--instances", "2"), ratios=1, databases=("postgresql",)),
     Benchmark(
         "audit_throughput",
         ("--writers", "1", "--seconds", "0.5", "--mode", "service"),
