@@ -11,7 +11,7 @@ from migrations import MIGRATIONS
 from opscenter.heap import freeze_startup_heap
 from opscenter.identity.guards import document_roles
 from opscenter.logs import configure_logging
-from opscenter.middleware import RequestIdMiddleware, RequestLogMiddleware
+from opscenter.middleware import RequestIdMiddleware
 from opscenter.openapi import describe_errors
 from opscenter.plugin import OpsCenterPlugin
 from opscenter.settings import Settings, get_settings
@@ -41,9 +41,10 @@ def create_app(
     )
     # Outside everything Litestar does, routing included: a 404 for an unknown path, a 405 and a path that
     # fails its converter carry X-Request-ID like every other answer.
-    # The request's log line inside it, so that the line carries the id.
-    handler = RequestLogMiddleware(app.asgi_handler) if settings.log_requests else app.asgi_handler
-    app.asgi_handler = RequestIdMiddleware(handler, trusted_proxies=settings.trusted_proxies)
+    # The request's log line there too, so that it times and counts everything the request went through.
+    app.asgi_handler = RequestIdMiddleware(
+        app.asgi_handler, trusted_proxies=settings.trusted_proxies, log_requests=settings.log_requests
+    )
     describe_errors(app, settings)
     document_roles(app)
     return app

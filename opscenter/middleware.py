@@ -16,9 +16,7 @@ from litestar.enums import ScopeType
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from opscenter.logs import REQUEST_FIELDS, REQUEST_ID
-
-request_log = logging.getLogger("opscenter.requests")
+from opscenter.logs import REQUEST_ID, REQUEST_LOG, log_request
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -67,16 +65,23 @@ def _trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bo
 
 class RequestIdMiddleware:
     """Takes a sane ``X-Request-ID`` from the caller or makes one; echoes it and hands it to the audit trail.
-    Also finds the client's address once (``client_address``), for rate limits, logs and audit events."""
+    Also finds the client's address once (``client_address``), for rate limits, logs and audit events.
 
-    def __init__(self, app: ASGIApp, *, trusted_proxies: Networks = ()) -> None:
+    With ``log_requests``, one line per request once it is answered (``opscenter.logs.log_request``): method,
+    route template (never the path: ids and whatever a caller put there stay out), status, duration in ms, and
+    the acting user's id. Never a header, a query string or a body, so never a key, a password or a cookie. Here
+    rather than in a middleware of its own, so that the line costs no second wrapper around every request."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: Networks = (), log_requests: bool = False) -> None:
         self.app = app
         self.trusted_proxies = tuple(trusted_proxies)
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         offered = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = offered if _VALID_ID.match(offered) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
@@ -89,67 +94,30 @@ class RequestIdMiddleware:
         state["client_address"] = client_address(
             peer[0] if peer else None, forwarded.decode("latin-1"), self.trusted_proxies
         )
+        status = 500  # unless an answer starts: a handler that never answers is the server's failure
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers: Any = list(message.get("headers", []))
                 if not any(name.lower() == b"x-request-id" for name, _ in headers):  # an error answer may carry it
                     headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
-
-
-class RequestLogMiddleware:
-    """One line per request, once it is answered: method, route template (never the path: ids and whatever a
-    caller put there stay out), status, duration in ms, and the acting user's id. Never a header, a query string
-    or a body, so never a key, a password or a cookie. The request id comes with every record
-    (``opscenter.logs``)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # unless an answer starts: a handler that never answers is the server's failure
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_noting_status)
+            await self.app(scope, receive, send_with_id)
         finally:
-            if request_log.isEnabledFor(logging.INFO):
-                _log_request(scope, status, (time.perf_counter() - started) * 1000)
-
-
-def _log_request(scope: Scope, status: int, duration_ms: float) -> None:
-    route = str(scope.get("path_template") or "-")
-    actor_id = getattr(scope.get("user"), "user_id", None)
-    method = str(scope.get("method", "-"))
-    fields = {
-        "method": method,
-        "route": route,
-        "status": status,
-        "duration_ms": round(duration_ms, 1),
-        "actor_id": str(actor_id) if actor_id is not None else None,
-    }
-    request_log.info(
-        "%s %s %d %.1f ms actor %s",
-        method,
-        route,
-        status,
-        duration_ms,
-        fields["actor_id"] or "-",
-        extra={REQUEST_FIELDS: fields},
-    )
+            if self.log_requests and REQUEST_LOG.isEnabledFor(logging.INFO):
+                actor_id = getattr(scope.get("user"), "user_id", None)
+                log_request(
+                    str(scope.get("method", "-")),
+                    str(scope.get("path_template") or "-"),
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                    str(actor_id) if actor_id is not None else None,
+                )
 
 
 def _methods_by_path(app: Litestar) -> dict[str, str]:

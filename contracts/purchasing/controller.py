@@ -83,10 +83,12 @@ class PurchaseRequestController(Controller):
         exporting: Exporting,
         status: AnyOf[PurchaseStatus] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
+        q: SearchQuery = None,
+        sort: FromQuery[RequestSort] = RequestSort.NEWEST,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
     ) -> Stream:
         return exports.requests_file(
-            exporting, actor=actor, status=status, department_id=department_id, file_format=file_format
+            exporting, actor=actor, status=status, department_id=department_id, q=q, sort=sort, file_format=file_format
         )
 
     @get("/{request_id:uuid}")

@@ -1,5 +1,6 @@
 """Purchase requests for people with Excel: one row per requested item (the request's title, department, state and
-decision beside it), with the list's filters, newest request first. Money as money, so the estimates can be summed."""
+decision beside it), with the list's filters, search and order (newest request first unless asked). Money as money,
+so the estimates can be summed."""
 
 import uuid
 from collections.abc import Collection
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from contracts.catalog.models import CatalogService
 from contracts.purchasing import service
 from contracts.purchasing.models import PurchaseRequest, PurchaseStatus
+from contracts.purchasing.service import RequestSort
 from opscenter.exports import Column, ExportFormat, Kind, Sheet, export, names, paged
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, User
@@ -31,13 +33,16 @@ def requests_file(
     actor: Actor,
     status: Collection[PurchaseStatus] | None,
     department_id: uuid.UUID | None,
+    q: str | None,
+    sort: RequestSort,
     file_format: ExportFormat,
 ) -> Stream:
-    """The requests the list would show ``actor``, every page of them, an item per row."""
+    """The requests the list would show ``actor`` (its filters, ``q`` and ``sort``), every page of them, an item per
+    row."""
 
     def read(session: Session, after: str | None) -> tuple[list[list[Any]], str | None]:
         page = service.list_requests(
-            session, actor=actor, page=source.page(after), status=status, department_id=department_id
+            session, actor=actor, page=source.page(after), status=status, department_id=department_id, q=q, sort=sort
         )
         return _rows(session, page.rows), page.next_cursor
 

@@ -120,7 +120,10 @@ class TicketController(Controller):
         service_instance_id: FromQuery[uuid.UUID | None] = None,
         department_id: FromQuery[uuid.UUID | None] = None,
         assignee_id: FromQuery[uuid.UUID | None] = None,
-        sort: FromQuery[TicketSort] = TicketSort.CREATED,
+        assignee: FromQuery[Assignee | None] = None,
+        open: FromQuery[bool | None] = None,
+        q: SearchQuery = None,
+        sort: FromQuery[TicketSort] = TicketSort.NEWEST,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
     ) -> Stream:
         filters = TicketFilter(
@@ -131,6 +134,9 @@ class TicketController(Controller):
             service_instance_id=service_instance_id,
             department_id=department_id,
             assignee_id=assignee_id,
+            assignee=assignee,
+            open=open,
+            q=q,
         )
         return exports.tickets_file(exporting, actor=actor, filters=filters, sort=sort, file_format=file_format)
 

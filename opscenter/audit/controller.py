@@ -111,6 +111,7 @@ class AuditEventController(Controller):
         actor_user_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
+        q: SearchQuery = None,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = ExportFormat.CSV,
     ) -> Stream:
         filters = service.EventFilter(
@@ -120,6 +121,7 @@ class AuditEventController(Controller):
             actor_user_id=actor_user_id,
             since=service.aware("since", since),
             until=service.aware("until", until),
+            q=q,
         )
         return exports.events_file(exporting, filters=filters, file_format=file_format)
 

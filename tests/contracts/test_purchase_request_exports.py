@@ -48,3 +48,20 @@ def test_the_purchase_request_export_lists_every_item_with_money_and_names(world
 
     approved_only = csv_records(download(api, world.bureau, EXPORT, "csv", status="approved"))
     assert [record["申请ID"] for record in approved_only] == [approved["id"]], "the list's filters hold"
+
+
+def test_the_purchase_request_export_takes_the_lists_search_and_order(world: World, api: ApiFactory) -> None:
+    item = steps.item(steps.catalog_service(api, world))
+    first = steps.draft_request(api, world.department, item, title="数据库扩容")
+    second = steps.draft_request(api, world.department, item, title="云主机采购")
+    third = steps.draft_request(api, world.department, item, title="备份存储扩容")
+
+    def exported(**params: str) -> list[str]:
+        records = csv_records(download(api, world.department, EXPORT, "csv", **params))
+        listed = api.as_(world.department).get("/api/v1/purchase-requests", params=params).json()["items"]
+        assert [record["申请ID"] for record in records] == [request["id"] for request in listed], params
+        return [record["申请ID"] for record in records]
+
+    assert exported(q="扩容") == [third["id"], first["id"]], "the search narrows the file"
+    assert exported(sort="oldest") == [first["id"], second["id"], third["id"]]
+    assert exported(q="扩容", sort="oldest") == [first["id"], third["id"]]

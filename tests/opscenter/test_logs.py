@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from opscenter.logs import JsonFormatter, TextFormatter, configure_logging
+from opscenter.logs import REQUEST_ID, JsonFormatter, TextFormatter, configure_logging, log_request
 from opscenter.organizations import service as organizations
 from opscenter.progress import Progress
 from opscenter.settings import LogFormat, Settings
@@ -105,6 +105,31 @@ def test_a_json_request_line_is_one_object_with_every_field(
     assert logged["request_id"] == response.headers["x-request-id"]
     assert {"method", "route", "status", "duration_ms", "actor_id", "time", "message"} <= set(logged)
     assert logged["route"] == "/api/v1/me"
+
+
+def test_a_request_line_is_the_record_logger_info_would_make(
+    settings: Settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_logging(settings)  # the house record factory, whose records the quick way copies
+    caplog.set_level(logging.INFO, logger="opscenter.requests")
+    REQUEST_ID.set("r-1")
+    log_request("GET", "/api/v1/me", 200, 1.25, None)
+    logging.getLogger("opscenter.requests").info("usual")
+    quick, usual = caplog.records[-2:]
+    assert set(vars(quick)) - {"request"} == set(vars(usual)), "every attribute a formatter may name"
+    assert (quick.process, quick.thread, quick.request_id) == (usual.process, usual.thread, "r-1")  # type: ignore[attr-defined]
+    assert 0 <= usual.created - quick.created < 5
+    assert quick.getMessage() == "GET /api/v1/me 200 1.2 ms actor -"
+    assert json.loads(JsonFormatter().format(quick))["time"].startswith(time.strftime("%Y-%m-%d", time.gmtime()))
+
+    def traced(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = logging.LogRecord(*args, **kwargs)  # type: ignore[arg-type]
+        record.trace_id = "t-1"
+        return record
+
+    monkeypatch.setattr(logging, "_logRecordFactory", traced)
+    log_request("GET", "/api/v1/me", 200, 1.25, None)
+    assert caplog.records[-1].trace_id == "t-1", "another record factory's fields are kept"  # type: ignore[attr-defined]
 
 
 def test_httpx_does_not_log_each_request_unless_asked(

@@ -62,3 +62,21 @@ def test_a_ticket_export_pages_through_the_list_with_sla_columns_and_names(
     assert_instant(first["响应时限"], ticket["response_due_at"])
     assert_instant(first["解决时限"], ticket["resolution_due_at"])
     assert first["重开次数"].data_type == "n"
+
+
+def test_a_ticket_export_takes_the_lists_search_open_and_assignee_filters(api: ApiFactory, world: World) -> None:
+    instance = steps.instance(api, world)
+    mine = steps.act(api, world.operator, steps.open_ticket(api, world.department, instance, "P2"), "acknowledge")
+    login = steps.open_ticket(api, world.department, instance, "P3", title="登录页面无法打开")
+    done = steps.resolved(api, world, steps.open_ticket(api, world.department, instance, "P3"))
+
+    def exported(**params: str) -> list[str]:
+        numbers = [record["工单号"] for record in csv_records(download(api, world.operator, EXPORT, "csv", **params))]
+        listed = [ticket["number"] for ticket in steps.listed(api, world.operator, limit=50, **params)["items"]]
+        assert numbers == listed, f"the file holds what the list shows for {params}"
+        return numbers
+
+    assert exported(q="登录页面") == [login["number"]]
+    assert exported(open="true", sort="oldest") == [mine["number"], login["number"]]
+    assert exported(assignee="nobody") == [login["number"]]
+    assert set(exported(assignee="me")) == {mine["number"], done["number"]}

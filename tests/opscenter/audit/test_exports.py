@@ -40,3 +40,14 @@ def test_the_audit_trail_exports_as_listed_with_chain_places_and_shanghai_times(
     assert naive.status_code == 400, "refused before the file begins"
     assert naive.json()["errors"][0]["field"] == "since"
     assert api.as_(world.department).get(f"{EVENTS}/export").status_code == 403
+
+
+def test_the_audit_trail_export_takes_the_lists_search(world: World, api: ApiFactory) -> None:
+    api.as_(world.admin).post("/api/v1/organizations", {"name": "市交通运输局", "kind": "department"})
+    api.as_(world.admin).post("/api/v1/organizations", {"name": "市水务局", "kind": "department"})
+    searched = {"q": "organization.create", "limit": "200"}
+    listed = [event["id"] for event in api.as_(world.auditor).get(EVENTS, params=searched).json()["items"]]
+    everything = csv_records(download(api, world.auditor, f"{EVENTS}/export", "csv"))
+    records = csv_records(download(api, world.auditor, f"{EVENTS}/export", "csv", q="organization.create"))
+    assert [record["事件ID"] for record in records] == listed, "the file holds what the searched list shows"
+    assert 2 <= len(records) < len(everything), "the search narrows the file"
