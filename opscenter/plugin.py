@@ -51,7 +51,7 @@ from opscenter.audit.controller import AuditCheckpointController, AuditEventCont
 from opscenter.audit.jobs import JOBS as AUDIT_JOBS
 from opscenter.auth.cache import CredentialCache
 from opscenter.auth.controller import ApiKeyController, MeController
-from opscenter.auth.middleware import ApiKeyAuthMiddleware
+from opscenter.auth.middleware import CONSOLE_PATH, ApiKeyAuthMiddleware
 from opscenter.auth.sessions import TOUCH_INTERVAL, touch_sessions
 from opscenter.auth.touches import KeyTouches
 from opscenter.calendar import figures as calendar_figures
@@ -285,10 +285,13 @@ class OpsCenterPlugin(InitPluginProtocol):
         ]
         app_config.lifespan.append(self._lifespan)
         app_config.before_send.append(truthful_allow)
-        # Every operation's query string held to what it declares (opscenter/parameters.py); not the OpenAPI
-        # pages' nor the static files', which are Litestar's own.
+        # Every API operation's query string held to what it declares (opscenter/parameters.py): a program must
+        # learn that a parameter it sent was not understood. Not the OpenAPI pages' nor the static files' (Litestar's
+        # own), nor the console's pages: a browser sends what its links and forms carry (`next` after the login,
+        # `done` after an action, a filter left empty), and a page shows what it understood.
         app_config.before_request = check_query
-        app_config.on_startup.append(partial(learn_query_rules, exempt=("/schema", f"{STATIC_PATH}/")))
+        exempt = ("/schema", f"{STATIC_PATH}/", CONSOLE_PATH)
+        app_config.on_startup.append(partial(learn_query_rules, exempt=exempt))
         app_config.openapi_config = OpenAPIConfig(
             title="OpsCenter",
             version=opscenter.__version__,
