@@ -90,14 +90,14 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "inspections",
         "待验收的接管批次",
         frozenset({Role.OPERATOR}),
-        None,
+        "/console/handovers?status=submitted",
         lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=[HandoverStatus.SUBMITTED])),
     ),
     (
         "signatures",
         "待签署的接管批次",
         frozenset({Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT}),
-        None,
+        "/console/handovers?status=inspected",
         lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=[HandoverStatus.INSPECTED])),
     ),
     (
@@ -173,5 +173,6 @@ def badge_counts(waiting: list[Waiting]) -> dict[str, int]:
         item.count for item in waiting if item.key in ("purchase_requests", "returned_requests")
     )
     counts["ratings"] = sum(item.count for item in waiting if item.key == "ratings")
+    counts["handovers"] = sum(item.count for item in waiting if item.key in ("inspections", "signatures"))
     counts["tickets"] = sum(item.count for item in waiting if item.key.startswith("tickets"))
     return counts

@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 from contracts.agreements.pages import ContractPages
 from contracts.purchasing.pages import PurchaseRequestPages
+from operations.assets.handover.pages import HandoverPages
 from operations.tickets.pages import TicketPages
 from opscenter.console.home import HomeController, root
 from opscenter.console.login import LoginController
@@ -15,7 +16,13 @@ from opscenter.pages import person_gate
 from sla.ratings.pages import RatingPages
 
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
-DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, ContractPages, TicketPages, RatingPages]
+DOMAIN_PAGES: list[ControllerRouterHandler] = [
+    PurchaseRequestPages,
+    ContractPages,
+    TicketPages,
+    RatingPages,
+    HandoverPages,
+]
 
 
 def console_router() -> Router:

@@ -2,8 +2,12 @@
 which the console takes as the API does). Without a session or key, a console route redirects to the login page
 (tests/test_permissions.py)."""
 
+from typing import Any
+
 from tests.conftest import ApiFactory
 from tests.factories import World
+from tests.permissions.assets import _draft as _draft_batch
+from tests.permissions.assets import _inspected, _submitted
 from tests.permissions.contracts import _contract, _draft_contract, _submitted_request
 from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
 from tests.permissions.tickets import _ticket
@@ -27,7 +31,13 @@ def _a_draft(world: World, api: ApiFactory) -> Prepared:
     return Prepared(params=_draft_contract(world, api).params)
 
 
+def _batch(prepare: Any) -> Any:
+    """A handover batch of department A (a form without its version is refused, 422, past the guard)."""
+    return lambda world, api: Prepared(params=prepare(world, api).params)
+
+
 REQUEST = "/console/purchase-requests/{request_id}"
+BATCH = "/console/handovers/{batch_id}"
 CONTRACT = "/console/contracts/{contract_id}"
 TICKET = "/console/tickets/{ticket_id}"
 
@@ -61,4 +71,12 @@ ROWS = [
     Row("POST", f"{TICKET}/operate", only(422, OPERATOR), _a_ticket),
     Row("POST", f"{TICKET}/confirm", only(422, DEPARTMENT), _a_ticket),
     Row("POST", f"{TICKET}/comments", only(422, OPERATOR, DEPARTMENT), _a_ticket),
+    # operations/assets/handover/pages.py: a department its own batches; the operations center submitted ones
+    Row("GET", "/console/handovers", only(200, *READERS)),
+    Row("POST", "/console/handovers", only(422, DEPARTMENT)),
+    Row("GET", BATCH, only(200, *READERS), _batch(_submitted)),
+    Row("POST", f"{BATCH}/import", only(422, DEPARTMENT), _batch(_draft_batch)),
+    Row("POST", f"{BATCH}/submit", only(422, DEPARTMENT), _batch(_draft_batch)),
+    Row("POST", f"{BATCH}/inspect", only(422, OPERATOR), _batch(_submitted)),
+    Row("POST", f"{BATCH}/sign", only(422, DEPARTMENT, OPERATOR, BUREAU), _batch(_inspected)),
 ]
