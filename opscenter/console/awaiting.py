@@ -104,14 +104,14 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "statements_to_issue",
         "待出具的结算单",
         frozenset({Role.OPERATOR}),
-        None,
+        "/console/statements?status=draft",
         lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.DRAFT])),
     ),
     (
         "statements_to_approve",
         "待审批的结算单",
         frozenset({Role.BUREAU}),
-        None,
+        "/console/statements?status=issued",
         lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.ISSUED])),
     ),
     (
@@ -174,5 +174,6 @@ def badge_counts(waiting: list[Waiting]) -> dict[str, int]:
     )
     counts["ratings"] = sum(item.count for item in waiting if item.key == "ratings")
     counts["handovers"] = sum(item.count for item in waiting if item.key in ("inspections", "signatures"))
+    counts["statements"] = sum(item.count for item in waiting if item.key.startswith("statements"))
     counts["tickets"] = sum(item.count for item in waiting if item.key.startswith("tickets"))
     return counts

@@ -6,6 +6,7 @@ from pathlib import Path
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from billing.statements.pages import StatementPages
 from contracts.agreements.pages import ContractPages
 from contracts.purchasing.pages import PurchaseRequestPages
 from operations.assets.handover.pages import HandoverPages
@@ -22,6 +23,7 @@ DOMAIN_PAGES: list[ControllerRouterHandler] = [
     TicketPages,
     RatingPages,
     HandoverPages,
+    StatementPages,
 ]
 
 

@@ -4,6 +4,7 @@ which the console takes as the API does). Without a session or key, a console ro
 
 from typing import Any
 
+from tests.billing import steps as billing
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.permissions.assets import _draft as _draft_batch
@@ -36,7 +37,22 @@ def _batch(prepare: Any) -> Any:
     return lambda world, api: Prepared(params=prepare(world, api).params)
 
 
+def _statement(state: str) -> Any:
+    """A statement of department A's contract (a form without its version or line is refused, 422, past the guard)."""
+    return lambda world, api: Prepared(params={"statement_id": billing.statement_in(api, world, state)["id"]})
+
+
+def _disputed(world: World, api: ApiFactory) -> Prepared:
+    statement = billing.statement_in(api, world, "issued")
+    created = api.as_(world.department).post(
+        f"/api/v1/statements/{statement['id']}/disputes", {"line_no": 1, "reason": "数据有误"}
+    )
+    assert created.status_code == 201, created.text
+    return Prepared(params={"statement_id": statement["id"], "dispute_id": created.json()["id"]})
+
+
 REQUEST = "/console/purchase-requests/{request_id}"
+STATEMENT = "/console/statements/{statement_id}"
 BATCH = "/console/handovers/{batch_id}"
 CONTRACT = "/console/contracts/{contract_id}"
 TICKET = "/console/tickets/{ticket_id}"
@@ -79,4 +95,11 @@ ROWS = [
     Row("POST", f"{BATCH}/submit", only(422, DEPARTMENT), _batch(_draft_batch)),
     Row("POST", f"{BATCH}/inspect", only(422, OPERATOR), _batch(_submitted)),
     Row("POST", f"{BATCH}/sign", only(422, DEPARTMENT, OPERATOR, BUREAU), _batch(_inspected)),
+    # billing/statements/pages.py: a department reads and disputes its own lines; the bureau approves and resolves
+    Row("GET", "/console/statements", only(200, *READERS)),
+    Row("GET", STATEMENT, only(200, *READERS), _statement("issued")),
+    Row("POST", f"{STATEMENT}/issue", only(422, OPERATOR), _statement("draft")),
+    Row("POST", f"{STATEMENT}/approve", only(422, BUREAU), _statement("issued")),
+    Row("POST", f"{STATEMENT}/disputes", only(422, BUREAU, DEPARTMENT), _statement("issued")),
+    Row("POST", f"{STATEMENT}/disputes/{{dispute_id}}/resolve", only(422, BUREAU), _disputed),
 ]
