@@ -83,7 +83,7 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "maintenance",
         "待审批的维护窗口",
         frozenset({Role.BUREAU}),
-        None,
+        "/console/maintenance?status=proposed",
         lambda s, a, p: _total(maintenance.list_windows(s, actor=a, page=p, status=[MaintenanceStatus.PROPOSED])),
     ),
     (
@@ -113,6 +113,13 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         frozenset({Role.BUREAU}),
         "/console/statements?status=issued",
         lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.ISSUED])),
+    ),
+    (
+        "disputes",
+        "待处理的结算申诉",
+        frozenset({Role.BUREAU}),
+        "/console/statements?status=issued",
+        lambda s, a, p: statements.count_open_disputes(s, actor=a),
     ),
     (
         "tickets",
@@ -174,6 +181,7 @@ def badge_counts(waiting: list[Waiting]) -> dict[str, int]:
     )
     counts["ratings"] = sum(item.count for item in waiting if item.key == "ratings")
     counts["handovers"] = sum(item.count for item in waiting if item.key in ("inspections", "signatures"))
-    counts["statements"] = sum(item.count for item in waiting if item.key.startswith("statements"))
+    counts["statements"] = sum(item.count for item in waiting if item.key.startswith(("statements", "disputes")))
+    counts["maintenance"] = sum(item.count for item in waiting if item.key == "maintenance")
     counts["tickets"] = sum(item.count for item in waiting if item.key.startswith("tickets"))
     return counts

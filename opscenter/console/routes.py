@@ -14,6 +14,7 @@ from operations.tickets.pages import TicketPages
 from opscenter.console.home import HomeController, root
 from opscenter.console.login import LoginController
 from opscenter.pages import person_gate
+from sla.maintenance.pages import MaintenancePages
 from sla.ratings.pages import RatingPages
 
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
@@ -24,6 +25,7 @@ DOMAIN_PAGES: list[ControllerRouterHandler] = [
     RatingPages,
     HandoverPages,
     StatementPages,
+    MaintenancePages,
 ]
 
 

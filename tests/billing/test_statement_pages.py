@@ -60,6 +60,8 @@ def test_a_department_disputes_its_line_and_the_bureau_resolves_it_then_approves
         assert disputed.status_code == 303
         assert "申诉中" in department.page(page).text
     with logged_in(server.base_url, db, world.bureau) as bureau:
+        awaiting = bureau.page("/console").text
+        assert re.search(r'<div class="h1 mb-1">1</div>\s*<div>\s*<a href="[^"]+">待处理的结算申诉</a>', awaiting)
         shown = bureau.page(page).text
         held = bureau.submit(f"{page}/approve", {"version": _version(shown), "note": ""})
         assert held.status_code == 409  # an open dispute holds the approval

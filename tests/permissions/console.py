@@ -10,6 +10,7 @@ from tests.factories import World
 from tests.permissions.assets import _draft as _draft_batch
 from tests.permissions.assets import _inspected, _submitted
 from tests.permissions.contracts import _contract, _draft_contract, _submitted_request
+from tests.permissions.sla import _window
 from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
 from tests.permissions.tickets import _ticket
 
@@ -49,6 +50,11 @@ def _disputed(world: World, api: ApiFactory) -> Prepared:
     )
     assert created.status_code == 201, created.text
     return Prepared(params={"statement_id": statement["id"], "dispute_id": created.json()["id"]})
+
+
+def _a_window(world: World, api: ApiFactory) -> Prepared:
+    """A proposed maintenance window (a form without its version is refused, 422, past the guard)."""
+    return Prepared(params=_window()(world, api).params)
 
 
 REQUEST = "/console/purchase-requests/{request_id}"
@@ -102,4 +108,8 @@ ROWS = [
     Row("POST", f"{STATEMENT}/approve", only(422, BUREAU), _statement("issued")),
     Row("POST", f"{STATEMENT}/disputes", only(422, BUREAU, DEPARTMENT), _statement("issued")),
     Row("POST", f"{STATEMENT}/disputes/{{dispute_id}}/resolve", only(422, BUREAU), _disputed),
+    # sla/maintenance/pages.py: the bureau decides; everyone who reads windows reads the page
+    Row("GET", "/console/maintenance", only(200, *READERS)),
+    Row("POST", "/console/maintenance/{window_id}/approve", only(422, BUREAU), _a_window),
+    Row("POST", "/console/maintenance/{window_id}/reject", only(422, BUREAU), _a_window),
 ]
