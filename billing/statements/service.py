@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from sqlalchemy import exists, false
+from sqlalchemy import exists, false, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -53,6 +53,13 @@ def _scoped(query: SelectOfScalar[Statement], actor: Actor) -> SelectOfScalar[St
     if actor.sees_all:
         return query
     return query.where(false())
+
+
+def count_open_disputes(session: Session, *, actor: Actor) -> int:
+    """Open disputes on the statements ``actor`` may see (one COUNT): what waits on the bureau to resolve."""
+    visible = _scoped(select(Statement.id), actor)  # type: ignore[arg-type]
+    query = select(func.count()).where(Dispute.status == DisputeStatus.OPEN, col(Dispute.statement_id).in_(visible))
+    return session.exec(query).one()
 
 
 def get_statement(session: Session, statement_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Statement:

@@ -20,7 +20,7 @@ from opscenter.errors import DomainError, InvalidInput
 from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Organization, Role, User
-from opscenter.pages import Form, attempt, refusal_text, render, see_other, version_of
+from opscenter.pages import Done, Form, attempt, refusal_text, render, see_other, version_of
 from opscenter.web import DbSession, Paging, get, post
 
 PAGE = "/console/purchase-requests"
@@ -127,6 +127,7 @@ class PurchaseRequestPages(Controller):
         actor: CurrentActor,
         page: Paging,
         request_id: FromPath[uuid.UUID],
+        done: Done = None,
     ) -> Response[str]:
         return _detail(request, session, actor, request_id, page=page)
 

@@ -20,7 +20,7 @@ from opscenter.errors import DomainError, InvalidInput
 from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Organization, Role
-from opscenter.pages import Form, attempt, refusal_text, render, see_other, version_of
+from opscenter.pages import Done, Form, attempt, refusal_text, render, see_other, version_of
 from opscenter.timekeeping import utcnow
 from opscenter.web import DbSession, Paging, get, post
 
@@ -174,6 +174,7 @@ class TicketPages(Controller):
         actor: CurrentActor,
         page: Paging,
         ticket_id: FromPath[uuid.UUID],
+        done: Done = None,
     ) -> Response[str]:
         return _detail(request, session, actor, ticket_id, page)
 

@@ -83,36 +83,43 @@ _ITEMS: list[tuple[str, str, frozenset[Role], str | None, Counter]] = [
         "maintenance",
         "待审批的维护窗口",
         frozenset({Role.BUREAU}),
-        None,
+        "/console/maintenance?status=proposed",
         lambda s, a, p: _total(maintenance.list_windows(s, actor=a, page=p, status=[MaintenanceStatus.PROPOSED])),
     ),
     (
         "inspections",
         "待验收的接管批次",
         frozenset({Role.OPERATOR}),
-        None,
+        "/console/handovers?status=submitted",
         lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=[HandoverStatus.SUBMITTED])),
     ),
     (
         "signatures",
         "待签署的接管批次",
         frozenset({Role.BUREAU, Role.OPERATOR, Role.DEPARTMENT}),
-        None,
+        "/console/handovers?status=inspected",
         lambda s, a, p: _total(handovers.list_batches(s, actor=a, page=p, status=[HandoverStatus.INSPECTED])),
     ),
     (
         "statements_to_issue",
         "待出具的结算单",
         frozenset({Role.OPERATOR}),
-        None,
+        "/console/statements?status=draft",
         lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.DRAFT])),
     ),
     (
         "statements_to_approve",
         "待审批的结算单",
         frozenset({Role.BUREAU}),
-        None,
+        "/console/statements?status=issued",
         lambda s, a, p: _total(statements.list_statements(s, actor=a, page=p, status=[StatementStatus.ISSUED])),
+    ),
+    (
+        "disputes",
+        "待处理的结算申诉",
+        frozenset({Role.BUREAU}),
+        "/console/statements?status=issued",
+        lambda s, a, p: statements.count_open_disputes(s, actor=a),
     ),
     (
         "tickets",
@@ -173,5 +180,8 @@ def badge_counts(waiting: list[Waiting]) -> dict[str, int]:
         item.count for item in waiting if item.key in ("purchase_requests", "returned_requests")
     )
     counts["ratings"] = sum(item.count for item in waiting if item.key == "ratings")
+    counts["handovers"] = sum(item.count for item in waiting if item.key in ("inspections", "signatures"))
+    counts["statements"] = sum(item.count for item in waiting if item.key.startswith(("statements", "disputes")))
+    counts["maintenance"] = sum(item.count for item in waiting if item.key == "maintenance")
     counts["tickets"] = sum(item.count for item in waiting if item.key.startswith("tickets"))
     return counts

@@ -27,6 +27,9 @@ NAVIGATION = [
     _link("采购申请", "/console/purchase-requests", BUREAU, DEPARTMENT, AUDITOR, count="purchase_requests"),
     _link("合同", "/console/contracts", BUREAU, OPERATOR, DEPARTMENT, AUDITOR),
     _link("工单", "/console/tickets", OPERATOR, DEPARTMENT, BUREAU, AUDITOR, count="tickets"),
+    _link("资产接管", "/console/handovers", BUREAU, OPERATOR, DEPARTMENT, AUDITOR, count="handovers"),
+    _link("维护窗口", "/console/maintenance", BUREAU, OPERATOR, DEPARTMENT, AUDITOR, count="maintenance"),
+    _link("结算单", "/console/statements", BUREAU, OPERATOR, DEPARTMENT, AUDITOR, count="statements"),
     _link("服务评价", "/console/ratings", BUREAU, DEPARTMENT, AUDITOR, count="ratings"),
     _link("账户与会话", "/console/account", *Role),
 ]

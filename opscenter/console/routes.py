@@ -6,16 +6,27 @@ from pathlib import Path
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from billing.statements.pages import StatementPages
 from contracts.agreements.pages import ContractPages
 from contracts.purchasing.pages import PurchaseRequestPages
+from operations.assets.handover.pages import HandoverPages
 from operations.tickets.pages import TicketPages
 from opscenter.console.home import HomeController, root
 from opscenter.console.login import LoginController
 from opscenter.pages import person_gate
+from sla.maintenance.pages import MaintenancePages
 from sla.ratings.pages import RatingPages
 
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
-DOMAIN_PAGES: list[ControllerRouterHandler] = [PurchaseRequestPages, ContractPages, TicketPages, RatingPages]
+DOMAIN_PAGES: list[ControllerRouterHandler] = [
+    PurchaseRequestPages,
+    ContractPages,
+    TicketPages,
+    RatingPages,
+    HandoverPages,
+    StatementPages,
+    MaintenancePages,
+]
 
 
 def console_router() -> Router:

@@ -18,7 +18,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Body
+from litestar.params import Body, QueryParameter
 from sqlmodel import Session
 
 from opscenter.auth import sessions
@@ -37,6 +37,9 @@ CSRF_HEADER = "X-CSRF-Token"
 BEFORE_PASSWORD_CHANGE = "before_password_change"  # noqa: S105 (an opt key, not a password)
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# What the page after a form declares, ``done: Done = None``: the step ``see_other`` says was done, for its notice
+# (a query parameter the handler does not declare is refused, opscenter/parameters.py).
+Done = Annotated[str | None, QueryParameter(description="The step just done")]
 # What a form handler declares: ``data: Form`` (URL-encoded fields as a dict of strings).
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

@@ -51,7 +51,7 @@ def test_a_stale_form_changes_nothing_and_shows_the_request_as_it_now_stands(
     page = f"/console/purchase-requests/{request['id']}"
     with logged_in(server.base_url, db, world.bureau) as bureau:
         stale = _version(bureau.page(page).text)
-        act(api, world.bureau2, f"/api/v1/purchase-requests/{request['id']}", "return", {"note": "补充说明"})
+        act(api, world.bureau2, f"/api/v1/purchase-requests/{request['id']}", "return", {"comment": "补充说明"})
         answer = bureau.submit(f"{page}/approve", {"version": stale, "note": ""})
         assert answer.status_code == 412
         assert "已被他人修改" in answer.text

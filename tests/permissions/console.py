@@ -2,9 +2,15 @@
 which the console takes as the API does). Without a session or key, a console route redirects to the login page
 (tests/test_permissions.py)."""
 
+from typing import Any
+
+from tests.billing import steps as billing
 from tests.conftest import ApiFactory
 from tests.factories import World
+from tests.permissions.assets import _draft as _draft_batch
+from tests.permissions.assets import _inspected, _submitted
 from tests.permissions.contracts import _contract, _draft_contract, _submitted_request
+from tests.permissions.sla import _window
 from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
 from tests.permissions.tickets import _ticket
 
@@ -27,7 +33,33 @@ def _a_draft(world: World, api: ApiFactory) -> Prepared:
     return Prepared(params=_draft_contract(world, api).params)
 
 
+def _batch(prepare: Any) -> Any:
+    """A handover batch of department A (a form without its version is refused, 422, past the guard)."""
+    return lambda world, api: Prepared(params=prepare(world, api).params)
+
+
+def _statement(state: str) -> Any:
+    """A statement of department A's contract (a form without its version or line is refused, 422, past the guard)."""
+    return lambda world, api: Prepared(params={"statement_id": billing.statement_in(api, world, state)["id"]})
+
+
+def _disputed(world: World, api: ApiFactory) -> Prepared:
+    statement = billing.statement_in(api, world, "issued")
+    created = api.as_(world.department).post(
+        f"/api/v1/statements/{statement['id']}/disputes", {"line_no": 1, "reason": "数据有误"}
+    )
+    assert created.status_code == 201, created.text
+    return Prepared(params={"statement_id": statement["id"], "dispute_id": created.json()["id"]})
+
+
+def _a_window(world: World, api: ApiFactory) -> Prepared:
+    """A proposed maintenance window (a form without its version is refused, 422, past the guard)."""
+    return Prepared(params=_window()(world, api).params)
+
+
 REQUEST = "/console/purchase-requests/{request_id}"
+STATEMENT = "/console/statements/{statement_id}"
+BATCH = "/console/handovers/{batch_id}"
 CONTRACT = "/console/contracts/{contract_id}"
 TICKET = "/console/tickets/{ticket_id}"
 
@@ -61,4 +93,23 @@ ROWS = [
     Row("POST", f"{TICKET}/operate", only(422, OPERATOR), _a_ticket),
     Row("POST", f"{TICKET}/confirm", only(422, DEPARTMENT), _a_ticket),
     Row("POST", f"{TICKET}/comments", only(422, OPERATOR, DEPARTMENT), _a_ticket),
+    # operations/assets/handover/pages.py: a department its own batches; the operations center submitted ones
+    Row("GET", "/console/handovers", only(200, *READERS)),
+    Row("POST", "/console/handovers", only(422, DEPARTMENT)),
+    Row("GET", BATCH, only(200, *READERS), _batch(_submitted)),
+    Row("POST", f"{BATCH}/import", only(422, DEPARTMENT), _batch(_draft_batch)),
+    Row("POST", f"{BATCH}/submit", only(422, DEPARTMENT), _batch(_draft_batch)),
+    Row("POST", f"{BATCH}/inspect", only(422, OPERATOR), _batch(_submitted)),
+    Row("POST", f"{BATCH}/sign", only(422, DEPARTMENT, OPERATOR, BUREAU), _batch(_inspected)),
+    # billing/statements/pages.py: a department reads and disputes its own lines; the bureau approves and resolves
+    Row("GET", "/console/statements", only(200, *READERS)),
+    Row("GET", STATEMENT, only(200, *READERS), _statement("issued")),
+    Row("POST", f"{STATEMENT}/issue", only(422, OPERATOR), _statement("draft")),
+    Row("POST", f"{STATEMENT}/approve", only(422, BUREAU), _statement("issued")),
+    Row("POST", f"{STATEMENT}/disputes", only(422, BUREAU, DEPARTMENT), _statement("issued")),
+    Row("POST", f"{STATEMENT}/disputes/{{dispute_id}}/resolve", only(422, BUREAU), _disputed),
+    # sla/maintenance/pages.py: the bureau decides; everyone who reads windows reads the page
+    Row("GET", "/console/maintenance", only(200, *READERS)),
+    Row("POST", "/console/maintenance/{window_id}/approve", only(422, BUREAU), _a_window),
+    Row("POST", "/console/maintenance/{window_id}/reject", only(422, BUREAU), _a_window),
 ]

@@ -7,6 +7,7 @@ from litestar.response import Stream
 
 from operations.assets.handover import exports, flows, service
 from operations.assets.handover.models import (
+    MAX_UPLOAD_BYTES,
     HandoverBatch,
     HandoverBatchCreate,
     HandoverBatchPublic,
@@ -28,9 +29,6 @@ from opscenter.openapi import FILE_DOWNLOAD
 from opscenter.pagination import CursorPage
 from opscenter.web import AnyOf, DbSession, ExpectedVersion, Exporting, Paging, UploadLimits, get, post, respond
 
-# A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
-# What a file may make the server do once received is bounded by the OPSCENTER_UPLOAD_* settings.
-MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 Answer = Response[HandoverBatchPublic]
 
 

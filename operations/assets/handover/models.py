@@ -15,6 +15,10 @@ from opscenter.schemas import LabeledEnum, PublicRecord, label_of
 # A batch is one transaction at takeover: bounded so that its largest step stays a few seconds.
 MAX_ITEMS = 20_000
 MAX_JSON_ITEMS = 5_000  # per request; larger inventories come as a file
+# A 20,000-row inventory is about 4 MB as CSV; the app-wide limit (OPSCENTER_MAX_BODY_BYTES, 1 MiB) is for JSON.
+# What a file may make the server do once received is bounded by the OPSCENTER_UPLOAD_* settings. The API's import
+# and the console's upload form take the same.
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 
 class HandoverStatus(LabeledEnum):
