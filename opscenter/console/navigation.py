@@ -28,6 +28,10 @@ NAVIGATION = [
     _link("合同", "/console/contracts", BUREAU, OPERATOR, DEPARTMENT, AUDITOR),
     _link("工单", "/console/tickets", OPERATOR, DEPARTMENT, BUREAU, AUDITOR, count="tickets"),
     _link("服务评价", "/console/ratings", BUREAU, DEPARTMENT, AUDITOR, count="ratings"),
+    _link("审计日志", "/console/audit", AUDITOR, ADMIN),
+    _link("组织", "/console/organizations", ADMIN, AUDITOR),
+    _link("用户", "/console/users", ADMIN, AUDITOR),
+    _link("API 密钥", "/console/api-keys", ADMIN, AUDITOR),
     _link("账户与会话", "/console/account", *Role),
 ]
 
