@@ -8,6 +8,7 @@ address. Each login, failure, refusal while locked and lock-out writes one audit
 """
 
 import enum
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 from opscenter.audit import service as audit
 from opscenter.auth import passwords, sessions
 from opscenter.auth.models import LoginThrottle
-from opscenter.errors import Forbidden, InvalidInput
+from opscenter.errors import Forbidden, InvalidInput, NotFound
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Organization, User
 from opscenter.organizations import service as organizations
@@ -154,3 +155,20 @@ def log_out_everywhere(session: Session, *, actor: Actor) -> None:
     ended = sessions.revoke_all(session, actor.user_id)
     user = session.get_one(User, actor.user_id)
     audit.append(session, actor=actor, action="console.logout_everywhere", row=user, changes={"sessions": [ended, 0]})
+
+
+def end_session(session: Session, user_id: uuid.UUID, session_id: uuid.UUID, *, actor: Actor) -> None:
+    """An admin ends one open session of a user (audited on the session); one not open is a 404."""
+    ended = sessions.revoke_one(session, user_id, session_id)
+    if ended is None:
+        raise NotFound("console session")
+    changes = {"revoked_at": [None, ended.revoked_at.isoformat() if ended.revoked_at else None]}
+    audit.append(session, actor=actor, action="console.session_revoke", row=ended, changes=changes)
+
+
+def end_sessions(session: Session, user: User, *, actor: Actor) -> int:
+    """An admin ends every open session of ``user`` (audited on the user, as "log out everywhere" is)."""
+    ended = sessions.revoke_all(session, user.id)
+    if ended:
+        audit.append(session, actor=actor, action="console.sessions_revoke", row=user, changes={"sessions": [ended, 0]})
+    return ended

@@ -120,6 +120,17 @@ def revoke(session: Session, token: str) -> ConsoleSession | None:
     return console_session
 
 
+def revoke_one(session: Session, user_id: uuid.UUID, session_id: uuid.UUID) -> ConsoleSession | None:
+    """End the open session ``session_id`` of ``user_id`` (an admin's revocation); None when the user has no such
+    session open."""
+    console_session = session.get(ConsoleSession, session_id)
+    if console_session is None or console_session.user_id != user_id or console_session.revoked_at is not None:
+        return None
+    console_session.revoked_at = utcnow()
+    session.flush()
+    return console_session
+
+
 def revoke_all(session: Session, user_id: uuid.UUID) -> int:
     """End every open session of a user (log out everywhere; deactivation); returns how many were open."""
     table = core_table(ConsoleSession)

@@ -31,6 +31,10 @@ NAVIGATION = [
     _link("维护窗口", "/console/maintenance", BUREAU, OPERATOR, DEPARTMENT, AUDITOR, count="maintenance"),
     _link("结算单", "/console/statements", BUREAU, OPERATOR, DEPARTMENT, AUDITOR, count="statements"),
     _link("服务评价", "/console/ratings", BUREAU, DEPARTMENT, AUDITOR, count="ratings"),
+    _link("审计日志", "/console/audit", AUDITOR, ADMIN),
+    _link("组织", "/console/organizations", ADMIN, AUDITOR),
+    _link("用户", "/console/users", ADMIN, AUDITOR),
+    _link("API 密钥", "/console/api-keys", ADMIN, AUDITOR),
     _link("账户与会话", "/console/account", *Role),
 ]
 

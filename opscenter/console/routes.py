@@ -11,12 +11,17 @@ from contracts.agreements.pages import ContractPages
 from contracts.purchasing.pages import PurchaseRequestPages
 from operations.assets.handover.pages import HandoverPages
 from operations.tickets.pages import TicketPages
+from opscenter.console.admin import OrganizationPages, UserPages
+from opscenter.console.audit import AuditPages
 from opscenter.console.home import HomeController, root
+from opscenter.console.keys import ApiKeyPages
 from opscenter.console.login import LoginController
 from opscenter.pages import person_gate
 from sla.maintenance.pages import MaintenancePages
 from sla.ratings.pages import RatingPages
 
+# The pages of the core's rooms that cannot stand beside their controllers (see opscenter/console/admin.py).
+SHELL_PAGES: list[ControllerRouterHandler] = [AuditPages, OrganizationPages, UserPages, ApiKeyPages]
 # Each domain's pages, beside its controller; their templates in the folder ``templates`` beside each.
 DOMAIN_PAGES: list[ControllerRouterHandler] = [
     PurchaseRequestPages,
@@ -32,7 +37,7 @@ DOMAIN_PAGES: list[ControllerRouterHandler] = [
 def console_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[root, LoginController, HomeController, *DOMAIN_PAGES],
+        route_handlers=[root, LoginController, HomeController, *SHELL_PAGES, *DOMAIN_PAGES],
         guards=[person_gate],
         include_in_schema=False,
     )

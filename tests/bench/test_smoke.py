@@ -39,6 +39,7 @@ BENCHMARKS = [
     Benchmark("lists", (*QUICK, "--rows", "60"), ratios=8),
     Benchmark("names_search", (*QUICK, "--rows", "60"), ratios=5),
     Benchmark("tickets", (*QUICK, "--tickets", "60"), ratios=4 + 16 + 1),
+    Benchmark("console_pages", (*QUICK, "--tickets", "60", "--scale", "tiny"), ratios=9 + 1),
     Benchmark("ratings_api", (*QUICK, "--instances", "3"), ratios=1 + 3),
     Benchmark("writes", (*QUICK, "--instances", "3"), ratios=3 + 1),
     Benchmark("sync_vs_async", QUICK, ratios=2),

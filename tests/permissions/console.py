@@ -10,8 +10,9 @@ from tests.factories import World
 from tests.permissions.assets import _draft as _draft_batch
 from tests.permissions.assets import _inspected, _submitted
 from tests.permissions.contracts import _contract, _draft_contract, _submitted_request
+from tests.permissions.core import _a_key, _user
 from tests.permissions.sla import _window
-from tests.permissions.table import AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
+from tests.permissions.table import ADMIN, AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
 from tests.permissions.tickets import _ticket
 
 
@@ -62,6 +63,17 @@ STATEMENT = "/console/statements/{statement_id}"
 BATCH = "/console/handovers/{batch_id}"
 CONTRACT = "/console/contracts/{contract_id}"
 TICKET = "/console/tickets/{ticket_id}"
+USER = "/console/users/{user_id}"
+
+
+def _a_session(world: World, api: ApiFactory) -> Prepared:
+    """A session id the user does not have: the admin's revocation is a 404, as for any object not there."""
+    return Prepared(params={**_user(world, api).params, "session_id": "01a248db-810c-7766-8d24-e69ea43d8ae6"})
+
+
+def _a_key_of(world: World, api: ApiFactory) -> Prepared:
+    return Prepared(params=_a_key(world, api).params)
+
 
 ROWS = [
     Row("GET", "/console", only(200, *EVERYONE)),
@@ -93,23 +105,7 @@ ROWS = [
     Row("POST", f"{TICKET}/operate", only(422, OPERATOR), _a_ticket),
     Row("POST", f"{TICKET}/confirm", only(422, DEPARTMENT), _a_ticket),
     Row("POST", f"{TICKET}/comments", only(422, OPERATOR, DEPARTMENT), _a_ticket),
-    # operations/assets/handover/pages.py: a department its own batches; the operations center submitted ones
-    Row("GET", "/console/handovers", only(200, *READERS)),
-    Row("POST", "/console/handovers", only(422, DEPARTMENT)),
-    Row("GET", BATCH, only(200, *READERS), _batch(_submitted)),
-    Row("POST", f"{BATCH}/import", only(422, DEPARTMENT), _batch(_draft_batch)),
-    Row("POST", f"{BATCH}/submit", only(422, DEPARTMENT), _batch(_draft_batch)),
-    Row("POST", f"{BATCH}/inspect", only(422, OPERATOR), _batch(_submitted)),
-    Row("POST", f"{BATCH}/sign", only(422, DEPARTMENT, OPERATOR, BUREAU), _batch(_inspected)),
-    # billing/statements/pages.py: a department reads and disputes its own lines; the bureau approves and resolves
-    Row("GET", "/console/statements", only(200, *READERS)),
-    Row("GET", STATEMENT, only(200, *READERS), _statement("issued")),
-    Row("POST", f"{STATEMENT}/issue", only(422, OPERATOR), _statement("draft")),
-    Row("POST", f"{STATEMENT}/approve", only(422, BUREAU), _statement("issued")),
-    Row("POST", f"{STATEMENT}/disputes", only(422, BUREAU, DEPARTMENT), _statement("issued")),
-    Row("POST", f"{STATEMENT}/disputes/{{dispute_id}}/resolve", only(422, BUREAU), _disputed),
-    # sla/maintenance/pages.py: the bureau decides; everyone who reads windows reads the page
-    Row("GET", "/console/maintenance", only(200, *READERS)),
-    Row("POST", "/console/maintenance/{window_id}/approve", only(422, BUREAU), _a_window),
-    Row("POST", "/console/maintenance/{window_id}/reject", only(422, BUREAU), _a_window),
+from tests.permissions.core import _a_key, _user
+from tests.permissions.sla import _window
+from tests.permissions.table import ADMIN, AUDITOR, BUREAU, DEPARTMENT, EVERYONE, OPERATOR, READERS, Prepared, Row, only
 ]
