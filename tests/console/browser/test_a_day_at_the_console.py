@@ -134,7 +134,7 @@ def test_each_role_does_its_day_and_every_refusal_holds(
     assert "¥54,000.00" in bureau.page.locator("#budgets").inner_text()  # and now 2 × ¥1,500.00 × 12 months more
     # A stale form: someone else returned the other request meanwhile.
     bureau.page.goto(f"/console/purchase-requests/{second['id']}")
-    act(api, world.bureau2, f"/api/v1/purchase-requests/{second['id']}", "return", {"note": "请补充"})
+    act(api, world.bureau2, f"/api/v1/purchase-requests/{second['id']}", "return", {"comment": "请补充"})
     bureau.page.get_by_role("button", name="批准").click()
     assert "已被他人修改" in bureau.page.locator("[role=alert]").inner_text()
     assert bureau.page.locator("#status").inner_text() == "已退回"

@@ -30,7 +30,7 @@ def test_a_purchase_request_tells_of_its_submission_and_decision(world: World, a
     returned = steps.draft_request(api, world.department, steps.item(service), title="退回的申请")
     path = f"/api/v1/purchase-requests/{returned['id']}"
     steps.act(api, world.department, path, "submit")
-    steps.act(api, world.bureau, path, "return", {"note": "请补充数量依据"})
+    steps.act(api, world.bureau, path, "return", {"comment": "请补充数量依据"})
 
     written = [(event.kind, event.object_id) for event in events(db)]
     assert written == [
