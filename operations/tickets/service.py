@@ -221,10 +221,19 @@ def find_ticket(session: Session, number: str, *, actor: Actor) -> Ticket | None
     return session.exec(_scoped(select(Ticket).where(Ticket.number == number), actor)).first()
 
 
-def to_public(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]:
-    """The public answers of ``tickets``, with their linked assets: one query for the whole page."""
+def to_public(
+    session: Session, tickets: Sequence[Ticket], *, opened_with: Sequence[uuid.UUID] | None = None
+) -> list[TicketPublic]:
+    """The public answers of ``tickets``, with their linked assets: one query for the whole page.
+
+    ``opened_with``: the ``asset_ids`` the one ticket of ``tickets`` was just opened with (``open_ticket`` links
+    exactly those, or refuses), so its answer needs no query to read back the links it has just written.
+    """
     linked: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if tickets:
+    if opened_with is not None:
+        (ticket,) = tickets
+        linked[ticket.id] = sorted(set(opened_with))
+    elif tickets:
         links = session.exec(
             select(TicketAsset)
             .where(col(TicketAsset.ticket_id).in_([ticket.id for ticket in tickets]))
