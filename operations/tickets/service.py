@@ -138,7 +138,10 @@ def _next_serial(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
         return int(session.execute(select(TICKET_SERIAL.next_value())).scalar_one())
     # SQLite: this write transaction holds the database's write lock (BEGIN IMMEDIATE), so max + 1 is ours.
-    return int(session.exec(select(func.coalesce(func.max(Ticket.serial), 0) + 1)).one())
+    return int(session.execute(_NEXT_SERIAL_SQLITE).scalar_one())
+
+
+_NEXT_SERIAL_SQLITE = select(func.coalesce(func.max(Ticket.serial), 0) + 1)  # built once, as every opening asks it
 
 
 def get_ticket(session: Session, ticket_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Ticket:
