@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Exists
+from sqlalchemy import Exists, bindparam
 from sqlmodel import Session, col, exists, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -141,11 +141,7 @@ def terms_in_force(session: Session, contract_id: uuid.UUID) -> ContractTerms:
     Not scoped: the caller reached the contract through something the actor may see (a service instance).
     One indexed query; the terms are parsed once per version and process.
     """
-    version_id = session.exec(
-        select(ContractVersion.id)
-        .join(Contract, col(Contract.id) == ContractVersion.contract_id)
-        .where(Contract.id == contract_id, ContractVersion.number == Contract.current_version)
-    ).first()
+    version_id = session.execute(_VERSION_IN_FORCE, {"contract_id": contract_id}).scalar()
     if version_id is None:
         raise NotFound("contract")
     terms = _TERMS_BY_VERSION.get(version_id)
@@ -155,6 +151,16 @@ def terms_in_force(session: Session, contract_id: uuid.UUID) -> ContractTerms:
             _TERMS_BY_VERSION.clear()
         _TERMS_BY_VERSION[version_id] = terms
     return terms
+
+
+# Built once and run with the contract's id: every ticket opened asks it, and building the statement cost more
+# than running it.
+_VERSION_IN_FORCE = (
+    select(ContractVersion.id)
+    .join(Contract, col(Contract.id) == ContractVersion.contract_id)
+    .where(Contract.id == bindparam("contract_id"), ContractVersion.number == Contract.current_version)
+    .limit(1)
+)
 
 
 def shown_version(versions: list[ContractVersion], contract: Contract) -> ContractVersion:

@@ -40,8 +40,8 @@ Answer = Response[TicketPublic]
 TicketId = FromPath[uuid.UUID]
 
 
-def _answer(session: DbSession, ticket: Ticket, *, created: bool = False) -> Answer:
-    return respond(service.to_public(session, [ticket])[0], created=f"/api/v1/tickets/{ticket.id}" if created else None)
+def _answer(session: DbSession, ticket: Ticket) -> Answer:
+    return respond(service.to_public(session, [ticket])[0])
 
 
 class TicketController(Controller):
@@ -61,7 +61,9 @@ class TicketController(Controller):
     def create(
         self, session: DbSession, actor: CurrentActor, data: JSONBody[TicketCreate], idempotency_key: IdempotencyKey
     ) -> Answer:
-        return _answer(session, service.open_ticket(session, data, actor=actor), created=True)
+        ticket = service.open_ticket(session, data, actor=actor)
+        public = service.to_public(session, [ticket], opened_with=data.asset_ids)[0]
+        return respond(public, created=f"/api/v1/tickets/{ticket.id}")
 
     @get(
         "/",

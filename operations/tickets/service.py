@@ -138,7 +138,10 @@ def _next_serial(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
         return int(session.execute(select(TICKET_SERIAL.next_value())).scalar_one())
     # SQLite: this write transaction holds the database's write lock (BEGIN IMMEDIATE), so max + 1 is ours.
-    return int(session.exec(select(func.coalesce(func.max(Ticket.serial), 0) + 1)).one())
+    return int(session.execute(_NEXT_SERIAL_SQLITE).scalar_one())
+
+
+_NEXT_SERIAL_SQLITE = select(func.coalesce(func.max(Ticket.serial), 0) + 1)  # built once, as every opening asks it
 
 
 def get_ticket(session: Session, ticket_id: uuid.UUID, *, actor: Actor, for_update: bool = False) -> Ticket:
@@ -221,10 +224,19 @@ def find_ticket(session: Session, number: str, *, actor: Actor) -> Ticket | None
     return session.exec(_scoped(select(Ticket).where(Ticket.number == number), actor)).first()
 
 
-def to_public(session: Session, tickets: Sequence[Ticket]) -> list[TicketPublic]:
-    """The public answers of ``tickets``, with their linked assets: one query for the whole page."""
+def to_public(
+    session: Session, tickets: Sequence[Ticket], *, opened_with: Sequence[uuid.UUID] | None = None
+) -> list[TicketPublic]:
+    """The public answers of ``tickets``, with their linked assets: one query for the whole page.
+
+    ``opened_with``: the ``asset_ids`` the one ticket of ``tickets`` was just opened with (``open_ticket`` links
+    exactly those, or refuses), so its answer needs no query to read back the links it has just written.
+    """
     linked: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if tickets:
+    if opened_with is not None:
+        (ticket,) = tickets
+        linked[ticket.id] = sorted(set(opened_with))
+    elif tickets:
         links = session.exec(
             select(TicketAsset)
             .where(col(TicketAsset.ticket_id).in_([ticket.id for ticket in tickets]))

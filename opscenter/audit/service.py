@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, inspect
@@ -48,12 +49,22 @@ def snapshot(row: SQLModel, **children: Sequence[SQLModel]) -> Snapshot:
     ``children`` (e.g. ``items=request.items``) are rows that belong to ``row`` and change with it;
     each becomes a field listing their snapshots.
     """
-    excluded = _NOT_AUDITED | getattr(row, "audit_exclude", frozenset())
-    mapper = inspect(type(row))
-    values = {attr.key: _jsonable(getattr(row, attr.key)) for attr in mapper.column_attrs if attr.key not in excluded}
+    values = {key: _jsonable(getattr(row, key)) for key in _audited_keys(type(row))}
     for name, rows in children.items():
         values[name] = [snapshot(child) for child in rows]
     return values
+
+
+@cache
+def _audited_keys(model: type[SQLModel]) -> tuple[str, ...]:
+    """The audited column keys of ``model``: read from its mapper once per class, not on every write."""
+    excluded = _NOT_AUDITED | getattr(model, "audit_exclude", frozenset())
+    return tuple(attr.key for attr in inspect(model).column_attrs if attr.key not in excluded)
+
+
+@cache
+def _table_name(model: type[SQLModel]) -> str:
+    return str(inspect(model).local_table.name)
 
 
 def _snapshot_with(row: SQLModel, children: Sequence[str]) -> Snapshot:
@@ -112,7 +123,7 @@ def append(
     object_id = getattr(row, "id", None)
     if object_id is None:
         raise ValueError(f"{type(row).__name__} has no id yet; audit after the id is assigned")
-    object_type = str(inspect(type(row)).local_table.name)
+    object_type = _table_name(type(row))
     return append_many(session, actor=actor, action=action, object_type=object_type, changes=[(object_id, changes)])[0]
 
 

@@ -59,19 +59,7 @@ def working_calendar(session: Session) -> WorkingCalendar:
     repeated calls (a sweep over every ticket) cost one aggregate query; a change is seen by the next call, also
     in other processes. Its answers raise ``CalendarUnknown`` for years with neither package data nor override.
     """
-    # Every create and delete changes the count, every update the sum of versions (also when the writer's
-    # clock lags another server's, which could leave max(updated_at) as it was).
-    hours_version = (
-        sa_select(col(CalendarHours.version)).where(col(CalendarHours.scope) == HOURS_SCOPE).scalar_subquery()
-    )
-    fingerprint = session.execute(
-        sa_select(
-            func.count(col(CalendarOverride.id)),
-            func.sum(col(CalendarOverride.version)),
-            func.max(col(CalendarOverride.updated_at)),
-            hours_version,
-        )
-    ).one()
+    fingerprint = session.execute(_FINGERPRINT).one()
     key = (str(session.get_bind().engine.url), *fingerprint)
     with _cache_lock:
         calendar = _cached.get(key)
@@ -89,6 +77,16 @@ def working_calendar(session: Session) -> WorkingCalendar:
 # ---- working hours -----------------------------------------------------------------------------------------------
 
 HOURS_SCOPE = "default"
+
+# What the cached calendar is keyed on. Every create and delete changes the count, every update the sum of versions
+# (also when the writer's clock lags another server's, which could leave max(updated_at) as it was). Built once:
+# every ticket opened and every clock step asks it, and building it cost as much as running it.
+_FINGERPRINT = sa_select(
+    func.count(col(CalendarOverride.id)),
+    func.sum(col(CalendarOverride.version)),
+    func.max(col(CalendarOverride.updated_at)),
+    sa_select(col(CalendarHours.version)).where(col(CalendarHours.scope) == HOURS_SCOPE).scalar_subquery(),
+)
 
 
 def working_hours(session: Session, *, for_update: bool = False) -> CalendarHours | None:
