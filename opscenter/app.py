@@ -8,6 +8,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from migrations import MIGRATIONS
+from opscenter.headers import SecurityHeadersMiddleware
 from opscenter.heap import freeze_startup_heap
 from opscenter.identity.guards import document_roles
 from opscenter.logs import configure_logging
@@ -43,7 +44,9 @@ def create_app(
     # fails its converter carry X-Request-ID like every other answer.
     # The request's log line inside it, so that the line carries the id.
     handler = RequestLogMiddleware(app.asgi_handler) if settings.log_requests else app.asgi_handler
-    app.asgi_handler = RequestIdMiddleware(handler, trusted_proxies=settings.trusted_proxies)
+    handler = RequestIdMiddleware(handler, trusted_proxies=settings.trusted_proxies)
+    # Outermost: every answer, the request log's 500 and routing's 404 included, carries the security headers.
+    app.asgi_handler = SecurityHeadersMiddleware(handler, hsts=settings.console_secure_cookies)
     describe_errors(app, settings)
     document_roles(app)
     return app
