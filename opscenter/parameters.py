@@ -121,8 +121,10 @@ def harden(fn: F) -> F:
         # A coroutine handler stays one (Litestar awaits it): the checks run, then its coroutine is awaited.
         plain_check = checked
 
-        async def checked(*args: Any, **kwargs: Any) -> Any:
+        async def checked_coroutine(*args: Any, **kwargs: Any) -> Any:
             return await plain_check(*args, **kwargs)
+
+        checked = checked_coroutine
 
     checked.__name__, checked.__qualname__, checked.__module__ = fn.__name__, fn.__qualname__, fn.__module__
     checked.__doc__ = fn.__doc__
