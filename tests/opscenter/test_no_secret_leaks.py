@@ -20,6 +20,7 @@ from tests.factories import World
 from tests.support import METRICS_TOKEN, RunningServer, scrape
 
 PROMETHEUS_PASSWORD = "prom-Secret-5b1e0c"
+DATABASE_PASSWORD = "db-Secret-41aa7e"  # PostgreSQL only; the test server trusts 127.0.0.1, so any password works
 WRONG_KEY = "opc_wrong-Secret-0d9f31c7a2"
 WRONG_PASSWORD = "Wrong-Secret-pw-83c1"
 CONSOLE_PASSWORD = "Kq7-Secret-Lamp-2"
@@ -29,8 +30,10 @@ AUDIT_KEY = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateForm
 
 @pytest.fixture
 def holding_secrets(settings: Settings) -> Iterator[str]:
+    url = settings.database_url.replace("postgresql://postgres@", f"postgresql://postgres:{DATABASE_PASSWORD}@")
+    assert DATABASE_PASSWORD in url or url.startswith("sqlite")
     configured = make_settings(
-        settings.database_url,
+        url,
         prometheus_username="opscenter",
         prometheus_password=PROMETHEUS_PASSWORD,
         notifications_secret_key=NOTIFICATIONS_KEY,
@@ -49,6 +52,7 @@ def test_no_secret_in_logs_error_bodies_or_metrics(
     key = world.department.key
     secrets = [key, WRONG_KEY, WRONG_PASSWORD, CONSOLE_PASSWORD, METRICS_TOKEN, PROMETHEUS_PASSWORD, NOTIFICATIONS_KEY]
     secrets.append(AUDIT_KEY.splitlines()[1])  # the key's body
+    secrets.append(DATABASE_PASSWORD)
     bodies: list[str] = []
     with httpx.Client(base_url=holding_secrets, timeout=30) as http:
         as_department = {"Authorization": f"Bearer {key}"}
