@@ -8,6 +8,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from migrations import MIGRATIONS
+from opscenter.headers import SecurityHeadersMiddleware
 from opscenter.heap import freeze_startup_heap
 from opscenter.identity.guards import document_roles
 from opscenter.logs import configure_logging
@@ -42,9 +43,11 @@ def create_app(
     # Outside everything Litestar does, routing included: a 404 for an unknown path, a 405 and a path that
     # fails its converter carry X-Request-ID like every other answer.
     # The request's log line there too, so that it times and counts everything the request went through.
-    app.asgi_handler = RequestIdMiddleware(
+    handler = RequestIdMiddleware(
         app.asgi_handler, trusted_proxies=settings.trusted_proxies, log_requests=settings.log_requests
     )
+    # Outermost: every answer, the request log's 500 and routing's 404 included, carries the security headers.
+    app.asgi_handler = SecurityHeadersMiddleware(handler, hsts=settings.console_secure_cookies)
     describe_errors(app, settings)
     document_roles(app)
     return app

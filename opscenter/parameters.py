@@ -117,6 +117,15 @@ def harden(fn: F) -> F:
                 kwargs[name] = parse_instant(name, kwargs[name])
         return fn(*args, **kwargs)
 
+    if inspect.iscoroutinefunction(fn):
+        # A coroutine handler stays one (Litestar awaits it): the checks run, then its coroutine is awaited.
+        plain_check = checked
+
+        async def checked_coroutine(*args: Any, **kwargs: Any) -> Any:
+            return await plain_check(*args, **kwargs)
+
+        checked = checked_coroutine
+
     checked.__name__, checked.__qualname__, checked.__module__ = fn.__name__, fn.__qualname__, fn.__module__
     checked.__doc__ = fn.__doc__
     checked.__annotations__ = rewritten

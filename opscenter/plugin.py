@@ -13,6 +13,7 @@ from typing import Any
 import click
 from litestar import Controller, Litestar, Request, Response, get
 from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -251,6 +252,22 @@ def rate_counters(settings: Settings) -> Counters | None:
     return ProcessCounters()
 
 
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """CORS for the origins in ``OPSCENTER_CORS_ORIGINS``, none when unset (a browser then lets no other site's
+    page read an answer). API keys only: credentials (cookies) are never allowed across origins, so the
+    console's session cannot be used from another site's page."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+        allow_credentials=False,
+        expose_headers=["ETag", "Location", "X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After"],
+        max_age=600,
+    )
+
+
 class OpsCenterPlugin(InitPluginProtocol):
     def __init__(
         self,
@@ -311,6 +328,7 @@ class OpsCenterPlugin(InitPluginProtocol):
             security=[{"apiKey": []}],
             render_plugins=api_documentation(),
         )
+        app_config.cors_config = cors_config(self.settings)
         # Errors are logged once, by the error layer (500s only); Litestar need not log 4xx tracebacks.
         app_config.logging_config = LoggingConfig(configure_root_logger=False, log_exceptions="never")
         app_config.debug = self.settings.debug

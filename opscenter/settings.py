@@ -1,6 +1,7 @@
 """One settings object, read from environment variables prefixed ``OPSCENTER_``."""
 
 import os
+import re
 from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -26,6 +27,7 @@ class LogFormat(StrEnum):
 
 
 MIN_METRICS_TOKEN = 16
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 # Settings that are secrets may also be read from a file: OPSCENTER_<NAME>_FILE (a Docker or Kubernetes secret, a
 # file readable by the service's user only), so the secret is in no process environment and no shell history.
 SECRET_SETTINGS = (
@@ -217,6 +219,12 @@ class Settings(BaseSettings):
         default=(), description="CIDRs of reverse proxies whose X-Forwarded-For is believed, comma-separated"
     )
 
+    # CORS (README "Security headers and CORS"): off unless origins are named. A browser page from one of these may
+    # call the API with an API key; no cookie is ever allowed across origins (the console stays same-origin).
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Origins (https://host[:port]) whose pages may call the API, comma-separated"
+    )
+
     # The audit chain's checkpoints (opscenter/audit/checkpoints.py) are signed with this Ed25519 private key (PEM,
     # PKCS#8, as `opscenter audit keygen` writes it), kept outside the database: a file, or the key itself.
     audit_signing_key_file: str | None = Field(default=None, description="PEM file of the Ed25519 signing key")
@@ -240,6 +248,19 @@ class Settings(BaseSettings):
             except OSError as exc:
                 raise ValueError(f"OPSCENTER_{name.upper()}_FILE: cannot read {path}: {exc.strerror}") from None
         return data
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        origins = tuple(str(part).rstrip("/") for part in value)
+        for origin in origins:
+            # An origin is a scheme and a host, nothing more: a path would never match, "*" would open the API to
+            # every page on the internet.
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin}")
+        return origins
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

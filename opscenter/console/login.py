@@ -7,10 +7,11 @@ CSRF token (``opscenter.pages.person_gate``).
 
 import hmac
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
 from litestar.datastructures import Cookie
+from litestar.params import QueryParameter
 
 from opscenter.auth import logins, sessions
 from opscenter.auth.middleware import CONSOLE_PATH, PersonSession
@@ -71,8 +72,14 @@ class LoginController(Controller):
     include_in_schema = False
 
     @get("/login", opt=_PUBLIC)
-    async def login_page(self, request: Request[Any, Any, Any]) -> Response[str]:
-        notice = "您已退出登录。" if request.query_params.get("out") else ""
+    async def login_page(
+        self,
+        request: Request[Any, Any, Any],
+        # Declared, so the strict query check (opscenter/parameters.py) lets the redirect to login through.
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
+        out: Annotated[str | None, QueryParameter()] = None,
+    ) -> Response[str]:
+        notice = "您已退出登录。" if out else ""
         return _login_page(request, request.app.state.settings, notice=notice)
 
     @post("/login", opt=_PUBLIC, status_code=200)

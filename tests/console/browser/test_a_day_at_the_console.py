@@ -10,20 +10,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import update
 from sqlmodel import select
 
 from operations.tickets import jobs
 from opscenter.audit.models import AuditEvent
 from opscenter.auth.models import ConsoleSession
-from opscenter.console.assets import STATIC_DIRECTORY
+from opscenter.console.assets import STATIC_PATH
 from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import JobContext
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
+from tests.console.browser.conftest import refusals_of
 from tests.console.people import PASSWORD, give_password
 from tests.contracts.steps import act, approved_request, budget, catalog_service, draft_contract, draft_request, item
 from tests.factories import Identity, World
@@ -32,16 +33,8 @@ from tests.processes import OpsCenterProcess, eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
-AXE = STATIC_DIRECTORY / "vendor" / "axe-core" / "axe.min.js"
+AXE = f"{STATIC_PATH}/vendor/axe-core/axe.min.js"
 SEVERE = ("serious", "critical")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -72,6 +65,7 @@ class Desk:
         self.page: Page = self.context.new_page()
         self.requested: list[str] = []
         self.page.on("request", lambda request: self.requested.append(request.url))
+        self.refused = refusals_of(self.page)
 
     def log_in(self, who: Identity, password: str = PASSWORD) -> None:
         self.page.goto("/")
@@ -81,7 +75,8 @@ class Desk:
 
     def check(self, name: str) -> None:
         """The page passes axe-core with nothing serious or critical, and is kept as a screenshot."""
-        self.page.add_script_tag(path=str(AXE))
+        # From the server, as any script of the page: an inline copy would be refused by the page's policy.
+        self.page.add_script_tag(url=AXE)
         severe = self.page.evaluate(
             "async (severe) => (await axe.run()).violations.filter(v => severe.includes(v.impact))"
             ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
@@ -95,6 +90,7 @@ class Desk:
         elsewhere = [url for url in self.requested if not url.startswith("http://127.0.0.1:")]
         self.context.close()
         assert elsewhere == [], "requests left the machine"
+        assert self.refused == [], "the Content-Security-Policy refused something a page needs"
 
 
 def _submitted(api: ApiFactory, world: World, title: str) -> dict[str, str]:
