@@ -21,7 +21,7 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    # The trigram indexes of ``q`` (ix_<table>_search, migration 0015) are PostgreSQL-only expression indexes that no
+    # The trigram indexes of ``q`` (ix_<table>_search, migration 0021) are PostgreSQL-only expression indexes that no
     # model declares (SQLite has none); tests/opscenter/test_search.py checks them against the searches instead.
     searched = type_ == "index" and reflected and compare_to is None and (name or "").endswith("_search")
     return not searched

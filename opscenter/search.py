@@ -5,7 +5,7 @@ Chinese included: ``matches(haystack(Ticket.number, Ticket.title, Ticket.descrip
 ``_`` and ``\\`` are matched as themselves. The SQL is the same shape on both databases:
 
 - PostgreSQL: ``<haystack> ILIKE '%…%'``, served by a ``pg_trgm`` GIN index on exactly that haystack expression
-  (migration 0015); a text of three characters or more (Chinese too: the database's ``C.UTF-8`` ctype counts CJK as
+  (migration 0021); a text of three characters or more (Chinese too: the database's ``C.UTF-8`` ctype counts CJK as
   word characters) is looked up through the index; a shorter one walks the list's order and filters.
 - SQLite: ``<haystack> LIKE '%…%' ESCAPE '\\'``, SQLite's LIKE being case-insensitive for ASCII already: an honest
   scan in the list's order that stops once the page is full (bench/names_search.py measures it at 100,000 rows).

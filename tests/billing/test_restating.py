@@ -29,7 +29,7 @@ def _etag(api: ApiFactory, who: Identity, statement: JSON) -> str:
     return etag
 
 
-def _resolve_by_hand(api: ApiFactory, world: World, dispute: JSON, score: str) -> None:
+def _resolve_by_hand(api: ApiFactory, world: World, dispute: JSON, score: int) -> None:
     body = {"resolution": "manual_score", "score": score, "reason": "复核"}
     ok(api.as_(world.bureau).act(f"/api/v1/disputes/{dispute['id']}", "resolve", body))
 
@@ -49,7 +49,7 @@ def test_a_dispute_that_moves_a_score_but_not_the_money_still_changes_the_etag(
     )
 
     # 78 and 70 share the 0.93 tier: the line's score changes, its money does not
-    _resolve_by_hand(api, world, dispute, "70")
+    _resolve_by_hand(api, world, dispute, 70)
 
     after = steps.read(api, world.bureau, statement["id"])
     assert Decimal(steps.line(after, 1)["score"]) == 70
@@ -139,7 +139,7 @@ def test_a_rating_first_given_after_issue_rates_the_unrated_line_and_a_manual_sc
         ),
         201,
     )
-    _resolve_by_hand(api, world, dispute, "92")
+    _resolve_by_hand(api, world, dispute, 92)
     ok(ratings.revise(api, world.department, rating, score=50))
     line = steps.line(steps.read(api, world.bureau, statement["id"]), 1)
     assert [Decimal(line["measured_score"]), Decimal(line["score"])] == [50, 92]

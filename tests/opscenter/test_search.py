@@ -25,7 +25,7 @@ from tests.factories import World
 from tests.operations.tickets import steps as tickets
 
 JSON = dict[str, Any]
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0015_search_and_order.py"
+MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0021_search_and_order.py"
 
 
 def numbers(page: JSON, key: str = "number") -> list[str]:

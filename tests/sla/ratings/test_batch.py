@@ -82,7 +82,10 @@ def test_a_batch_names_format_and_rule_errors_together_in_item_order(world: Worl
         "items.3.score",
         "items.4.period",
     ]
-    assert refused.json()["errors"][1]["message"] == "no such service instance"
+    # another department's instance reads as one that does not exist for this department
+    assert refused.json()["errors"][1]["message"] == (
+        "no service instance your department uses under a contract line in force that month"
+    )
     assert "4 of the 5 ratings" in refused.json()["detail"]
     assert api.as_(world.department).get("/api/v1/ratings").json()["items"] == []
 

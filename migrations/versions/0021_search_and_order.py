@@ -6,7 +6,7 @@ stay the text ``opscenter.search.haystack`` builds from each list's search colum
 search on PostgreSQL and fails when its index is not used). SQLite has no trigram index here: its search is a scan
 in the list's order that stops once a page is full (README, Benchmarks: bench.names_search).
 
-Revision ID: 0015
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-06 00:00:00.000000
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015"
+revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
