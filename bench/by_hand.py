@@ -244,22 +244,26 @@ def create_by_hand_app(url: str) -> Litestar:
                 select(period.c.status).where(period.c.contract_id == contract_id, period.c.period == data.period)
             ).scalar()
             if state is None:
+                # As the house does: a racing request may open the same month first (ON CONFLICT DO NOTHING).
                 period_id = new_id()
-                connection.execute(
-                    period.insert(),
-                    {
-                        "id": period_id,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "contract_id": contract_id,
-                        "period": data.period,
-                        "status": "open",
-                        "closed_note": "",
-                    },
-                )
-                audited = {"contract_id": str(contract_id), "period": data.period, "status": "open"}
-                audit(connection, actor, "rating_period.open", "rating_period", period_id, audited)
+                opened = connection.execute(
+                    upsert(period)
+                    .values(
+                        id=period_id,
+                        version=1,
+                        created_at=now,
+                        updated_at=now,
+                        contract_id=contract_id,
+                        period=data.period,
+                        status="open",
+                        closed_note="",
+                    )
+                    .on_conflict_do_nothing(index_elements=["contract_id", "period"])
+                    .returning(period.c.id)
+                ).scalar()
+                if opened is not None:
+                    audited = {"contract_id": str(contract_id), "period": data.period, "status": "open"}
+                    audit(connection, actor, "rating_period.open", "rating_period", period_id, audited)
             elif state != "open":
                 raise HTTPException(status_code=409)
             dimensions = data.dimensions
