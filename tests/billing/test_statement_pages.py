@@ -3,6 +3,7 @@ read it) and disputes one, the bureau resolves the dispute (a reason required) a
 The same flows, scoping and audit as the API; a stale form changes nothing and shows the statement as it stands."""
 
 import re
+from decimal import Decimal
 
 from opscenter.db import Database
 from tests.billing import steps
@@ -55,7 +56,7 @@ def test_a_department_disputes_its_line_and_the_bureau_resolves_it_then_approves
     base = steps.line(statement, 1)["base"]
     with logged_in(server.base_url, db, world.department) as department:
         lines = department.page(page).text
-        assert f"¥{float(base):,.2f}" in lines  # money as people read it
+        assert f"¥{Decimal(base):,.2f}" in lines  # money as people read it
         disputed = department.submit(f"{page}/disputes", {"line_no": "1", "reason": "10月12日停电已报备维护窗口"})
         assert disputed.status_code == 303
         assert "申诉中" in department.page(page).text
