@@ -6,6 +6,7 @@ characters), not containing the login name (either way round, any case). A passw
 must be changed by its person at the next login, before any page opens.
 """
 
+import functools
 import uuid
 
 from argon2 import PasswordHasher
@@ -25,8 +26,14 @@ CLASSES_NEEDED = 3
 
 # argon2-cffi's defaults follow RFC 9106's second recommended option (argon2id, 64 MiB, 3 passes).
 _hasher = PasswordHasher()
-# Verified against when the login name is unknown, so that an unknown name costs as long as a wrong password.
-_DECOY = _hasher.hash("not a password anyone has")
+
+
+@functools.cache
+def _decoy() -> str:
+    """Verified against when the login name is unknown, so that an unknown name costs as long as a wrong password.
+    Made at the first login, not at import: a hash costs 64 MiB and tens of milliseconds, and every process (each CLI
+    command, each worker) imports this module."""
+    return _hasher.hash("not a password anyone has")
 
 
 def policy_problems(password: str, *, user_name: str) -> list[str]:
@@ -82,7 +89,7 @@ def verify(session: Session, user_id: uuid.UUID | None, password: str) -> Passwo
     Takes about as long whichever it is."""
     stored = None if user_id is None else session.exec(select(Password).where(Password.user_id == user_id)).first()
     try:
-        _hasher.verify(stored.password_hash if stored is not None else _DECOY, password[:MAX_LENGTH])
+        _hasher.verify(stored.password_hash if stored is not None else _decoy(), password[:MAX_LENGTH])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     return stored
