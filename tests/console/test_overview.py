@@ -35,8 +35,8 @@ def test_open_tickets_by_priority_and_age_are_counted_in_buckets_and_shown_in_ch
         with steps.tickets_clock(monkeypatch, when):
             open_ticket(api, world.department, instance, priority)
     with db.transaction(write=False) as session:
-        counted = figures.open_by_age(session, NOW)
-    assert counted == {
+        counted = figures.open_tickets(session, NOW).by_age
+    assert +counted == {
         ("P3", "ge_30d"): 1,
         ("P2", "3d_7d"): 1,
         ("P1", "1d_3d"): 1,
