@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
 WRK_CPU = os.environ.get("BENCH_WRK_CPU", "1")
 BIN = Path(sys.executable).parent
+# The venv's ``opscenter`` script imports the package it was installed from (an editable install of one checkout):
+# run from a git worktree sharing that venv, every server and command a benchmark starts would run the other
+# checkout's code. Put this checkout first for them all (they inherit the environment).
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 BOTH = ("sqlite", "postgresql")
 
 

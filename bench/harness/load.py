@@ -41,6 +41,7 @@ class Figure:
     name: str
     requests_per_second: float
     p50_ms: float
+    p95_ms: float
     p99_ms: float
     errors: int  # non-2xx/3xx answers and socket errors
     rss_mib: float  # the server's resident memory after the run (all its processes)
@@ -79,8 +80,10 @@ end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'FIGURES {{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "non2xx": %d, "socket": %d}}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), e.status,
+    'FIGURES {{"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "non2xx": %d, '
+      .. '"socket": %d}}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.status,
     e.connect + e.read + e.write + e.timeout))
 end
 """
@@ -127,6 +130,7 @@ def drive(server: Server, load: Load, run: Options, *, connections: int | None =
         name=load.name,
         requests_per_second=raw["requests"] / max(raw["duration_us"] / 1e6, 1e-6),
         p50_ms=raw["p50_us"] / 1000,
+        p95_ms=raw["p95_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         errors=raw["non2xx"] + raw["socket"],
         rss_mib=server.rss_mib(),
@@ -170,6 +174,7 @@ def _check_load(server: Server, load: Load, requests: int, connections: int) -> 
         name=load.name,
         requests_per_second=len(latencies) / elapsed,
         p50_ms=1000 * latencies[len(latencies) // 2],
+        p95_ms=1000 * latencies[int(0.95 * (len(latencies) - 1))],
         p99_ms=1000 * latencies[int(0.99 * (len(latencies) - 1))],
         errors=0,
         rss_mib=server.rss_mib(),

@@ -17,18 +17,21 @@ def print_figures(title: str, figures: list[Figure]) -> None:
     """A table: each figure, its baseline's figure and the ratio of their throughputs."""
     by_name = {figure.name: figure for figure in figures}
     print(f"\n== {title}")
-    header = f"{'request':<52} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'errors':>6} {'RSS MiB':>7}"
+    header = f"{'request':<52} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    header += f" {'CPU ms':>7} {'errors':>6} {'RSS MiB':>7}"
     print(header + "   vs baseline")
     for figure in figures:
         line = (
-            f"{figure.name:<52} {figure.requests_per_second:7.0f} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f}"
+            f"{figure.name:<52} {figure.requests_per_second:7.0f} {figure.p50_ms:8.2f} {figure.p95_ms:8.2f}"
+            f" {figure.p99_ms:8.2f}"
             f" {figure.cpu_ms:7.3f} {figure.errors:6d} {figure.rss_mib:7.1f}"
         )
         base = by_name.get(figure.baseline or "")
         if base is not None:
             line += (
                 f"   {ratio(figure.requests_per_second, base.requests_per_second)} of {base.name}"
-                f" ({base.requests_per_second:.0f} req/s, p99 {base.p99_ms:.2f} ms, CPU {base.cpu_ms:.3f} ms)"
+                f" ({base.requests_per_second:.0f} req/s, p95 {base.p95_ms:.2f} ms, p99 {base.p99_ms:.2f} ms,"
+                f" CPU {base.cpu_ms:.3f} ms)"
             )
         print(line, flush=True)
 

@@ -1,9 +1,13 @@
 """The console's API key pages: the keys (the admin's and auditors' reading, as the API's list), a key issued for
 a user with the whole key shown once, on the answer to the form (never stored, never shown again: the page is not
 cached), and a key revoked at the version the page showed. The same service and audit events as
-``opscenter/auth/controller.py``; in the shell for the reason ``opscenter/console/admin.py`` gives."""
+``opscenter/auth/controller.py``; in the shell for the reason ``opscenter/console/admin.py`` gives.
 
-import dataclasses
+The person is named by login name, typed (filter and form), as the CLI's ``keys create --user`` does; the user's
+page links here with the person chosen. So the page reads the users of its own rows only (one query by id), never
+the whole user list for a ``<select>``: a province has thousands of people, and the page costs what its JSON list
+costs (bench/console_pages.py)."""
+
 import uuid
 from typing import Any
 
@@ -15,10 +19,10 @@ from opscenter.auth import service
 from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.console.admin import READERS, validated
 from opscenter.console.audit import parse_local_instant
-from opscenter.errors import DomainError
+from opscenter.errors import DomainError, InvalidInput
 from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import allow
-from opscenter.identity.models import Role
+from opscenter.identity.models import Role, User
 from opscenter.organizations import service as organizations
 from opscenter.pages import Form, attempt, refusal_text, render, see_other, version_of
 from opscenter.pagination import PageRequest
@@ -27,10 +31,20 @@ from opscenter.web import DbSession, Paging, get, post
 PAGE = "/console/api-keys"
 
 
-def _key(data: dict[str, str]) -> ApiKeyCreate:
-    expires = parse_local_instant("expires_at", data.get("expires_at", "").strip(), parameter=False)
+def _named(session: Session, actor: Actor, login: str, *, field: str, parameter: bool) -> User:
+    """The person whose login name is ``login``, as ``actor`` sees them; a refusal naming ``field`` otherwise."""
+    person = organizations.find_user(session, login) if login else None
+    if person is None or person.id not in organizations.users_by_id(session, [person.id], actor=actor):
+        raise InvalidInput(field, f"没有登录名为 {login} 的用户" if login else "必填", parameter=parameter)
+    return person
 
-    fields = {"name": data.get("name", "").strip(), "user_id": data.get("user_id", "")}
+
+def _key(session: Session, actor: Actor, data: dict[str, str]) -> ApiKeyCreate:
+    expires = parse_local_instant("expires_at", data.get("expires_at", "").strip(), parameter=False)
+    user_id = data.get("user_id", "")
+    if not user_id:  # the form names the person by login name; a user's page (and the API's shape) by id
+        user_id = str(_named(session, actor, data.get("user_name", "").strip(), field="user_name", parameter=False).id)
+    fields = {"name": data.get("name", "").strip(), "user_id": user_id}
     return validated(lambda: ApiKeyCreate.model_validate({**fields, "expires_at": expires}))
 
 
@@ -41,20 +55,37 @@ def _page(
     page: PageRequest,
     *,
     user_id: uuid.UUID | None = None,
+    user_name: str = "",
     status: int = 200,
     problem: str = "",
     asked: dict[str, str] | None = None,
 ) -> Response[str]:
-    rows = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
-    people = organizations.list_users(session, actor=actor, page=dataclasses.replace(page, limit=500, cursor=None))
+    rows: list[ApiKey] = []
+    next_cursor: str | None = None
+    found = (
+        None
+        if user_id or not user_name
+        else attempt(session, lambda: _named(session, actor, user_name, field="user", parameter=True))
+    )
+    if isinstance(found, DomainError):  # a typed name that names no one: said, and no keys listed
+        status, problem = found.status, refusal_text(found)
+    else:
+        user_id = found.id if found is not None else user_id
+        listed = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
+        rows, next_cursor = list(listed), listed.next_cursor
+    # The people the page names: its rows' owners and the one it is filtered by, read together by id.
+    named = {key.user_id for key in rows} | ({user_id} if user_id else set())
+    people = organizations.users_by_id(session, named, actor=actor)
+    chosen = people.get(user_id) if user_id else None
     return render(
         request,
         "admin/keys.html",
         status_code=status,
-        rows=list(rows),
-        next_cursor=rows.next_cursor,
+        rows=rows,
+        next_cursor=next_cursor,
         user_id=user_id,
-        people={person.id: person for person in people},
+        user_name=chosen.name if chosen is not None else user_name,
+        people=people,
         asked=asked or {},
         problem=problem,
         notice="已吊销。" if request.query_params.get("done") else "",
@@ -74,15 +105,16 @@ class ApiKeyPages(Controller):
         actor: CurrentActor,
         page: Paging,
         user_id: FromQuery[uuid.UUID | None] = None,
+        user: FromQuery[str | None] = None,  # the login name typed in the filter
         done: FromQuery[str | None] = None,  # what the form before did (the notice shown)
     ) -> Response[str]:
-        return _page(request, session, actor, page, user_id=user_id)
+        return _page(request, session, actor, page, user_id=user_id, user_name=(user or "").strip())
 
     @post("/", guards=[allow(Role.ADMIN)], status_code=200)
     def create(
         self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging, data: Form
     ) -> Response[Any]:
-        outcome = attempt(session, lambda: service.create_api_key(session, _key(data), actor=actor))
+        outcome = attempt(session, lambda: service.create_api_key(session, _key(session, actor, data), actor=actor))
         if isinstance(outcome, DomainError):
             return _page(
                 request, session, actor, page, status=outcome.status, problem=refusal_text(outcome), asked=data

@@ -78,6 +78,13 @@ def overview(session: Session, actor: Actor) -> list[Chart]:
     for status in TicketStatus:
         if status is not TicketStatus.CLOSED:
             open_by_priority.series[status.label] = [counts.get((p.value, status.value), 0.0) for p in Priority]
+    open_by_age = Chart("open_age", "未关闭工单（按优先级与已开时长）", "stacked", "张", shown=lambda v: f"{v:.0f}")
+    open_by_age.categories = open_by_priority.categories
+    ages = {
+        (labels["priority"], labels["age"]): value for labels, value in _samples(tickets, "opscenter_tickets_open_age")
+    }
+    for age in ticket_figures.AGE_BUCKETS:
+        open_by_age.series[age.label] = [ages.get((p.value, age.value), 0.0) for p in Priority]
     overdue = {
         (labels["priority"], labels["target"]): value
         for labels, value in _samples(tickets, "opscenter_tickets_overdue")
@@ -99,7 +106,7 @@ def overview(session: Session, actor: Actor) -> list[Chart]:
     scores.categories = [labels["service_name"] for labels, _ in rated]
     scores.series["平均分"] = [round(value, 1) for _, value in rated]
 
-    charts = [availability, breaches, open_by_priority, late, scores]
+    charts = [availability, breaches, open_by_priority, open_by_age, late, scores]
     if actor.role in (Role.BUREAU, Role.AUDITOR):
         budgets = list(budget_figures.figures(session))
         spend = Chart("spend", "本年度预算与已承诺支出", "bar", "元", shown=lambda v: yuan_amount(f"{v:.2f}"))

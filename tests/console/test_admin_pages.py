@@ -119,3 +119,23 @@ def test_an_api_key_is_shown_once_works_and_is_revoked_from_the_console(
     keys = api.as_(world.auditor).get("/api/v1/api-keys", params={"user_id": str(world.operator.user_id)}).json()
     assert [row["revoked_at"] is not None for row in keys["items"] if row["prefix"] == key.group(1)[:12]] == [True]
     assert _actions(api, world, "api_key.revoke")[0]["actor_name"] == "admin"
+
+
+def test_the_admin_names_the_person_of_a_key_by_login_name_and_an_unknown_name_is_refused_by_field(
+    api: ApiFactory, world: World, db: Database, server: RunningServer
+) -> None:
+    with logged_in(server.base_url, db, world.admin) as admin:
+        filtered = admin.page("/console/api-keys", params={"user": world.operator.user_name})
+        assert filtered.status_code == 200
+        assert f'value="{world.operator.user_name}"' in filtered.text  # the filter, and the form's person, kept
+        assert world.department.user_name not in filtered.text  # only the people the page's rows name
+        unknown = admin.page("/console/api-keys", params={"user": "nobody.here"})
+        assert unknown.status_code == 400
+        assert "没有登录名为 nobody.here 的用户" in unknown.text
+        refused = admin.submit("/console/api-keys", {"name": "对接", "user_name": "nobody.here"})
+        assert refused.status_code == 422
+        assert "user_name" in refused.text
+        issued = admin.submit("/console/api-keys", {"name": "工单对接", "user_name": world.department.user_name})
+        assert issued.status_code == 201, issued.text
+    keys = api.as_(world.auditor).get("/api/v1/api-keys", params={"user_id": str(world.department.user_id)}).json()
+    assert "工单对接" in [row["name"] for row in keys["items"]]
