@@ -78,6 +78,7 @@ class Desk:
 
     def check(self, name: str) -> None:
         """The page passes axe-core with nothing serious or critical, and is kept as a screenshot."""
+        self.page.wait_for_load_state()  # a click's navigation may still be under way
         # From the server, as any script of the page: an inline copy would be refused by the page's policy.
         self.page.add_script_tag(url=AXE)
         # resultTypes: axe details one node per rule for what is not a violation (fast); violations in full.
