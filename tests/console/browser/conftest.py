@@ -1,6 +1,5 @@
-"""The browser and the console they drive: one real ``opscenter serve`` for all the browser tests (its state is
-the test database's, wiped after each test; it keeps none of its own between requests but caches of what it read),
-and a ``Desk`` per person."""
+"""The browser and the console it drives: one real ``opscenter serve`` for all the browser tests, and a ``Desk``
+per person."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from opscenter.settings import Settings
 from tests.console.people import PASSWORD
 from tests.factories import Identity
 from tests.processes import OpsCenterProcess, eventually, free_port
+from tests.support import UNREACHED_RATE_LIMITS
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
@@ -32,9 +32,13 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def console(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``opscenter serve`` on the test database, started once: starting it costs seconds, and what a test
-    leaves (rows, sessions, login throttles) lives in the database, which ``_clean`` wipes after each test."""
+    leaves (rows, sessions, login throttles) lives in the database, which ``_clean`` wipes after each test; what it
+    keeps in memory is its caches (read-through, bounded by seconds) and its rate limits' counters."""
     port = free_port()
     env = {"OPSCENTER_DATABASE_URL": settings.database_url}
+    # Its rate limits are kept in its memory, across tests: counted, never reached, as the suite's in-process server
+    # has them (each person's first page is a refused credential, each wrong password another; all from 127.0.0.1).
+    env.update({f"OPSCENTER_{name.upper()}": str(limit) for name, limit in UNREACHED_RATE_LIMITS.items()})
     log = tmp_path_factory.mktemp("console") / "serve.log"
     with OpsCenterProcess(["serve", "--no-scheduler", "--port", str(port)], env=env, log=log):
         base = f"http://127.0.0.1:{port}"
