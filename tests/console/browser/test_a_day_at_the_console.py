@@ -5,92 +5,25 @@ with no serious or critical violation, and no page asks anything of a host other
 Screenshots of the pages go to ``test-artifacts/console/`` (ignored by git)."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 from sqlalchemy import update
 from sqlmodel import select
 
 from operations.tickets import jobs
 from opscenter.audit.models import AuditEvent
 from opscenter.auth.models import ConsoleSession
-from opscenter.console.assets import STATIC_PATH
 from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import JobContext
-from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 from tests.conftest import ApiFactory
-from tests.console.browser.conftest import refusals_of
-from tests.console.people import PASSWORD, give_password
+from tests.console.browser.conftest import Desk
+from tests.console.people import give_password
 from tests.contracts.steps import act, approved_request, budget, catalog_service, draft_contract, draft_request, item
-from tests.factories import Identity, World
+from tests.factories import World
 from tests.operations.tickets.steps import instance, open_ticket
-from tests.processes import OpsCenterProcess, eventually, free_port
-
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "test-artifacts" / "console"
-AXE = f"{STATIC_PATH}/vendor/axe-core/axe.min.js"
-SEVERE = ("serious", "critical")
-
-
-@pytest.fixture
-def console(settings: Settings, tmp_path: Path, db: Database) -> Iterator[str]:
-    """A real ``opscenter serve`` on the test database."""
-    import httpx
-
-    port = free_port()
-    env = {"OPSCENTER_DATABASE_URL": settings.database_url}
-    with OpsCenterProcess(["serve", "--no-scheduler", "--port", str(port)], env=env, log=tmp_path / "serve.log"):
-        base = f"http://127.0.0.1:{port}"
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        eventually(up, within=30, what="opscenter serve answered /health")
-        yield base
-
-
-class Desk:
-    """One person's browser tab, recording every request it makes."""
-
-    def __init__(self, browser: Browser, base: str) -> None:
-        self.context = browser.new_context(base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        self.page: Page = self.context.new_page()
-        self.requested: list[str] = []
-        self.page.on("request", lambda request: self.requested.append(request.url))
-        self.refused = refusals_of(self.page)
-
-    def log_in(self, who: Identity, password: str = PASSWORD) -> None:
-        self.page.goto("/")
-        self.page.get_by_label("用户名").fill(who.user_name)
-        self.page.get_by_label("密码").fill(password)
-        self.page.get_by_role("button", name="登录").click()
-
-    def check(self, name: str) -> None:
-        """The page passes axe-core with nothing serious or critical, and is kept as a screenshot."""
-        # From the server, as any script of the page: an inline copy would be refused by the page's policy.
-        self.page.add_script_tag(url=AXE)
-        severe = self.page.evaluate(
-            "async (severe) => (await axe.run()).violations.filter(v => severe.includes(v.impact))"
-            ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
-            list(SEVERE),
-        )
-        assert severe == [], f"{name}: {severe}"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        elsewhere = [url for url in self.requested if not url.startswith("http://127.0.0.1:")]
-        self.context.close()
-        assert elsewhere == [], "requests left the machine"
-        assert self.refused == [], "the Content-Security-Policy refused something a page needs"
 
 
 def _submitted(api: ApiFactory, world: World, title: str) -> dict[str, str]:
