@@ -385,8 +385,9 @@ def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, An
     (PostgreSQL) — so the loser can read the winner's committed row instead of failing; SQLite write
     transactions are serialized anyway. ``values`` must give every column (no ORM defaults apply).
     """
-    statement = _insert_or_skip_statement(session.get_bind().dialect.name, model, tuple(unique))
-    return session.execute(statement, values).scalar()
+    connection = session.connection()
+    statement = _insert_or_skip_statement(connection.dialect.name, model, tuple(unique))
+    return connection.execute(statement, values).scalar()
 
 
 @cache

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import false
+from sqlalchemy import bindparam, false
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -202,16 +202,14 @@ def _refuse_existing(
 ) -> None:
     if not contract_of:
         return
-    rating = core_table(Rating)
+    wanted = {
+        "department_id": department_id,
+        "instance_ids": list({items[i].service_instance_id for i in contract_of}),
+        "periods": list({items[i].period for i in contract_of}),
+    }
     existing = {
         (instance_id, period): rating_id
-        for rating_id, instance_id, period in session.connection().execute(
-            sa_select(rating.c.id, rating.c.service_instance_id, rating.c.period).where(
-                rating.c.department_id == department_id,
-                rating.c.service_instance_id.in_({items[i].service_instance_id for i in contract_of}),
-                rating.c.period.in_({items[i].period for i in contract_of}),
-            )
-        )
+        for rating_id, instance_id, period in session.connection().execute(_EXISTING, wanted)
     }
     for index in list(contract_of):
         rating_id = existing.get((items[index].service_instance_id, items[index].period))
@@ -223,6 +221,15 @@ def _refuse_existing(
                 f"revise it with PUT /api/v1/ratings/{rating_id}",
             )
             del contract_of[index]
+
+
+_RATINGS = core_table(Rating)
+# Built once, executed with parameters (building it per rating cost more than running it).
+_EXISTING = sa_select(_RATINGS.c.id, _RATINGS.c.service_instance_id, _RATINGS.c.period).where(
+    _RATINGS.c.department_id == bindparam("department_id"),
+    _RATINGS.c.service_instance_id.in_(bindparam("instance_ids", expanding=True)),
+    _RATINGS.c.period.in_(bindparam("periods", expanding=True)),
+)
 
 
 def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, actor: Actor) -> list[Rating]:
