@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import declared_attr, sessionmaker
+from sqlalchemy.orm import declared_attr, make_transient_to_detached, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
@@ -375,6 +375,36 @@ def _copyable(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, SAEnum):
         return lambda value: value.value if isinstance(value, enum.Enum) else value
     return None
+
+
+def insert_new(session: Session, rows: Sequence[SQLModel]) -> None:
+    """Insert ``rows``, objects only created in this transaction, and keep them in the session as if read from the
+    database: later changes to them are flushed as UPDATEs, as usual. Give parents before their children.
+
+    One plain INSERT per row, without the unit of work: for a row that is only inserted, its flush (sorting the
+    session's objects, diffing every attribute, post-processing each row) costs more than the INSERT itself. The
+    rows must be complete, as their constructors make them (ids, timestamps, versions set); a null where the column
+    has a default leaves it to the default. Whatever else the session holds pending is flushed first.
+    """
+    session.flush()
+    connection = session.connection()
+    for row in rows:
+        table: Table = row.__table__  # type: ignore[attr-defined]
+        values = {
+            column.key: value
+            for column in table.columns
+            if (value := getattr(row, column.key)) is not None
+            or (column.default is None and column.server_default is None)
+        }
+        connection.execute(_plain_insert(table), values)
+    for row in rows:
+        make_transient_to_detached(row)
+    session.add_all(rows)
+
+
+@cache
+def _plain_insert(table: Table) -> Any:
+    return insert(table)  # built once per table
 
 
 def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, Any], *, unique: Sequence[str]) -> Any:

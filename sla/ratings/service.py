@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.db import core_table
+from opscenter.db import core_table, insert_new
 from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
@@ -247,12 +247,9 @@ def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, ac
         ratings.append(rating)
     # Inserted in key order: two writers racing on the same ratings then wait in line, never crosswise.
     in_key_order = sorted(ratings, key=lambda rating: (rating.service_instance_id, rating.period))
-    session.add_all(in_key_order)
-    # One flush for the lot: without this, each audit append's query would flush the rows before it one by one.
-    with session.no_autoflush:
-        for rating in in_key_order:
-            audit.record_create(session, actor=actor, action="rating.create", row=rating)
-    session.flush()
+    insert_new(session, in_key_order)
+    for rating in in_key_order:
+        audit.record_create(session, actor=actor, action="rating.create", row=rating)
     return ratings
 
 
