@@ -8,6 +8,7 @@ PostgreSQL is the production database. Services ``flush()``; whoever opens the t
 
 import collections
 import enum
+import itertools
 import json
 import operator
 import os
@@ -381,25 +382,32 @@ def insert_new(session: Session, rows: Sequence[SQLModel]) -> None:
     """Insert ``rows``, objects only created in this transaction, and keep them in the session as if read from the
     database: later changes to them are flushed as UPDATEs, as usual. Give parents before their children.
 
-    One plain INSERT per row, without the unit of work: for a row that is only inserted, its flush (sorting the
-    session's objects, diffing every attribute, post-processing each row) costs more than the INSERT itself. The
-    rows must be complete, as their constructors make them (ids, timestamps, versions set); a null where the column
-    has a default leaves it to the default. Whatever else the session holds pending is flushed first.
+    Plain INSERTs (a batch of one table as one executemany), without the unit of work: for a row that is only
+    inserted, its flush (sorting the session's objects, diffing every attribute, post-processing each row) costs
+    more than the INSERT itself. The rows must be complete, as their constructors make them (ids, timestamps,
+    versions set); a null where the column has a default leaves it to the default. Whatever else the session holds
+    pending is flushed first.
     """
     session.flush()
     connection = session.connection()
-    for row in rows:
-        table: Table = row.__table__  # type: ignore[attr-defined]
-        values = {
-            column.key: value
-            for column in table.columns
-            if (value := getattr(row, column.key)) is not None
-            or (column.default is None and column.server_default is None)
-        }
-        connection.execute(_plain_insert(table), values)
+    for table, same_table in itertools.groupby(rows, key=lambda row: row.__table__):  # type: ignore[attr-defined]
+        values = [_values(row, table) for row in same_table]
+        if len(values) > 1 and all(one.keys() == values[0].keys() for one in values):
+            connection.execute(_plain_insert(table), values)  # a batch: one executemany, sent in batches of rows
+        else:
+            for one in values:
+                connection.execute(_plain_insert(table), one)
     for row in rows:
         make_transient_to_detached(row)
     session.add_all(rows)
+
+
+def _values(row: SQLModel, table: Table) -> dict[str, Any]:
+    return {
+        column.key: value
+        for column in table.columns
+        if (value := getattr(row, column.key)) is not None or (column.default is None and column.server_default is None)
+    }
 
 
 @cache
