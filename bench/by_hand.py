@@ -6,13 +6,17 @@ and nothing else: the API key looked up in a dict loaded at start (the house's k
 validated by the domain's own pydantic input model, SQLAlchemy Core statements on the same engine configuration
 (WAL and ``BEGIN IMMEDIATE`` on SQLite, the same pool) in one transaction per request, in a worker thread:
 
-- purchase request: one catalog read; the request, its item, the audit event and its sealing-queue entry;
+- purchase request: the Idempotency-Key claim (the benchmark sends one, and the house then keeps the answer); one
+  catalog read; the request, its item, the audit event and its sealing-queue entry; the answer kept on the claim;
 - rating: the Idempotency-Key claim; the instance's contract line in force; the rating already there; the rating
   period's state (and, the first time a contract's month is rated, the period and its audit event); the rating,
   its audit event and queue entry; the answer kept on the claim;
 - ticket: the Idempotency-Key claim; the instance; the contract's current version; the calendar's fingerprint
   (the calendar itself and the terms parsed once, as the house caches them); the next serial; the ticket, its
   audit event and queue entry; the answer kept on the claim.
+
+Every answer carries the names beside its ids, as the house's do (``opscenter/names.py``): one read of them (the
+house's UNION ALL, built once) before the answer is kept.
 
 Pure domain arithmetic (an item's estimate, due times on the business clock) is the house's own functions: the
 comparison is about the machinery around the statements, not the rules. Refusals answer a bare 4xx; the benchmark
@@ -33,7 +37,7 @@ from typing import Any
 import uvicorn
 from litestar import Litestar, Request, get, post
 from litestar.exceptions import HTTPException
-from sqlalchemy import Connection, Engine, Table, and_, func, select
+from sqlalchemy import Connection, Engine, String, Table, and_, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -66,6 +70,10 @@ def create_by_hand_app(url: str) -> Litestar:
         calendar = working_calendar(session)  # parsed once; each ticket still checks its fingerprint
     terms: dict[uuid.UUID, dict[str, Any]] = {}
     is_postgres = engine.dialect.name == "postgresql"
+    # The names each answer carries, read as the house reads them (opscenter/names.py), one statement built once.
+    pr_names = _names_query(t, ("organization", "user", "service"))
+    rating_names = _names_query(t, ("instance", "contract", "organization", "user"))
+    ticket_names = _names_query(t, ("instance", "organization", "contract", "user"))
     upsert = pg_insert if is_postgres else sqlite_insert
 
     def department(request: Request[Any, Any, Any]) -> Actor:
@@ -97,6 +105,16 @@ def create_by_hand_app(url: str) -> Litestar:
             },
         )
         connection.execute(t["audit_queue"].insert(), {"event_id": event_id})
+
+    def named(
+        connection: Connection, query: Any, wanted: list[tuple[str, list[Any]]]
+    ) -> dict[str, dict[Any, tuple[Any, ...]]]:
+        """The house's names read (one UNION ALL of the kinds of id an answer holds), by kind and id."""
+        found: dict[str, dict[Any, tuple[Any, ...]]] = {kind: {} for kind, _ in wanted}
+        ids = {f"ids_{index}": values for index, (_, values) in enumerate(wanted)}
+        for row in connection.execute(query, ids):
+            found[wanted[row[0]][0]][row[1]] = tuple(row[2:])
+        return found
 
     def claimed(connection: Connection, actor: Actor, request: Request[Any, Any, Any], body: bytes) -> uuid.UUID:
         claim_id = new_id()
@@ -140,6 +158,7 @@ def create_by_hand_app(url: str) -> Litestar:
         data = PurchaseRequestIn.model_validate_json(body)
         now, request_id = utcnow(), new_id()
         with engine.begin() as connection:
+            claim_id = claimed(connection, actor, request, body)
             prices = dict(
                 connection.execute(
                     select(t["catalog_service"].c.id, t["catalog_service"].c.list_price_fen).where(
@@ -183,24 +202,36 @@ def create_by_hand_app(url: str) -> Litestar:
             audit(connection, actor, "purchase_request.create", "purchase_request", request_id, audited)
             connection.execute(t["purchase_request"].insert(), row)
             connection.execute(t["purchase_item"].insert(), items)
-        total = sum(item["estimated_amount_fen"] for item in items)
-        return {
-            **row,
-            "submitted_at": None,
-            "decided_at": None,
-            "decided_by_id": None,
-            "contract_id": None,
-            "status_label": "草稿",
-            "estimated_total": _money(total),
-            "items": [
-                {key: value for key, value in item.items() if key not in ("unit_price_fen", "estimated_amount_fen")}
-                | {
-                    "unit_price": _money(item["unit_price_fen"]),
-                    "estimated_amount": _money(item["estimated_amount_fen"]),
-                }
-                for item in items
-            ],
-        }
+            names = named(
+                connection,
+                pr_names,
+                [
+                    ("organization", [actor.organization_id]),
+                    ("user", [actor.user_id]),
+                    ("service", [item["service_id"] for item in items]),
+                ],
+            )
+            total = sum(item["estimated_amount_fen"] for item in items)
+            answer = {
+                **row,
+                "submitted_at": None,
+                "decided_at": None,
+                "decided_by_id": None,
+                "contract_id": None,
+                "status_label": "草稿",
+                "estimated_total": _money(total),
+                "items": [
+                    {key: value for key, value in item.items() if key not in ("unit_price_fen", "estimated_amount_fen")}
+                    | {
+                        "unit_price": _money(item["unit_price_fen"]),
+                        "estimated_amount": _money(item["estimated_amount_fen"]),
+                    }
+                    for item in items
+                ],
+                "department_name": names["organization"][actor.organization_id][0],
+                "created_by_name": names["user"][actor.user_id][0],
+            }
+            return answered(connection, claim_id, answer)
 
     @post("/api/v1/ratings", sync_to_thread=True)
     def rating(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
@@ -325,6 +356,20 @@ def create_by_hand_app(url: str) -> Litestar:
                 )
             }
             answer["dimensions"] = dimensions.model_dump() if dimensions else None
+            names = named(
+                connection,
+                rating_names,
+                [
+                    ("instance", [data.service_instance_id]),
+                    ("contract", [contract_id]),
+                    ("organization", [actor.organization_id]),
+                    ("user", [actor.user_id]),
+                ],
+            )
+            answer["instance_label"], answer["service_name"] = names["instance"][data.service_instance_id]
+            answer["contract_number"] = names["contract"][contract_id][0]
+            answer["department_name"] = names["organization"][actor.organization_id][0]
+            answer["rated_by_name"], answer["revised_by_name"] = names["user"][actor.user_id][0], None
             return answered(connection, claim_id, answer)
 
     @post("/api/v1/tickets", sync_to_thread=True)
@@ -395,7 +440,22 @@ def create_by_hand_app(url: str) -> Litestar:
             audited = {key: _jsonable(value) for key, value in row.items() if key not in bookkeeping}
             audit(connection, actor, "ticket.open", "ticket", ticket_id, audited)
             connection.execute(t["ticket"].insert(), row)
-            return answered(connection, claim_id, {**row, "asset_ids": [], "status_label": "新建"})
+            names = named(
+                connection,
+                ticket_names,
+                [
+                    ("instance", [data.service_instance_id]),
+                    ("organization", [found.department_id]),
+                    ("contract", [found.contract_id]),
+                    ("user", [actor.user_id]),
+                ],
+            )
+            answer = {**row, "asset_ids": [], "status_label": "新建", "assignee_name": None}
+            answer["instance_label"], answer["service_name"] = names["instance"][data.service_instance_id]
+            answer["department_name"] = names["organization"][found.department_id][0]
+            answer["contract_number"] = names["contract"][found.contract_id][0]
+            answer["opened_by_name"] = names["user"][actor.user_id][0]
+            return answered(connection, claim_id, answer)
 
     @get("/health")
     async def health() -> dict[str, str]:
@@ -406,6 +466,36 @@ def create_by_hand_app(url: str) -> Litestar:
         on_shutdown=[lambda: database.dispose()],
         debug=os.environ.get("BENCH_DEBUG") == "1",  # tracebacks in the answer, when a baseline misbehaves
     )
+
+
+def _names_query(t: Mapping[str, Table], kinds: tuple[str, ...]) -> Any:
+    """The house's UNION ALL of names for ``kinds`` (in this order), ids bound as ``ids_0``, ``ids_1``, …"""
+    organization, user, service, instance, contract = (
+        t[name] for name in ("organization", "user", "catalog_service", "service_instance", "contract")
+    )
+    sources: dict[str, tuple[Any, list[Any], Any]] = {
+        "organization": (organization.c.id, [organization.c.name], None),
+        "user": (user.c.id, [func.coalesce(func.nullif(user.c.display_name, ""), user.c.name)], None),
+        "service": (service.c.id, [service.c.name], None),
+        "instance": (
+            instance.c.id,
+            [instance.c.name, service.c.name],
+            (service, service.c.id == instance.c.service_id),
+        ),
+        "contract": (contract.c.id, [contract.c.number], None),
+    }
+    width = max(len(sources[kind][1]) for kind in kinds)
+    selects = []
+    for index, kind in enumerate(kinds):
+        key, columns, join = sources[kind]
+        values = [cast(column, String) for column in columns] + [cast(null(), String)] * (width - len(columns))
+        query = select(literal(index).label("source"), key.label("key"), *values).where(
+            key.in_(bindparam(f"ids_{index}", expanding=True))
+        )
+        if join is not None:
+            query = query.join(*join)
+        selects.append(query)
+    return union_all(*selects)
 
 
 def _keys(engine: Engine, t: Mapping[str, Table]) -> dict[str, Actor]:

@@ -8,6 +8,7 @@ PostgreSQL is the production database. Services ``flush()``; whoever opens the t
 
 import collections
 import enum
+import itertools
 import json
 import operator
 import os
@@ -29,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import declared_attr, sessionmaker
+from sqlalchemy.orm import declared_attr, make_transient_to_detached, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
@@ -377,6 +378,43 @@ def _copyable(column_type: Any) -> Callable[[Any], Any] | None:
     return None
 
 
+def insert_new(session: Session, rows: Sequence[SQLModel]) -> None:
+    """Insert ``rows``, objects only created in this transaction, and keep them in the session as if read from the
+    database: later changes to them are flushed as UPDATEs, as usual. Give parents before their children.
+
+    Plain INSERTs (a batch of one table as one executemany), without the unit of work: for a row that is only
+    inserted, its flush (sorting the session's objects, diffing every attribute, post-processing each row) costs
+    more than the INSERT itself. The rows must be complete, as their constructors make them (ids, timestamps,
+    versions set); a null where the column has a default leaves it to the default. Whatever else the session holds
+    pending is flushed first.
+    """
+    session.flush()
+    connection = session.connection()
+    for table, same_table in itertools.groupby(rows, key=lambda row: row.__table__):  # type: ignore[attr-defined]
+        values = [_values(row, table) for row in same_table]
+        if len(values) > 1 and all(one.keys() == values[0].keys() for one in values):
+            connection.execute(_plain_insert(table), values)  # a batch: one executemany, sent in batches of rows
+        else:
+            for one in values:
+                connection.execute(_plain_insert(table), one)
+    for row in rows:
+        make_transient_to_detached(row)
+    session.add_all(rows)
+
+
+def _values(row: SQLModel, table: Table) -> dict[str, Any]:
+    return {
+        column.key: value
+        for column in table.columns
+        if (value := getattr(row, column.key)) is not None or (column.default is None and column.server_default is None)
+    }
+
+
+@cache
+def _plain_insert(table: Table) -> Any:
+    return insert(table)  # built once per table
+
+
 def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, Any], *, unique: Sequence[str]) -> Any:
     """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id``: the new row's id, or None when a row with
     that unique key exists already.
@@ -385,8 +423,9 @@ def insert_or_skip(session: Session, model: type[SQLModel], values: dict[str, An
     (PostgreSQL) — so the loser can read the winner's committed row instead of failing; SQLite write
     transactions are serialized anyway. ``values`` must give every column (no ORM defaults apply).
     """
-    statement = _insert_or_skip_statement(session.get_bind().dialect.name, model, tuple(unique))
-    return session.execute(statement, values).scalar()
+    connection = session.connection()
+    statement = _insert_or_skip_statement(connection.dialect.name, model, tuple(unique))
+    return connection.execute(statement, values).scalar()
 
 
 @cache

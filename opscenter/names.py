@@ -24,12 +24,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any, TypeVar, get_args, get_origin
 
 from litestar import Response
 from pydantic import BaseModel
-from sqlalchemy import String, cast, func, literal, null, select, union_all
+from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
 from sqlmodel import Field, Session, SQLModel
 
 __all__ = ["ORGANIZATIONS", "USERS", "NameOf", "NameSource", "fill", "lookup", "name_fields", "name_of"]
@@ -126,22 +126,33 @@ def _read(session: Session, wanted: Mapping[NameSource, set[uuid.UUID]]) -> dict
         return {}
     if sum(len(ids) for _, ids in sources) > _ONE_STATEMENT_IDS:
         return {source: lookup(session, source, ids) for source, ids in sources}
-    width = max(len(source._resolved[1]) for source, _ in sources)
-    selects = []
-    for index, (source, ids) in enumerate(sources):
-        key, columns, joins = source._resolved
-        values = [cast(column, String) for column in columns.values()]
-        values += [cast(null(), String)] * (width - len(values))
-        query = select(literal(index).label("source"), key.label("key"), *values).where(key.in_(ids))
-        for table, on in joins:
-            query = query.join(table, on)
-        selects.append(query)
-    statement = selects[0] if len(selects) == 1 else union_all(*selects)
+    statement = _names_statement(tuple(source for source, _ in sources))
+    ids = {f"ids_{index}": source_ids for index, (_, source_ids) in enumerate(sources)}
     found: dict[NameSource, dict[uuid.UUID, Any]] = {source: {} for source, _ in sources}
-    for row in session.execute(statement):
+    for row in session.connection().execute(statement, ids):
         source = sources[row[0]][0]
         found[source][row[1]] = dict(zip(source._resolved[1], row[2:], strict=False))
     return found
+
+
+@lru_cache(maxsize=256)
+def _names_statement(sources: tuple[NameSource, ...]) -> Any:
+    """The UNION ALL reading ``sources`` (in this order), their ids bound as ``ids_0``, ``ids_1``, …: built once per
+    combination of sources, since an answer's kinds of id are the same on every request (building and keying the
+    statement cost more than running it)."""
+    width = max(len(source._resolved[1]) for source in sources)
+    selects = []
+    for index, source in enumerate(sources):
+        key, columns, joins = source._resolved
+        values = [cast(column, String) for column in columns.values()]
+        values += [cast(null(), String)] * (width - len(values))
+        query = select(literal(index).label("source"), key.label("key"), *values).where(
+            key.in_(bindparam(f"ids_{index}", expanding=True))
+        )
+        for table, on in joins:
+            query = query.join(table, on)
+        selects.append(query)
+    return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 @dataclass(frozen=True)

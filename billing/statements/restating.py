@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from billing.statements.lines import recompute
@@ -115,28 +116,40 @@ def _held(session: Session, rated: Collection[RatedMonth]) -> list[tuple[Stateme
         return []
     wanted = set(rated)
     statements = session.exec(
-        select(Statement)
-        .where(col(Statement.period).in_(periods), col(Statement.status).in_(OPEN))
-        .where(
-            col(Statement.id).in_(
-                select(StatementLine.statement_id).where(col(StatementLine.service_instance_id).in_(instance_ids))
-            )
-        )
-        .order_by(col(Statement.id))
-        .with_for_update()
+        _HELD_STATEMENTS, params={"periods": list(periods), "instance_ids": list(instance_ids)}
     ).all()
     if not statements:
         return []
     by_id = {statement.id: statement for statement in statements}
     lines: dict[uuid.UUID, list[StatementLine]] = {}
-    for line in session.exec(
-        select(StatementLine)
-        .where(col(StatementLine.statement_id).in_(by_id), col(StatementLine.service_instance_id).in_(instance_ids))
-        .order_by(col(StatementLine.line_no))
-    ):
+    for line in session.exec(_HELD_LINES, params={"statement_ids": list(by_id), "instance_ids": list(instance_ids)}):
         if (line.service_instance_id, by_id[line.statement_id].period) in wanted:
             lines.setdefault(line.statement_id, []).append(line)
     return [(statement, lines[statement.id]) for statement in statements if statement.id in lines]
+
+
+# Built once, executed with parameters: every rating written asks the first (building it cost more than running it).
+_HELD_STATEMENTS = (
+    select(Statement)
+    .where(col(Statement.period).in_(bindparam("periods", expanding=True)), col(Statement.status).in_(OPEN))
+    .where(
+        col(Statement.id).in_(
+            select(StatementLine.statement_id).where(
+                col(StatementLine.service_instance_id).in_(bindparam("instance_ids", expanding=True))
+            )
+        )
+    )
+    .order_by(col(Statement.id))
+    .with_for_update()
+)
+_HELD_LINES = (
+    select(StatementLine)
+    .where(
+        col(StatementLine.statement_id).in_(bindparam("statement_ids", expanding=True)),
+        col(StatementLine.service_instance_id).in_(bindparam("instance_ids", expanding=True)),
+    )
+    .order_by(col(StatementLine.line_no))
+)
 
 
 def _tell(

@@ -10,6 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from contracts.catalog import service as catalog
 from contracts.purchasing.models import PurchaseItem, PurchaseRequest, PurchaseRequestIn, PurchaseStatus
 from opscenter.audit import service as audit
+from opscenter.db import insert_new
 from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
 from opscenter.pagination import PageRequest, Slice, keyset
@@ -35,9 +36,8 @@ def create_request(session: Session, data: PurchaseRequestIn, *, actor: Actor) -
         title=data.title, department_id=actor.required_organization_id, created_by_id=actor.user_id
     )
     request.items = _items(session, data, request.id)
-    session.add(request)
+    insert_new(session, [request, *request.items])
     audit.record_create(session, actor=actor, action="purchase_request.create", row=request, children=("items",))
-    session.flush()
     return request
 
 

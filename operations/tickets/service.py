@@ -37,6 +37,7 @@ from operations.tickets.models import (
 from operations.tickets.sla_clocks import BusinessCalendar, CalendarSource, due_times
 from opscenter.audit import service as audit
 from opscenter.calendar.service import working_calendar
+from opscenter.db import insert_new
 from opscenter.errors import Forbidden, InvalidInput, NotFound
 from opscenter.filters import any_of
 from opscenter.identity.actor import Actor
@@ -125,8 +126,7 @@ def open_ticket(session: Session, data: TicketCreate, *, actor: Actor) -> Ticket
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
-    session.add_all(TicketAsset(ticket_id=ticket.id, asset_id=asset.id) for asset in linked)
+    insert_new(session, [ticket, *(TicketAsset(ticket_id=ticket.id, asset_id=asset.id) for asset in linked)])
     audit.record_create(session, actor=actor, action="ticket.open", row=ticket)
     if ticket.priority in URGENT:
         notices.tell(session, ticket, NotificationKind.TICKET_OPENED, actor=actor)

@@ -166,12 +166,17 @@ def append_many(
     if not events:
         return []
     connection = session.connection()
-    connection.execute(insert(_EVENTS), events)
-    connection.execute(insert(_QUEUE), [{"event_id": event_id} for event_id in ids])
+    if len(events) == 1:  # the usual case: one row each, without the executemany machinery
+        connection.execute(_INSERT_EVENT, events[0])
+        connection.execute(_INSERT_QUEUED, {"event_id": ids[0]})
+    else:
+        connection.execute(_INSERT_EVENT, events)
+        connection.execute(_INSERT_QUEUED, [{"event_id": event_id} for event_id in ids])
     return ids
 
 
 _EVENTS, _QUEUE = core_table(AuditEvent), core_table(AuditQueueEntry)
+_INSERT_EVENT, _INSERT_QUEUED = insert(_EVENTS), insert(_QUEUE)  # built once: every audited write sends both
 
 _UUID_VARIANT = 0x2 << 62
 _id_lock = threading.Lock()

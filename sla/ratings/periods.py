@@ -9,7 +9,7 @@ period closes: a rating either commits before the close or sees the period close
 import uuid
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -73,18 +73,9 @@ def hold_open(session: Session, keys: Iterable[tuple[uuid.UUID, str]], *, actor:
     Pairs are taken in sorted order, so two writers never wait for each other's rows crosswise.
     """
     closed = set()
-    table = core_table(RatingPeriod)
     for contract_id, period in sorted(set(keys)):
         # The usual case, one Core statement: the period exists; read its status under a shared lock.
-        status = (
-            session.connection()
-            .execute(
-                sa_select(table.c.status)
-                .where(table.c.contract_id == contract_id, table.c.period == period)
-                .with_for_update(read=True)
-            )
-            .scalar()
-        )
+        status = session.connection().execute(_STATUS_HELD, {"contract_id": contract_id, "period": period}).scalar()
         if status is None:
             row, created = _ensure(session, contract_id, period, lock_read=True)
             if created:
@@ -93,6 +84,14 @@ def hold_open(session: Session, keys: Iterable[tuple[uuid.UUID, str]], *, actor:
         if status == RatingPeriodStatus.CLOSED:
             closed.add((contract_id, period))
     return closed
+
+
+_PERIODS = core_table(RatingPeriod)
+_STATUS_HELD = (
+    sa_select(_PERIODS.c.status)
+    .where(_PERIODS.c.contract_id == bindparam("contract_id"), _PERIODS.c.period == bindparam("period"))
+    .with_for_update(read=True)
+)
 
 
 def close(session: Session, period_id: uuid.UUID, *, actor: Actor, expected_version: int) -> RatingPeriod:

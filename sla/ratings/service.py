@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import false
+from sqlalchemy import bindparam, false
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from opscenter.audit import service as audit
-from opscenter.db import core_table
+from opscenter.db import core_table, insert_new
 from opscenter.errors import Conflict, FieldError, InvalidInput, InvalidInputs
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import Role
@@ -202,16 +202,14 @@ def _refuse_existing(
 ) -> None:
     if not contract_of:
         return
-    rating = core_table(Rating)
+    wanted = {
+        "department_id": department_id,
+        "instance_ids": list({items[i].service_instance_id for i in contract_of}),
+        "periods": list({items[i].period for i in contract_of}),
+    }
     existing = {
         (instance_id, period): rating_id
-        for rating_id, instance_id, period in session.connection().execute(
-            sa_select(rating.c.id, rating.c.service_instance_id, rating.c.period).where(
-                rating.c.department_id == department_id,
-                rating.c.service_instance_id.in_({items[i].service_instance_id for i in contract_of}),
-                rating.c.period.in_({items[i].period for i in contract_of}),
-            )
-        )
+        for rating_id, instance_id, period in session.connection().execute(_EXISTING, wanted)
     }
     for index in list(contract_of):
         rating_id = existing.get((items[index].service_instance_id, items[index].period))
@@ -223,6 +221,15 @@ def _refuse_existing(
                 f"revise it with PUT /api/v1/ratings/{rating_id}",
             )
             del contract_of[index]
+
+
+_RATINGS = core_table(Rating)
+# Built once, executed with parameters (building it per rating cost more than running it).
+_EXISTING = sa_select(_RATINGS.c.id, _RATINGS.c.service_instance_id, _RATINGS.c.period).where(
+    _RATINGS.c.department_id == bindparam("department_id"),
+    _RATINGS.c.service_instance_id.in_(bindparam("instance_ids", expanding=True)),
+    _RATINGS.c.period.in_(bindparam("periods", expanding=True)),
+)
 
 
 def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, actor: Actor) -> list[Rating]:
@@ -240,12 +247,9 @@ def _write(session: Session, items: Sequence[RatingIn], checked: _Checked, *, ac
         ratings.append(rating)
     # Inserted in key order: two writers racing on the same ratings then wait in line, never crosswise.
     in_key_order = sorted(ratings, key=lambda rating: (rating.service_instance_id, rating.period))
-    session.add_all(in_key_order)
-    # One flush for the lot: without this, each audit append's query would flush the rows before it one by one.
-    with session.no_autoflush:
-        for rating in in_key_order:
-            audit.record_create(session, actor=actor, action="rating.create", row=rating)
-    session.flush()
+    insert_new(session, in_key_order)
+    for rating in in_key_order:
+        audit.record_create(session, actor=actor, action="rating.create", row=rating)
     return ratings
 
 

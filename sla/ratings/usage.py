@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlmodel import Session
 
 from contracts.agreements.activity import VersionSpan, days_in_force
@@ -28,32 +28,9 @@ def instances_in_use(
     instance_ids = {instance_id for instance_id, _ in wanted}
     if not instance_ids:
         return {}
-    instance, contract, version, line = (
-        core_table(model) for model in (ServiceInstance, Contract, ContractVersion, ContractLine)
-    )
     rows = (
         session.connection()
-        .execute(
-            select(
-                instance.c.id,
-                instance.c.contract_id,
-                contract.c.terminated_on,
-                version.c.number,
-                version.c.effective_date,
-                version.c.end_date,
-                line.c.start_date,
-                line.c.end_date,
-            )
-            .join(contract, contract.c.id == instance.c.contract_id)
-            .join(version, version.c.contract_id == contract.c.id)
-            .outerjoin(line, and_(line.c.contract_version_id == version.c.id, line.c.line_no == instance.c.line_no))
-            .where(
-                instance.c.id.in_(instance_ids),
-                instance.c.department_id == department_id,
-                contract.c.status.in_(_IN_FORCE),
-                version.c.status == VersionStatus.APPROVED,
-            )
-        )
+        .execute(_IN_USE, {"instance_ids": list(instance_ids), "department_id": department_id})
         .all()
     )
     spans: dict[uuid.UUID, list[VersionSpan]] = defaultdict(list)
@@ -67,6 +44,33 @@ def instances_in_use(
         for instance_id, period in wanted
         if instance_id in spans and line_in_force(spans[instance_id], period, terminated[instance_id])
     }
+
+
+_INSTANCE, _CONTRACT, _VERSION, _LINE = (
+    core_table(model) for model in (ServiceInstance, Contract, ContractVersion, ContractLine)
+)
+# Built once, executed with parameters: every rating asks it, and building it cost more than running it.
+_IN_USE = (
+    select(
+        _INSTANCE.c.id,
+        _INSTANCE.c.contract_id,
+        _CONTRACT.c.terminated_on,
+        _VERSION.c.number,
+        _VERSION.c.effective_date,
+        _VERSION.c.end_date,
+        _LINE.c.start_date,
+        _LINE.c.end_date,
+    )
+    .join(_CONTRACT, _CONTRACT.c.id == _INSTANCE.c.contract_id)
+    .join(_VERSION, _VERSION.c.contract_id == _CONTRACT.c.id)
+    .outerjoin(_LINE, and_(_LINE.c.contract_version_id == _VERSION.c.id, _LINE.c.line_no == _INSTANCE.c.line_no))
+    .where(
+        _INSTANCE.c.id.in_(bindparam("instance_ids", expanding=True)),
+        _INSTANCE.c.department_id == bindparam("department_id"),
+        _CONTRACT.c.status.in_(_IN_FORCE),
+        _VERSION.c.status == VersionStatus.APPROVED,
+    )
+)
 
 
 def line_in_force(versions: list[VersionSpan], period: Period, terminated_on: date | None) -> bool:
