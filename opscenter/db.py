@@ -24,7 +24,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Engine, Table, create_engine, event, insert
+from sqlalchemy import JSON, Connection, DateTime, Dialect, Engine, Table, create_engine, event, insert
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -289,6 +289,11 @@ class Database:
         self._writes = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), class_=Session, expire_on_commit=False
         )
+        self._single_reads = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @property
     def write_engine(self) -> Engine:
@@ -321,6 +326,14 @@ class Database:
             self.finish(session, commit=False)
             raise
         self.finish(session, commit=write)
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """A connection for one read statement (a statement sees one snapshot on its own). On PostgreSQL in
+        autocommit: no BEGIN and ROLLBACK round trips around it, half of what a read transaction of one statement
+        costs there. SQLite: a read transaction, as ``transaction(write=False)`` (its BEGIN is in process)."""
+        with self._single_reads.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -116,22 +116,22 @@ def authenticate_person(db: Database, settings: Settings, token: str, touches: K
     """The person behind a session cookie's ``token``, or None. Runs in a worker thread; never writes."""
     if not token:
         return None
-    with db.transaction(write=False) as session:
+    with db.single_read() as connection:
         resolved = sessions.resolve_session(
-            session,
+            connection,
             token,
             idle=timedelta(minutes=settings.console_idle_minutes),
             touch_interval=sessions.TOUCH_INTERVAL,
         )
-        if resolved is None:
-            return None
-        person = PersonSession(
-            session_id=resolved.session_id,
-            token=token,
-            user=UserPublic.model_validate(resolved.user),
-            organization=OrganizationPublic.model_validate(resolved.organization),
-            must_change_password=resolved.must_change_password,
-        )
+    if resolved is None:
+        return None
+    person = PersonSession(
+        session_id=resolved.session_id,
+        token=token,
+        user=resolved.user,
+        organization=resolved.organization,
+        must_change_password=resolved.must_change_password,
+    )
     if resolved.needs_touch:
         touches.note(resolved.session_id, utcnow())
     return person

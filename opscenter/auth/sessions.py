@@ -13,16 +13,18 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, event, or_, update
+from sqlalchemy import Connection, RowMapping, Select, bindparam, event, or_, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from opscenter.auth.models import ConsoleSession, Password
 from opscenter.db import core_table
-from opscenter.identity.models import Organization, User
+from opscenter.identity.models import Organization, OrganizationPublic, User, UserPublic
 from opscenter.timekeeping import utcnow
 
 COOKIE = "opscenter_session"
@@ -70,43 +72,67 @@ class ResolvedSession:
     """What a valid session cookie resolves to."""
 
     session_id: uuid.UUID
-    user: User
-    organization: Organization
+    user: UserPublic
+    organization: OrganizationPublic
     must_change_password: bool
     needs_touch: bool
 
 
+_USER = "user_"
+_ORGANIZATION = "organization_"
+
+
+@cache
+def _session_of_token() -> Select[Any]:
+    """The session of a token hash with its person, their organization and whether their password must change: one
+    statement of plain columns, built once (read on every console request)."""
+    console_session, user = core_table(ConsoleSession), core_table(User)
+    organization, password = core_table(Organization), core_table(Password)
+    return (
+        sa_select(
+            console_session.c.id,
+            console_session.c.revoked_at,
+            console_session.c.expires_at,
+            console_session.c.last_seen_at,
+            password.c.must_change,
+            *(column.label(_USER + column.key) for column in user.columns),
+            *(column.label(_ORGANIZATION + column.key) for column in organization.columns),
+        )
+        .join_from(console_session, user, user.c.id == console_session.c.user_id)
+        .join(organization, organization.c.id == user.c.organization_id)
+        .outerjoin(password, password.c.user_id == user.c.id)
+        .where(console_session.c.token_hash == bindparam("token_hash"))
+    )
+
+
+def _prefixed(row: RowMapping, prefix: str) -> dict[str, Any]:
+    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
+
+
 def resolve_session(
-    session: Session, token: str, *, idle: timedelta, touch_interval: timedelta
+    connection: Connection, token: str, *, idle: timedelta, touch_interval: timedelta
 ) -> ResolvedSession | None:
     """The active person behind a session token, or None (unknown, revoked, idle too long, past its end, or the
     user deactivated). Reads only: the last-seen time is written behind the request (``touch_sessions``)."""
     if not token or len(token) > 100:
         return None
     now = utcnow()
-    row = session.exec(
-        select(ConsoleSession, User, Organization, Password)
-        .join(User, col(User.id) == ConsoleSession.user_id)
-        .join(Organization, col(Organization.id) == User.organization_id)
-        .outerjoin(Password, col(Password.user_id) == User.id)
-        .where(ConsoleSession.token_hash == hash_token(token))
-    ).first()
+    row = connection.execute(_session_of_token(), {"token_hash": hash_token(token)}).mappings().first()
     if row is None:
         return None
-    console_session, user, organization, password = row
     if (
-        console_session.revoked_at is not None
-        or console_session.expires_at <= now
-        or console_session.last_seen_at <= now - idle
-        or not user.is_active
+        row["revoked_at"] is not None
+        or row["expires_at"] <= now
+        or row["last_seen_at"] <= now - idle
+        or not row[_USER + "is_active"]
     ):
         return None
     return ResolvedSession(
-        session_id=console_session.id,
-        user=user,
-        organization=organization,
-        must_change_password=password is None or password.must_change,
-        needs_touch=console_session.last_seen_at < now - touch_interval,
+        session_id=row["id"],
+        user=UserPublic.model_validate(_prefixed(row, _USER)),
+        organization=OrganizationPublic.model_validate(_prefixed(row, _ORGANIZATION)),
+        must_change_password=row["must_change"] is None or row["must_change"],
+        needs_touch=row["last_seen_at"] < now - touch_interval,
     )
 
 
