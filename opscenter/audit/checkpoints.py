@@ -19,6 +19,8 @@ The signed message is UTF-8 text, each line ending in ``\\n``::
 32-byte public key.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import logging
@@ -27,10 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlmodel import Session, col, select
 
 from opscenter.audit.chain import rfc3339
@@ -40,6 +40,12 @@ from opscenter.errors import NotFound
 from opscenter.pagination import PageRequest, Slice, keyset
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# cryptography is imported where a key is made, loaded or used: it costs every process ~6 MiB, and only the
+# checkpoint job, the API's checkpoint reads and the audit commands use it.
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +60,17 @@ def message(seq: int, head_hash: str, signed_at: datetime) -> bytes:
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
 
 
 def generate_key_pair() -> tuple[bytes, bytes]:
     """A new Ed25519 pair: (private key PEM, PKCS#8, unencrypted; public key PEM, SubjectPublicKeyInfo)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.generate()
     private_pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -79,6 +90,9 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey | None:
         pem, source = Path(settings.audit_signing_key_file).read_bytes(), "OPSCENTER_AUDIT_SIGNING_KEY_FILE"
     else:
         return None
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
@@ -89,6 +103,9 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey | None:
 
 
 def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("not an Ed25519 public key")
@@ -124,6 +141,8 @@ def sign_head(db: Transactions, key: Ed25519PrivateKey) -> AuditCheckpoint | Non
 
 
 def signature_holds(checkpoint: AuditCheckpointPublic | AuditCheckpoint, public_key: Ed25519PublicKey) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         signature = base64.b64decode(checkpoint.signature, validate=True)
         public_key.verify(signature, message(checkpoint.seq, checkpoint.hash, checkpoint.signed_at))

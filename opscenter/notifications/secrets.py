@@ -5,16 +5,23 @@ not reveal them; rotating the key means re-saving the secrets (README "Notificat
 import base64
 import secrets
 from functools import lru_cache
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from opscenter.errors import Conflict
 from opscenter.settings import Settings
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
+# cryptography is imported where a secret is encrypted or decrypted: it costs every API process ~6 MiB, and only
+# the notification settings and the worker's signing use it.
+
 WEBHOOK_PREFIX = "whsec_"
 
 
-def _fernet(settings: Settings) -> Fernet:
+def _fernet(settings: Settings) -> "Fernet":
+    from cryptography.fernet import Fernet
+
     key = settings.notifications_secret_key
     if key is None:
         raise Conflict("Set OPSCENTER_NOTIFICATIONS_SECRET_KEY (a Fernet key) before storing notification secrets.")
@@ -36,6 +43,8 @@ def decrypt(settings: Settings, token: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _decrypt(key: str, token: str) -> str:
+    from cryptography.fernet import Fernet, InvalidToken
+
     try:
         return Fernet(key.encode("ascii")).decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as wrong:
@@ -49,4 +58,6 @@ def new_webhook_secret() -> str:
 
 def new_key() -> str:
     """A fresh Fernet key, for ``OPSCENTER_NOTIFICATIONS_SECRET_KEY``."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode("ascii")

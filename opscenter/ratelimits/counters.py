@@ -13,9 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from litestar.stores.redis import RedisStore
-from redis.asyncio import Redis
-
 # A process keeps at most this many live buckets; expired ones are dropped first. Buckets are created only for
 # addresses not blocked, so a flood of invented keys from one address stops at its refused limit.
 MAX_BUCKETS = 200_000
@@ -108,8 +105,12 @@ class RedisCounters:
     Litestar ``RedisStore`` (which owns the connection and closes it)."""
 
     def __init__(self, url: str) -> None:
+        # imported here: the redis client costs an API process ~6 MiB, and most run without Redis
+        from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
+
         self.redis: Redis = Redis.from_url(url)
-        self.store = RedisStore(self.redis, namespace=NAMESPACE, handle_client_shutdown=True)
+        self.store: RedisStore = RedisStore(self.redis, namespace=NAMESPACE, handle_client_shutdown=True)
         self._take = self.redis.register_script(_TAKE)
         self._refuse = self.redis.register_script(_REFUSE)
 
