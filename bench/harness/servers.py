@@ -129,14 +129,18 @@ def opscenter_server(url: str, *, pin: bool = False, workers: int = 1, **setting
     return Server(command, env, ready_path="/ready", pin=pin)
 
 
-def module_server(module: str, *arguments: str, pin: bool = False, ready_path: str = "/health") -> Server:
+def module_server(
+    module: str, *arguments: str, pin: bool = False, ready_path: str = "/health", env: Mapping[str, str] | None = None
+) -> Server:
     """A benchmark's own server: ``python -m <module> <arguments> --port N`` (a baseline, a variant)."""
-    return Server([sys.executable, "-m", module, *arguments], {}, ready_path=ready_path, pin=pin)
+    return Server([sys.executable, "-m", module, *arguments], env or {}, ready_path=ready_path, pin=pin)
 
 
 def floor_server(url: str, *, pin: bool = False) -> Server:
     """OpsCenter plus the house floor of a write: an audited POST without its SQL (``bench/floor.py``)."""
-    return module_server("bench.floor", "--url", url, pin=pin)
+    # the house's settings as opscenter_server gives them: rate limits that a load never reaches (the floor's
+    # answers were 429s past the default limit, thousands a run)
+    return module_server("bench.floor", "--url", url, pin=pin, env=UNREACHED_RATE_LIMITS)
 
 
 def bare_server(url: str, *, pin: bool = False) -> Server:
