@@ -157,6 +157,7 @@ def test_the_department_files_and_disputes_and_every_page_passes_axe(
     admin.page.get_by_role("navigation", name="主导航").get_by_role("link", name="API 密钥").click()
     admin.check("api-keys")
     admin.page.get_by_label("用途").fill("报表系统对接")
+    admin.page.get_by_label("用户（登录名）", exact=True).fill(world.department.user_name)
     admin.page.get_by_role("button", name="创建").click()
     assert admin.page.get_by_label("密钥").input_value()
     admin.check("api-key-created")
