@@ -34,11 +34,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql_only: a PostgreSQL feature; deselected in the SQLite run")
 
 
+def _uses_the_run_database(item: pytest.Item) -> bool:
+    """Whether the test reaches the run's database: through ``database_url`` (``settings``, ``db``, ``api``, …) or
+    by asking which one it is (``backend``)."""
+    names = getattr(item, "fixturenames", ())
+    return "database_url" in names or "backend" in names
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The SQLite run leaves out the PostgreSQL-only tests; the PostgreSQL run leaves out the tests that never reach
+    the run's database (pure functions, the rule files, the architecture, commands on a database of their own):
+    they ran in the SQLite run, and the same code run again finds nothing new."""
     if config.getoption("--db") == "postgresql":
-        return
-    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
-    deselected = [item for item in items if item.get_closest_marker("postgresql_only") is not None]
+        kept = [item for item in items if _uses_the_run_database(item)]
+    else:
+        kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    kept_ids = set(map(id, kept))
+    deselected = [item for item in items if id(item) not in kept_ids]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
