@@ -32,13 +32,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql_only: a PostgreSQL feature; deselected in the SQLite run")
+    config.addinivalue_line(
+        "markers",
+        "once: needs a server or settings but nothing of the database behind them (the API documentation pages); "
+        "left out of the PostgreSQL run as the tests that never reach the database are",
+    )
 
 
 def _uses_the_run_database(item: pytest.Item) -> bool:
     """Whether the test reaches the run's database: through ``database_url`` (``settings``, ``db``, ``api``, …) or
     by asking which one it is (``backend``)."""
     names = getattr(item, "fixturenames", ())
-    return "database_url" in names or "backend" in names
+    return ("database_url" in names or "backend" in names) and item.get_closest_marker("once") is None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

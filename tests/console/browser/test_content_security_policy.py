@@ -25,6 +25,7 @@ RENDERED = {
 }
 
 
+@pytest.mark.once  # static pages and the OpenAPI document: the same whichever database is behind the server
 @pytest.mark.parametrize("path", list(RENDERED))
 def test_each_documentation_page_renders_with_nothing_refused(
     browser: Browser, server: RunningServer, path: str
