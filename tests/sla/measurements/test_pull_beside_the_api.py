@@ -67,9 +67,13 @@ def _in_force(api: ApiFactory, world: World) -> list[JSON]:
 
 @contextmanager
 def _serving(database_url: str, prometheus_url: str, world: World, instance_b: JSON) -> Iterator[RunningServer]:
-    """``opscenter serve`` in this process, Prometheus's settings at their defaults: a standby while department B
-    reads and writes once, then the scheduler's leader (its jobs started)."""
-    settings = make_settings(database_url, prometheus_url=prometheus_url, scheduler_poll_seconds=0.2)
+    """``opscenter serve`` in this process, Prometheus's settings at their defaults but one more retry (so a refusing
+    Prometheus keeps the pull at it for 15 s, not 7: on a loaded machine the requests outlasted 7 s and the test
+    had nothing to see): a standby while department B reads and writes once, then the scheduler's leader (its jobs
+    started)."""
+    settings = make_settings(
+        database_url, prometheus_url=prometheus_url, scheduler_poll_seconds=0.2, prometheus_retries=4
+    )
     other_leader = election_for(settings)
     assert other_leader.try_acquire()
     try:
@@ -173,7 +177,7 @@ def test_requests_are_answered_and_no_transaction_is_held_while_the_pull_retries
     with _serving(database_url, refusing_url(), world, instance_b) as server:
         timed = _use_the_api(server, world.department, instance)
         held = _no_transaction_held(db)
-        # 0.5 + 1 + 2 s of backoff for each of the day's two queries, one after the other: the job is still at it
+        # 0.5 + 1 + 2 + 4 s of backoff for each of the day's two queries, one after the other: the job is still at it
         overlapped = _pull_runs() == runs
         eventually(lambda: _pull_failures() > failures, within=30, what="the pull gave up on Prometheus")
     _assert_answered_within_budget(timed)
