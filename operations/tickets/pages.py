@@ -152,6 +152,8 @@ class TicketPages(Controller):
             departments=_departments(session, {ticket.department_id for ticket in rows}),
             next_cursor=next_cursor,
             filters=filters,
+            status=status,
+            priority=priority,
             number=number or "",
             statuses=list(TicketStatus),
             priorities=list(Priority),
