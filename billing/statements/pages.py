@@ -6,9 +6,10 @@ showed in every form (a dispute is raised on the statement as it stands, as ``PO
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response
+from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery
 from sqlmodel import Session
 
@@ -17,11 +18,10 @@ from billing.statements.disputes.models import DisputeIn, DisputeOutcome, Disput
 from billing.statements.models import StatementStatus
 from opscenter import names
 from opscenter.errors import DomainError, InvalidInput
-from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Role
-from opscenter.pages import Done, Form, attempt, refusal_text, render, see_other, version_of
-from opscenter.web import DbSession, Paging, get, post
+from opscenter.pages import AtDesk, Desk, Done, Form, act, refusal_text, render, version_of
+from opscenter.web import DbSession, get, post
 
 PAGE = "/console/statements"
 _DONE = {
@@ -67,46 +67,28 @@ def _resolution(data: dict[str, str]) -> DisputeResolution:
     return DisputeResolution(resolution=outcome, availability=availability, reason=reason)
 
 
-def _detail(
-    request: Request[Any, Any, Any],
-    session: Session,
-    actor: Actor,
-    statement_id: uuid.UUID,
-    *,
-    status: int = 200,
-    problem: str = "",
-    done: str | None = None,
-) -> Response[str]:
-    statement = service.get_statement(session, statement_id, actor=actor)
-    detail = service.detail(session, statement, actor=actor)
+def _detail(desk: Desk, session: Session, statement_id: uuid.UUID, refusal: DomainError | None = None) -> Response[str]:
+    """The statement as it now stands; after a refused step (a stale page, a wrong state, an unsettled line), with
+    what went wrong."""
+    statement = service.get_statement(session, statement_id, actor=desk.actor)
+    detail = service.detail(session, statement, actor=desk.actor)
     names.fill(session, detail)  # departments and services by name, as the API's answer has them
     return render(
-        request,
+        desk.request,
         "statements/detail.html",
-        status_code=status,
+        status_code=refusal.status if refusal else 200,
         statement=detail,
         open_lines={d.line_no for d in detail.disputes if d.status == DisputeStatus.OPEN},
         outcomes=list(DisputeOutcome),
         before_approval=statement.status in flows.BEFORE_APPROVAL,
-        problem=problem,
-        notice=_DONE.get(done or "", ""),
+        problem=refusal_text(refusal) if refusal else "",
+        notice=_DONE.get(desk.request.query_params.get("done", ""), ""),
     )
 
 
-def _act(
-    request: Request[Any, Any, Any],
-    session: Session,
-    actor: Actor,
-    statement_id: uuid.UUID,
-    action: str,
-    step: Callable[[], Any],
-) -> Response[Any]:
-    """Do ``step``; a refusal (a stale page, a wrong state, an unsettled line) shows the statement as it now
-    stands, with what went wrong."""
-    outcome = attempt(session, step)
-    if isinstance(outcome, DomainError):
-        return _detail(request, session, actor, statement_id, status=outcome.status, problem=refusal_text(outcome))
-    return see_other(f"{PAGE}/{statement_id}", done=action)
+def _act(desk: Desk, session: Session, statement_id: uuid.UUID, done: str, step: Callable[[], Any]) -> Response[Any]:
+    refused = partial(_detail, desk, session, statement_id)
+    return act(session, step, then=f"{PAGE}/{statement_id}", done=done, refused=refused)
 
 
 class StatementPages(Controller):
@@ -116,18 +98,13 @@ class StatementPages(Controller):
 
     @get("/")
     def index(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        status: FromQuery[StatementStatus | None] = None,
+        self, session: DbSession, desk: AtDesk, status: FromQuery[StatementStatus | None] = None
     ) -> Response[str]:
-        rows = service.list_statements(session, actor=actor, page=page, status=[status] if status else None)
-        public = service.to_public(session, list(rows), actor=actor)
+        rows = service.list_statements(session, actor=desk.actor, page=desk.page, status=[status] if status else None)
+        public = service.to_public(session, list(rows), actor=desk.actor)
         names.fill(session, public)
         return render(
-            request,
+            desk.request,
             "statements/list.html",
             rows=public,
             next_cursor=rows.next_cursor,
@@ -137,78 +114,41 @@ class StatementPages(Controller):
 
     @get("/{statement_id:uuid}")
     def read(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        statement_id: FromPath[uuid.UUID],
-        done: Done = None,
+        self, session: DbSession, desk: AtDesk, statement_id: FromPath[uuid.UUID], done: Done = None
     ) -> Response[str]:
-        return _detail(request, session, actor, statement_id, done=done)
+        return _detail(desk, session, statement_id)
 
     @post("/{statement_id:uuid}/issue", guards=[allow(Role.OPERATOR)], status_code=200)
-    def issue(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        statement_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        return _act(
-            request, session, actor, statement_id, "issue",
-            lambda: flows.issue(session, statement_id, actor=actor, expected_version=version_of(data)),
-        )  # fmt: skip
+    def issue(self, session: DbSession, desk: AtDesk, statement_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, statement_id, "issue", lambda: flows.issue(
+            session, statement_id, actor=desk.actor, expected_version=version_of(data)
+        ))  # fmt: skip
 
     @post("/{statement_id:uuid}/approve", guards=[allow(Role.BUREAU)], status_code=200)
-    def approve(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        statement_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        note = data.get("note", "").strip()
-        return _act(
-            request, session, actor, statement_id, "approve",
-            lambda: flows.approve(
-                session, statement_id, actor=actor, expected_version=version_of(data), note=note[:2000]
-            ),
-        )  # fmt: skip
+    def approve(self, session: DbSession, desk: AtDesk, statement_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        note = data.get("note", "").strip()[:2000]
+        return _act(desk, session, statement_id, "approve", lambda: flows.approve(
+            session, statement_id, actor=desk.actor, expected_version=version_of(data), note=note
+        ))  # fmt: skip
 
     @post("/{statement_id:uuid}/disputes", guards=[allow(Role.BUREAU, Role.DEPARTMENT)], status_code=200)
-    def dispute(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        statement_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        return _act(
-            request, session, actor, statement_id, "dispute",
-            lambda: flows.open_dispute(
-                session, statement_id, DisputeIn(line_no=_line_no(data), reason=_reason(data)), actor=actor
-            ),
-        )  # fmt: skip
+    def dispute(self, session: DbSession, desk: AtDesk, statement_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, statement_id, "dispute", lambda: flows.open_dispute(
+            session, statement_id, DisputeIn(line_no=_line_no(data), reason=_reason(data)), actor=desk.actor
+        ))  # fmt: skip
 
     @post("/{statement_id:uuid}/disputes/{dispute_id:uuid}/resolve", guards=[allow(Role.BUREAU)], status_code=200)
     def resolve(
         self,
-        request: Request[Any, Any, Any],
         session: DbSession,
-        actor: CurrentActor,
+        desk: AtDesk,
         statement_id: FromPath[uuid.UUID],
         dispute_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Response[Any]:
-        dispute = service.get_dispute(session, dispute_id, actor=actor)
+        dispute = service.get_dispute(session, dispute_id, actor=desk.actor)
         if dispute.statement_id != statement_id:  # a dispute is reached through its own statement only
             raise InvalidInput("dispute_id", "这条申诉不属于这张结算单", parameter=True)
-        return _act(
-            request, session, actor, statement_id, "resolve",
-            lambda: flows.resolve_dispute(
-                session, dispute_id, _resolution(data), actor=actor, expected_version=version_of(data)
-            ),
-        )  # fmt: skip
+        return _act(desk, session, statement_id, "resolve", lambda: flows.resolve_dispute(
+            session, dispute_id, _resolution(data), actor=desk.actor, expected_version=version_of(data)
+        ))  # fmt: skip

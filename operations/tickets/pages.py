@@ -6,9 +6,10 @@ and rates them. The same flows, guards and scoping as the API's controller."""
 import dataclasses
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response
+from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery
 from sqlmodel import Session, col, select
 
@@ -17,12 +18,12 @@ from operations.tickets import flows, service
 from operations.tickets.models import CommentIn, Ticket, TicketStatus
 from opscenter.audit import service as audit
 from opscenter.errors import DomainError, InvalidInput
-from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.actor import Actor
 from opscenter.identity.guards import BUSINESS_ROLES, SERVICE_PARTIES, allow
 from opscenter.identity.models import Organization, Role
-from opscenter.pages import Done, Form, attempt, refusal_text, render, see_other, version_of
+from opscenter.pages import AtDesk, Desk, Done, Form, act, refusal_text, render, version_of
 from opscenter.timekeeping import utcnow
-from opscenter.web import DbSession, Paging, get, post
+from opscenter.web import DbSession, get, post
 
 PAGE = "/console/tickets"
 _STEP_DONE = "已完成操作。"
@@ -43,14 +44,15 @@ def _score(data: dict[str, str]) -> int:
 
 
 # What each side may do to a ticket from the console, by the step's name: the flows of the API's actions.
-OPERATOR_STEPS: dict[str, Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]] = {
+Step = Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]
+OPERATOR_STEPS: dict[str, Step] = {
     "acknowledge": lambda s, i, a, v, d: flows.acknowledge(s, i, actor=a, expected_version=v),
     "start": lambda s, i, a, v, d: flows.start(s, i, actor=a, expected_version=v),
     "pend": lambda s, i, a, v, d: flows.pend(s, i, actor=a, expected_version=v, question=_text(d, "text")),
     "resolve": lambda s, i, a, v, d: flows.resolve(s, i, actor=a, expected_version=v, note=_text(d, "text")),
     "resume": lambda s, i, a, v, d: flows.resume(s, i, actor=a, expected_version=v),
 }
-DEPARTMENT_STEPS: dict[str, Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]] = {
+DEPARTMENT_STEPS: dict[str, Step] = {
     "resume": lambda s, i, a, v, d: flows.resume(s, i, actor=a, expected_version=v),
     "close": lambda s, i, a, v, d: flows.close(s, i, actor=a, expected_version=v),
     "reopen": lambda s, i, a, v, d: flows.reopen(s, i, actor=a, expected_version=v, reason=_text(d, "text")),
@@ -79,45 +81,35 @@ def _departments(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return dict(rows)
 
 
-def _detail(
-    request: Request[Any, Any, Any], session: Session, actor: Actor, ticket_id: uuid.UUID, page: Any, **shown: Any
-) -> Response[str]:
-    ticket = service.get_ticket(session, ticket_id, actor=actor)
-    first_page = dataclasses.replace(page, limit=100, cursor=None)
-    comments = service.list_comments(session, ticket_id, actor=actor, page=first_page)
+def _detail(desk: Desk, session: Session, ticket_id: uuid.UUID, refusal: DomainError | None = None) -> Response[str]:
+    """The ticket as it now stands; after a refused step (a stale page, a wrong state, a missing text), with what
+    went wrong."""
+    ticket = service.get_ticket(session, ticket_id, actor=desk.actor)
+    first_page = dataclasses.replace(desk.page, limit=100, cursor=None)
+    comments = service.list_comments(session, ticket_id, actor=desk.actor, page=first_page)
     return render(
-        request,
+        desk.request,
         "tickets/detail.html",
-        status_code=shown.pop("status", 200),
+        status_code=refusal.status if refusal else 200,
         ticket=ticket,
         department=_departments(session, {ticket.department_id}).get(ticket.department_id, ""),
         left=time_left(ticket),
         comments=list(comments),
         history=list(audit.history(session, ticket, page=first_page)),
-        notice=_STEP_DONE if request.query_params.get("done") else "",
-        problem=shown.pop("problem", ""),
+        notice=_STEP_DONE if desk.request.query_params.get("done") else "",
+        problem=refusal_text(refusal) if refusal else "",
     )
 
 
-def _step(
-    request: Request[Any, Any, Any],
-    session: Session,
-    actor: Actor,
-    ticket_id: uuid.UUID,
-    page: Any,
-    steps: dict[str, Callable[[Session, uuid.UUID, Actor, int, dict[str, str]], Ticket]],
-    data: dict[str, str],
-) -> Response[Any]:
-    def act() -> Ticket:
-        step = steps.get(data.get("step", ""))
-        if step is None:
-            raise InvalidInput("step", "不支持的操作")
-        return step(session, ticket_id, actor, version_of(data), data)
+def _act(desk: Desk, session: Session, ticket_id: uuid.UUID, step: Callable[[], Any]) -> Response[Any]:
+    return act(session, step, then=f"{PAGE}/{ticket_id}", done="1", refused=partial(_detail, desk, session, ticket_id))
 
-    outcome = attempt(session, act)
-    if isinstance(outcome, DomainError):
-        return _detail(request, session, actor, ticket_id, page, status=outcome.status, problem=refusal_text(outcome))
-    return see_other(f"{PAGE}/{ticket_id}", done="1")
+
+def _chosen(steps: dict[str, Step], data: dict[str, str]) -> Step:
+    step = steps.get(data.get("step", ""))
+    if step is None:
+        raise InvalidInput("step", "不支持的操作")
+    return step
 
 
 class TicketPages(Controller):
@@ -128,10 +120,8 @@ class TicketPages(Controller):
     @get("/")
     def board(
         self,
-        request: Request[Any, Any, Any],
         session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
+        desk: AtDesk,
         status: FromQuery[TicketStatus | None] = None,
         priority: FromQuery[Priority | None] = None,
         breached: FromQuery[bool | None] = None,
@@ -146,85 +136,53 @@ class TicketPages(Controller):
             escalated=escalated,
         )
         if number:
-            found = service.find_ticket(session, number.strip(), actor=actor)
+            found = service.find_ticket(session, number.strip(), actor=desk.actor)
             rows = [found] if found is not None else []
             next_cursor = None
         else:
-            sliced = service.list_tickets(session, actor=actor, page=page, filters=filters, sort=service.TicketSort.DUE)
+            sliced = service.list_tickets(
+                session, actor=desk.actor, page=desk.page, filters=filters, sort=service.TicketSort.DUE
+            )
             rows, next_cursor = list(sliced), sliced.next_cursor
         return render(
-            request,
+            desk.request,
             "tickets/board.html",
             rows=rows,
             left={ticket.id: time_left(ticket) for ticket in rows},
             departments=_departments(session, {ticket.department_id for ticket in rows}),
             next_cursor=next_cursor,
             filters=filters,
+            status=status,
+            priority=priority,
             number=number or "",
             statuses=list(TicketStatus),
             priorities=list(Priority),
-            query=request.url.query,
+            query=desk.request.url.query,
         )
 
     @get("/{ticket_id:uuid}")
     def read(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        ticket_id: FromPath[uuid.UUID],
-        done: Done = None,
+        self, session: DbSession, desk: AtDesk, ticket_id: FromPath[uuid.UUID], done: Done = None
     ) -> Response[str]:
-        return _detail(request, session, actor, ticket_id, page)
+        return _detail(desk, session, ticket_id)
 
     @post("/{ticket_id:uuid}/operate", guards=[allow(Role.OPERATOR)], status_code=200)
-    def operate(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        ticket_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
+    def operate(self, session: DbSession, desk: AtDesk, ticket_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
         """The operations center's steps: acknowledge, start, ask the department (pend), resolve, resume."""
-        return _step(request, session, actor, ticket_id, page, OPERATOR_STEPS, data)
+        return _act(desk, session, ticket_id, lambda: _chosen(OPERATOR_STEPS, data)(
+            session, ticket_id, desk.actor, version_of(data), data
+        ))  # fmt: skip
 
     @post("/{ticket_id:uuid}/confirm", guards=[allow(Role.DEPARTMENT)], status_code=200)
-    def confirm(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        ticket_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
+    def confirm(self, session: DbSession, desk: AtDesk, ticket_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
         """The department's steps: answer (resume), close, reopen, rate its satisfaction."""
-        return _step(request, session, actor, ticket_id, page, DEPARTMENT_STEPS, data)
+        return _act(desk, session, ticket_id, lambda: _chosen(DEPARTMENT_STEPS, data)(
+            session, ticket_id, desk.actor, version_of(data), data
+        ))  # fmt: skip
 
     @post("/{ticket_id:uuid}/comments", guards=[allow(*SERVICE_PARTIES)], status_code=200)
-    def comment(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        ticket_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        outcome = attempt(
-            session,
-            lambda: service.add_comment(
-                session,
-                ticket_id,
-                CommentIn(body=_text(data, "text"), internal=data.get("internal") == "on"),
-                actor=actor,
-            ),
-        )
-        if isinstance(outcome, DomainError):
-            return _detail(
-                request, session, actor, ticket_id, page, status=outcome.status, problem=refusal_text(outcome)
-            )
-        return see_other(f"{PAGE}/{ticket_id}", done="1")
+    def comment(self, session: DbSession, desk: AtDesk, ticket_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, ticket_id, lambda: service.add_comment(
+            session, ticket_id, CommentIn(body=_text(data, "text"), internal=data.get("internal") == "on"),
+            actor=desk.actor,
+        ))  # fmt: skip

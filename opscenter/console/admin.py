@@ -10,16 +10,17 @@ In the shell, not beside those controllers: ``opscenter.pages`` stands on ``opsc
 import dataclasses
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
-from litestar import Controller, Request, Response
+from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from opscenter.auth import logins, passwords, sessions
 from opscenter.errors import DomainError, FieldError, InvalidInputs
-from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.actor import Actor
 from opscenter.identity.guards import allow
 from opscenter.identity.models import (
     ROLES_BY_KIND,
@@ -30,9 +31,9 @@ from opscenter.identity.models import (
     UserUpdate,
 )
 from opscenter.organizations import service as organizations
-from opscenter.pages import Form, attempt, refusal_text, render, see_other, version_of
+from opscenter.pages import AtDesk, Desk, Form, act, refusal_text, render, version_of
 from opscenter.pagination import PageRequest
-from opscenter.web import DbSession, Paging, get, post
+from opscenter.web import DbSession, get, post
 
 T = TypeVar("T")
 USERS, ORGANIZATIONS = "/console/users", "/console/organizations"
@@ -71,62 +72,48 @@ class OrganizationPages(Controller):
     @get("/")
     def index(
         self,
-        request: Request[Any, Any, Any],
         session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
+        desk: AtDesk,
         kind: FromQuery[OrgKind | None] = None,
         done: FromQuery[str | None] = None,  # what the form before did (the notice shown)
     ) -> Response[str]:
-        return self._page(request, session, actor, page, kind=kind)
+        return _organizations(desk, session, kind=kind)
 
     @post("/", guards=[allow(Role.ADMIN)], status_code=200)
-    def create(
-        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging, data: Form
-    ) -> Response[Any]:
-        outcome = attempt(
+    def create(self, session: DbSession, desk: AtDesk, data: Form) -> Response[Any]:
+        fields = {"name": data.get("name", "").strip(), "kind": data.get("kind")}
+        return act(
             session,
             lambda: organizations.create_organization(
-                session,
-                validated(
-                    lambda: OrganizationCreate.model_validate(
-                        {"name": data.get("name", "").strip(), "kind": data.get("kind")}
-                    )
-                ),
-                actor=actor,
+                session, validated(lambda: OrganizationCreate.model_validate(fields)), actor=desk.actor
             ),
+            then=ORGANIZATIONS,
+            done="1",
+            refused=lambda refusal: _organizations(desk, session, refusal=refusal, asked=data),
         )
-        if isinstance(outcome, DomainError):
-            return self._page(
-                request, session, actor, page, status=outcome.status, problem=refusal_text(outcome), asked=data
-            )
-        return see_other(ORGANIZATIONS, done="1")
 
-    def _page(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        actor: Actor,
-        page: PageRequest,
-        *,
-        kind: OrgKind | None = None,
-        status: int = 200,
-        problem: str = "",
-        asked: dict[str, str] | None = None,
-    ) -> Response[str]:
-        rows = organizations.list_organizations(session, actor=actor, page=page, kind=[kind] if kind else None)
-        return render(
-            request,
-            "admin/organizations.html",
-            status_code=status,
-            rows=list(rows),
-            next_cursor=rows.next_cursor,
-            kind=kind,
-            kinds=list(OrgKind),
-            asked=asked or {},
-            problem=problem,
-            notice="已创建组织。" if request.query_params.get("done") else "",
-        )
+
+def _organizations(
+    desk: Desk,
+    session: Session,
+    *,
+    kind: OrgKind | None = None,
+    refusal: DomainError | None = None,
+    asked: dict[str, str] | None = None,
+) -> Response[str]:
+    rows = organizations.list_organizations(session, actor=desk.actor, page=desk.page, kind=[kind] if kind else None)
+    return render(
+        desk.request,
+        "admin/organizations.html",
+        status_code=refusal.status if refusal else 200,
+        rows=list(rows),
+        next_cursor=rows.next_cursor,
+        kind=kind,
+        kinds=list(OrgKind),
+        asked=asked or {},
+        problem=refusal_text(refusal) if refusal else "",
+        notice="已创建组织。" if desk.request.query_params.get("done") else "",
+    )
 
 
 class UserPages(Controller):
@@ -137,191 +124,122 @@ class UserPages(Controller):
     @get("/")
     def index(
         self,
-        request: Request[Any, Any, Any],
         session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
+        desk: AtDesk,
         organization_id: FromQuery[uuid.UUID | None] = None,
         role: FromQuery[Role | None] = None,
     ) -> Response[str]:
-        return self._list(request, session, actor, page, organization_id=organization_id, role=role)
+        return _users(desk, session, organization_id=organization_id, role=role)
 
     @post("/", guards=[allow(Role.ADMIN)], status_code=200)
-    def create(
-        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging, data: Form
-    ) -> Response[Any]:
+    def create(self, session: DbSession, desk: AtDesk, data: Form) -> Response[Any]:
         fields = {name: data.get(name, "").strip() for name in ("name", "display_name", "role", "organization_id")}
-        outcome = attempt(
+        return act(
             session,
             lambda: organizations.create_user(
-                session, validated(lambda: UserCreate.model_validate(fields)), actor=actor
+                session, validated(lambda: UserCreate.model_validate(fields)), actor=desk.actor
             ),
+            then=lambda user: f"{USERS}/{user.id}",
+            done="create",
+            refused=lambda refusal: _users(desk, session, refusal=refusal, asked=fields),
         )
-        if isinstance(outcome, DomainError):
-            problem = refusal_text(outcome)
-            return self._list(request, session, actor, page, status=outcome.status, problem=problem, asked=fields)
-        return see_other(f"{USERS}/{outcome.id}", done="create")
 
     @get("/{user_id:uuid}")
     def read(
         self,
-        request: Request[Any, Any, Any],
         session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
+        desk: AtDesk,
         user_id: FromPath[uuid.UUID],
         done: FromQuery[str | None] = None,  # what the form before did (the notice shown)
     ) -> Response[str]:
-        return self._detail(request, session, actor, page, user_id)
+        return _user(desk, session, user_id)
 
     @post("/{user_id:uuid}/deactivate", guards=[allow(Role.ADMIN)], status_code=200)
-    def deactivate(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        user_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        step = lambda: self._active(session, actor, user_id, data, active=False)  # noqa: E731
-        return self._act(request, session, actor, page, user_id, "deactivate", step)
+    def deactivate(self, session: DbSession, desk: AtDesk, user_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, user_id, "deactivate", lambda: _active(session, desk, user_id, data, active=False))
 
     @post("/{user_id:uuid}/activate", guards=[allow(Role.ADMIN)], status_code=200)
-    def activate(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        user_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        step = lambda: self._active(session, actor, user_id, data, active=True)  # noqa: E731
-        return self._act(request, session, actor, page, user_id, "activate", step)
+    def activate(self, session: DbSession, desk: AtDesk, user_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, user_id, "activate", lambda: _active(session, desk, user_id, data, active=True))
 
     @post("/{user_id:uuid}/password", guards=[allow(Role.ADMIN)], status_code=200)
-    def set_password(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        user_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
+    def set_password(self, session: DbSession, desk: AtDesk, user_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
         """A one-time password, as ``opscenter users set-password`` sets it: the person must change it first."""
 
         def step() -> Any:
-            user = organizations.get_user(session, user_id, actor=actor)
-            return passwords.set_password(session, user, data.get("password", ""), actor=actor, must_change=True)
+            user = organizations.get_user(session, user_id, actor=desk.actor)
+            return passwords.set_password(session, user, data.get("password", ""), actor=desk.actor, must_change=True)
 
-        return self._act(request, session, actor, page, user_id, "password", step)
+        return _act(desk, session, user_id, "password", step)
 
     @post("/{user_id:uuid}/sessions/{session_id:uuid}/revoke", guards=[allow(Role.ADMIN)], status_code=200)
     def revoke_session(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        user_id: FromPath[uuid.UUID],
-        session_id: FromPath[uuid.UUID],
+        self, session: DbSession, desk: AtDesk, user_id: FromPath[uuid.UUID], session_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         def step() -> None:
-            organizations.get_user(session, user_id, actor=actor)
-            logins.end_session(session, user_id, session_id, actor=actor)
+            organizations.get_user(session, user_id, actor=desk.actor)
+            logins.end_session(session, user_id, session_id, actor=desk.actor)
 
-        return self._act(request, session, actor, page, user_id, "session", step)
+        return _act(desk, session, user_id, "session", step)
 
     @post("/{user_id:uuid}/sessions/revoke", guards=[allow(Role.ADMIN)], status_code=200)
-    def revoke_sessions(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        user_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    def revoke_sessions(self, session: DbSession, desk: AtDesk, user_id: FromPath[uuid.UUID]) -> Response[Any]:
         def step() -> int:
-            return logins.end_sessions(session, organizations.get_user(session, user_id, actor=actor), actor=actor)
+            user = organizations.get_user(session, user_id, actor=desk.actor)
+            return logins.end_sessions(session, user, actor=desk.actor)
 
-        return self._act(request, session, actor, page, user_id, "sessions", step)
+        return _act(desk, session, user_id, "sessions", step)
 
-    @staticmethod
-    def _active(session: Session, actor: Actor, user_id: uuid.UUID, data: dict[str, str], *, active: bool) -> Any:
-        """Through the API's update, at the version the page showed: deactivating ends every session of the user
-        in the same transaction (``opscenter.auth.sessions``); the last active admin cannot be deactivated."""
-        change = UserUpdate(is_active=active)
-        return organizations.update_user(session, user_id, change, actor=actor, expected_version=version_of(data))
 
-    def _act(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        actor: Actor,
-        page: PageRequest,
-        user_id: uuid.UUID,
-        action: str,
-        step: Callable[[], Any],
-    ) -> Response[Any]:
-        outcome = attempt(session, step)
-        if isinstance(outcome, DomainError):
-            problem = refusal_text(outcome)
-            return self._detail(request, session, actor, page, user_id, status=outcome.status, problem=problem)
-        return see_other(f"{USERS}/{user_id}", done=action)
+def _active(session: Session, desk: Desk, user_id: uuid.UUID, data: dict[str, str], *, active: bool) -> Any:
+    """Through the API's update, at the version the page showed: deactivating ends every session of the user in the
+    same transaction (``opscenter.auth.sessions``); the last active admin cannot be deactivated."""
+    change = UserUpdate(is_active=active)
+    return organizations.update_user(session, user_id, change, actor=desk.actor, expected_version=version_of(data))
 
-    def _list(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        actor: Actor,
-        page: PageRequest,
-        *,
-        organization_id: uuid.UUID | None = None,
-        role: Role | None = None,
-        status: int = 200,
-        problem: str = "",
-        asked: dict[str, str] | None = None,
-    ) -> Response[str]:
-        rows = organizations.list_users(
-            session, actor=actor, page=page, organization_id=organization_id, role=[role] if role else None
-        )
-        return render(
-            request,
-            "admin/users.html",
-            status_code=status,
-            rows=list(rows),
-            next_cursor=rows.next_cursor,
-            organization_id=organization_id,
-            role=role,
-            roles=list(Role),
-            organizations=all_organizations(session, actor, page),
-            roles_by_kind=ROLES_BY_KIND,
-            asked=asked or {},
-            problem=problem,
-        )
 
-    def _detail(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        actor: Actor,
-        page: PageRequest,
-        user_id: uuid.UUID,
-        *,
-        status: int = 200,
-        problem: str = "",
-    ) -> Response[str]:
-        user = organizations.get_user(session, user_id, actor=actor)
-        organization = organizations.get_organization(session, user.organization_id, actor=actor)
-        return render(
-            request,
-            "admin/user.html",
-            status_code=status,
-            user=user,
-            organization=organization,
-            open_sessions=sessions.list_sessions(session, user.id),
-            problem=problem,
-            notice=_DONE.get(request.query_params.get("done", ""), ""),
-        )
+def _act(desk: Desk, session: Session, user_id: uuid.UUID, done: str, step: Callable[[], Any]) -> Response[Any]:
+    return act(session, step, then=f"{USERS}/{user_id}", done=done, refused=partial(_user, desk, session, user_id))
+
+
+def _users(
+    desk: Desk,
+    session: Session,
+    *,
+    organization_id: uuid.UUID | None = None,
+    role: Role | None = None,
+    refusal: DomainError | None = None,
+    asked: dict[str, str] | None = None,
+) -> Response[str]:
+    rows = organizations.list_users(
+        session, actor=desk.actor, page=desk.page, organization_id=organization_id, role=[role] if role else None
+    )
+    return render(
+        desk.request,
+        "admin/users.html",
+        status_code=refusal.status if refusal else 200,
+        rows=list(rows),
+        next_cursor=rows.next_cursor,
+        organization_id=organization_id,
+        role=role,
+        roles=list(Role),
+        organizations=all_organizations(session, desk.actor, desk.page),
+        roles_by_kind=ROLES_BY_KIND,
+        asked=asked or {},
+        problem=refusal_text(refusal) if refusal else "",
+    )
+
+
+def _user(desk: Desk, session: Session, user_id: uuid.UUID, refusal: DomainError | None = None) -> Response[str]:
+    user = organizations.get_user(session, user_id, actor=desk.actor)
+    organization = organizations.get_organization(session, user.organization_id, actor=desk.actor)
+    return render(
+        desk.request,
+        "admin/user.html",
+        status_code=refusal.status if refusal else 200,
+        user=user,
+        organization=organization,
+        open_sessions=sessions.list_sessions(session, user.id),
+        problem=refusal_text(refusal) if refusal else "",
+        notice=_DONE.get(desk.request.query_params.get("done", ""), ""),
+    )

@@ -11,7 +11,7 @@ costs (bench/console_pages.py)."""
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response
+from litestar import Controller, Response
 from litestar.params import FromPath, FromQuery
 from sqlmodel import Session
 
@@ -20,13 +20,12 @@ from opscenter.auth.models import ApiKey, ApiKeyCreate
 from opscenter.console.admin import READERS, validated
 from opscenter.console.audit import parse_local_instant
 from opscenter.errors import DomainError, InvalidInput
-from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.actor import Actor
 from opscenter.identity.guards import allow
 from opscenter.identity.models import Role, User
 from opscenter.organizations import service as organizations
-from opscenter.pages import Form, attempt, refusal_text, render, see_other, version_of
-from opscenter.pagination import PageRequest
-from opscenter.web import DbSession, Paging, get, post
+from opscenter.pages import AtDesk, Desk, Form, act, attempt, refusal_text, render, version_of
+from opscenter.web import DbSession, get, post
 
 PAGE = "/console/api-keys"
 
@@ -49,17 +48,15 @@ def _key(session: Session, actor: Actor, data: dict[str, str]) -> ApiKeyCreate:
 
 
 def _page(
-    request: Request[Any, Any, Any],
+    desk: Desk,
     session: Session,
-    actor: Actor,
-    page: PageRequest,
     *,
     user_id: uuid.UUID | None = None,
     user_name: str = "",
-    status: int = 200,
-    problem: str = "",
+    refusal: DomainError | None = None,
     asked: dict[str, str] | None = None,
 ) -> Response[str]:
+    actor = desk.actor
     rows: list[ApiKey] = []
     next_cursor: str | None = None
     found = (
@@ -68,27 +65,27 @@ def _page(
         else attempt(session, lambda: _named(session, actor, user_name, field="user", parameter=True))
     )
     if isinstance(found, DomainError):  # a typed name that names no one: said, and no keys listed
-        status, problem = found.status, refusal_text(found)
+        refusal = found
     else:
         user_id = found.id if found is not None else user_id
-        listed = service.list_api_keys(session, actor=actor, page=page, user_id=user_id)
+        listed = service.list_api_keys(session, actor=actor, page=desk.page, user_id=user_id)
         rows, next_cursor = list(listed), listed.next_cursor
     # The people the page names: its rows' owners and the one it is filtered by, read together by id.
     named = {key.user_id for key in rows} | ({user_id} if user_id else set())
     people = organizations.users_by_id(session, named, actor=actor)
     chosen = people.get(user_id) if user_id else None
     return render(
-        request,
+        desk.request,
         "admin/keys.html",
-        status_code=status,
+        status_code=refusal.status if refusal else 200,
         rows=rows,
         next_cursor=next_cursor,
         user_id=user_id,
         user_name=chosen.name if chosen is not None else user_name,
         people=people,
         asked=asked or {},
-        problem=problem,
-        notice="已吊销。" if request.query_params.get("done") else "",
+        problem=refusal_text(refusal) if refusal else "",
+        notice="已吊销。" if desk.request.query_params.get("done") else "",
     )
 
 
@@ -100,45 +97,35 @@ class ApiKeyPages(Controller):
     @get("/")
     def index(
         self,
-        request: Request[Any, Any, Any],
         session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
+        desk: AtDesk,
         user_id: FromQuery[uuid.UUID | None] = None,
         user: FromQuery[str | None] = None,  # the login name typed in the filter
         done: FromQuery[str | None] = None,  # what the form before did (the notice shown)
     ) -> Response[str]:
-        return _page(request, session, actor, page, user_id=user_id, user_name=(user or "").strip())
+        return _page(desk, session, user_id=user_id, user_name=(user or "").strip())
 
     @post("/", guards=[allow(Role.ADMIN)], status_code=200)
-    def create(
-        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging, data: Form
-    ) -> Response[Any]:
+    def create(self, session: DbSession, desk: AtDesk, data: Form) -> Response[Any]:
+        """The new key is shown once, on this answer's page (no redirect: it is not kept anywhere to show again)."""
+        actor = desk.actor
         outcome = attempt(session, lambda: service.create_api_key(session, _key(session, actor, data), actor=actor))
         if isinstance(outcome, DomainError):
-            return _page(
-                request, session, actor, page, status=outcome.status, problem=refusal_text(outcome), asked=data
-            )
+            return _page(desk, session, refusal=outcome, asked=data)
         api_key, plaintext = outcome
         owner = organizations.get_user(session, api_key.user_id, actor=actor)
-        shown = render(request, "admin/key_created.html", status_code=201, api_key=api_key, owner=owner, key=plaintext)
+        shown = render(
+            desk.request, "admin/key_created.html", status_code=201, api_key=api_key, owner=owner, key=plaintext
+        )
         shown.headers["Cache-Control"] = "no-store"  # shown once: not kept by the browser or any proxy
         return shown
 
     @post("/{api_key_id:uuid}/revoke", guards=[allow(Role.ADMIN)], status_code=200)
-    def revoke(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        api_key_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        outcome: ApiKey | DomainError = attempt(
+    def revoke(self, session: DbSession, desk: AtDesk, api_key_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return act(
             session,
-            lambda: service.revoke_api_key(session, api_key_id, actor=actor, expected_version=version_of(data)),
+            lambda: service.revoke_api_key(session, api_key_id, actor=desk.actor, expected_version=version_of(data)),
+            then=PAGE,
+            done="revoke",
+            refused=lambda refusal: _page(desk, session, refusal=refusal),
         )
-        if isinstance(outcome, DomainError):
-            return _page(request, session, actor, page, status=outcome.status, problem=refusal_text(outcome))
-        return see_other(PAGE, done="revoke")

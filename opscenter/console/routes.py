@@ -16,7 +16,7 @@ from opscenter.console.audit import AuditPages
 from opscenter.console.home import HomeController, root
 from opscenter.console.keys import ApiKeyPages
 from opscenter.console.login import LoginController
-from opscenter.pages import person_gate
+from opscenter.pages import DEPENDENCIES, person_gate
 from sla.maintenance.pages import MaintenancePages
 from sla.ratings.pages import RatingPages
 
@@ -39,6 +39,7 @@ def console_router() -> Router:
         path="/",
         route_handlers=[root, LoginController, HomeController, *SHELL_PAGES, *DOMAIN_PAGES],
         guards=[person_gate],
+        dependencies=DEPENDENCIES,
         include_in_schema=False,
     )
 

@@ -3,11 +3,15 @@ figures and times as people read them, the version an action form carries, and o
 passes (the CSRF token of the person's session; a password the person must change first).
 
 A domain's ``pages.py`` uses this module as its ``controller.py`` uses ``opscenter.web``: the same decorators, the
-same transaction, the same services and flows. The wiring (``opscenter/console``) mounts the pages under
-``/console`` behind ``person_gate`` and gives the template engine its templates and the filters below.
+same transaction, the same services and flows. Its handlers declare ``session: DbSession, desk: AtDesk`` (who acts,
+from which request, on which page), and each action on an object from a form is one call of ``act``: the flow
+step, the page that shows its outcome, and the page that shows a refusal. The wiring (``opscenter/console``) mounts
+the pages under ``/console`` behind ``person_gate`` and gives the template engine its templates and the filters
+below.
 """
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -15,6 +19,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -26,6 +31,7 @@ from opscenter.auth.middleware import PersonSession
 from opscenter.errors import DomainError, InvalidInput, PasswordChangeRequired
 from opscenter.identity.actor import Actor
 from opscenter.money import format_amount, from_fen
+from opscenter.pagination import PageRequest
 from opscenter.timekeeping import SHANGHAI, as_utc
 
 T = TypeVar("T")
@@ -42,6 +48,28 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 Done = Annotated[str | None, QueryParameter(description="The step just done")]
 # What a form handler declares: ``data: Form`` (URL-encoded fields as a dict of strings).
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What a console handler serves the person with, besides the transaction: the request (to render a page), the
+    person acting, and the paging the page asked for. (``session`` stays a parameter of its own: the house decorators
+    end the handler's transaction with it.)"""
+
+    request: Request[Any, Any, Any]
+    actor: Actor
+    page: PageRequest
+
+
+def provide_desk(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor], page: NamedDependency[PageRequest]
+) -> Desk:
+    return Desk(request=request, actor=actor, page=page)
+
+
+# What a console handler declares: ``desk: AtDesk``; the console's router registers ``DEPENDENCIES``.
+AtDesk = NamedDependency[Desk]
+DEPENDENCIES = {"desk": Provide(provide_desk, sync_to_thread=False)}
 
 
 async def person_gate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -101,6 +129,25 @@ def attempt(session: Session, action: Callable[[], T]) -> T | DomainError:
             return action()
     except DomainError as refusal:
         return refusal
+
+
+def act(
+    session: Session,
+    step: Callable[[], T],
+    *,
+    then: str | Callable[[T], str],
+    done: str,
+    refused: Callable[[DomainError], Response[str]],
+    **query: str,
+) -> Response[Any]:
+    """An action on an object from a form: do ``step`` (the flow or service call, which reads the form's version
+    and fields itself); done, 303 to ``then`` (a path, or the path of what the step made) with ``done`` naming the
+    step for the notice, after ``query``; refused by a business rule (a stale version is 412, a wrong state, a bad
+    input), nothing of it stays and ``refused`` renders the object as it now stands with the refusal."""
+    outcome = attempt(session, step)
+    if isinstance(outcome, DomainError):
+        return refused(outcome)
+    return see_other(then(outcome) if callable(then) else then, **query, done=done)
 
 
 def refusal_text(refusal: DomainError) -> str:

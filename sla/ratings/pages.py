@@ -4,22 +4,21 @@ ratings it gave; the bureau and auditors read every department's. The same servi
 
 import dataclasses
 import uuid
+from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response
+from litestar import Controller, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from contracts.instances import service as instances
 from contracts.instances.models import ServiceInstance
 from opscenter.errors import DomainError, InvalidInput
-from opscenter.identity.actor import Actor, CurrentActor
 from opscenter.identity.guards import WITHOUT_OPERATIONS, allow
 from opscenter.identity.models import Role
-from opscenter.pages import Form, attempt, refusal_text, render, see_other
-from opscenter.pagination import PageRequest
+from opscenter.pages import AtDesk, Desk, Form, act, refusal_text, render
 from opscenter.timekeeping import Period, today
-from opscenter.web import DbSession, Paging, get, post
+from opscenter.web import DbSession, get, post
 from sla.ratings import service
 from sla.ratings.models import RatingIn
 from sla.ratings.usage import instances_in_use
@@ -39,20 +38,14 @@ def _rating(data: dict[str, str]) -> RatingIn:
         raise InvalidInput("score", "请为服务打 0 到 100 分") from exc
 
 
-def _page(
-    request: Request[Any, Any, Any],
-    session: Session,
-    actor: Actor,
-    page: PageRequest,
-    *,
-    status: int = 200,
-    problem: str = "",
-) -> Response[str]:
-    month = Period.of(today())
-    given = list(service.list_ratings(session, actor=actor, page=page, period=month))
+def _page(desk: Desk, session: Session, refusal: DomainError | None = None) -> Response[str]:
+    """The month's ratings; after a refused rating, with what went wrong."""
+    actor, month = desk.actor, Period.of(today())
+    given = list(service.list_ratings(session, actor=actor, page=desk.page, period=month))
     due: list[ServiceInstance] = []
     if actor.role == Role.DEPARTMENT:
-        used = instances.list_instances(session, actor=actor, page=dataclasses.replace(page, limit=500, cursor=None))
+        every = dataclasses.replace(desk.page, limit=500, cursor=None)
+        used = instances.list_instances(session, actor=actor, page=every)
         ratable = instances_in_use(
             session, department_id=actor.required_organization_id, wanted={(row.id, month) for row in used}
         )
@@ -63,15 +56,15 @@ def _page(
         session.exec(select(ServiceInstance.id, ServiceInstance.name).where(col(ServiceInstance.id).in_(ids))).all()
     )
     return render(
-        request,
+        desk.request,
         "ratings/index.html",
-        status_code=status,
+        status_code=refusal.status if refusal else 200,
         month=str(month),
         due=due,
         given=given,
         names=names,
-        notice="评价已提交。" if request.query_params.get("done") else "",
-        problem=problem,
+        notice="评价已提交。" if desk.request.query_params.get("done") else "",
+        problem=refusal_text(refusal) if refusal else "",
     )
 
 
@@ -81,16 +74,15 @@ class RatingPages(Controller):
     guards = [allow(*WITHOUT_OPERATIONS)]
 
     @get("/")
-    def index(
-        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging
-    ) -> Response[str]:
-        return _page(request, session, actor, page)
+    def index(self, session: DbSession, desk: AtDesk) -> Response[str]:
+        return _page(desk, session)
 
     @post("/", guards=[allow(Role.DEPARTMENT)], status_code=200)
-    def rate(
-        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging, data: Form
-    ) -> Response[Any]:
-        outcome = attempt(session, lambda: service.rate(session, _rating(data), actor=actor))
-        if isinstance(outcome, DomainError):
-            return _page(request, session, actor, page, status=outcome.status, problem=refusal_text(outcome))
-        return see_other(PAGE, done="1")
+    def rate(self, session: DbSession, desk: AtDesk, data: Form) -> Response[Any]:
+        return act(
+            session,
+            lambda: service.rate(session, _rating(data), actor=desk.actor),
+            then=PAGE,
+            done="1",
+            refused=partial(_page, desk, session),
+        )

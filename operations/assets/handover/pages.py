@@ -7,9 +7,10 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response
+from litestar import Controller, Response
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -26,12 +27,12 @@ from operations.assets.handover.models import (
     ItemDecision,
 )
 from opscenter.errors import DomainError, InvalidInput, InvalidRows
-from opscenter.identity.actor import Actor, CurrentActor
+from opscenter.identity.actor import Actor
 from opscenter.identity.guards import BUSINESS_ROLES, allow
 from opscenter.identity.models import Organization, Role
-from opscenter.pages import Done, Form, attempt, refusal_text, render, see_other, version_of
+from opscenter.pages import AtDesk, Desk, Done, Form, act, refusal_text, render, version_of
 from opscenter.sheets import Limits
-from opscenter.web import DbSession, Paging, UploadLimits, get, post
+from opscenter.web import DbSession, UploadLimits, get, post
 
 PAGE = "/console/handovers"
 ITEMS_SHOWN = 50
@@ -52,23 +53,16 @@ def _departments(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return dict(session.exec(select(Organization.id, Organization.name).where(col(Organization.id).in_(ids))).all())
 
 
-def _detail(
-    request: Request[Any, Any, Any],
-    session: Session,
-    actor: Actor,
-    batch_id: uuid.UUID,
-    page: Any,
-    *,
-    status: int = 200,
-    refusal: DomainError | None = None,
-) -> Response[str]:
-    batch = service.get_batch(session, batch_id, actor=actor)
-    items = service.list_items(session, batch, page=dataclasses.replace(page, limit=ITEMS_SHOWN))
+def _detail(desk: Desk, session: Session, batch_id: uuid.UUID, refusal: DomainError | None = None) -> Response[str]:
+    """The batch as it now stands; after a refused step (a stale page, a wrong state, a bad file), with what went
+    wrong: for a file, every row's problem (line, column, message) in place."""
+    batch = service.get_batch(session, batch_id, actor=desk.actor)
+    items = service.list_items(session, batch, page=dataclasses.replace(desk.page, limit=ITEMS_SHOWN))
     row_errors = list(refusal.errors) if isinstance(refusal, InvalidRows) else []
     return render(
-        request,
+        desk.request,
         "handover/detail.html",
-        status_code=status,
+        status_code=refusal.status if refusal else 200,
         batch=batch,
         department=_departments(session, {batch.department_id}).get(batch.department_id, ""),
         items=list(items),
@@ -77,25 +71,30 @@ def _detail(
         error_total=refusal.total if isinstance(refusal, InvalidRows) else 0,
         problem=refusal_text(refusal) if refusal is not None and not row_errors else "",
         signed={signature.party.value for signature in batch.signatures},
-        notice=_DONE.get(request.query_params.get("done", ""), ""),
+        notice=_DONE.get(desk.request.query_params.get("done", ""), ""),
     )
 
 
-def _act(
-    request: Request[Any, Any, Any],
-    session: Session,
-    actor: Actor,
-    batch_id: uuid.UUID,
-    page: Any,
-    action: str,
-    step: Callable[[], HandoverBatch],
-) -> Response[Any]:
-    """Do ``step``; a refusal (a stale page, a wrong state, a bad file) shows the batch as it now stands, with what
-    went wrong: for a file, every row's problem (line, column, message) in place."""
-    outcome = attempt(session, step)
-    if isinstance(outcome, DomainError):
-        return _detail(request, session, actor, batch_id, page, status=outcome.status, refusal=outcome)
-    return see_other(f"{PAGE}/{batch_id}", done=action)
+def _listing(
+    desk: Desk, session: Session, status: HandoverStatus | None, refusal: DomainError | None = None
+) -> Response[str]:
+    """The batches; after a refused new batch, the first page with what went wrong."""
+    rows = service.list_batches(session, actor=desk.actor, page=desk.page, status=[status] if status else None)
+    return render(
+        desk.request,
+        "handover/list.html",
+        status_code=refusal.status if refusal else 200,
+        rows=list(rows),
+        next_cursor=rows.next_cursor,
+        status=status,
+        statuses=list(HandoverStatus),
+        departments=_departments(session, {row.department_id for row in rows}),
+        problem=refusal_text(refusal) if refusal else "",
+    )
+
+
+def _act(desk: Desk, session: Session, batch_id: uuid.UUID, done: str, step: Callable[[], Any]) -> Response[Any]:
+    return act(session, step, then=f"{PAGE}/{batch_id}", done=done, refused=partial(_detail, desk, session, batch_id))
 
 
 def _decision(data: dict[str, str]) -> InspectionIn:
@@ -134,57 +133,22 @@ class HandoverPages(Controller):
     guards = [allow(*BUSINESS_ROLES)]
 
     @get("/")
-    def index(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        status: FromQuery[HandoverStatus | None] = None,
-    ) -> Response[str]:
-        rows = service.list_batches(session, actor=actor, page=page, status=[status] if status else None)
-        return render(
-            request,
-            "handover/list.html",
-            rows=list(rows),
-            next_cursor=rows.next_cursor,
-            status=status,
-            statuses=list(HandoverStatus),
-            departments=_departments(session, {row.department_id for row in rows}),
-            problem="",
-        )
+    def index(self, session: DbSession, desk: AtDesk, status: FromQuery[HandoverStatus | None] = None) -> Response[str]:
+        return _listing(desk, session, status)
 
     @post("/", guards=[allow(Role.DEPARTMENT)], status_code=200)
-    def create(
-        self, request: Request[Any, Any, Any], session: DbSession, actor: CurrentActor, page: Paging, data: Form
-    ) -> Response[Any]:
-        outcome = attempt(session, lambda: service.create_batch(session, _new_batch(data), actor=actor))
-        if isinstance(outcome, DomainError):
-            rows = service.list_batches(session, actor=actor, page=page)
-            return render(
-                request,
-                "handover/list.html",
-                status_code=outcome.status,
-                rows=list(rows),
-                next_cursor=rows.next_cursor,
-                status=None,
-                statuses=list(HandoverStatus),
-                departments=_departments(session, {row.department_id for row in rows}),
-                problem=refusal_text(outcome),
-            )
-        return see_other(f"{PAGE}/{outcome.id}", done="create")
+    def create(self, session: DbSession, desk: AtDesk, data: Form) -> Response[Any]:
+        return act(
+            session,
+            lambda: service.create_batch(session, _new_batch(data), actor=desk.actor),
+            then=lambda batch: f"{PAGE}/{batch.id}",
+            done="create",
+            refused=partial(_listing, desk, session, None),
+        )
 
     @get("/{batch_id:uuid}")
-    def read(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        batch_id: FromPath[uuid.UUID],
-        done: Done = None,
-    ) -> Response[str]:
-        return _detail(request, session, actor, batch_id, page)
+    def read(self, session: DbSession, desk: AtDesk, batch_id: FromPath[uuid.UUID], done: Done = None) -> Response[str]:
+        return _detail(desk, session, batch_id)
 
     @post(
         "/{batch_id:uuid}/import",
@@ -193,66 +157,31 @@ class HandoverPages(Controller):
         request_max_body_size=MAX_UPLOAD_BYTES,
     )
     def import_items(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        batch_id: FromPath[uuid.UUID],
-        limits: UploadLimits,
-        data: Upload,
+        self, session: DbSession, desk: AtDesk, batch_id: FromPath[uuid.UUID], limits: UploadLimits, data: Upload
     ) -> Response[Any]:
         fields = {key: value for key, value in data.items() if isinstance(value, str)}
-        return _act(
-            request, session, actor, batch_id, page, "import",
-            lambda: _import(session, batch_id, data.get("file"), actor, version_of(fields), limits),
-        )  # fmt: skip
+        return _act(desk, session, batch_id, "import", lambda: _import(
+            session, batch_id, data.get("file"), desk.actor, version_of(fields), limits
+        ))  # fmt: skip
 
     @post("/{batch_id:uuid}/submit", guards=[allow(Role.DEPARTMENT)], status_code=200)
-    def submit(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        batch_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        return _act(
-            request, session, actor, batch_id, page, "submit",
-            lambda: flows.submit(session, batch_id, actor=actor, expected_version=version_of(data)),
-        )  # fmt: skip
+    def submit(self, session: DbSession, desk: AtDesk, batch_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, batch_id, "submit", lambda: flows.submit(
+            session, batch_id, actor=desk.actor, expected_version=version_of(data)
+        ))  # fmt: skip
 
     @post("/{batch_id:uuid}/inspect", guards=[allow(Role.OPERATOR)], status_code=200)
-    def inspect(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        batch_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
-        return _act(
-            request, session, actor, batch_id, page, "inspect",
-            lambda: flows.inspect(session, batch_id, _decision(data), actor=actor, expected_version=version_of(data)),
-        )  # fmt: skip
+    def inspect(self, session: DbSession, desk: AtDesk, batch_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+        return _act(desk, session, batch_id, "inspect", lambda: flows.inspect(
+            session, batch_id, _decision(data), actor=desk.actor, expected_version=version_of(data)
+        ))  # fmt: skip
 
     @post("/{batch_id:uuid}/sign", guards=[allow(Role.DEPARTMENT, Role.OPERATOR, Role.BUREAU)], status_code=200)
-    def sign(
-        self,
-        request: Request[Any, Any, Any],
-        session: DbSession,
-        actor: CurrentActor,
-        page: Paging,
-        batch_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response[Any]:
+    def sign(self, session: DbSession, desk: AtDesk, batch_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
         comment = data.get("comment", "").strip()[:500]
-        return _act(
-            request, session, actor, batch_id, page, "sign",
-            lambda: flows.sign(session, batch_id, actor=actor, expected_version=version_of(data), comment=comment),
-        )  # fmt: skip
+        return _act(desk, session, batch_id, "sign", lambda: flows.sign(
+            session, batch_id, actor=desk.actor, expected_version=version_of(data), comment=comment
+        ))  # fmt: skip
 
 
 def _import(

@@ -69,3 +69,20 @@ def test_another_departments_ticket_page_is_a_404_and_its_actions_too(
         assert ticket["number"] not in stranger.page("/console/tickets").text
         answer = stranger.submit(f"{page}/confirm", {"version": "1", "step": "close"})
         assert answer.status_code == 404
+
+
+def test_the_board_keeps_its_filters_chosen_and_in_the_next_page_link(
+    api: ApiFactory, world: World, db: Database, server: RunningServer
+) -> None:
+    serving = instance(api, world)
+    for _ in range(2):
+        open_ticket(api, world.department, serving, priority="P3")
+    with logged_in(server.base_url, db, world.operator) as operator:
+        board = operator.page("/console/tickets?status=new&priority=P3&limit=1")
+        assert board.status_code == 200, board.text
+        assert re.search(r'<option value="new" selected>', board.text)
+        assert re.search(r'<option value="P3" selected>', board.text)
+        following = re.search(r'href="\?([^"]*cursor=[^"]+)"', board.text)
+        assert following is not None
+        assert following.group(1).startswith("status=new&amp;priority=P3&amp;cursor=")
+        assert operator.page(f"/console/tickets?{following.group(1).replace('&amp;', '&')}").status_code == 200
