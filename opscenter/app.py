@@ -1,11 +1,10 @@
 """``create_app(settings)``: the Litestar application, wired by the OpsCenter plugin."""
 
 import os
+from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.plugins import PluginProtocol
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
-from opentelemetry.sdk.trace.export import SpanExporter
 
 from migrations import MIGRATIONS
 from opscenter.headers import SecurityHeadersMiddleware
@@ -18,9 +17,12 @@ from opscenter.plugin import OpsCenterPlugin
 from opscenter.settings import Settings, get_settings
 from opscenter.tracing import provider_for
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
 
 def create_app(
-    settings: Settings | None = None, *, run_scheduler: bool = False, span_exporter: SpanExporter | None = None
+    settings: Settings | None = None, *, run_scheduler: bool = False, span_exporter: "SpanExporter | None" = None
 ) -> Litestar:
     """The application; ``span_exporter`` turns traces on towards it (a test's in-memory exporter), else the
     settings' OTLP endpoint does (opscenter/tracing.py)."""
@@ -31,6 +33,8 @@ def create_app(
         OpsCenterPlugin(settings, migrations=MIGRATIONS, run_scheduler=run_scheduler, tracer_provider=provider)
     ]
     if provider is not None:
+        from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
         # Litestar's own plugin: a server span per request, named by its route template. Probes and scrapes
         # would be most of the traces and tell nothing.
         traced = OpenTelemetryConfig(tracer_provider=provider, exclude=["^/health$", "^/ready$", "^/metrics$"])

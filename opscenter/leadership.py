@@ -27,9 +27,8 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-import psycopg
 from apscheduler.schedulers.base import BaseScheduler
 
 from monitoring.metrics import JOB_MISSED_RUNS, SCHEDULER_ELECTIONS, SCHEDULER_LEADER
@@ -38,6 +37,9 @@ from opscenter.job_runs import missed_jobs
 from opscenter.scheduler import Job, SystemActor, build_scheduler
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,8 @@ class AdvisoryLockElection:
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     def try_acquire(self) -> bool:
+        import psycopg  # here: a process on SQLite never loads the driver (~9 MiB)
+
         try:
             if self._connection is None:
                 self._connection = psycopg.connect(
@@ -95,6 +99,8 @@ class AdvisoryLockElection:
         return bool(row and row[0])
 
     def still_held(self) -> bool:
+        import psycopg
+
         if self._connection is None:
             return False
         try:
@@ -106,6 +112,8 @@ class AdvisoryLockElection:
         return True
 
     def release(self) -> None:
+        import psycopg
+
         if self._connection is not None:
             connection, self._connection = self._connection, None
             with contextlib.suppress(psycopg.Error):

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from litestar import Controller, Litestar, Request, Response, get
@@ -22,7 +22,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
-from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import SecretStr
 
@@ -97,6 +96,9 @@ from sla.ratings import followers as rating_followers
 from sla.ratings.controller import RatingController, RatingPeriodController
 from sla.ratings.jobs import JOBS as RATING_JOBS
 from sla.reports.controller import SlaReportController
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 class MetricsController(Controller):
@@ -275,7 +277,7 @@ class OpsCenterPlugin(InitPluginProtocol):
         *,
         migrations: Migrations,
         run_scheduler: bool,
-        tracer_provider: TracerProvider | None = None,
+        tracer_provider: "TracerProvider | None" = None,
     ) -> None:
         self.settings = settings
         self.migrations = migrations  # what /ready expects the database at

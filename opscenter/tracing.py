@@ -9,21 +9,25 @@ The provider is this process's own, handed to each instrumentation, never instal
 one: nothing else in the process (a library, a test's HTTP client) starts tracing behind OpsCenter's back.
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import NoOpTracer, Tracer
 from sqlalchemy import Engine
 
 import opscenter
 from opscenter.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+# The SDK, the exporter and the instrumentations are imported only when tracing is on: they cost every process
+# ~10 MiB, and tracing is off unless an endpoint is set.
 
 STANDARD_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
@@ -38,10 +42,16 @@ def endpoint(settings: Settings) -> str | None:
 def provider_for(settings: Settings, *, exporter: SpanExporter | None = None) -> TracerProvider | None:
     """A tracer provider exporting to the configured endpoint (in batches, off the request's path), or to
     ``exporter`` (span by span: a test's in-memory exporter); None when tracing is off."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
     if exporter is None:
         base = endpoint(settings)
         if base is None:
             return None
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
         exporter = OTLPSpanExporter(endpoint=f"{base.rstrip('/')}/v1/traces")
         processor: SimpleSpanProcessor | BatchSpanProcessor = BatchSpanProcessor(exporter)
     else:
@@ -60,6 +70,9 @@ def instrumented(provider: TracerProvider | None, engine: Engine) -> Iterator[No
     if provider is None:
         yield
         return
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
     sqlalchemy, httpx = SQLAlchemyInstrumentor(), HTTPXClientInstrumentor()
     # Its declared range stops below SQLAlchemy 2.1, which we run; the engine events it listens to are unchanged
     # (tests/opscenter/test_tracing.py checks the spans arrive).

@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from psycopg.errors import UniqueViolation
 from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -340,6 +339,8 @@ def write_once(session: Session, rows: list[dict[str, Any]], *, fresh: bool = Fa
     table = core_table(Measurement)
     postgresql = session.get_bind().dialect.name == "postgresql"
     if fresh and postgresql:
+        from psycopg.errors import UniqueViolation  # here: on SQLite the driver is never loaded (~9 MiB)
+
         try:
             with session.begin_nested():
                 insert_rows(session, table, rows)
