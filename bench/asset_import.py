@@ -26,8 +26,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-import httpx
-
 from bench.harness import Timing, arguments, chosen, databases, opscenter_server, print_timings, settings_for
 from operations.assets.handover import flows
 from operations.assets.handover import service as handover
@@ -38,6 +36,7 @@ from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.identity.models import OrgKind, Role
 from opscenter.sheets import Limits
+from tests import loopback
 from tests.factories import Identity, identity
 
 T = TypeVar("T")
@@ -144,7 +143,7 @@ def bench(name: str, url: str, rows: int) -> None:
         }
         upload = inventory(rows, "HTTP")
         url_path = f"{server.base_url}/api/v1/handovers/{other}/items/import"
-        seconds, cpu, response = timed(lambda: httpx.post(url_path, content=upload, headers=headers, timeout=120))
+        seconds, cpu, response = timed(lambda: loopback.post(url_path, content=upload, headers=headers, timeout=120))
         if response.status_code != 200:
             raise RuntimeError(f"the upload failed: {response.status_code} {response.text[:500]}")
     timings.append(timing(f"HTTP upload ({len(upload) / 1e6:.1f} MB)", seconds, cpu, rows))

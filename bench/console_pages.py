@@ -26,8 +26,6 @@ import re
 import subprocess
 from datetime import UTC, datetime
 
-import httpx
-
 from bench.harness import (
     BIN,
     HEALTH,
@@ -51,6 +49,7 @@ from opscenter.auth import passwords
 from opscenter.db import Database
 from opscenter.identity.models import Role
 from opscenter.organizations import service as organizations
+from tests import loopback
 from tests.factories import SETUP, world
 
 PASSWORD = "Bench-Lamp-2026"  # noqa: S105 (a scratch database's bench person)
@@ -95,7 +94,7 @@ def seed_people(url: str) -> dict[str, tuple[str, str, str]]:
 
 def session_cookie(server: Server, login: str, password: str) -> dict[str, str]:
     """Log in through the console's login form as a browser does; the session cookie as a request header."""
-    with httpx.Client(base_url=server.base_url, timeout=60, follow_redirects=False) as browser:
+    with loopback.client(base_url=server.base_url, timeout=60, follow_redirects=False) as browser:
         form = browser.get("/console/login")
         token = _LOGIN_TOKEN.search(form.text)
         if token is None:

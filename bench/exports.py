@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlmodel import col, select
 
 from bench import seed
@@ -36,6 +35,7 @@ from operations.tickets.models import Ticket
 from opscenter.audit.models import AuditEvent
 from opscenter.db import Database
 from opscenter.identity.models import OrgKind, Role
+from tests import loopback
 from tests.factories import BUREAU_ORG, identity
 
 RSS_GOAL_MIB = 50
@@ -71,7 +71,7 @@ def download(server: Server, key: str, path: str, params: dict[str, str]) -> tup
     size = lines = 0
     headers = {"Authorization": f"Bearer {key}"}
     with (
-        httpx.Client(base_url=server.base_url, timeout=600) as client,
+        loopback.client(base_url=server.base_url, timeout=600) as client,
         client.stream("GET", path, params=params, headers=headers) as response,
     ):
         if response.status_code != 200:

@@ -27,10 +27,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from bench.harness import BIN, Server, Timing, arguments, chosen, databases, print_timings
 from bench.harness.servers import UNREACHED_RATE_LIMITS
+from tests import loopback
 from tests.prometheus import Hanging, refusing_url
 
 
@@ -58,7 +57,7 @@ def orderable_service(url: str) -> str:
 
 def timed(method: str, url: str, **kwargs: object) -> tuple[float, int]:
     started = time.perf_counter()
-    response = httpx.request(method, url, timeout=60, headers=kwargs.pop("headers", None), **kwargs)  # type: ignore[arg-type]
+    response = loopback.request(method, url, timeout=60, headers=kwargs.pop("headers", None), **kwargs)
     return time.perf_counter() - started, response.status_code
 
 

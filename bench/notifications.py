@@ -30,8 +30,6 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
-
 from bench import seed
 from bench.harness import Timing, arguments, chosen, databases, print_timings, settings_for
 from contracts.purchasing import flows as purchasing_flows
@@ -44,6 +42,7 @@ from opscenter.notifications.jobs import deliver_due, fan_out_pending, http_clie
 from opscenter.notifications.models import NotificationKind
 from opscenter.settings import get_settings
 from opscenter.timekeeping import utcnow
+from tests import loopback
 
 DELIVERY_GOAL_SECONDS = 30.0
 WRITE_GOAL = 1.10
@@ -137,7 +136,7 @@ def deliver_events(url: str, events: int) -> list[Timing]:
             with http_client(settings) as client:
                 deliver_due(database, settings, client, worker="bench", max_batches=10_000)
             took = time.perf_counter() - started
-            got = httpx.get(f"{address}/count").json()
+            got = loopback.get(f"{address}/count").json()
             if got["events"] != events:
                 raise SystemExit(f"{got['events']} of {events} events reached the receiver")
     finally:

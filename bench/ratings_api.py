@@ -27,8 +27,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-import httpx
-
 from bench import seed
 from bench.harness import (
     BARE_INSERT,
@@ -51,6 +49,7 @@ from bench.harness import (
     settings_for,
 )
 from opscenter.db import Database
+from tests import loopback
 
 INSTANCES = 500
 LOAD_MONTHS = [f"{year}-{month:02d}" for year in range(2020, 2026) for month in range(1, 13)]  # 72 months
@@ -102,7 +101,9 @@ def ratings(seeded: Seeded, pairs: range, name: str) -> Load:
 def time_batches(base: str, seeded: Seeded, months: list[str]) -> list[float]:
     """Seconds per batch of one month of every instance, end to end over HTTP."""
     timings = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {seeded.department_key}"}, timeout=60) as http:
+    with loopback.client(
+        base_url=base, headers={"Authorization": f"Bearer {seeded.department_key}"}, timeout=60
+    ) as http:
         for month in months:
             items = [
                 {"service_instance_id": instance_id, "period": month, "score": 60 + n % 40}

@@ -37,6 +37,7 @@ from opscenter.heap import freeze_startup_heap
 from opscenter.settings import Settings
 from sla.measurements.models import Measurement
 from sla.measurements.pull import pull
+from tests import loopback
 from tests.prometheus import Prometheus, minutes, write_series
 
 DAY = date(2026, 10, 15)
@@ -85,7 +86,7 @@ def one_pull(database: Database, settings: Settings, transport: httpx.BaseTransp
 
 
 def replay(url: str, forms: list[tuple[str, bytes]]) -> float:
-    with httpx.Client(base_url=url, timeout=120) as client:
+    with loopback.client(base_url=url, timeout=120) as client:
         started = time.perf_counter()
         for path, body in forms:
             answer = client.post(path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests import loopback
+
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
@@ -88,7 +90,7 @@ class OpsCenterProcess:
 def scrape(port: int) -> str | None:
     """The text of ``/metrics`` on ``port`` (a fresh connection each time), or None while nothing answers."""
     try:
-        response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5, headers={"Connection": "close"})
+        response = loopback.get(f"http://127.0.0.1:{port}/metrics", timeout=5, headers={"Connection": "close"})
     except httpx.TransportError:
         return None
     return response.text if response.status_code == 200 else None

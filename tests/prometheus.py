@@ -21,6 +21,7 @@ import httpx
 
 from monitoring.promql import quote
 from opscenter.timekeeping import start_of_day
+from tests import loopback
 
 CONFIG = "global:\n  scrape_interval: 1m\nscrape_configs: []\n"
 BLOCK = "744h"  # 31 days: a month of backfill in one or two blocks
@@ -100,7 +101,7 @@ class Prometheus:
             if self.process.poll() is not None:
                 raise RuntimeError(f"prometheus exited ({self.process.returncode}); see {self.root / 'prometheus.log'}")
             try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
+                if loopback.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

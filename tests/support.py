@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 from opscenter.audit.models import GENESIS_HASH
 from opscenter.db import Database
+from tests import loopback
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -33,7 +34,7 @@ UNREACHED_RATE_LIMITS: dict[str, object] = {
 def scrape(base_url: str, *, token: str | None = METRICS_TOKEN) -> str:
     """The text of ``/metrics`` as Prometheus reads it with the metrics token (``token=None``: as anyone does)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.get(f"{base_url}/metrics", headers=headers, timeout=30)
+    response = loopback.get(f"{base_url}/metrics", headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     return response.text
 
@@ -103,7 +104,7 @@ class Api:
 
     def __init__(self, base_url: str, key: str | None) -> None:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
+        self.http = loopback.client(base_url, headers=headers, timeout=30)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.get(path, **kwargs)

@@ -17,6 +17,7 @@ from opscenter.identity.guards import admitted_roles
 from opscenter.identity.models import Role
 from opscenter.openapi import operations
 from opscenter.settings import Settings
+from tests import loopback
 from tests.factories import World
 from tests.support import RunningServer
 
@@ -94,14 +95,14 @@ def admitted(settings: Settings) -> dict[tuple[str, str], frozenset[Role] | None
 def test_every_instant_in_a_request_body_refuses_what_is_not_an_instant_by_name(
     server: RunningServer, world: World, admitted: dict[tuple[str, str], frozenset[Role] | None]
 ) -> None:
-    document = httpx.get(f"{server.base_url}/schema/openapi.json", timeout=30).json()
+    document = loopback.get(f"{server.base_url}/schema/openapi.json", timeout=30).json()
     fields = instant_fields(document)
     assert {("POST", "/api/v1/maintenance-windows", "starts_at"), ("POST", "/api/v1/api-keys", "expires_at")} <= {
         (field.method, field.path, field.field) for field in fields
     }, "the walk finds the instants the API is known to take"
 
     wrong = []
-    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+    with loopback.client(base_url=server.base_url, timeout=30) as http:
         for field in fields:
             roles = admitted[(field.method, field.path)]
             who = world.by_role(next(role for role in Role if roles is None or role in roles))

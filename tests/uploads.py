@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from opscenter.settings import Settings
+from tests import loopback
 from tests.factories import Identity
 from tests.processes import OpsCenterProcess, eventually, free_port
 
@@ -71,7 +72,7 @@ def serving(settings: Settings, log: Path, **env: str) -> Iterator[Server]:
             if process.process.poll() is not None:
                 raise AssertionError(f"serve exited:\n{process.output()}")
             try:
-                return httpx.get(f"{base_url}/health", timeout=2).status_code == 200
+                return loopback.get(f"{base_url}/health", timeout=2).status_code == 200
             except httpx.TransportError:
                 return False
 
@@ -178,7 +179,7 @@ def record(name: str, measured: Measured) -> None:
 
 
 def client(server: Server, who: Identity) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {who.key}"}, timeout=120)
+    return loopback.client(base_url=server.base_url, headers={"Authorization": f"Bearer {who.key}"}, timeout=120)
 
 
 def others(server: Server, who: Identity) -> list[SideCall]:

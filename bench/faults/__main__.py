@@ -40,6 +40,7 @@ from bench.faults.load import Driver
 from bench.harness import BIN, Timing, arguments, print_timings, settings_for, upgrade
 from bench.harness.servers import UNREACHED_RATE_LIMITS
 from opscenter.db import Database
+from tests import loopback
 from tests.processes import OpsCenterProcess, eventually, free_port
 from tests.prometheus import Prometheus
 
@@ -64,7 +65,7 @@ def ready(port: int) -> bool:
     import httpx
 
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
+        return loopback.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
 

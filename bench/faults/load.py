@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests import loopback
+
 RETRY_FOR = 45.0  # seconds a request is retried for: longer than a PostgreSQL restart with crash recovery
 PAUSE = 0.05  # between one thread's requests: a steady load that leaves the 2 shared cores some air
 
@@ -80,7 +82,7 @@ class Driver:
     def _guarded(self, work: Any) -> None:
         # a fresh connection per request (no keep-alive): a connection to a killed worker is never reused, so
         # "no answer" always means the request itself was in flight
-        with httpx.Client(base_url=self.base_url, timeout=20, limits=httpx.Limits(max_keepalive_connections=0)) as c:
+        with loopback.client(base_url=self.base_url, timeout=20, limits=httpx.Limits(max_keepalive_connections=0)) as c:
             while not self._stopping.is_set():
                 work(c)
                 time.sleep(PAUSE)

@@ -14,6 +14,7 @@ import httpx
 
 from bench.harness.command import WRK_CPU, Options
 from bench.harness.servers import Server, pinned
+from tests import loopback
 
 # ---- what wrk sends, and what comes back ----------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ def _check_load(server: Server, load: Load, requests: int, connections: int) -> 
             raise RuntimeError(f"{load.name}: {response.status_code} {response.text[:500]}")
 
     def worker(first: int) -> None:
-        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+        with loopback.client(base_url=server.base_url, timeout=60) as client:
             for counter in range(first, requests + 1, connections):
                 one(counter, client)
 
@@ -191,7 +192,7 @@ def check(server: Server, load: Load, expect: int = 200) -> httpx.Response:
     else:
         content = load.body.replace("{n}", uuid.uuid4().hex) if load.body else None
     headers = {name: value.replace("{n}", uuid.uuid4().hex) for name, value in load.headers.items()}
-    response = httpx.request(load.method, server.base_url + load.path, headers=headers, content=content, timeout=30)
+    response = loopback.request(load.method, server.base_url + load.path, headers=headers, content=content, timeout=30)
     if response.status_code != expect:
         raise RuntimeError(f"{load.name}: expected {expect}, got {response.status_code}: {response.text[:500]}")
     return response
@@ -200,7 +201,7 @@ def check(server: Server, load: Load, expect: int = 200) -> httpx.Response:
 def cursor_near_end(server: Server, key: str, path: str, params: Mapping[str, str] | None = None) -> str:
     """The cursor of a page near the end of a list (about 100 rows before it, or half way on a short list),
     found by walking it as a client would."""
-    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+    with loopback.client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
         total = client.get(path, params={**(params or {}), "limit": 1, "count": "true"}).json()["total"]
         leave = min(100, total // 2)
         size = 200 if total > 2000 else max(1, total // 10)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bench.harness.command import BIN, ROOT, SERVER_CPU
+from tests import loopback
 
 # ---- servers ----------------------------------------------------------------------------------------------------
 
@@ -46,7 +47,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.output()}")
             try:
-                if httpx.get(self.base_url + self._ready_path, timeout=2).status_code == 200:
+                if loopback.get(self.base_url + self._ready_path, timeout=2).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass

@@ -13,6 +13,7 @@ Outcomes: 2xx delivered; 408, 429, 5xx, timeouts and connection errors tried aga
 is a dead letter (``opscenter_notification_dead_letters`` on /metrics, the NotificationDeadLetters alert).
 """
 
+import functools
 import math
 import os
 import socket
@@ -71,9 +72,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+# The CAs that receivers' certificates are checked against, read once per process: httpx would read and parse the
+# whole bundle again for every client, about 40 ms of CPU on each dispatch run.
+_verifying_context = functools.cache(httpx.create_ssl_context)
+
+
 def http_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The client every HTTP channel sends through: checked addresses only, bounded time, no redirects."""
-    inner = httpx.HTTPTransport(retries=0)
+    inner = httpx.HTTPTransport(retries=0, verify=_verifying_context())
     safe = transport or SafeTransport(policy_of(settings), inner=inner)
     return httpx.Client(
         transport=safe, timeout=settings.delivery_timeout_seconds, follow_redirects=False, trust_env=False

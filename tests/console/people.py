@@ -11,6 +11,7 @@ import httpx
 from opscenter.auth import passwords
 from opscenter.db import Database
 from opscenter.identity.models import User
+from tests import loopback
 from tests.factories import SETUP, Identity
 
 PASSWORD = "Kq7-river-Lamp"  # takes the policy: 14 characters, four kinds, not a login name
@@ -28,7 +29,7 @@ class Person:
     """A browser-like client: keeps cookies, follows no redirects (tests look at each answer)."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
+        self.http = loopback.client(base_url=base_url, timeout=30, follow_redirects=False)
         self.csrf = ""
 
     def log_in(self, name: str, password: str = PASSWORD) -> httpx.Response:

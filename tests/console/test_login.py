@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -11,6 +10,7 @@ from opscenter.auth.models import ConsoleSession
 from opscenter.db import Database
 from opscenter.identity.models import User
 from opscenter.timekeeping import utcnow
+from tests import loopback
 from tests.console.people import PASSWORD, Person, give_password
 from tests.factories import World
 from tests.support import RunningServer
@@ -48,7 +48,7 @@ def test_a_person_logs_in_with_a_session_cookie_only_the_console_reads(
     assert "li.na" in start.text
     assert "待审批的采购申请" in start.text
     # The cookie is a console credential only: the API wants a key.
-    with httpx.Client(base_url=str(person.http.base_url)) as machine:
+    with loopback.client(base_url=str(person.http.base_url)) as machine:
         machine.cookies.set("opscenter_session", person.http.cookies["opscenter_session"])
         assert machine.get("/api/v1/me").status_code == 401
     assert _actions(db)[-1] == "console.login"
@@ -109,7 +109,7 @@ def test_logging_out_ends_the_session_everywhere_it_was_held(
     other_person.log_in("zhao.min")
     stolen = person.http.cookies["opscenter_session"]
     assert person.submit("/console/logout").status_code == 303
-    with httpx.Client(base_url=str(person.http.base_url)) as thief:
+    with loopback.client(base_url=str(person.http.base_url)) as thief:
         thief.cookies.set("opscenter_session", stolen, path="/console")
         assert thief.get("/console").status_code == 303  # the old cookie no longer works
     assert other_person.page("/console").status_code == 200

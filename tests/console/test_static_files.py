@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.support import RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -26,7 +26,7 @@ def test_the_vendored_files_are_the_pinned_ones() -> None:
 
 @pytest.mark.parametrize("page", DOCUMENTATION_PAGES)
 def test_a_documentation_page_loads_only_what_opscenter_serves(server: RunningServer, page: str) -> None:
-    with httpx.Client(base_url=server.base_url) as client:
+    with loopback.client(base_url=server.base_url) as client:
         answer = client.get(page)
         assert answer.status_code == 200
         loaded = _LOADED.findall(answer.text)
@@ -42,11 +42,11 @@ def test_a_documentation_page_loads_only_what_opscenter_serves(server: RunningSe
 
 
 def test_rapidoc_is_told_not_to_fetch_its_fonts(server: RunningServer) -> None:
-    assert 'load-fonts="false"' in httpx.get(f"{server.base_url}/schema/rapidoc").text
+    assert 'load-fonts="false"' in loopback.get(f"{server.base_url}/schema/rapidoc").text
 
 
 def test_static_files_need_no_key_and_only_serve_the_static_folder(server: RunningServer) -> None:
-    with httpx.Client(base_url=server.base_url) as client:
+    with loopback.client(base_url=server.base_url) as client:
         assert client.get("/static/vendor/htmx/htmx.min.js").headers["content-type"].startswith("text/javascript")
         assert client.get("/static/vendor/tabler/tabler.min.css").headers["content-type"].startswith("text/css")
         assert client.get("/static/../opscenter/settings.py").status_code == 404

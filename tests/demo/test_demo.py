@@ -17,6 +17,7 @@ from opscenter.identity.models import Role
 from opscenter.settings import Settings
 from opscenter.timekeeping import utcnow
 from sla.maintenance.models import MaintenanceStatus, MaintenanceWindow
+from tests import loopback
 from tests.console.people import Person
 from tests.demo.steps import run_demo
 from tests.support import RunningServer, scrape
@@ -120,7 +121,7 @@ def _the_dashboards_figures_are_on_metrics(base_url: str) -> None:
 
 def _each_key_works_with_its_roles_permissions(base_url: str, keys: dict[str, str]) -> None:
     def client(role: Role) -> httpx.Client:
-        return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {keys[role.value]}"}, timeout=30)
+        return loopback.client(base_url=base_url, headers={"Authorization": f"Bearer {keys[role.value]}"}, timeout=30)
 
     last_month = str(Calendar(utcnow()).last_month)
     with client(Role.ADMIN) as admin:

@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +15,7 @@ from opscenter.demo.probes import Incident, Probe, incidents, window, write_open
 from opscenter.demo.prometheus import LocalPrometheus
 from opscenter.identity.models import Organization
 from opscenter.settings import Settings
+from tests import loopback
 from tests.demo.steps import run_demo
 from tests.processes import free_port
 from tests.support import METRICS_TOKEN, RunningServer
@@ -105,7 +105,7 @@ def test_the_demo_prometheus_answers_with_the_samples_it_was_backfilled_with(tmp
 
 
 def _query(server: LocalPrometheus, promql: str) -> float:
-    (result,) = httpx.get(f"{server.url}/api/v1/query", params={"query": promql}).json()["data"]["result"]
+    (result,) = loopback.get(f"{server.url}/api/v1/query", params={"query": promql}).json()["data"]["result"]
     return float(result["value"][1])
 
 
@@ -149,5 +149,5 @@ def test_the_demo_prometheus_scrapes_opscenter_with_the_metrics_token(
 
 
 def _series(server: LocalPrometheus, promql: str) -> list[float]:
-    result = httpx.get(f"{server.url}/api/v1/query", params={"query": promql}).json()["data"]["result"]
+    result = loopback.get(f"{server.url}/api/v1/query", params={"query": promql}).json()["data"]["result"]
     return [float(series["value"][1]) for series in result]

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from apscheduler.triggers.interval import IntervalTrigger
@@ -19,6 +18,7 @@ from opscenter.db import Database
 from opscenter.identity.actor import Actor
 from opscenter.scheduler import Job, JobContext, run_job
 from opscenter.timekeeping import today
+from tests import loopback
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -81,7 +81,7 @@ def test_every_dashboard_query_returns_data_from_a_prometheus_that_scraped_opsce
     broken = Job(id="drill.broken", description="fails", trigger=IntervalTrigger(hours=1), run=_broken)
     for job in (SEAL_JOB, *TICKET_JOBS, broken):
         run_job(db, job, system_actor=Actor.of_job)
-    assert httpx.get(f"{api.base_url}/ready").status_code == 200  # the databases' gauge
+    assert loopback.get(f"{api.base_url}/ready").status_code == 200  # the databases' gauge
     queries = _queries()
     assert set(queries) >= EMPTY_IN_A_FRESH_WORLD, "the list names panels that exist"
     expected = set(queries) - EMPTY_IN_A_FRESH_WORLD
@@ -89,7 +89,7 @@ def test_every_dashboard_query_returns_data_from_a_prometheus_that_scraped_opsce
     deadline = time.monotonic() + 40
     while True:
         for where, expr in queries.items():
-            response = httpx.get(f"{scraping.url}/api/v1/query", params={"query": expr}, timeout=10)
+            response = loopback.get(f"{scraping.url}/api/v1/query", params={"query": expr}, timeout=10)
             assert response.status_code == 200, f"{where}: {expr}: {response.text}"
             answered[where] = response.json()["data"]["result"]
         empty = {where for where in expected if not answered[where]}

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from opscenter.app import create_app
 from opscenter.settings import Settings
 from opscenter.timekeeping import today
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.contracts import steps as contracts
 from tests.factories import DEPARTMENT_A, World
@@ -48,7 +48,7 @@ def test_without_credentials_metrics_are_the_process_s_own_and_name_no_departmen
     server: RunningServer, a_budget: str, api: ApiFactory, world: World
 ) -> None:
     assert api.as_(world.operator).get("/api/v1/budgets").status_code == 403, "the figure is the bureau's to read"
-    httpx.get(f"{server.base_url}/health")
+    loopback.get(f"{server.base_url}/health")
     anonymous = scrape(server.base_url, token=None)
     families = _families(anonymous)
     assert "opscenter_http_requests" in families
@@ -73,7 +73,7 @@ def test_the_metrics_token_adds_the_business_figures(server: RunningServer, a_bu
 def test_any_other_credential_is_a_401_and_shows_nothing(
     server: RunningServer, a_budget: str, authorization: str
 ) -> None:
-    response = httpx.get(f"{server.base_url}/metrics", headers={"Authorization": authorization})
+    response = loopback.get(f"{server.base_url}/metrics", headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="opscenter-metrics"'
@@ -82,7 +82,7 @@ def test_any_other_credential_is_a_401_and_shows_nothing(
 
 
 def test_an_api_key_is_not_the_metrics_token(server: RunningServer, world: World, a_budget: str) -> None:
-    response = httpx.get(f"{server.base_url}/metrics", headers={"Authorization": f"Bearer {world.admin.key}"})
+    response = loopback.get(f"{server.base_url}/metrics", headers={"Authorization": f"Bearer {world.admin.key}"})
     assert response.status_code == 401
     assert a_budget not in response.text
 
@@ -91,7 +91,7 @@ def test_without_a_metrics_token_set_no_scraper_gets_the_business_figures(databa
     settings = make_settings(database_url, metrics_token=None)
     with RunningServer(create_app(settings)) as server:
         bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
-        assert httpx.get(f"{server.base_url}/metrics", headers=bearer).status_code == 401
+        assert loopback.get(f"{server.base_url}/metrics", headers=bearer).status_code == 401
         anonymous = scrape(server.base_url, token=None)
     assert a_budget not in anonymous
     assert "opscenter_budget_yuan" not in anonymous
@@ -143,7 +143,7 @@ def _until(server: Prometheus, query: str, *, jobs: set[str], by: str = "job", t
     """The query's values by ``by`` once every job in ``jobs`` answered it (Prometheus scrapes every second)."""
     deadline = time.monotonic() + timeout
     while True:
-        result = httpx.get(f"{server.url}/api/v1/query", params={"query": query}).json()["data"]["result"]
+        result = loopback.get(f"{server.url}/api/v1/query", params={"query": query}).json()["data"]["result"]
         if {series["metric"]["job"] for series in result} >= jobs or time.monotonic() > deadline:
             return {series["metric"][by]: float(series["value"][1]) for series in result}
         time.sleep(0.5)

@@ -3,10 +3,10 @@
 from collections import Counter
 from pathlib import Path
 
-import httpx
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from opscenter.settings import Settings
+from tests import loopback
 from tests.opscenter.drill_jobs import LOG_VARIABLE, runs
 from tests.processes import DRILL_ENV, OpsCenterProcess, eventually, free_port, sample, scrape
 
@@ -40,7 +40,7 @@ def test_metrics_on_any_api_process_sum_every_process_and_one_of_them_runs_the_j
     def both_processes_answered() -> Counter[str] | None:
         nonlocal sent
         for _ in range(10):  # a new connection each time: the kernel hands it to either process
-            assert httpx.get(f"{base}/health", headers={"Connection": "close"}, timeout=10).status_code == 200
+            assert loopback.get(f"{base}/health", headers={"Connection": "close"}, timeout=10).status_code == 200
             sent += 1
         answered = _health_answers_per_process(metrics_dir)
         return answered if len(answered) == 2 and min(answered.values()) > 0 else None

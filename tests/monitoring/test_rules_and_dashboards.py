@@ -7,10 +7,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
+from tests import loopback
 from tests.monitoring.promql_names import PROMETHEUS_SERIES, exposed_names, metric_names
 from tests.support import METRICS_TOKEN, RunningServer, scrape
 
@@ -70,7 +70,7 @@ def _dashboard_queries() -> dict[str, str]:
 
 
 def test_rules_and_dashboards_read_only_metrics_on_metrics(server: RunningServer) -> None:
-    httpx.get(f"{server.base_url}/health")  # so that the HTTP metrics have a first sample
+    loopback.get(f"{server.base_url}/health")  # so that the HTTP metrics have a first sample
     offered = exposed_names(scrape(server.base_url))
     offered |= {rule["record"] for rule in _rules() if "record" in rule} | PROMETHEUS_SERIES
     queries = {rule.get("record") or rule["alert"]: rule["expr"] for rule in _rules()} | _dashboard_queries()

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import cast
 
 import click
-import httpx
 
 from opscenter.settings import Settings
+from tests import loopback
 from tests.support import RunningServer, postgres_database
 
 
@@ -66,7 +66,7 @@ def test_bootstrap_creates_the_first_admin_and_prints_its_key_once(settings: Set
     lines = issued.stdout.splitlines()
     assert len(lines) == 1, "the key, alone on its own line"
     assert lines[0].startswith("opc_")
-    me = httpx.get(f"{server.base_url}/api/v1/me", headers={"Authorization": f"Bearer {lines[0]}"})
+    me = loopback.get(f"{server.base_url}/api/v1/me", headers={"Authorization": f"Bearer {lines[0]}"})
     assert me.status_code == 200
     assert me.json()["user"]["role"] == "admin"
     assert me.json()["organization"]["kind"] == "bureau"

@@ -8,6 +8,7 @@ import pytest
 
 from opscenter.app import create_app
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.factories import World
 from tests.support import RunningServer
@@ -31,11 +32,11 @@ def with_cors(settings: Settings) -> Iterator[str]:
 
 def test_a_configured_origin_reads_answers_and_another_does_not(with_cors: str, world: World) -> None:
     key = {"Authorization": f"Bearer {world.bureau.key}"}
-    allowed = httpx.get(f"{with_cors}/api/v1/contracts", headers={**key, "Origin": ALLOWED})
+    allowed = loopback.get(f"{with_cors}/api/v1/contracts", headers={**key, "Origin": ALLOWED})
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == ALLOWED
     assert "access-control-allow-credentials" not in allowed.headers
-    other = httpx.get(f"{with_cors}/api/v1/contracts", headers={**key, "Origin": OTHER})
+    other = loopback.get(f"{with_cors}/api/v1/contracts", headers={**key, "Origin": OTHER})
     assert "access-control-allow-origin" not in other.headers
 
 

@@ -2,12 +2,12 @@
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from opscenter.app import create_app
 from opscenter.organizations import service as organizations
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.factories import World
 from tests.support import RunningServer
@@ -136,7 +136,7 @@ def test_default_settings_hide_tracebacks_and_sql(world: World, failing_list: No
 
 
 def test_a_debug_server_shows_what_went_wrong(world: World, failing_list: None, debug_server: RunningServer) -> None:
-    response = httpx.get(
+    response = loopback.get(
         f"{debug_server.base_url}/api/v1/organizations", headers={"Authorization": f"Bearer {world.admin.key}"}
     )
     assert response.status_code == 500

@@ -6,7 +6,6 @@ whole body names that rule, never "no body"."""
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -15,6 +14,7 @@ from opscenter.auth.models import ApiKey
 from opscenter.db import Database
 from opscenter.timekeeping import utcnow
 from sla.maintenance.models import MaintenanceWindow
+from tests import loopback
 from tests.conftest import ApiFactory
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -157,7 +157,7 @@ def test_a_body_model_cannot_declare_a_bare_datetime() -> None:
 
 
 def test_the_document_states_each_instant_s_form_and_bounds(server: RunningServer) -> None:
-    schemas = httpx.get(f"{server.base_url}/schema/openapi.json").json()["components"]["schemas"]
+    schemas = loopback.get(f"{server.base_url}/schema/openapi.json").json()["components"]["schemas"]
     for model, field in [("MaintenanceWindowCreate", "starts_at"), ("ApiKeyCreate", "expires_at")]:
         stated = schemas[model]["properties"][field]
         assert "[Zz]|[+-]" in stated["pattern"], (model, field)

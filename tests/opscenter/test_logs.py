@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 
 from opscenter.logs import REQUEST_ID, JsonFormatter, TextFormatter, configure_logging, log_request
 from opscenter.organizations import service as organizations
 from opscenter.progress import Progress
 from opscenter.settings import LogFormat, Settings
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.factories import World
 
@@ -60,7 +60,7 @@ def test_an_unauthenticated_request_is_logged_with_its_status_and_no_actor(
     api: ApiFactory, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="opscenter.requests")
-    response = httpx.get(f"{api.base_url}/api/v1/me", headers={"Authorization": "Bearer opc_not-a-real-key-at-all"})
+    response = loopback.get(f"{api.base_url}/api/v1/me", headers={"Authorization": "Bearer opc_not-a-real-key-at-all"})
     assert response.status_code == 401
     (line,) = _request_lines(caplog, response.headers["x-request-id"])
     assert line.request["status"] == 401  # type: ignore[attr-defined]
@@ -138,10 +138,10 @@ def test_httpx_does_not_log_each_request_unless_asked(
     caplog.set_level(logging.DEBUG)
     try:
         configure_logging(settings)
-        httpx.get(f"{api.base_url}/health")
+        loopback.get(f"{api.base_url}/health")
         assert [record for record in caplog.records if record.name.startswith("httpx")] == []
         configure_logging(make_settings(settings.database_url, log_libraries="INFO"))
-        httpx.get(f"{api.base_url}/health")
+        loopback.get(f"{api.base_url}/health")
         assert [record.name for record in caplog.records if record.name.startswith("httpx")] == ["httpx"]
     finally:
         configure_logging(settings)

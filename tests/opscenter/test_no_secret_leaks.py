@@ -4,7 +4,6 @@ is sent are set to recognisable values, requests that succeed and fail are drive
 import logging
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -14,6 +13,7 @@ from opscenter.app import create_app
 from opscenter.db import Database
 from opscenter.logs import TextFormatter
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import make_settings
 from tests.console.people import Person, give_password
 from tests.factories import World
@@ -54,7 +54,7 @@ def test_no_secret_in_logs_error_bodies_or_metrics(
     secrets.append(AUDIT_KEY.splitlines()[1])  # the key's body
     secrets.append(DATABASE_PASSWORD)
     bodies: list[str] = []
-    with httpx.Client(base_url=holding_secrets, timeout=30) as http:
+    with loopback.client(base_url=holding_secrets, timeout=30) as http:
         as_department = {"Authorization": f"Bearer {key}"}
         answers = [
             http.get("/api/v1/contracts", headers=as_department),  # 200

@@ -2,24 +2,24 @@
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from opscenter.app import create_app
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.factories import World
 from tests.support import RunningServer, postgres_database
 
 
 def test_health_needs_no_key(server: RunningServer) -> None:
-    response = httpx.get(f"{server.base_url}/health")
+    response = loopback.get(f"{server.base_url}/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
 def test_ready_when_the_database_is_migrated(server: RunningServer) -> None:
-    response = httpx.get(f"{server.base_url}/ready")
+    response = loopback.get(f"{server.base_url}/ready")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
 
@@ -35,8 +35,8 @@ def unmigrated_url(backend: str, tmp_sqlite_url: str) -> Iterator[str]:
 
 def test_ready_is_503_on_an_unmigrated_database(unmigrated_url: str) -> None:
     with RunningServer(create_app(make_settings(unmigrated_url))) as running:
-        response = httpx.get(f"{running.base_url}/ready")
-        health = httpx.get(f"{running.base_url}/health")
+        response = loopback.get(f"{running.base_url}/ready")
+        health = loopback.get(f"{running.base_url}/health")
     assert response.status_code == 503
     assert response.json()["checks"]["migrations"].startswith("not migrated")
     assert health.status_code == 200, "alive, just not ready"
@@ -45,7 +45,7 @@ def test_ready_is_503_on_an_unmigrated_database(unmigrated_url: str) -> None:
 def test_ready_is_503_when_the_database_is_unreachable() -> None:
     settings = make_settings("postgresql://nobody@127.0.0.1:1/nowhere")
     with RunningServer(create_app(settings)) as running:
-        response = httpx.get(f"{running.base_url}/ready")
+        response = loopback.get(f"{running.base_url}/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("unreachable")
 
@@ -56,7 +56,7 @@ def test_metrics_count_requests_by_route_template_with_a_build_info(
     admin = api.as_(world.admin)
     admin.get(f"/api/v1/users/{world.operator.user_id}")
     admin.get(f"/api/v1/users/{world.department.user_id}")
-    metrics = httpx.get(f"{server.base_url}/metrics").text
+    metrics = loopback.get(f"{server.base_url}/metrics").text
     assert "opscenter_build_info{" in metrics
     request_lines = [line for line in metrics.splitlines() if line.startswith("opscenter_http_requests_total{")]
     assert any('path="/api/v1/users/{user_id}"' in line and 'method="GET"' in line for line in request_lines)
@@ -64,7 +64,7 @@ def test_metrics_count_requests_by_route_template_with_a_build_info(
 
 
 def test_openapi_describes_the_api(server: RunningServer, settings: Settings) -> None:
-    schema = httpx.get(f"{server.base_url}/schema/openapi.json").json()
+    schema = loopback.get(f"{server.base_url}/schema/openapi.json").json()
     assert schema["info"]["title"] == "OpsCenter"
     assert "/api/v1/organizations" in schema["paths"]
     assert "/api/v1/api-keys/{api_key_id}/revoke" in schema["paths"]

@@ -10,6 +10,7 @@ import pytest
 from opscenter.app import create_app
 from opscenter.headers import DATA_POLICY, DOCS_POLICY, HSTS, PAGE_POLICY
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.factories import World
 from tests.support import RunningServer
@@ -69,6 +70,6 @@ def behind_tls(settings: Settings) -> Iterator[str]:
 
 
 def test_hsts_only_when_the_console_is_served_behind_tls(behind_tls: str) -> None:
-    answer = httpx.get(f"{behind_tls}/health")
+    answer = loopback.get(f"{behind_tls}/health")
     assert answer.headers["strict-transport-security"] == HSTS
     _has_the_common_headers(answer)

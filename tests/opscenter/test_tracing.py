@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from litestar import Litestar
 from opentelemetry.sdk.trace import ReadableSpan
@@ -19,6 +18,7 @@ from opscenter.scheduler import run_job
 from opscenter.settings import Settings, get_settings
 from opscenter.tracing import STANDARD_ENDPOINT, provider_for
 from sla.measurements.jobs import JOBS as PULL_JOBS
+from tests import loopback
 from tests.conftest import ApiFactory, make_settings
 from tests.contracts import steps as contracts
 from tests.factories import World
@@ -84,7 +84,7 @@ def test_a_request_is_one_trace_with_its_database_spans(world: World, traced: Tr
     exporter, server = traced.exporter, traced.server
     headers = {"Authorization": f"Bearer {world.admin.key}"}
     for _ in range(2):
-        assert httpx.get(f"{server.base_url}/api/v1/organizations", headers=headers).status_code == 200
+        assert loopback.get(f"{server.base_url}/api/v1/organizations", headers=headers).status_code == 200
     # A request's server span ends once its answer is sent: a moment after the client has it.
     traces = eventually(lambda: _requests(exporter) if len(_requests(exporter)) == 2 else None, within=5, what="2")
     assert len(traces) == 2, "one trace per request"

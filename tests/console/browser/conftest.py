@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from opscenter.console.assets import STATIC_PATH
 from opscenter.settings import Settings
+from tests import loopback
 from tests.console.people import PASSWORD
 from tests.factories import Identity
 from tests.processes import OpsCenterProcess, eventually, free_port
@@ -45,7 +46,7 @@ def console(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
         def up() -> bool:
             try:
-                return httpx.get(f"{base}/health", timeout=1).status_code == 200
+                return loopback.get(f"{base}/health", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
 

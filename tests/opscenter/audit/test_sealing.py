@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-import httpx
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +21,7 @@ from opscenter.identity.models import Organization, OrgKind
 from opscenter.pagination import PageRequest
 from opscenter.scheduler import _try_job_lock, run_job
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import ApiFactory
 from tests.factories import SETUP, World
 from tests.opscenter.audit.steps import as_intruder, event_ids, opscenter_audit, queued, seals
@@ -241,7 +241,7 @@ def test_the_nightly_verification_sets_its_gauges(db: Database) -> None:
 
 def _backlog_metrics(server: RunningServer) -> dict[str, float]:
     time.sleep(0.3)  # past the read that both gauges of one scrape share
-    text = httpx.get(f"{server.base_url}/metrics").text
+    text = loopback.get(f"{server.base_url}/metrics").text
     wanted = {"opscenter_audit_unsealed_events", "opscenter_audit_seal_lag_seconds"}
     return {
         sample.name: sample.value

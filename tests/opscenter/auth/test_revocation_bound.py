@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from opscenter.settings import Settings
+from tests import loopback
 from tests.factories import World
 
 BOUND_SECONDS = 1.0  # OPSCENTER_API_KEY_CACHE_SECONDS for both processes
@@ -43,7 +44,7 @@ def app_process(settings: Settings) -> Iterator[str]:
         while True:
             assert process.poll() is None, "the app process died on start"
             try:
-                httpx.get(base_url + "/health", timeout=1)
+                loopback.get(base_url + "/health", timeout=1)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the app process did not start"
@@ -58,22 +59,22 @@ def test_revocation_takes_effect_within_the_bound_on_every_process(world: World,
     headers = {"Authorization": f"Bearer {world.admin.key}"}
     with ExitStack() as stack:
         first, second = (stack.enter_context(app_process(settings)) for _ in range(2))
-        created = httpx.post(
+        created = loopback.post(
             f"{first}/api/v1/api-keys",
             json={"name": "integration", "user_id": str(world.operator.user_id)},
             headers=headers,
         ).json()
         key = {"Authorization": f"Bearer {created['key']}"}
         for base_url in (first, second):  # both processes now hold the key in their caches
-            assert httpx.get(f"{base_url}/api/v1/me", headers=key).status_code == 200
+            assert loopback.get(f"{base_url}/api/v1/me", headers=key).status_code == 200
 
         path = f"{first}/api/v1/api-keys/{created['id']}"
-        etag = httpx.get(path, headers=headers).headers["ETag"]
-        assert httpx.post(f"{path}/revoke", headers={**headers, "If-Match": etag}).status_code == 200
+        etag = loopback.get(path, headers=headers).headers["ETag"]
+        assert loopback.post(f"{path}/revoke", headers={**headers, "If-Match": etag}).status_code == 200
         revoked_at = time.monotonic()
-        assert httpx.get(f"{first}/api/v1/me", headers=key).status_code == 401, "at once where it was revoked"
+        assert loopback.get(f"{first}/api/v1/me", headers=key).status_code == 401, "at once where it was revoked"
 
-        while httpx.get(f"{second}/api/v1/me", headers=key).status_code == 200:
+        while loopback.get(f"{second}/api/v1/me", headers=key).status_code == 200:
             assert time.monotonic() - revoked_at < BOUND_SECONDS + SLACK_SECONDS, "the other process kept the key"
             time.sleep(0.05)
-        assert httpx.get(f"{second}/api/v1/me", headers=key).status_code == 401, "and it stays refused"
+        assert loopback.get(f"{second}/api/v1/me", headers=key).status_code == 401, "and it stays refused"

@@ -12,6 +12,7 @@ from litestar.handlers import HTTPRouteHandler
 from opscenter.app import create_app
 from opscenter.ratelimits.middleware import BATCHES, EXPORTS, READS, WRITES, route_class
 from opscenter.settings import Settings
+from tests import loopback
 from tests.conftest import make_settings
 from tests.factories import World
 from tests.redis import redis_server
@@ -35,7 +36,7 @@ def client(server: RunningServer, address: str, key: str | None = None) -> httpx
     headers = {"X-Forwarded-For": address}
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
-    return httpx.Client(base_url=server.base_url, headers=headers, timeout=30)
+    return loopback.client(base_url=server.base_url, headers=headers, timeout=30)
 
 
 def test_a_key_past_its_read_quota_is_answered_429_with_when_to_retry(

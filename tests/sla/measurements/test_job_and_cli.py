@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -12,6 +11,7 @@ from opscenter.identity.actor import Actor
 from opscenter.scheduler import run_job
 from opscenter.settings import get_settings
 from sla.measurements import jobs
+from tests import loopback
 from tests.conftest import ApiFactory
 from tests.factories import World
 from tests.prometheus import Prometheus, free_port
@@ -37,7 +37,7 @@ def test_the_hourly_job_measures_the_complete_days_of_its_horizon_and_reports_on
     assert {day for _, day in steps.measurements(db)} == {f"2026-10-{n:02d}" for n in range(21, 32)}
     assert len(steps.measurements(db)) == 11 * len(october.PLANS)
 
-    metrics = httpx.get(f"{api.base_url}/metrics").text
+    metrics = loopback.get(f"{api.base_url}/metrics").text
     assert "opscenter_sla_pull_last_success_timestamp_seconds" in metrics
     assert "opscenter_sla_pull_days_measured_total" in metrics
 
