@@ -26,7 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fuzz-examples",
         type=int,
         default=None,
-        help="Schemathesis examples per operation (default 5; nightly 100)",
+        help="Schemathesis examples per operation (default 3; nightly 100)",
     )
 
 
@@ -34,8 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql_only: a PostgreSQL feature; deselected in the SQLite run")
     config.addinivalue_line(
         "markers",
-        "once: needs a server or settings but nothing of the database behind them (the API documentation pages); "
-        "left out of the PostgreSQL run as the tests that never reach the database are",
+        "once: needs a server but what it checks does not depend on the database behind it (the API documentation "
+        "pages, the role guards of the permission table, the console in a browser); left out of the PostgreSQL run "
+        "as the tests that never reach the database are",
     )
 
 

@@ -4,7 +4,8 @@ Zero findings is the bar: no server error, every answer as documented (status, c
 schema), schema-invalid input refused, schema-valid input accepted or refused for a documented reason,
 authentication enforced, deleted objects gone. Each role fuzzes the operations its role is admitted to (the
 permission table already proves every other one answers 403). The budget is bounded in the test command
-(``DAILY``: examples, fuzzing and stateful phases, a fixed seed so a failure reproduces); ``--fuzz-nightly``
+(``DAILY``: examples, fuzzing and stateful phases, a fixed seed per database so a failure reproduces and the two
+runs try different inputs); ``--fuzz-nightly``
 (or OPSCENTER_FUZZ_NIGHTLY=1) adds the coverage phase (every schema's edges, systematically) with many more
 examples and a random seed.
 
@@ -23,7 +24,7 @@ from opscenter.openapi import operations
 from opscenter.settings import Settings
 from tests.conftest import ApiFactory
 from tests.factories import World
-from tests.fuzz.harness import DAILY, NIGHTLY, Budget, fuzz
+from tests.fuzz.harness import DAILY, DAILY_SEEDS, NIGHTLY, Budget, fuzz
 from tests.fuzz.seeds import SEEDS, Known
 from tests.support import RunningServer
 
@@ -38,13 +39,13 @@ def admitted(settings: Settings) -> dict[tuple[str, str], frozenset[Role] | None
 
 
 @pytest.fixture
-def budget(request: pytest.FixtureRequest) -> Budget:
+def budget(request: pytest.FixtureRequest, backend: str) -> Budget:
     nightly = bool(request.config.getoption("--fuzz-nightly"))
     examples = request.config.getoption("--fuzz-examples") or (NIGHTLY if nightly else DAILY).examples
     return Budget(
         examples=examples,
         stateful_steps=max(DAILY.stateful_steps, examples // 5),
-        seed=None if nightly else DAILY.seed,
+        seed=None if nightly else DAILY_SEEDS[backend],
         coverage=nightly,
     )
 

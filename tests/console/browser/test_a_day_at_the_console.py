@@ -7,6 +7,7 @@ Screenshots of the pages go to ``test-artifacts/console/`` (ignored by git)."""
 import re
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import update
 from sqlmodel import select
@@ -24,6 +25,10 @@ from tests.console.people import give_password
 from tests.contracts.steps import act, approved_request, budget, catalog_service, draft_contract, draft_request, item
 from tests.factories import World
 from tests.operations.tickets.steps import instance, open_ticket
+
+# Once, in the SQLite run: what a browser adds (the pages' markup, HTMX, the scripts, axe-core, the screenshots) is the
+# same whichever database is behind the server. The pages' queries run on PostgreSQL in tests/console, over HTTP.
+pytestmark = pytest.mark.once
 
 
 def _submitted(api: ApiFactory, world: World, title: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ password, "awaiting me" of each role). Every page: no serious or critical axe-co
 
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Browser
 
 from opscenter.db import Database
@@ -18,6 +19,10 @@ from tests.console.people import give_password
 from tests.contracts import steps as contracts
 from tests.factories import World
 from tests.operations.assets import steps as handovers
+
+# Once, in the SQLite run: what a browser adds (the pages' markup, HTMX, the scripts, axe-core, the screenshots) is the
+# same whichever database is behind the server. The pages' queries run on PostgreSQL in tests/console, over HTTP.
+pytestmark = pytest.mark.once
 
 PERIOD = "2026-02"
 # The header Excel writes for a department's own inventory sheet, saved as "CSV (逗号分隔)": GB18030.

@@ -96,15 +96,17 @@ def _pull_failures() -> float:
     return sum(REGISTRY.get_sample_value("opscenter_sla_pull_failures_total", {"kind": kind}) or 0 for kind in families)
 
 
-def _job_runs(job: str) -> float:
-    """Runs of ``job`` that ended, however they ended."""
-    outcomes = ("ok", "failed", "skipped")
+def _job_runs(job: str, outcomes: tuple[str, ...] = ("ok", "failed", "skipped")) -> float:
+    """Runs of ``job`` that ended with one of ``outcomes`` (by default, however they ended)."""
     runs = (REGISTRY.get_sample_value("opscenter_job_runs_total", {"task": job, "outcome": o}) for o in outcomes)
     return sum(run or 0 for run in runs)
 
 
 def _pull_runs() -> float:
-    return _job_runs(PULL)
+    """Pulls that got to the end, done or given up. Not the skipped ones: a run that found the job's lock taken
+    (the scheduler, losing and taking back the lead on a loaded machine, starts the missed pull again) is a sign
+    that the first is still at Prometheus, not that it ended."""
+    return _job_runs(PULL, ("ok", "failed"))
 
 
 def _use_the_api(
