@@ -96,7 +96,9 @@ class RunningServer:
 
     def __exit__(self, *_: Any) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=20)
+        self._thread.join(timeout=60)
+        # a server still stopping (its scheduler waiting on a job) would go on beside the next test
+        assert not self._thread.is_alive(), "the test server did not stop within 60 s"
 
 
 class Api:
