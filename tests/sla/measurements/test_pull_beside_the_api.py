@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from prometheus_client import REGISTRY
@@ -76,8 +77,13 @@ def _serving(database_url: str, prometheus_url: str, world: World, instance_b: J
     )
     other_leader = election_for(settings)
     assert other_leader.try_acquire()
+    # The pull job reads the process's settings (``get_settings``, from the environment, as ``opscenter serve``'s
+    # app does); here the app was given its own, and its job must ask their Prometheus, not the default one.
     try:
-        with RunningServer(create_app(settings, run_scheduler=True)) as server:
+        with (
+            mock.patch.object(jobs, "get_settings", return_value=settings),
+            RunningServer(create_app(settings, run_scheduler=True)) as server,
+        ):
             _use_the_api(server, world.department_b, instance_b, seconds=0)
             runs = {job.id: _job_runs(job.id) for job in JOBS if job.id != PULL}
             other_leader.release()
@@ -198,7 +204,7 @@ def test_requests_are_answered_and_no_transaction_is_held_while_the_pull_waits_o
     runs = _pull_runs()
     prometheus = Hanging()
     with _serving(database_url, prometheus.url, world, instance_b) as server, prometheus:
-        eventually(lambda: prometheus.accepted, within=10, what="the pull asked Prometheus")
+        eventually(lambda: prometheus.accepted > 0, within=10, what="the pull asked Prometheus")
         time.sleep(0.6)  # past any job's short transaction; the pull waits 30 s (the read timeout) for an answer
         held = [_no_transaction_held(db) for _ in range(3)]
         timed = _use_the_api(server, world.department, instance)
