@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import REGISTRY
 from sqlmodel import Session
 
 from operations.tickets.jobs import JOBS as TICKET_JOBS
@@ -30,6 +31,7 @@ MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
 
 # Empty in a world with organizations, users, one budget, a few job runs and a readiness check: nothing measured,
 # rated or billed yet, and no SLA pull has failed (tests/sla shows those figures with a Prometheus full of probes).
+PULL_FAILURES = "operations.json: Pull failures by kind (per hour) (A)"
 EMPTY_IN_A_FRESH_WORLD = {
     "bureau.json: Availability last month (A)",
     "bureau.json: Availability this month so far (A)",
@@ -37,7 +39,7 @@ EMPTY_IN_A_FRESH_WORLD = {
     "bureau.json: Mean score by service (A)",
     "bureau.json: Ratings given (A)",
     "bureau.json: Billed per month, yuan (A)",
-    "operations.json: Pull failures by kind (per hour) (A)",
+    PULL_FAILURES,
 }
 
 
@@ -48,6 +50,17 @@ def _queries() -> dict[str, str]:
         for panel in _panels(json.loads(path.read_text()))
         for target in panel.get("targets", [])
     }
+
+
+def _pull_failed_in_this_process() -> bool:
+    """Whether a test before this one, in the same worker, made an SLA pull fail: the counter is the process's, not
+    the world's, and the scraped server is in this process."""
+    return any(
+        sample.value
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == "opscenter_sla_pull_failures_total"
+    )
 
 
 def _broken(session: Session, context: JobContext[Actor]) -> None:
@@ -84,6 +97,7 @@ def test_every_dashboard_query_returns_data_from_a_prometheus_that_scraped_opsce
     assert loopback.get(f"{api.base_url}/ready").status_code == 200  # the databases' gauge
     queries = _queries()
     assert set(queries) >= EMPTY_IN_A_FRESH_WORLD, "the list names panels that exist"
+    empty_here = EMPTY_IN_A_FRESH_WORLD - ({PULL_FAILURES} if _pull_failed_in_this_process() else set())
     expected = set(queries) - EMPTY_IN_A_FRESH_WORLD
     answered: dict[str, list[dict[str, Any]]] = {}
     deadline = time.monotonic() + 40
@@ -98,6 +112,6 @@ def test_every_dashboard_query_returns_data_from_a_prometheus_that_scraped_opsce
         api.as_(world.admin).get("/api/v1/me")  # traffic for the HTTP panels
         time.sleep(1)
     assert sorted(empty) == []
-    assert sorted(where for where in EMPTY_IN_A_FRESH_WORLD if answered[where]) == [], "the list is no excuse"
+    assert sorted(where for where in empty_here if answered[where]) == [], "the list is no excuse"
     jobs = {series["metric"]["task"] for series in answered["operations.json: Job runs by outcome (per hour) (A)"]}
     assert {"audit.seal", "tickets.sweep", "drill.broken"} <= jobs, "one series per job, not one for the scrape job"
