@@ -110,8 +110,7 @@ def _job_runs(job: str, outcomes: tuple[str, ...] = ("ok", "failed", "skipped"))
 
 def _pull_runs() -> float:
     """Pulls that got to the end, done or given up. Not the skipped ones: a run that found the job's lock taken
-    (the scheduler, losing and taking back the lead on a loaded machine, starts the missed pull again) is a sign
-    that the first is still at Prometheus, not that it ended."""
+    ended nothing; the run holding the lock is still at Prometheus."""
     return _job_runs(PULL, ("ok", "failed"))
 
 
